@@ -1,0 +1,3 @@
+from diarist.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from diarist import __version__
+from diarist.config import Settings, get_settings
+from diarist.db import migrate
+from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
+from diarist.errors import install_error_handlers
+from diarist.kit.requests import RequestContextMiddleware
+from diarist.logging import configure_logging
+from diarist.ops.router import router as ops_router
+
+
+def api_database(settings: Settings) -> Database:
+    """The application role's pool for one API process (its share of the deployment's total)."""
+    # Every API worker plus the job worker shares the deployment's connection budget.
+    plan = plan_pool(settings.db, settings.workers + 1)
+    engine = create_engine(
+        resolve_urls(settings).app, settings.db, plan, application_name="diarist-api"
+    )
+    return Database(engine)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the app; `database` lets tests hand in their own (otherwise built at start-up)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or api_database(settings)
+        app.state.migration_heads = migrate.head_revisions()
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="diarist",
+        version=__version__,
+        summary="A self-hostable journaling platform with private insight from your own writing.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
+    app.include_router(ops_router)
+    return app

@@ -1,0 +1,25 @@
+"""Database URLs for one-shot commands: the external URLs, or the embedded cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from diarist.config import Settings
+from diarist.db.embedded import SUPERUSER, embedded_cluster
+from diarist.db.engine import resolve_urls, server_max_connections
+from diarist.db.provision import DatabaseUrls, embedded_urls, provision
+
+
+@contextmanager
+def database_urls(settings: Settings) -> Iterator[DatabaseUrls]:
+    """Yield the role URLs; on the embedded cluster, started (or attached to) for the block."""
+    if not settings.embedded:
+        yield resolve_urls(settings)
+        return
+    with embedded_cluster(
+        settings.data_dir, max_connections=server_max_connections(settings.db)
+    ) as cluster:
+        superuser = cluster.url(SUPERUSER, "postgres")
+        provision(superuser, settings.db)
+        yield embedded_urls(superuser, settings.db)

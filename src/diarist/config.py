@@ -1,0 +1,128 @@
+"""One Settings object for the whole service, read from `DIARIST_*` variables and `.env`.
+
+The flat names (`DIARIST_HOST`, `DIARIST_PORT`, `DIARIST_DATA_DIR`, `DIARIST_DATABASE_URL`, ...)
+are top-level fields; deeper knobs live in sections addressed with a double underscore, e.g.
+`DIARIST_DB__POOL_TOTAL` or `DIARIST_LOG__FORMAT`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; refused as a secret key outside development.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "please-change", "diarist"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseModel):
+    """Connection pools and statement limits; roles for the embedded server."""
+
+    # Connections of the whole deployment, split among its processes (seed 003: 25, 50 at peak).
+    pool_total: int = Field(default=25, ge=2, le=1000)
+    pool_max_total: int = Field(default=50, ge=2, le=2000)
+    pool_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    statement_timeout_ms: int = Field(default=30_000, ge=0, le=3_600_000)
+    # Extra server connections kept free for psql, the CLI and maintenance.
+    reserved_connections: int = Field(default=20, ge=3, le=1000)
+    # Behind PgBouncer in transaction mode server-side prepared statements must be off.
+    disable_prepared_statements: bool = False
+    owner_url: SecretStr | None = None
+    system_url: SecretStr | None = None
+    name: str = Field(default="diarist", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    owner_role: str = Field(default="diarist_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    app_role: str = Field(default="diarist_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    system_role: str = Field(default="diarist_system", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class LogSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+    # One line per request (method, path, status, duration); never bodies.
+    access: bool = True
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(default=2, ge=1, le=64)
+    queues: list[str] = Field(default_factory=list)
+
+
+def default_data_dir() -> Path:
+    """`./var` inside a source checkout, otherwise the platform's user data directory."""
+    checkout = Path.cwd()
+    if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "diarist").is_dir():
+        return checkout / "var"
+    return Path(platformdirs.user_data_dir("diarist", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DIARIST_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.PRODUCTION
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # The application role's URL. Unset: diarist starts its embedded PostgreSQL.
+    database_url: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    workers: int = Field(default=1, ge=1, le=64)
+    auto_migrate: bool = True
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def embedded(self) -> bool:
+        """True when diarist runs its own PostgreSQL under the data dir."""
+        return self.database_url is None
+
+    def checked_secret_key(self) -> SecretStr:
+        """The secret key, refusing placeholders outside development.
+
+        Unset, a random key is generated once and kept in the data dir, so a single node works
+        without configuration and keeps its key across restarts.
+        """
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if value.strip().lower() in PLACEHOLDER_SECRETS and (
+                self.environment is not Environment.DEVELOPMENT
+            ):
+                raise ValueError(
+                    "DIARIST_SECRET_KEY is a placeholder; set a long random value "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        return SecretStr(key_file.read_text().strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built once from the environment."""
+    return Settings()

@@ -1,0 +1,60 @@
+"""Alembic, driven from code: the revisions ship inside the package (`diarist.migrations`)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+FILE_TEMPLATE = "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
+
+
+def alembic_config(url: URL | None = None) -> Config:
+    """An Alembic config pointing at the packaged revisions; `url` is the owner role's."""
+    config = Config()
+    config.set_main_option("script_location", "diarist:migrations")
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option("timezone", "UTC")
+    if url is not None:
+        config.attributes["url"] = url
+    return config
+
+
+def upgrade(url: URL, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: URL, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revisions() -> set[str]:
+    """The head revision(s) of the packaged chain."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(url: URL) -> set[str]:
+    """The revision(s) the database is at (empty before the first upgrade)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """(revision, down revision, message) from head to base."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [
+        (
+            rev.revision,
+            rev.down_revision if isinstance(rev.down_revision, str) else None,
+            rev.doc or "",
+        )
+        for rev in script.walk_revisions()
+    ]

@@ -1,0 +1,147 @@
+"""Domain errors and their one rendering: RFC 9457 problem details with a stable `code`."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+_log = structlog.get_logger("diarist.errors")
+
+
+class DiaristError(Exception):
+    """Base of every error a service may raise; carries its HTTP status and stable code."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(DiaristError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(DiaristError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Render one problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"https://diarist.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+async def _diarist_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DiaristError)
+    return problem(
+        exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **exc.extra
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", "HTTP error"))
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail is not None and detail.lower() == title.lower():
+        detail = None
+    return problem(
+        exc.status_code,
+        code,
+        title,
+        detail,
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # Echo the location and reason, never the submitted value: it may be diary text or a password.
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _clean_validation_errors(exc)
+    if any(err["type"] == "json_invalid" for err in errors):
+        return problem(
+            400,
+            "malformed_json",
+            "Malformed JSON",
+            "The request body is not valid JSON.",
+            instance=request.url.path,
+        )
+    return problem(
+        422,
+        "validation_error",
+        "Validation failed",
+        "The request did not pass validation; see `errors`.",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    _log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    return problem(
+        500,
+        "internal_error",
+        "Internal server error",
+        "Something went wrong on our side; the request id identifies it in the logs.",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through problem+json."""
+    app.add_exception_handler(DiaristError, _diarist_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unhandled_error)

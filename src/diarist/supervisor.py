@@ -1,0 +1,130 @@
+"""`diarist serve`: the parent process that owns the data dir and supervises the children.
+
+Order: lock the data dir -> start the embedded PostgreSQL (unless a URL is given) -> provision
+roles -> apply migrations -> start the uvicorn workers and one job worker with the database URLs
+in their environment -> wait for a signal or a dying child -> stop children -> stop PostgreSQL.
+No child starts PostgreSQL or runs migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from types import FrameType
+
+import structlog
+from sqlalchemy.engine import URL
+
+from diarist.config import Settings
+from diarist.db import migrate
+from diarist.db.embedded import SUPERUSER, DataDirLock, EmbeddedPostgres
+from diarist.db.engine import resolve_urls, server_max_connections
+from diarist.db.provision import DatabaseUrls, embedded_urls, provision
+from diarist.logging import configure_logging
+
+_log = structlog.get_logger("diarist.serve")
+_CHILD_STOP_TIMEOUT_S = 20
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    workers: int
+    with_worker: bool
+
+
+def _child_env(settings: Settings, urls: DatabaseUrls, workers: int) -> dict[str, str]:
+    def render(url: URL) -> str:
+        return url.render_as_string(hide_password=False)
+
+    env = dict(os.environ)
+    env.update(
+        DIARIST_DATABASE_URL=render(urls.app),
+        DIARIST_DB__OWNER_URL=render(urls.owner),
+        DIARIST_DB__SYSTEM_URL=render(urls.system),
+        DIARIST_DATA_DIR=str(settings.data_dir),
+        DIARIST_SECRET_KEY=settings.checked_secret_key().get_secret_value(),
+        DIARIST_WORKERS=str(workers),
+    )
+    return env
+
+
+def _start_children(
+    settings: Settings, options: ServeOptions, env: dict[str, str]
+) -> list[subprocess.Popen[bytes]]:
+    api = [
+        sys.executable, "-m", "uvicorn", "diarist.app:create_app", "--factory",
+        "--host", settings.host, "--port", str(settings.port),
+        "--workers", str(options.workers),
+        "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+    commands = [api]
+    if options.with_worker:
+        commands.append([sys.executable, "-m", "diarist", "worker"])
+    return [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=_CHILD_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _log.warning("child_kill", pid=child.pid)
+            child.kill()
+            child.wait()
+
+
+def serve(settings: Settings, options: ServeOptions) -> int:
+    """Run the whole service in the foreground; returns the process exit code."""
+    configure_logging(settings.log)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("serve_stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()  # raises DataDirLocked, reported by the CLI
+    server: EmbeddedPostgres | None = None
+    children: list[subprocess.Popen[bytes]] = []
+    exit_code = 0
+    try:
+        if settings.embedded:
+            server = EmbeddedPostgres(
+                settings.data_dir, max_connections=server_max_connections(settings.db)
+            )
+            cluster = server.start()
+            superuser = cluster.url(SUPERUSER, "postgres")
+            provision(superuser, settings.db)
+            urls = embedded_urls(superuser, settings.db)
+        else:
+            urls = resolve_urls(settings)
+        if settings.auto_migrate:
+            migrate.upgrade(urls.owner)
+            _log.info("migrations_applied", heads=sorted(migrate.head_revisions()))
+        if stop.is_set():
+            return 0
+        children = _start_children(settings, options, _child_env(settings, urls, options.workers))
+        _log.info("serve_started", host=settings.host, port=settings.port, workers=options.workers)
+        while not stop.wait(0.5):
+            dead = [child for child in children if child.poll() is not None]
+            if dead:
+                _log.error("child_exited", pid=dead[0].pid, returncode=dead[0].returncode)
+                exit_code = 1
+                break
+    finally:
+        _stop_children(children)
+        if server is not None:
+            server.stop()
+        lock.release()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _log.info("serve_stopped", exit_code=exit_code)
+    return exit_code
