@@ -11,6 +11,7 @@ import socket
 
 import procrastinate
 import structlog
+from procrastinate.app import WorkerOptions
 from psycopg_pool import AsyncConnectionPool
 
 from diarist.config import Settings
@@ -56,16 +57,18 @@ async def run_worker(settings: Settings, *, wait: bool = True) -> None:
         kwargs={"application_name": "diarist-queue"},
         open=False,
     )
+    options: WorkerOptions = {
+        "concurrency": settings.worker.concurrency,
+        "name": f"{socket.gethostname()}:{os.getpid()}",
+        "wait": wait,
+        "install_signal_handlers": wait,
+    }
+    if settings.worker.queues:  # an empty list would match no queue at all
+        options["queues"] = settings.worker.queues
     try:
         async with pool, app.open_async(pool=pool):
             _log.info("worker_started", concurrency=settings.worker.concurrency)
-            await app.run_worker_async(
-                concurrency=settings.worker.concurrency,
-                queues=settings.worker.queues,
-                name=f"{socket.gethostname()}:{os.getpid()}",
-                wait=wait,
-                install_signal_handlers=wait,
-            )
+            await app.run_worker_async(**options)
     finally:
         await resources.database.dispose()
         resources.database = None

@@ -190,7 +190,10 @@ class EmbeddedPostgres:
     def start(self) -> RunningCluster:
         """Initialise the cluster on first use, then start it and wait until it accepts."""
         if (live := self.running()) is not None:
-            raise DataDirLocked(f"PostgreSQL is already running on {self.pgdata} (pid {live.pid})")
+            # Callers hold the data-dir lock, so a live server here was orphaned by a diarist
+            # that died without stopping it: stop it and start again with our settings.
+            _log.warning("embedded_postgres_orphan", pid=live.pid)
+            self.stop()
         self.pgdata.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.log_file.touch(exist_ok=True)
         if self._as_root:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Literal
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -9,6 +12,22 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
+
+# Objects that migrations create but no ORM model describes (procrastinate's queue schema).
+_UNMODELLED_PREFIXES = ("procrastinate_",)
+
+
+def include_name(
+    name: str | None,
+    type_: str,
+    _parent: MutableMapping[
+        Literal["schema_name", "table_name", "schema_qualified_table_name"], str | None
+    ],
+) -> bool:
+    if type_ == "table" and name is not None:
+        return not name.startswith(_UNMODELLED_PREFIXES)
+    return True
+
 
 FILE_TEMPLATE = "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
 

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Literal
-
 from alembic import context
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from diarist.db.migrate import include_name
 from diarist.models import Base
-
-# Objects that migrations create but no ORM model describes (procrastinate's queue schema).
-_UNMODELLED_PREFIXES = ("procrastinate_",)
-
-
-def include_name(
-    name: str | None,
-    type_: str,
-    _parent: MutableMapping[
-        Literal["schema_name", "table_name", "schema_qualified_table_name"], str | None
-    ],
-) -> bool:
-    if type_ == "table" and name is not None:
-        return not name.startswith(_UNMODELLED_PREFIXES)
-    return True
 
 
 def run_migrations() -> None:

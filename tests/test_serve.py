@@ -1,0 +1,150 @@
+"""`diarist serve` and `diarist db` as a user runs them: real processes on a real data dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from diarist import __version__
+
+STARTUP_TIMEOUT_S = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")}
+    env["DIARIST_LOG__FORMAT"] = "json"
+    return env
+
+
+def _diarist(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "diarist", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "diarist", "serve", "--data-dir", str(data_dir),
+             "--port", str(port), "--workers", "1"],
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "diarist serve exited during start-up"
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer 200 in {STARTUP_TIMEOUT_S}s")
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "pg" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _postgres_on(data_dir: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["name"] == "postgres" and str(data_dir / "pg") in cmdline:
+            found.append(proc)
+    return found
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("serve")
+    yield path
+    for proc in _postgres_on(path):  # never leave a server behind, even on failure
+        proc.kill()
+
+
+def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    server = _start(data_dir, port, log)
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server).json() == {"status": "ok"}
+        ready = _wait_for(f"http://127.0.0.1:{port}/readyz", server).json()
+        assert ready == {"status": "ready", "database": True, "migrations": "current"}
+        missing = httpx.get(f"http://127.0.0.1:{port}/nope")
+        assert missing.status_code == 404
+        assert missing.json()["code"] == "not_found"
+
+        second = _diarist("serve", "--data-dir", str(data_dir), "--port", str(_free_port()))
+        assert second.returncode != 0
+        assert "in use" in second.stderr
+        assert server.poll() is None, "the first server is untouched by the second attempt"
+
+        postmaster = _postmaster_pid(data_dir)
+        assert _stop(server) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert not psutil.pid_exists(postmaster)
+    assert _postgres_on(data_dir) == []
+    assert "Traceback" not in log.read_text()
+
+    # Starting again reuses the cluster and its data (no second initdb).
+    restart = _start(data_dir, port, log)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/readyz", restart)
+        assert _stop(restart) == 0
+    finally:
+        if restart.poll() is None:
+            restart.kill()
+    assert log.read_text().count("embedded_postgres_initdb") == 1
+    assert _postgres_on(data_dir) == []
+
+
+def test_db_commands_on_the_embedded_database(data_dir: Path) -> None:
+    where = ("--data-dir", str(data_dir))
+    down = _diarist("db", "downgrade", "base", *where)
+    assert down.returncode == 0, down.stderr
+    assert "(none)" in _diarist("db", "current", *where).stdout
+    up = _diarist("db", "upgrade", "head", *where)
+    assert up.returncode == 0, up.stderr
+    assert "(head)" in _diarist("db", "current", *where).stdout
+    assert _postgres_on(data_dir) == []
+
+
+def test_history_and_version() -> None:
+    assert "foundation" in _diarist("db", "history").stdout
+    version = _diarist("version")
+    assert version.returncode == 0
+    assert version.stdout.strip() == __version__
