@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SIZE ?= small
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +16,14 @@ run: $(STAMP)
 	$(BIN)/diarist serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-report=term
-
-bench: $(STAMP)
-	$(BIN)/python -m bench --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage*
