@@ -8,10 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from diarist import __version__
+from diarist.accounts.mailer import build_mailer
+from diarist.accounts.router import auth_router, me_router
+from diarist.accounts.secrets import Keyring
+from diarist.accounts.service import AccountsContext
 from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
+from diarist.kit.clock import SystemClock
 from diarist.kit.requests import RequestContextMiddleware
 from diarist.logging import configure_logging
 from diarist.ops.router import router as ops_router
@@ -50,7 +55,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.accounts = AccountsContext(
+        settings=settings,
+        keyring=Keyring(settings.checked_secret_key()),
+        mailer=build_mailer(settings.mail),
+        clock=SystemClock(),
+    )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
     app.include_router(ops_router)
+    app.include_router(auth_router)
+    app.include_router(me_router)
     return app

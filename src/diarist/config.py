@@ -59,6 +59,36 @@ class WorkerSettings(BaseModel):
     queues: list[str] = Field(default_factory=list)
 
 
+class AuthSettings(BaseModel):
+    """Sessions, codes, password policy and brute-force throttling."""
+
+    session_idle_days: float = Field(default=14, gt=0, le=365)
+    session_absolute_days: float = Field(default=90, gt=0, le=3650)
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    code_ttl_minutes: int = Field(default=10, ge=1, le=1440)
+    code_max_attempts: int = Field(default=5, ge=1, le=20)
+    # Failures answered at full speed before backoff starts, per account and per client address.
+    account_free_failures: int = Field(default=5, ge=1, le=100)
+    ip_free_failures: int = Field(default=20, ge=1, le=10_000)
+    backoff_base_s: float = Field(default=1.0, gt=0, le=60)
+    backoff_cap_s: float = Field(default=900.0, gt=0, le=86_400)
+    # A counter with no new failure for this long starts again from zero.
+    failure_window_hours: float = Field(default=24, gt=0, le=720)
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail (one-time codes, verification, password reset)."""
+
+    backend: Literal["console", "smtp"] = "console"
+    from_address: str = "diarist <diarist@localhost>"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=10, gt=0, le=120)
+
+
 def default_data_dir() -> Path:
     """`./var` inside a source checkout, otherwise the platform's user data directory."""
     checkout = Path.cwd()
@@ -84,6 +114,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     workers: int = Field(default=1, ge=1, le=64)
     auto_migrate: bool = True
+    # Off by default: a self-hosted single node often has no outgoing mail.
+    require_email_verification: bool = False
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -20,10 +20,16 @@ class DiaristError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
+    # True when the writes made before the error must still be committed (a failed login's
+    # counters and security event); otherwise the unit of work rolls everything back.
+    keeps_writes: ClassVar[bool] = False
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
+        self.headers = headers
         self.extra = extra
 
 
@@ -31,6 +37,12 @@ class NotFound(DiaristError):
     status = 404
     code = "not_found"
     title = "Not found"
+
+
+class Forbidden(DiaristError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
 
 
 class Conflict(DiaristError):
@@ -79,7 +91,13 @@ _HTTP_CODES = {
 async def _diarist_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DiaristError)
     return problem(
-        exc.status, exc.code, exc.title, exc.detail, instance=request.url.path, **exc.extra
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
     )
 
 

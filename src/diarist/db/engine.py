@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from diarist.config import DatabaseSettings, Settings
 from diarist.db.provision import DatabaseUrls
+from diarist.errors import DiaristError
 
 # The key of `Session.info` that holds the acting user's id; `_set_tenant` reads it.
 TENANT_KEY = "user_id"
@@ -36,6 +37,12 @@ def _set_tenant(session: Session, _tx: SessionTransaction, connection: Connectio
     user_id = session.info.get(TENANT_KEY)
     if user_id is not None:
         connection.execute(_SET_TENANT, {"user_id": str(user_id)})
+
+
+async def act_as(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Scope the session's current and later transactions to `user_id`."""
+    session.info[TENANT_KEY] = user_id
+    await session.execute(_SET_TENANT, {"user_id": str(user_id)})
 
 
 def normalize_url(raw: str) -> URL:
@@ -103,9 +110,11 @@ def create_engine(
 class Database:
     """One engine and its session factory, owned by a process (API worker, job worker, CLI)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
         self.engine = engine
-        self.sessionmaker = async_sessionmaker(
+        self.sessionmaker = sessionmaker or async_sessionmaker(
             engine, expire_on_commit=False, sync_session_class=TenantSession
         )
 
@@ -118,6 +127,9 @@ class Database:
             try:
                 yield session
                 await session.commit()
+            except DiaristError as exc:
+                await (session.commit() if exc.keeps_writes else session.rollback())
+                raise
             except BaseException:
                 await session.rollback()
                 raise

@@ -51,7 +51,9 @@ def provision(superuser: URL, settings: DatabaseSettings, database: str | None =
     owner, app, system = settings.owner_role, settings.app_role, settings.system_role
     with psycopg.connect(libpq_url(superuser.set(database="postgres")), autocommit=True) as conn:
         cur = conn.cursor()
-        _ensure_role(cur, owner, bypass_rls=False)
+        # The owner bypasses RLS: it owns the SECURITY DEFINER functions that must look across
+        # users before one is known (login by email, bearer token lookup). It serves no request.
+        _ensure_role(cur, owner, bypass_rls=True)
         _ensure_role(cur, app, bypass_rls=False)
         _ensure_role(cur, system, bypass_rls=True)
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))

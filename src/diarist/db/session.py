@@ -24,3 +24,4 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response leaves, so a failed commit is a 500.
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_foundation
 Revises:
-Create Date: 2026-11-25 14:00:00
+Create Date: 2026-11-25 13:30:00
 """
 
 from collections.abc import Sequence

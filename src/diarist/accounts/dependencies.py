@@ -1,0 +1,68 @@
+"""Request-side helpers: the authenticated principal, the client, the accounts context."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
+
+from diarist.accounts import repository as repo
+from diarist.accounts.errors import InsufficientScope, NotAuthenticated
+from diarist.accounts.secrets import token_digest
+from diarist.accounts.service import AccountsContext, Client
+from diarist.db.engine import TENANT_KEY
+from diarist.db.session import DbSession
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Declares the scheme in OpenAPI; parsing is ours, so that errors are problem+json.
+_bearer_scheme = HTTPBearer(auto_error=False, description="A session token or a personal token.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    token_id: uuid.UUID
+    kind: str
+    scope: str
+
+
+def accounts_context(request: Request) -> AccountsContext:
+    context: AccountsContext = request.app.state.accounts
+    return context
+
+
+def client_info(request: Request) -> Client:
+    user_agent = request.headers.get("user-agent")
+    return Client(
+        ip=request.client.host if request.client else None,
+        user_agent=user_agent[:500] if user_agent else None,
+    )
+
+
+async def current_principal(
+    request: Request,
+    session: DbSession,
+    ctx: Annotated[AccountsContext, Depends(accounts_context)],
+    _: Annotated[object, Depends(_bearer_scheme)] = None,
+) -> Principal:
+    """Resolve the bearer token (and set the tenant) in one statement; enforce read scope."""
+    scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated()
+    idle = timedelta(days=ctx.settings.auth.session_idle_days)
+    resolved = await repo.resolve_token(session, token_digest(token.strip()), idle)
+    if resolved is None:
+        raise NotAuthenticated("The token is invalid, expired or revoked.")
+    session.info[TENANT_KEY] = resolved.user_id
+    if resolved.scope == "read" and request.method not in _SAFE_METHODS:
+        raise InsufficientScope("This token may only read.")
+    return Principal(resolved.user_id, resolved.token_id, resolved.kind, resolved.scope)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Accounts = Annotated[AccountsContext, Depends(accounts_context)]
+ClientInfo = Annotated[Client, Depends(client_info)]

@@ -1,0 +1,223 @@
+"""Every query of the accounts domain.
+
+Under the application role these run with row-level security: a user's rows are visible only
+once the tenant is set (`act_as`, or `resolve_token`, which sets it in the same statement).
+The two SECURITY DEFINER functions are the only way to reach an account before that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
+
+
+@dataclass(frozen=True)
+class AccountLookup:
+    user_id: uuid.UUID
+    password_hash: str | None
+    is_active: bool
+    deactivated_by: str | None
+    email_verified: bool
+
+
+@dataclass(frozen=True)
+class ResolvedToken:
+    token_id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str
+    scope: str
+
+
+async def find_account(session: AsyncSession, email: str) -> AccountLookup | None:
+    """The login step's view of an account, by normalised email (SECURITY DEFINER)."""
+    row = (
+        await session.execute(text("SELECT * FROM auth_find_account(:email)"), {"email": email})
+    ).one_or_none()
+    return AccountLookup(*row) if row else None
+
+
+async def resolve_token(
+    session: AsyncSession, digest: bytes, idle: timedelta
+) -> ResolvedToken | None:
+    """Check a bearer token and set its user as the tenant, in one round trip."""
+    row = (
+        await session.execute(
+            text("SELECT * FROM auth_resolve_token(:digest, :idle)"),
+            {"digest": digest, "idle": idle},
+        )
+    ).one_or_none()
+    return ResolvedToken(*row) if row else None
+
+
+async def claim_new_user_id(session: AsyncSession) -> uuid.UUID:
+    """A fresh uuidv7, already set as the tenant so the new user's rows pass RLS."""
+    value = await session.scalar(
+        text("SELECT set_config('diarist.user_id', uuidv7()::text, true)::uuid")
+    )
+    assert isinstance(value, uuid.UUID)
+    return value
+
+
+async def insert_user(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    await session.flush()
+    await session.refresh(user)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def touch_login(session: AsyncSession, user_id: uuid.UUID, when: datetime) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(last_login_at=when))
+
+
+async def set_password_hash(session: AsyncSession, user_id: uuid.UUID, hashed: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(password_hash=hashed))
+
+
+async def insert_token(session: AsyncSession, token: AuthToken) -> AuthToken:
+    session.add(token)
+    await session.flush()
+    await session.refresh(token)
+    return token
+
+
+async def list_tokens(session: AsyncSession, user_id: uuid.UUID, kind: str) -> list[AuthToken]:
+    """Live tokens of one kind, newest first."""
+    now = func.now()
+    query = (
+        select(AuthToken)
+        .where(
+            AuthToken.user_id == user_id,
+            AuthToken.kind == kind,
+            AuthToken.revoked_at.is_(None),
+            (AuthToken.expires_at.is_(None)) | (AuthToken.expires_at > now),
+            (AuthToken.absolute_expires_at.is_(None)) | (AuthToken.absolute_expires_at > now),
+        )
+        .order_by(AuthToken.id.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def revoke_tokens(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    token_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    keep: uuid.UUID | None = None,
+) -> int:
+    """Revoke one token, or all of a kind (except `keep`); returns how many were live."""
+    query = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+    if token_id is not None:
+        query = query.where(AuthToken.id == token_id)
+    if kind is not None:
+        query = query.where(AuthToken.kind == kind)
+    if keep is not None:
+        query = query.where(AuthToken.id != keep)
+    result = await session.execute(query.values(revoked_at=func.now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def replace_code(session: AsyncSession, code: AuthCode) -> None:
+    """Store a new code, retiring older unused ones of the same purpose."""
+    await session.execute(
+        delete(AuthCode).where(
+            AuthCode.user_id == code.user_id,
+            AuthCode.purpose == code.purpose,
+            AuthCode.consumed_at.is_(None),
+        )
+    )
+    session.add(code)
+    await session.flush()
+
+
+async def latest_code(session: AsyncSession, user_id: uuid.UUID, purpose: str) -> AuthCode | None:
+    """The newest unconsumed code, locked so that concurrent guesses count one by one."""
+    query = (
+        select(AuthCode)
+        .where(
+            AuthCode.user_id == user_id,
+            AuthCode.purpose == purpose,
+            AuthCode.consumed_at.is_(None),
+        )
+        .order_by(AuthCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).first()
+
+
+async def insert_event(session: AsyncSession, event: SecurityEvent) -> None:
+    session.add(event)
+    await session.flush()
+
+
+async def list_events(
+    session: AsyncSession, user_id: uuid.UUID, *, before: uuid.UUID | None, limit: int
+) -> list[SecurityEvent]:
+    """Newest first; ids are uuidv7, so the id alone is a stable keyset cursor."""
+    query = select(SecurityEvent).where(SecurityEvent.user_id == user_id)
+    if before is not None:
+        query = query.where(SecurityEvent.id < before)
+    query = query.order_by(SecurityEvent.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def throttle_state(session: AsyncSession, kind: str, key: bytes) -> AuthThrottle | None:
+    return await session.get(AuthThrottle, (kind, key))
+
+
+async def throttle_record_failure(
+    session: AsyncSession, kind: str, key: bytes, now: datetime, window: timedelta
+) -> int:
+    """Count one failure atomically (a stale counter restarts at 1); returns the new count."""
+    insert = pg_insert(AuthThrottle).values(
+        kind=kind, key_hash=key, failures=1, last_failure_at=now
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[AuthThrottle.kind, AuthThrottle.key_hash],
+        set_={
+            "failures": case(
+                (AuthThrottle.last_failure_at < now - window, 1),
+                else_=AuthThrottle.failures + 1,
+            ),
+            "last_failure_at": now,
+        },
+    ).returning(AuthThrottle.failures)
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def throttle_block(
+    session: AsyncSession, kind: str, key: bytes, until: datetime | None
+) -> None:
+    await session.execute(
+        update(AuthThrottle)
+        .where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key)
+        .values(blocked_until=until)
+    )
+
+
+async def throttle_clear(session: AsyncSession, kind: str, key: bytes) -> None:
+    await session.execute(
+        delete(AuthThrottle).where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key)
+    )
+
+
+async def update_user(session: AsyncSession, user_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(**values))
+
+
+async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Delete the account; every user-owned row goes with it (ON DELETE CASCADE)."""
+    await session.execute(delete(User).where(User.id == user_id))

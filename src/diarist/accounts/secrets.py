@@ -1,0 +1,53 @@
+"""Bearer tokens, one-time codes and keyed hashes of identifiers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from pydantic import SecretStr
+
+SESSION_PREFIX = "dss_"
+PAT_PREFIX = "dpat_"
+CODE_DIGITS = 6
+
+
+def new_token(prefix: str) -> str:
+    """256 random bits, URL-safe, with a prefix that secret scanners can recognise."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> bytes:
+    """What the database stores and looks up: SHA-256 of a high-entropy token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+class Keyring:
+    """Keys derived from the server secret, one per purpose (never the secret itself)."""
+
+    def __init__(self, secret: SecretStr) -> None:
+        self._secret = secret.get_secret_value().encode()
+
+    def _key(self, label: str) -> bytes:
+        return hmac.new(self._secret, label.encode(), hashlib.sha256).digest()
+
+    def code_digest(self, user_id: uuid.UUID, purpose: str, code: str) -> bytes:
+        # Keyed: a 6-digit code hashed without a secret would fall to a 10^6 search.
+        message = f"{user_id}:{purpose}:{code}".encode()
+        return hmac.new(self._key("code"), message, hashlib.sha256).digest()
+
+    def identifier_digest(self, kind: str, value: str) -> bytes:
+        """Throttle keys: a keyed hash of an email or address, never the value itself."""
+        return hmac.new(self._key("throttle"), f"{kind}:{value}".encode(), hashlib.sha256).digest()
+
+    def audit_digest(self, value: str | None) -> str | None:
+        """Hashed IP / user agent for the security log: comparable, not reversible."""
+        if not value:
+            return None
+        return hmac.new(self._key("audit"), value.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,166 @@
+"""Accounts: users, their sessions and tokens, one-time codes, security events, login throttling."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
+
+AUTH_PROVIDERS = ("email", "otp", "google", "github", "microsoft")
+TOKEN_KINDS = ("session", "pat")
+TOKEN_SCOPES = ("read", "read_write")
+CODE_PURPOSES = ("login", "verify_email", "reset_password")
+SECURITY_EVENTS = (
+    "register",
+    "login",
+    "logout",
+    "failed_login",
+    "password_changed",
+    "password_reset",
+    "email_verified",
+    "session_revoked",
+    "token_created",
+    "token_revoked",
+    "deactivated",
+    "reactivated",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _user_fk() -> Any:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class User(UUIDv7PrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email = lower(btrim(email))", name="email_normalized"),
+        CheckConstraint(
+            r"email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 254", name="email_format"
+        ),
+        CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
+        CheckConstraint(_in("auth_provider", AUTH_PROVIDERS), name="auth_provider"),
+        CheckConstraint(
+            "deactivated_by IS NULL OR deactivated_by IN ('self', 'admin')", name="deactivated_by"
+        ),
+        CheckConstraint("is_active = (deactivated_by IS NULL)", name="active_matches_reason"),
+        Index("uq_users_email", "email", unique=True),
+    )
+
+    email: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    # NULL for accounts that sign in only with emailed codes (auth_provider 'otp').
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    auth_provider: Mapped[str] = mapped_column(Text, server_default="email")
+    auth_provider_id: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    deactivated_by: Mapped[str | None] = mapped_column(Text)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+
+
+class AuthToken(UUIDv7PrimaryKey, Base):
+    """A login session or a personal access token; only the token's SHA-256 is stored."""
+
+    __tablename__ = "auth_tokens"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TOKEN_KINDS), name="kind"),
+        CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope"),
+        CheckConstraint("kind = 'pat' OR name IS NULL", name="name_only_for_pat"),
+        CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
+        Index("uq_auth_tokens_token_hash", "token_hash", unique=True),
+        Index("ix_auth_tokens_user_id_kind", "user_id", "kind"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    kind: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text, server_default="read_write")
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    ip_address: Mapped[str | None] = mapped_column(Text)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # Sliding for sessions (moved forward on use, never past absolute_expires_at); NULL: never.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    absolute_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthCode(UUIDv7PrimaryKey, Base):
+    """An emailed one-time code (login, email verification, password reset), stored as an HMAC."""
+
+    __tablename__ = "auth_codes"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", CODE_PURPOSES), name="purpose"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_auth_codes_user_id_purpose", "user_id", "purpose"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    purpose: Mapped[str] = mapped_column(Text)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SecurityEvent(UUIDv7PrimaryKey, Base):
+    """The user's own security log: what happened, from a hashed address and user agent."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        CheckConstraint(_in("event_type", SECURITY_EVENTS), name="event_type"),
+        Index("ix_security_events_user_id_id", "user_id", "id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    event_type: Mapped[str] = mapped_column(Text)
+    ip_hash: Mapped[str | None] = mapped_column(Text)
+    user_agent_hash: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuthThrottle(Base):
+    """Failed-attempt counters per account or per client address (keys are keyed hashes).
+
+    Not user-owned: it is consulted before anyone is authenticated, and holds no identifier.
+    """
+
+    __tablename__ = "auth_throttle"
+    __table_args__ = (
+        PrimaryKeyConstraint("kind", "key_hash", name="pk_auth_throttle"),
+        CheckConstraint("kind IN ('account', 'ip')", name="kind"),
+    )
+
+    kind: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
