@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from pathlib import Path
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from pydantic import SecretStr
+from sqlalchemy import Connection, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
+from diarist.accounts.mailer import SmtpMailer
+from diarist.accounts.secrets import Keyring
+from diarist.accounts.service import AccountsContext
 from diarist.app import create_app
-from diarist.config import DatabaseSettings, Environment, LogSettings, Settings
+from diarist.config import DatabaseSettings, Environment, LogSettings, MailSettings, Settings
 from diarist.db.embedded import DataDirLock, EmbeddedPostgres, RunningCluster
-from diarist.db.engine import Database, PoolPlan, TenantSession, create_engine
+from diarist.db.engine import TENANT_KEY, Database, PoolPlan, TenantSession, create_engine
 from diarist.db.provision import DatabaseUrls
-from diarist.db.session import db_session
 from tests.fixtures.database import build_template, clone_database, drop_database
 
 
@@ -67,6 +81,7 @@ def make_settings(urls: DatabaseUrls, data_dir: Path, **changes: object) -> Sett
         data_dir=data_dir,
         database_url=urls.app.render_as_string(hide_password=False),
         log=LogSettings(format="console", level="INFO"),
+        secret_key="test-secret-key-with-enough-entropy-0123456789",
     )
     return settings.model_copy(update=changes)
 
@@ -87,32 +102,127 @@ async def app_engine(
     await engine.dispose()
 
 
+class TestSession(TenantSession):
+    """Test sessions share one outer transaction, so a tenant set by one request would outlive
+    it; reset it at every begin when the session has no user, as a new transaction would."""
+
+
+@event.listens_for(TestSession, "after_begin")
+def _reset_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    if session.info.get(TENANT_KEY) is None:
+        connection.execute(text("SELECT set_config('diarist.user_id', '', true)"))
+
+
 @pytest.fixture
-async def session(app_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session inside an outer transaction that is rolled back after the test."""
+async def database(app_engine: AsyncEngine) -> AsyncIterator[Database]:
+    """The app's database inside one outer transaction that is rolled back after the test:
+    each unit of work is a savepoint, so commit and rollback behave as in production."""
     async with app_engine.connect() as conn:
         outer = await conn.begin()
-        db = AsyncSession(
+        factory = async_sessionmaker(
             bind=conn,
             join_transaction_mode="create_savepoint",
             expire_on_commit=False,
-            sync_session_class=TenantSession,
+            sync_session_class=TestSession,
         )
         try:
-            yield db
+            yield Database(app_engine, factory)
         finally:
-            await db.close()
             await outer.rollback()
 
 
 @pytest.fixture
-def app(settings: Settings, app_engine: AsyncEngine, session: AsyncSession) -> FastAPI:
-    application = create_app(settings, database=Database(app_engine))
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    async with database.sessionmaker() as db:
+        yield db
 
-    async def override() -> AsyncIterator[AsyncSession]:
-        yield session
 
-    application.dependency_overrides[db_session] = override
+class FakeClock:
+    def __init__(self) -> None:
+        self.current = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@dataclass
+class Mailbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    def codes(self, to: str) -> list[str]:
+        """The codes mailed to `to`, oldest first."""
+        found = [
+            re.search(r"\b(\d{6})\b", message.get_content())
+            for message in self.messages
+            if message["To"] == to
+        ]
+        return [match.group(1) for match in found if match]
+
+    def last_code(self, to: str) -> str:
+        codes = self.codes(to)
+        assert codes, f"no code was mailed to {to}"
+        return codes[-1]
+
+
+class _Collect:
+    def __init__(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: Envelope) -> str:
+        parsed = BytesParser(policy=default_policy).parsebytes(bytes(envelope.content or b""))
+        assert isinstance(parsed, EmailMessage)
+        self.mailbox.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+    mailbox = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(_Collect(mailbox), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[int, Mailbox]) -> Mailbox:
+    smtp_server[1].messages.clear()
+    return smtp_server[1]
+
+
+@pytest.fixture
+def accounts_context(
+    settings: Settings, smtp_server: tuple[int, Mailbox], clock: FakeClock
+) -> AccountsContext:
+    mail = MailSettings(
+        backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server[0], smtp_security="none"
+    )
+    return AccountsContext(
+        settings=settings,
+        keyring=Keyring(SecretStr("test-secret-key-with-enough-entropy-0123456789")),
+        mailer=SmtpMailer(mail),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database, accounts_context: AccountsContext) -> FastAPI:
+    application = create_app(settings, database=database)
+    application.state.accounts = accounts_context
     return application
 
 

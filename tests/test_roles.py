@@ -37,7 +37,8 @@ def _role_flags(urls: DatabaseUrls, role: str) -> tuple[bool, bool]:
 
 def test_role_attributes(test_db: DatabaseUrls, db_settings: DatabaseSettings) -> None:
     assert _role_flags(test_db, db_settings.app_role) == (False, False)
-    assert _role_flags(test_db, db_settings.owner_role) == (False, False)
+    # The owner bypasses RLS for its SECURITY DEFINER lookups; it serves no request.
+    assert _role_flags(test_db, db_settings.owner_role) == (False, True)
     assert _role_flags(test_db, db_settings.system_role) == (False, True)
 
 

@@ -221,3 +221,13 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, **values: Any) 
 async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Delete the account; every user-owned row goes with it (ON DELETE CASCADE)."""
     await session.execute(delete(User).where(User.id == user_id))
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    """Cross-user lookup: finds a user only under the system role (RLS hides it otherwise)."""
+    return (await session.scalars(select(User).where(User.email == email))).first()
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    """Every account (system role), oldest first."""
+    return list((await session.scalars(select(User).order_by(User.id))).all())

@@ -625,3 +625,57 @@ async def delete_account(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Delete the account and everything it owns."""
     await repo.delete_user(session, user_id)
     _log.info("account_deleted", user_id=str(user_id))
+
+
+# --- administration (system role: `diarist user ...`) -------------------------------------------
+
+
+class UserNotFound(DiaristError):
+    status = 404
+    code = "user_not_found"
+    title = "User not found"
+
+
+async def _admin_user(session: AsyncSession, email: str) -> User:
+    user = await repo.find_user_by_email(session, normalize_email(email))
+    if user is None:
+        raise UserNotFound(f"No account with the email {normalize_email(email)}.")
+    await act_as(session, user.id)
+    return user
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return await repo.list_users(session)
+
+
+async def set_active(
+    session: AsyncSession, ctx: AccountsContext, email: str, *, active: bool
+) -> User:
+    """Deactivate (ending every token) or reactivate an account as an administrator."""
+    user = await _admin_user(session, email)
+    user.is_active = active
+    user.deactivated_by = None if active else "admin"
+    if not active:
+        await repo.revoke_tokens(session, user.id)
+    await record_event(
+        session, ctx, user.id, "reactivated" if active else "deactivated", by="admin"
+    )
+    await session.flush()
+    return user
+
+
+async def admin_reset_password(
+    session: AsyncSession, ctx: AccountsContext, email: str, new_password: str
+) -> None:
+    """Set a password for a user who cannot receive mail; their sessions end."""
+    user = await _admin_user(session, email)
+    check_password_policy(
+        new_password,
+        min_length=ctx.settings.auth.password_min_length,
+        context=[user.email, user.name],
+    )
+    user.password_hash = await hash_password(new_password)
+    if user.auth_provider == "otp":
+        user.auth_provider = "email"
+    await repo.revoke_tokens(session, user.id, kind="session")
+    await record_event(session, ctx, user.id, "password_reset", by="admin")

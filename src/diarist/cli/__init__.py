@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from diarist import __version__
+from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
-from diarist.config import Settings, get_settings
+from diarist.cli.users import user_cli
 from diarist.db import migrate
 from diarist.db.embedded import DataDirLocked
 from diarist.logging import configure_logging
@@ -20,21 +20,9 @@ from diarist.logging import configure_logging
 cli = typer.Typer(help="diarist: a self-hostable journaling platform.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(user_cli, name="user")
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    settings = get_settings()
-    changes = {key: value for key, value in overrides.items() if value is not None}
-    if data_dir is not None:
-        changes["data_dir"] = data_dir.expanduser().resolve()
-    return settings.model_copy(update=changes) if changes else settings
-
-
-DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (DIARIST_DATA_DIR).")
-]
 
 
 @cli.command()
@@ -49,7 +37,7 @@ def serve(
     from diarist.supervisor import ServeOptions
     from diarist.supervisor import serve as run_serve
 
-    settings = _settings(data_dir, host=host, port=port, workers=workers)
+    settings = settings_for(data_dir, host=host, port=port, workers=workers)
     options = ServeOptions(workers=settings.workers, with_worker=not no_worker)
     try:
         code = run_serve(settings, options)
@@ -67,7 +55,7 @@ def worker(data_dir: DataDirOption = None) -> None:
     """Run a job worker against DIARIST_DATABASE_URL (for separate worker hosts)."""
     from diarist.worker import run_worker
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     configure_logging(settings.log)
     if settings.database_url is None:
         err_console.print("[red]error:[/red] DIARIST_DATABASE_URL is required for `diarist worker`")
@@ -86,7 +74,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument()] = "head", data_dir: DataDirOption = None
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    with database_urls(_settings(data_dir)) as urls:
+    with database_urls(settings_for(data_dir)) as urls:
         migrate.upgrade(urls.owner, revision)
     console.print(f"upgraded to {revision}")
 
@@ -96,7 +84,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument()], data_dir: DataDirOption = None
 ) -> None:
     """Revert migrations down to REVISION (`base` removes every table diarist made)."""
-    with database_urls(_settings(data_dir)) as urls:
+    with database_urls(settings_for(data_dir)) as urls:
         migrate.downgrade(urls.owner, revision)
     console.print(f"downgraded to {revision}")
 
@@ -104,7 +92,7 @@ def db_downgrade(
 @db_cli.command("current")
 def db_current(data_dir: DataDirOption = None) -> None:
     """Show the revision the database is at, and whether it is the head."""
-    with database_urls(_settings(data_dir)) as urls:
+    with database_urls(settings_for(data_dir)) as urls:
         current = migrate.current_revisions(urls.owner)
     heads = migrate.head_revisions()
     label = ", ".join(sorted(current)) or "(none)"

@@ -50,9 +50,9 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    found auth_tokens%ROWTYPE;
+    hit auth_tokens%ROWTYPE;
 BEGIN
-    SELECT t.* INTO found
+    SELECT t.* INTO hit
     FROM auth_tokens t JOIN users u ON u.id = t.user_id
     WHERE t.token_hash = p_token_hash
       AND t.revoked_at IS NULL
@@ -62,19 +62,19 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    IF found.last_used_at < now() - interval '1 minute' THEN
+    IF hit.last_used_at < now() - interval '1 minute' THEN
         UPDATE auth_tokens SET
             last_used_at = now(),
-            expires_at = CASE WHEN found.kind = 'session'
-                              THEN least(now() + p_idle, found.absolute_expires_at)
-                              ELSE found.expires_at END
-        WHERE id = found.id;
+            expires_at = CASE WHEN hit.kind = 'session'
+                              THEN least(now() + p_idle, hit.absolute_expires_at)
+                              ELSE hit.expires_at END
+        WHERE id = hit.id;
     END IF;
-    PERFORM set_config('diarist.user_id', found.user_id::text, true);
-    token_id := found.id;
-    user_id := found.user_id;
-    kind := found.kind;
-    scope := found.scope;
+    PERFORM set_config('diarist.user_id', hit.user_id::text, true);
+    token_id := hit.id;
+    user_id := hit.user_id;
+    kind := hit.kind;
+    scope := hit.scope;
     RETURN NEXT;
 END
 $$

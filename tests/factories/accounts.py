@@ -1,0 +1,50 @@
+"""Accounts made through the real API."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import httpx
+
+PASSWORD = "amber-falcon-river-92"
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_serial)}@example.org"
+
+
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD, name: str = "Ada"
+) -> str:
+    email = email or unique_email()
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "name": name, "password": password}
+    )
+    assert response.status_code == 201, response.text
+    return email
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    assert isinstance(token, str)
+    return token
+
+
+async def signed_up(client: httpx.AsyncClient, email: str | None = None) -> Account:
+    email = await register(client, email)
+    return Account(email=email, password=PASSWORD, token=await login(client, email))
