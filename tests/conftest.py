@@ -76,7 +76,7 @@ def fresh_db(
 
 def make_settings(urls: DatabaseUrls, data_dir: Path, **changes: object) -> Settings:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment=Environment.TEST,
         data_dir=data_dir,
         database_url=urls.app.render_as_string(hide_password=False),
@@ -177,7 +177,9 @@ class _Collect:
         self.mailbox = mailbox
 
     async def handle_DATA(self, _server: object, _session: object, envelope: Envelope) -> str:
-        parsed = BytesParser(policy=default_policy).parsebytes(bytes(envelope.content or b""))
+        content = envelope.content or b""
+        raw = content.encode() if isinstance(content, str) else content
+        parsed = BytesParser(policy=default_policy).parsebytes(raw)
         assert isinstance(parsed, EmailMessage)
         self.mailbox.messages.append(parsed)
         return "250 OK"

@@ -11,7 +11,7 @@ from diarist.db.engine import normalize_url, plan_pool, server_max_connections
 
 
 def _settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 def test_flat_and_nested_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
