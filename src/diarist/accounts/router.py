@@ -242,7 +242,7 @@ async def revoke_session(
     client: ClientInfo,
 ) -> Response:
     """End one of my sessions."""
-    await accounts_service.revoke_session(session, ctx, me.user_id, session_id, client)
+    await accounts_service.revoke_token(session, ctx, me.user_id, session_id, "session", client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -299,7 +299,7 @@ async def revoke_token(
     token_id: uuid.UUID, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
 ) -> Response:
     """Revoke one of my personal access tokens."""
-    await accounts_service.revoke_pat(session, ctx, me.user_id, token_id, client)
+    await accounts_service.revoke_token(session, ctx, me.user_id, token_id, "pat", client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

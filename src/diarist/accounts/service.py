@@ -523,16 +523,25 @@ async def list_sessions(session: AsyncSession, user_id: uuid.UUID) -> list[AuthT
     return await repo.list_tokens(session, user_id, "session")
 
 
-async def revoke_session(
+_REVOCATION: dict[str, tuple[type[DiaristError], str, str]] = {
+    "session": (SessionNotFound, "No such active session.", "session_revoked"),
+    "pat": (TokenNotFound, "No such active token.", "token_revoked"),
+}
+
+
+async def revoke_token(
     session: AsyncSession,
     ctx: AccountsContext,
     user_id: uuid.UUID,
-    session_id: uuid.UUID,
+    token_id: uuid.UUID,
+    kind: str,
     client: Client,
 ) -> None:
-    if not await repo.revoke_tokens(session, user_id, token_id=session_id, kind="session"):
-        raise SessionNotFound("No such active session.")
-    await record_event(session, ctx, user_id, "session_revoked", client, session_id=str(session_id))
+    """Revoke one of my sessions or personal access tokens."""
+    missing, detail, event = _REVOCATION[kind]
+    if not await repo.revoke_tokens(session, user_id, token_id=token_id, kind=kind):
+        raise missing(detail)
+    await record_event(session, ctx, user_id, event, client, token_id=str(token_id))
 
 
 async def revoke_other_sessions(
@@ -588,18 +597,6 @@ async def create_pat(
 
 async def list_pats(session: AsyncSession, user_id: uuid.UUID) -> list[AuthToken]:
     return await repo.list_tokens(session, user_id, "pat")
-
-
-async def revoke_pat(
-    session: AsyncSession,
-    ctx: AccountsContext,
-    user_id: uuid.UUID,
-    token_id: uuid.UUID,
-    client: Client,
-) -> None:
-    if not await repo.revoke_tokens(session, user_id, token_id=token_id, kind="pat"):
-        raise TokenNotFound("No such active token.")
-    await record_event(session, ctx, user_id, "token_revoked", client, token_id=str(token_id))
 
 
 async def list_security_events(
