@@ -105,6 +105,14 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
         missing = httpx.get(f"http://127.0.0.1:{port}/nope")
         assert missing.status_code == 404
         assert missing.json()["code"] == "not_found"
+        broken = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            content=b'{"email": ',
+            headers={"content-type": "application/json"},
+        )
+        assert broken.status_code == 400
+        assert broken.headers["content-type"] == "application/problem+json"
+        assert broken.json()["code"] == "malformed_json"
 
         second = _diarist("serve", "--data-dir", str(data_dir), "--port", str(_free_port()))
         assert second.returncode != 0
