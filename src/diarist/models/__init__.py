@@ -2,14 +2,21 @@
 
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
+from diarist.models.journal import Entry, EntryRevision, EntryTag, Tag, TagRelationship, UserWord
 
 __all__ = [
     "AuthCode",
     "AuthThrottle",
     "AuthToken",
     "Base",
+    "Entry",
+    "EntryRevision",
+    "EntryTag",
     "SecurityEvent",
+    "Tag",
+    "TagRelationship",
     "Timestamps",
     "UUIDv7PrimaryKey",
     "User",
+    "UserWord",
 ]

@@ -1,0 +1,1 @@
+"""The journal: entries (any JSON, with derived plain text), revisions, tags."""

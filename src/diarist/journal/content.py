@@ -1,0 +1,152 @@
+"""From an entry's raw_data (any JSON object) to the plain text that search and analysis read.
+
+Recognised shapes:
+- Markdown: `{"format": "markdown", "text": "..."}` — rendered to its words (no markup);
+- EditorJS: `{"blocks": [{"id", "type", "data"}, ...]}` — each block validated, text per type;
+- plain text: `{"format": "text", "text": "..."}` or `{"text": "..."}`;
+- anything else: kept as is; its string leaves (not its keys) become the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from diarist.errors import DiaristError
+
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+WORDS_PER_MINUTE = 200
+MAX_DEPTH = 32
+
+
+class InvalidRawData(DiaristError):
+    status = 422
+    code = "invalid_raw_data"
+    title = "Invalid entry content"
+
+
+@dataclass(frozen=True)
+class Derived:
+    format: str
+    content: str
+    word_count: int
+    content_hash: bytes
+
+
+def _markdown_text(source: str) -> str:
+    lines: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type == "inline" and token.children is not None:
+                parts = [
+                    child.content
+                    for child in token.children
+                    if child.type in {"text", "code_inline"}
+                ]
+                lines.append("".join(parts))
+            elif token.type in {"fence", "code_block"}:
+                lines.append(token.content.rstrip("\n"))
+
+    walk(_MARKDOWN.parse(source))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _inline_html(value: str) -> str:
+    return html.unescape(_TAG.sub("", value))
+
+
+def _strings(value: Any, depth: int = 0) -> list[str]:
+    """Every string leaf of a JSON value, depth-limited."""
+    if depth > MAX_DEPTH:
+        raise InvalidRawData(f"raw_data is nested deeper than {MAX_DEPTH} levels.")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item, depth + 1)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item, depth + 1)]
+    return []
+
+
+def _list_items(items: Any) -> list[str]:
+    texts: list[str] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, str):
+            texts.append(_inline_html(item))
+        elif isinstance(item, dict):  # nested lists: {"content": ..., "items": [...]}
+            texts.append(_inline_html(str(item.get("content") or item.get("text") or "")))
+            texts.extend(_list_items(item.get("items")))
+    return texts
+
+
+def _block_text(block: dict[str, Any]) -> list[str]:
+    kind, data = block["type"], block["data"]
+    if kind in {"paragraph", "header", "quote", "warning", "alert"}:
+        keys = ("title", "text", "message", "caption")
+        return [_inline_html(str(data[key])) for key in keys if data.get(key)]
+    if kind in {"list", "checklist"}:
+        return _list_items(data.get("items"))
+    if kind == "code":
+        return [str(data.get("code", ""))]
+    if kind == "table":
+        rows = data.get("content", [])
+        return [_inline_html(cell) for row in rows for cell in row if isinstance(cell, str)]
+    return [_inline_html(text) for text in _strings(data)]
+
+
+def _editorjs_text(blocks: Any) -> str:
+    if not isinstance(blocks, list):
+        raise InvalidRawData("`blocks` must be a list of EditorJS blocks.")
+    texts: list[str] = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            raise InvalidRawData(f"blocks[{index}] must be an object.")
+        missing = [key for key in ("id", "type", "data") if key not in block]
+        if missing:
+            raise InvalidRawData(f"blocks[{index}] lacks {', '.join(missing)}.")
+        if not isinstance(block["type"], str) or not isinstance(block["data"], dict):
+            raise InvalidRawData(f"blocks[{index}] needs a string `type` and an object `data`.")
+        texts.extend(_block_text(block))
+    return "\n".join(text for text in texts if text.strip())
+
+
+def derive(raw_data: dict[str, Any]) -> Derived:
+    """Recognise the format of raw_data and derive its plain text and counts."""
+    fmt = raw_data.get("format")
+    if fmt == "markdown":
+        if not isinstance(raw_data.get("text"), str):
+            raise InvalidRawData('Markdown raw_data needs a string "text".')
+        kind, content = "markdown", _markdown_text(raw_data["text"])
+    elif "blocks" in raw_data and fmt in (None, "editorjs"):
+        kind, content = "editorjs", _editorjs_text(raw_data["blocks"])
+    elif (
+        fmt in (None, "text")
+        and isinstance(raw_data.get("text"), str)
+        and (fmt == "text" or set(raw_data) <= {"text", "format"})
+    ):
+        kind, content = "text", raw_data["text"]
+    elif fmt == "text":
+        raise InvalidRawData('Plain-text raw_data needs a string "text".')
+    else:
+        kind, content = "json", "\n".join(text for text in _strings(raw_data) if text.strip())
+    content = content.replace("\x00", "").strip()
+    return Derived(
+        format=kind,
+        content=content,
+        word_count=len(_WORD.findall(content)),
+        content_hash=hashlib.sha256(content.encode()).digest(),
+    )
+
+
+def reading_minutes(word_count: int) -> int:
+    """Whole minutes at 200 words a minute, at least 1 for any text."""
+    return 0 if word_count == 0 else max(1, round(word_count / WORDS_PER_MINUTE))

@@ -1,0 +1,72 @@
+"""Errors of the journal domain, each with a stable code."""
+
+from __future__ import annotations
+
+from diarist.errors import Conflict, DiaristError, NotFound
+
+
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    title = "Entry not found"
+
+
+class RevisionNotFound(NotFound):
+    code = "revision_not_found"
+    title = "Revision not found"
+
+
+class TagNotFound(NotFound):
+    code = "tag_not_found"
+    title = "Tag not found"
+
+
+class RawDataTooLarge(DiaristError):
+    status = 413
+    code = "raw_data_too_large"
+    title = "Entry content too large"
+
+
+class InvalidEntry(DiaristError):
+    status = 422
+    code = "invalid_entry"
+    title = "Invalid entry"
+
+
+class VersionMismatch(DiaristError):
+    status = 412
+    code = "version_mismatch"
+    title = "The entry has changed"
+
+
+class InvalidPrecondition(DiaristError):
+    status = 400
+    code = "invalid_if_match"
+    title = "Invalid If-Match"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+
+
+class TagExists(Conflict):
+    code = "tag_exists"
+    title = "Tag already exists"
+
+
+class TagCycle(DiaristError):
+    status = 422
+    code = "tag_cycle"
+    title = "Tag hierarchy cycle"
+
+
+class InvalidTag(DiaristError):
+    status = 422
+    code = "invalid_tag"
+    title = "Invalid tag"
+
+
+class UnknownParameter(DiaristError):
+    status = 400
+    code = "unknown_parameter"
+    title = "Unknown query parameter"

@@ -1,0 +1,431 @@
+"""Every query of the journal. All run under the acting user's RLS context; the explicit
+`user_id` filters are the first wall, the policies the second."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    Uuid,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.models import Entry, EntryRevision, EntryTag, Tag, TagRelationship
+
+# --- entries ----------------------------------------------------------------------------------
+
+
+async def insert_entry(session: AsyncSession, values: dict[str, Any]) -> Entry | None:
+    """Insert; None when an entry with the same idempotency key exists already."""
+    statement = (
+        pg_insert(Entry)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[Entry.user_id, Entry.idempotency_key],
+            index_where=Entry.idempotency_key.is_not(None),
+        )
+        .returning(Entry)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def entry_by_idempotency_key(
+    session: AsyncSession, user_id: uuid.UUID, key: str
+) -> Entry | None:
+    query = select(Entry).where(Entry.user_id == user_id, Entry.idempotency_key == key)
+    return (await session.scalars(query)).first()
+
+
+async def get_entry(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    *,
+    deleted: bool | None = False,
+    for_update: bool = False,
+) -> Entry | None:
+    """One entry; `deleted`: False live only, True trashed only, None either."""
+    query = select(Entry).where(Entry.user_id == user_id, Entry.id == entry_id)
+    if deleted is not None:
+        query = query.where(
+            Entry.deleted_at.is_not(None) if deleted else Entry.deleted_at.is_(None)
+        )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def update_entry(session: AsyncSession, entry_id: uuid.UUID, values: dict[str, Any]) -> Entry:
+    statement = update(Entry).where(Entry.id == entry_id).values(**values).returning(Entry)
+    result = await session.scalars(statement.execution_options(populate_existing=True))
+    return result.one()
+
+
+async def delete_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(Entry).where(Entry.user_id == user_id, Entry.id == entry_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_trash(session: AsyncSession, deleted_before: datetime) -> int:
+    """Hard-delete trashed entries of every user (system role), oldest first, in one batch."""
+    doomed = (
+        select(Entry.id)
+        .where(Entry.deleted_at < deleted_before)
+        .order_by(Entry.deleted_at)
+        .limit(1000)
+        .scalar_subquery()
+    )
+    result = await session.execute(delete(Entry).where(Entry.id.in_(doomed)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass
+class EntryFilters:
+    """The list and search filters, already validated and resolved (tags to id groups)."""
+
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    # One group per requested tag: the tag and its descendants.
+    tag_groups: list[list[uuid.UUID]] = field(default_factory=list)
+    tag_mode: str = "any"
+    mood_min: int | None = None
+    mood_max: int | None = None
+    entry_types: list[str] = field(default_factory=list)
+    processing_statuses: list[str] = field(default_factory=list)
+    starred: bool | None = None
+    raw_data_contains: dict[str, Any] | None = None
+    metadata_contains: dict[str, Any] | None = None
+    deleted: bool = False
+
+
+def _tagged(ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    return exists().where(EntryTag.entry_id == Entry.id, EntryTag.tag_id.in_(ids))
+
+
+def apply_filters(query: Select[Any], user_id: uuid.UUID, filters: EntryFilters) -> Select[Any]:
+    """The WHERE clause shared by the timeline and search."""
+    conditions: list[ColumnElement[bool]] = [Entry.user_id == user_id]
+    conditions.append(
+        Entry.deleted_at.is_not(None) if filters.deleted else Entry.deleted_at.is_(None)
+    )
+    if filters.date_from is not None:
+        conditions.append(Entry.entry_date >= filters.date_from)
+    if filters.date_to is not None:
+        conditions.append(Entry.entry_date < filters.date_to)
+    if filters.tag_groups:
+        groups = [_tagged(group) for group in filters.tag_groups]
+        conditions.append(and_(*groups) if filters.tag_mode == "all" else or_(*groups))
+    if filters.mood_min is not None:
+        conditions.append(Entry.mood_rating >= filters.mood_min)
+    if filters.mood_max is not None:
+        conditions.append(Entry.mood_rating <= filters.mood_max)
+    if filters.entry_types:
+        conditions.append(Entry.entry_type.in_(filters.entry_types))
+    if filters.processing_statuses:
+        conditions.append(Entry.processing_status.in_(filters.processing_statuses))
+    if filters.starred is not None:
+        conditions.append(Entry.starred.is_(filters.starred))
+    if filters.raw_data_contains is not None:
+        conditions.append(Entry.raw_data.contains(filters.raw_data_contains))
+    if filters.metadata_contains is not None:
+        conditions.append(Entry.meta.contains(filters.metadata_contains))
+    return query.where(*conditions)
+
+
+async def list_entries(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    filters: EntryFilters,
+    *,
+    order: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Entry]:
+    """Newest first by `order` (entry_date or created_at, or deleted_at in the trash);
+    keyset pagination after (sort value, id)."""
+    column = {"entry_date": Entry.entry_date, "created_at": Entry.created_at}[order]
+    if filters.deleted:
+        column = Entry.deleted_at  # type: ignore[assignment]
+    query = apply_filters(select(Entry), user_id, filters)
+    if after is not None:
+        bound = tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], Uuid()))
+        query = query.where(tuple_(column, Entry.id) < bound)
+    query = query.order_by(column.desc(), Entry.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def tag_names_for(
+    session: AsyncSession, entry_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The tag names of many entries in one query."""
+    if not entry_ids:
+        return {}
+    rows = await session.execute(
+        select(EntryTag.entry_id, Tag.name)
+        .join(Tag, Tag.id == EntryTag.tag_id)
+        .where(EntryTag.entry_id.in_(entry_ids))
+        .order_by(Tag.name_key)
+    )
+    names: dict[uuid.UUID, list[str]] = {}
+    for entry_id, name in rows:
+        names.setdefault(entry_id, []).append(name)
+    return names
+
+
+async def set_entry_tags(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, tag_ids: Sequence[uuid.UUID]
+) -> None:
+    """Make the entry's tags exactly `tag_ids` (links removed and added, not rewritten)."""
+    await session.execute(
+        delete(EntryTag).where(EntryTag.entry_id == entry_id, EntryTag.tag_id.not_in(tag_ids))
+    )
+    if tag_ids:
+        await session.execute(
+            pg_insert(EntryTag)
+            .values(
+                [{"user_id": user_id, "entry_id": entry_id, "tag_id": t} for t in sorted(tag_ids)]
+            )
+            .on_conflict_do_nothing()
+        )
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+async def insert_revision(session: AsyncSession, entry: Entry) -> None:
+    """Keep the entry's current title and raw_data under its current version."""
+    await session.execute(
+        pg_insert(EntryRevision)
+        .values(
+            user_id=entry.user_id,
+            entry_id=entry.id,
+            version=entry.version,
+            title=entry.title,
+            raw_data=entry.raw_data,
+        )
+        .on_conflict_do_nothing(index_elements=[EntryRevision.entry_id, EntryRevision.version])
+    )
+
+
+async def list_revisions(session: AsyncSession, entry_id: uuid.UUID) -> list[EntryRevision]:
+    query = (
+        select(EntryRevision)
+        .where(EntryRevision.entry_id == entry_id)
+        .order_by(EntryRevision.version.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def get_revision(
+    session: AsyncSession, entry_id: uuid.UUID, version: int
+) -> EntryRevision | None:
+    query = select(EntryRevision).where(
+        EntryRevision.entry_id == entry_id, EntryRevision.version == version
+    )
+    return (await session.scalars(query)).first()
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+async def ensure_tags(
+    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
+) -> list[uuid.UUID]:
+    """Ids of the tags with these names, creating the missing ones (race-safe)."""
+    if not names:
+        return []
+    keys = {name.lower(): name for name in names}
+    await session.execute(
+        pg_insert(Tag)
+        .values([{"user_id": user_id, "name": n, "name_key": k} for k, n in sorted(keys.items())])
+        .on_conflict_do_nothing(index_elements=[Tag.user_id, Tag.name_key])
+    )
+    rows = await session.execute(
+        select(Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(list(keys)))
+    )
+    return [row[0] for row in rows]
+
+
+async def tag_ids_by_names(
+    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    rows = await session.execute(
+        select(Tag.name_key, Tag.id).where(
+            Tag.user_id == user_id, Tag.name_key.in_([n.lower() for n in names])
+        )
+    )
+    return {str(key): tag_id for key, tag_id in rows}
+
+
+async def descendants(
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The tag and every tag below it."""
+    rows = await session.execute(
+        text(
+            """
+            WITH RECURSIVE tree(id) AS (
+                SELECT CAST(:tag AS uuid)
+                UNION
+                SELECT t.id FROM tags t JOIN tree ON t.parent_id = tree.id
+                WHERE t.user_id = :user
+            )
+            SELECT id FROM tree
+            """
+        ),
+        {"tag": tag_id, "user": user_id},
+    )
+    return [row[0] for row in rows]
+
+
+async def ancestors(
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """The tag and every tag above it."""
+    rows = await session.execute(
+        text(
+            """
+            WITH RECURSIVE up(id, parent_id) AS (
+                SELECT id, parent_id FROM tags WHERE id = :tag AND user_id = :user
+                UNION
+                SELECT t.id, t.parent_id FROM tags t JOIN up ON t.id = up.parent_id
+            )
+            SELECT id FROM up
+            """
+        ),
+        {"tag": tag_id, "user": user_id},
+    )
+    return [row[0] for row in rows]
+
+
+async def lock_tag_tree(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise hierarchy changes of one user, so two moves cannot close a cycle together."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"tags:{user_id}"},
+    )
+
+
+async def get_tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> Tag | None:
+    query = select(Tag).where(Tag.user_id == user_id, Tag.id == tag_id)
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def list_tags(
+    session: AsyncSession, user_id: uuid.UUID, *, query: str | None, limit: int
+) -> list[Tag]:
+    """All tags by name, or those resembling `query` (trigram similarity, then prefix)."""
+    statement = select(Tag).where(Tag.user_id == user_id)
+    if query:
+        similarity = func.similarity(Tag.name_key, query.lower())
+        statement = statement.where(
+            or_(Tag.name_key.startswith(query.lower(), autoescape=True), similarity > 0.2)
+        ).order_by(similarity.desc(), Tag.name_key)
+    else:
+        statement = statement.order_by(Tag.name_key)
+    return list((await session.scalars(statement.limit(limit))).all())
+
+
+async def insert_tag(session: AsyncSession, values: dict[str, Any]) -> Tag:
+    return (await session.scalars(pg_insert(Tag).values(**values).returning(Tag))).one()
+
+
+async def update_tag(session: AsyncSession, tag_id: uuid.UUID, values: dict[str, Any]) -> Tag:
+    statement = update(Tag).where(Tag.id == tag_id).values(**values).returning(Tag)
+    return (await session.scalars(statement.execution_options(populate_existing=True))).one()
+
+
+async def delete_tag(session: AsyncSession, tag_id: uuid.UUID) -> None:
+    await session.execute(delete(Tag).where(Tag.id == tag_id))
+
+
+async def move_tag_links(
+    session: AsyncSession, user_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
+) -> None:
+    """Give `target` every entry, child and relationship of `source` (before it is deleted)."""
+    moved = {"source": source, "target": target, "user": user_id}
+    await session.execute(
+        text(
+            "INSERT INTO entry_tags (user_id, entry_id, tag_id) "
+            "SELECT user_id, entry_id, :target FROM entry_tags WHERE tag_id = :source "
+            "ORDER BY entry_id ON CONFLICT DO NOTHING"
+        ),
+        moved,
+    )
+    await session.execute(
+        update(Tag).where(Tag.user_id == user_id, Tag.parent_id == source).values(parent_id=target)
+    )
+    # Relationships are copied onto the target (links to the target itself are dropped);
+    # the source's own go with it when it is deleted.
+    await session.execute(
+        text(
+            "INSERT INTO tag_relationships (user_id, tag_id, related_tag_id, kind, strength) "
+            "SELECT user_id, "
+            "  CASE WHEN tag_id = :source THEN :target ELSE tag_id END, "
+            "  CASE WHEN related_tag_id = :source THEN :target ELSE related_tag_id END, "
+            "  kind, strength "
+            "FROM tag_relationships "
+            "WHERE user_id = :user AND :source IN (tag_id, related_tag_id) "
+            "  AND :target NOT IN (tag_id, related_tag_id) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        moved,
+    )
+
+
+async def insert_relationship(
+    session: AsyncSession, values: dict[str, Any]
+) -> TagRelationship | None:
+    statement = (
+        pg_insert(TagRelationship)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=[
+                TagRelationship.tag_id,
+                TagRelationship.related_tag_id,
+                TagRelationship.kind,
+            ]
+        )
+        .returning(TagRelationship)
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def list_relationships(session: AsyncSession, tag_id: uuid.UUID) -> list[TagRelationship]:
+    query = (
+        select(TagRelationship)
+        .where(or_(TagRelationship.tag_id == tag_id, TagRelationship.related_tag_id == tag_id))
+        .order_by(TagRelationship.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def delete_relationship(
+    session: AsyncSession, user_id: uuid.UUID, relationship_id: uuid.UUID
+) -> bool:
+    result = await session.execute(
+        delete(TagRelationship).where(
+            TagRelationship.user_id == user_id, TagRelationship.id == relationship_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

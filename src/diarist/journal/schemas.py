@@ -1,0 +1,198 @@
+"""Request and response shapes of entries and tags. Limits are in docs/api.md."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+EntryType = Literal["text", "voice", "photo", "mixed"]
+Visibility = Literal["private", "shared", "public"]
+ProcessingStatus = Literal["pending", "processing", "completed", "failed"]
+TagName = Annotated[str, Field(min_length=1, max_length=64)]
+MAX_METADATA_KEYS = 64
+MAX_TAGS_PER_ENTRY = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Location(BaseModel):
+    """`metadata.location`, when present."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+def _check_zone(value: str | None) -> str | None:
+    if value is not None and value not in zoneinfo.available_timezones():
+        raise ValueError("not an IANA time zone (e.g. Europe/Berlin)")
+    return value
+
+
+def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if len(value) > MAX_METADATA_KEYS:
+        raise ValueError(f"at most {MAX_METADATA_KEYS} keys")
+    if any(len(key) > 64 for key in value):
+        raise ValueError("keys are at most 64 characters")
+    if "location" in value:
+        Location.model_validate(value["location"])
+    for key in ("source", "client_version"):
+        if key in value and not (isinstance(value[key], str) and len(value[key]) <= 200):
+            raise ValueError(f"{key} must be a string of at most 200 characters")
+    return value
+
+
+def _clean_tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    cleaned: dict[str, str] = {}
+    for name in value:
+        normal = " ".join(name.split())
+        if not normal or _CONTROL.search(normal):
+            raise ValueError("tag names need visible characters")
+        cleaned.setdefault(normal.lower(), normal)
+    return list(cleaned.values())
+
+
+class EntryFields(Strict):
+    """What create and update share; on update every field is optional."""
+
+    title: Annotated[str, Field(max_length=500)] | None = None
+    entry_type: EntryType | None = None
+    metadata: dict[str, Any] | None = None
+    mood_rating: Annotated[int, Field(ge=1, le=10)] | None = None
+    entry_date: datetime | None = None
+    timezone: str | None = None
+    visibility: Visibility | None = None
+    published_at: datetime | None = None
+    starred: bool | None = None
+    pinned: bool | None = None
+    tags: Annotated[list[TagName], Field(max_length=MAX_TAGS_PER_ENTRY)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return _check_zone(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _meta(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _check_metadata(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return _clean_tags(value)
+
+
+class EntryCreate(EntryFields):
+    raw_data: dict[str, Any]
+
+
+class EntryUpdate(EntryFields):
+    raw_data: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> EntryUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change")
+        return self
+
+
+class EntrySummary(BaseModel):
+    id: uuid.UUID
+    title: str | None
+    excerpt: str
+    entry_type: EntryType
+    format: str
+    mood_rating: int | None
+    entry_date: datetime
+    timezone: str
+    visibility: Visibility
+    starred: bool
+    pinned: bool
+    tags: list[str]
+    word_count: int
+    reading_minutes: int
+    processing_status: ProcessingStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class EntryOut(EntrySummary):
+    raw_data: dict[str, Any]
+    metadata: dict[str, Any]
+    published_at: datetime | None
+
+
+class EntryPage(BaseModel):
+    items: list[EntrySummary]
+    next_cursor: str | None
+
+
+class RevisionOut(BaseModel):
+    version: int
+    title: str | None
+    raw_data: dict[str, Any]
+    created_at: datetime
+
+
+class TagFields(Strict):
+    name: TagName | None = None
+    color: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+    icon: Annotated[str, Field(max_length=32)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+    parent_id: uuid.UUID | None = None
+
+
+class TagCreate(TagFields):
+    name: TagName
+
+
+class TagUpdate(TagFields):
+    pass
+
+
+class TagOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    color: str | None
+    icon: str | None
+    description: str | None
+    parent_id: uuid.UUID | None
+    usage_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TagMerge(Strict):
+    into: uuid.UUID
+
+
+class RelationshipCreate(Strict):
+    related_tag_id: uuid.UUID
+    kind: Literal["synonym", "related", "excludes"]
+    strength: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class RelationshipOut(BaseModel):
+    id: uuid.UUID
+    tag_id: uuid.UUID
+    related_tag_id: uuid.UUID
+    kind: str
+    strength: float
+    created_at: datetime

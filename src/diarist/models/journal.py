@@ -1,0 +1,243 @@
+"""The journal: entries, their revisions, tags and how they relate, and the typo vocabulary."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diarist.models.base import Base, UUIDv7PrimaryKey
+
+ENTRY_TYPES = ("text", "voice", "photo", "mixed")
+ENTRY_FORMATS = ("markdown", "editorjs", "text", "json")
+VISIBILITIES = ("private", "shared", "public")
+PROCESSING_STATUSES = ("pending", "processing", "completed", "failed")
+TAG_RELATIONS = ("synonym", "related", "excludes")
+
+SEARCH_VECTOR = (
+    "setweight(to_tsvector(search_config, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector(search_config, content), 'B')"
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class Entry(UUIDv7PrimaryKey, Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "id", name="uq_entries_user_id_id"),
+        CheckConstraint("length(title) <= 500", name="title_length"),
+        CheckConstraint(_in("format", ENTRY_FORMATS), name="format"),
+        CheckConstraint(_in("entry_type", ENTRY_TYPES), name="entry_type"),
+        CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
+        CheckConstraint(_in("processing_status", PROCESSING_STATUSES), name="processing_status"),
+        CheckConstraint("mood_rating BETWEEN 1 AND 10", name="mood_rating"),
+        CheckConstraint("jsonb_typeof(raw_data) = 'object'", name="raw_data_object"),
+        CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
+        CheckConstraint("version >= 1", name="version"),
+        CheckConstraint("word_count >= 0", name="word_count"),
+        CheckConstraint("published_at IS NULL OR visibility <> 'private'", name="published_shared"),
+        # The timeline, newest first by either date, live entries only.
+        Index(
+            "ix_entries_timeline_entry_date",
+            "user_id",
+            text("entry_date DESC"),
+            text("id DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_entries_timeline_created_at",
+            "user_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_entries_trash",
+            "user_id",
+            "deleted_at",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+        ),
+        Index("ix_entries_search_vector", "search_vector", postgresql_using="gin"),
+        Index(
+            "uq_entries_idempotency_key",
+            "user_id",
+            "idempotency_key",
+            unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    title: Mapped[str | None] = mapped_column(Text)
+    raw_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    format: Mapped[str] = mapped_column(Text)
+    # Plain text derived from raw_data: what search, word count and analysis read.
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    entry_type: Mapped[str] = mapped_column(Text, server_default="text")
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'::jsonb")
+    )
+    mood_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    entry_date: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    timezone: Mapped[str] = mapped_column(Text, server_default="UTC")
+    visibility: Mapped[str] = mapped_column(Text, server_default="private")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    starred: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    pinned: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    processing_status: Mapped[str] = mapped_column(Text, server_default="pending")
+    word_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    search_config: Mapped[str] = mapped_column(
+        REGCONFIG, server_default=text("'english'::regconfig")
+    )
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    idempotency_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EntryRevision(UUIDv7PrimaryKey, Base):
+    """The title and raw_data an entry had before a change, by the version they belonged to."""
+
+    __tablename__ = "entry_revisions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "entry_id"],
+            ["entries.user_id", "entries.id"],
+            name="fk_entry_revisions_entry",
+            ondelete="CASCADE",
+        ),
+        UniqueConstraint("entry_id", "version", name="uq_entry_revisions_entry_id_version"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    entry_id: Mapped[uuid.UUID] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    raw_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Tag(UUIDv7PrimaryKey, Base):
+    __tablename__ = "tags"
+    __table_args__ = (
+        UniqueConstraint("user_id", "id", name="uq_tags_user_id_id"),
+        ForeignKeyConstraint(
+            ["user_id", "parent_id"],
+            ["tags.user_id", "tags.id"],
+            name="fk_tags_parent",
+            ondelete="SET NULL (parent_id)",
+        ),
+        CheckConstraint("length(name) BETWEEN 1 AND 64", name="name_length"),
+        CheckConstraint("name_key = lower(name)", name="name_key"),
+        CheckConstraint("color ~ '^#[0-9a-f]{6}$'", name="color"),
+        CheckConstraint("length(icon) <= 32", name="icon_length"),
+        CheckConstraint("length(description) <= 500", name="description_length"),
+        CheckConstraint("usage_count >= 0", name="usage_count"),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+        Index("uq_tags_user_id_name_key", "user_id", "name_key", unique=True),
+        Index("ix_tags_parent_id", "parent_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    name: Mapped[str] = mapped_column(Text)
+    name_key: Mapped[str] = mapped_column(Text)
+    color: Mapped[str | None] = mapped_column(Text)
+    icon: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column()
+    usage_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TagRelationship(UUIDv7PrimaryKey, Base):
+    __tablename__ = "tag_relationships"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id", "tag_id"], ["tags.user_id", "tags.id"], name="fk_tag_relationships_tag",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "related_tag_id"], ["tags.user_id", "tags.id"],
+            name="fk_tag_relationships_related", ondelete="CASCADE",
+        ),
+        CheckConstraint(_in("kind", TAG_RELATIONS), name="kind"),
+        CheckConstraint("strength >= 0 AND strength <= 1", name="strength"),
+        CheckConstraint("tag_id <> related_tag_id", name="no_self_link"),
+        UniqueConstraint("tag_id", "related_tag_id", "kind", name="uq_tag_relationships_link"),
+        Index("ix_tag_relationships_related_tag_id", "related_tag_id"),
+    )  # fmt: skip
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    tag_id: Mapped[uuid.UUID] = mapped_column()
+    related_tag_id: Mapped[uuid.UUID] = mapped_column()
+    kind: Mapped[str] = mapped_column(Text)
+    strength: Mapped[float] = mapped_column(Numeric(3, 2), server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EntryTag(Base):
+    __tablename__ = "entry_tags"
+    __table_args__ = (
+        PrimaryKeyConstraint("entry_id", "tag_id", name="pk_entry_tags"),
+        ForeignKeyConstraint(
+            ["user_id", "entry_id"], ["entries.user_id", "entries.id"], name="fk_entry_tags_entry",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["user_id", "tag_id"], ["tags.user_id", "tags.id"], name="fk_entry_tags_tag",
+            ondelete="CASCADE",
+        ),
+        Index("ix_entry_tags_tag_id_entry_id", "tag_id", "entry_id"),
+    )  # fmt: skip
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    entry_id: Mapped[uuid.UUID] = mapped_column()
+    tag_id: Mapped[uuid.UUID] = mapped_column()
+
+
+class UserWord(Base):
+    """Each distinct word of a user's entries and in how many entries it occurs; the
+    vocabulary that typo-tolerant search corrects against (maintained by triggers)."""
+
+    __tablename__ = "user_words"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "word", name="pk_user_words"),
+        CheckConstraint("entry_count > 0", name="entry_count"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    word: Mapped[str] = mapped_column(Text)
+    entry_count: Mapped[int] = mapped_column(Integer)
