@@ -16,10 +16,12 @@ from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
+from diarist.journal.router import entries_router, tags_router
 from diarist.kit.clock import SystemClock
-from diarist.kit.requests import RequestContextMiddleware
+from diarist.kit.requests import BodyLimitMiddleware, RequestContextMiddleware
 from diarist.logging import configure_logging
 from diarist.ops.router import router as ops_router
+from diarist.search.router import search_router
 
 
 def api_database(settings: Settings) -> Database:
@@ -62,8 +64,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         clock=SystemClock(),
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.journal.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
     app.include_router(ops_router)
     app.include_router(auth_router)
     app.include_router(me_router)
+    app.include_router(entries_router)
+    app.include_router(tags_router)
+    app.include_router(search_router)
     return app

@@ -89,6 +89,15 @@ class MailSettings(BaseModel):
     smtp_timeout_s: float = Field(default=10, gt=0, le=120)
 
 
+class JournalSettings(BaseModel):
+    """Limits of entries and how long the trash keeps them."""
+
+    trash_days: int = Field(default=30, ge=1, le=3650)
+    max_raw_data_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Any request body; larger ones are refused before they are read.
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=128 * 1024 * 1024)
+
+
 def default_data_dir() -> Path:
     """`./var` inside a source checkout, otherwise the platform's user data directory."""
     checkout = Path.cwd()
@@ -118,6 +127,7 @@ class Settings(BaseSettings):
     require_email_verification: bool = False
     auth: AuthSettings = Field(default_factory=AuthSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -15,6 +15,7 @@ from diarist.accounts.service import AccountsContext
 from diarist.db.engine import act_as
 from tests.conftest import Mailbox
 from tests.factories.accounts import PASSWORD, login, signed_up, unique_email
+from tests.factories.journal import fill_journal
 from tests.fixtures.catalog import user_owned_tables
 
 NEW_PASSWORD = "saffron-glacier-meadow-47"
@@ -82,6 +83,7 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     account = await signed_up(client)
     await client.post("/api/v1/auth/tokens", json={"name": "p"}, headers=account.auth)
     await client.post("/api/v1/auth/otp/request", json={"email": account.email})
+    await fill_journal(client, account.auth)
     user_id = uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
     catalog = await user_owned_tables(session)
 

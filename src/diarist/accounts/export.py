@@ -20,8 +20,10 @@ from sqlalchemy import Column, Table, select
 from diarist.db.engine import Database
 from diarist.models import Base
 
-# Never exported: hashes that would only help an attacker and mean nothing to the user.
+# Never exported: hashes that would only help an attacker, and derived internals that mean
+# nothing to the user (the text is exported as the raw_data it was written as).
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "code_hash"})
+INTERNAL_COLUMNS = frozenset({"content_hash", "idempotency_hash", "search_vector"})
 _ZIP_MEMORY = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
 
@@ -42,6 +44,8 @@ def _default(value: object) -> object:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
     raise TypeError(f"cannot export {type(value).__name__}")
 
 
@@ -60,7 +64,11 @@ async def json_chunks(database: Database, user_id: uuid.UUID) -> AsyncIterator[b
     async with database.unit_of_work(user_id=user_id) as session:
         yield _dumps(header)[:-1] + b',"tables":{'
         for index, (table, owner) in enumerate(user_owned_tables()):
-            columns = [column for column in table.c if column.name not in SECRET_COLUMNS]
+            columns = [
+                column
+                for column in table.c
+                if column.name not in SECRET_COLUMNS | INTERNAL_COLUMNS
+            ]
             yield (b"," if index else b"") + _dumps(table.name) + b":["
             query = select(*columns).where(owner == user_id).order_by(*table.primary_key.columns)
             result = await session.stream(query)

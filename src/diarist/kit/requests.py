@@ -9,6 +9,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from diarist.errors import problem
+
 REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id only if it is short and plain; otherwise make our own (no log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -61,3 +63,51 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
             structlog.contextvars.clear_contextvars()
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above a limit before reading them (413 problem+json).
+
+    Bodies without Content-Length (chunked) are counted as they arrive and cut off at the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    await self._refuse(scope, send)
+                    return
+                break
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise ValueError("request body over the limit")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = problem(
+            413,
+            "payload_too_large",
+            "Payload too large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
+            instance=scope["path"],
+        )
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

@@ -77,6 +77,9 @@ BEGIN
         new_words := journal_words(NEW.content);
         owner := NEW.user_id;
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM users WHERE id = owner) THEN
+        RETURN NULL;  -- the user is being deleted; their words go by cascade
+    END IF;
     DELETE FROM user_words
     WHERE user_id = owner AND entry_count = 1
       AND word = ANY (ARRAY(SELECT unnest(old_words) EXCEPT SELECT unnest(new_words)));
@@ -94,12 +97,16 @@ $$
 """
 
 # usage_count counts the live (not trashed) entries carrying a tag; every change is a single
-# atomic UPDATE, so concurrent writers never lose a count.
+# atomic UPDATE, so concurrent writers never lose a count. While a user is being deleted (their
+# row is gone, everything else follows by cascade) there is nothing to count.
 _USAGE_FUNCTIONS = """
 CREATE FUNCTION entry_tags_usage() RETURNS trigger
     LANGUAGE plpgsql
 AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM users WHERE id = coalesce(NEW.user_id, OLD.user_id)) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         UPDATE tags SET usage_count = usage_count + 1
         WHERE id = NEW.tag_id
@@ -135,6 +142,9 @@ BEGIN
         target := NEW.id;
     ELSE
         RETURN NEW;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM users WHERE id = OLD.user_id) THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
     UPDATE tags t SET usage_count = t.usage_count + delta
     FROM (SELECT tag_id FROM entry_tags WHERE entry_id = target ORDER BY tag_id) AS linked

@@ -1,0 +1,370 @@
+"""HTTP routes of entries (`/api/v1/entries`), tags (`/api/v1/tags`) and search."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.config import JournalSettings
+from diarist.db.session import DbSession
+from diarist.journal import repository as journal_repo
+from diarist.journal import service as entries_service
+from diarist.journal import tags as tags_service
+from diarist.journal.content import reading_minutes
+from diarist.journal.errors import InvalidPrecondition
+from diarist.journal.filters import TimelineQuery, resolve_filters
+from diarist.journal.schemas import (
+    EntryCreate,
+    EntryOut,
+    EntryPage,
+    EntrySummary,
+    EntryUpdate,
+    RelationshipCreate,
+    RelationshipOut,
+    RevisionOut,
+    TagCreate,
+    TagMerge,
+    TagOut,
+    TagUpdate,
+)
+from diarist.models import Entry, EntryRevision, Tag, TagRelationship
+
+entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])
+tags_router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
+
+_PROBLEM: dict[int | str, dict[str, Any]] = {
+    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 412, 413, 422)
+}
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+EXCERPT_CHARS = 280
+
+
+def _limits(request: Request) -> JournalSettings:
+    limits: JournalSettings = request.app.state.settings.journal
+    return limits
+
+
+def _etag(entry: Entry) -> dict[str, str]:
+    return {"ETag": f'"{entry.version}"'}
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` names; None without the header (the write is accepted)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    found = _ETAG.match(if_match.strip())
+    if found is None:
+        raise InvalidPrecondition('If-Match must be an ETag of this API, e.g. "3".')
+    return int(found.group(1))
+
+
+def _summary(entry: Entry, tags: list[str]) -> dict[str, Any]:
+    excerpt = entry.content[:EXCERPT_CHARS]
+    if len(entry.content) > EXCERPT_CHARS:
+        excerpt = excerpt.rsplit(" ", 1)[0] + "…"
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "excerpt": excerpt,
+        "entry_type": entry.entry_type,
+        "format": entry.format,
+        "mood_rating": entry.mood_rating,
+        "entry_date": entry.entry_date,
+        "timezone": entry.timezone,
+        "visibility": entry.visibility,
+        "starred": entry.starred,
+        "pinned": entry.pinned,
+        "tags": tags,
+        "word_count": entry.word_count,
+        "reading_minutes": reading_minutes(entry.word_count),
+        "processing_status": entry.processing_status,
+        "version": entry.version,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "deleted_at": entry.deleted_at,
+    }
+
+
+async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
+    tags = (await journal_repo.tag_names_for(session, [entry.id])).get(entry.id, [])
+    return EntryOut.model_validate(
+        {
+            **_summary(entry, tags),
+            "raw_data": entry.raw_data,
+            "metadata": entry.meta,
+            "published_at": entry.published_at,
+        }
+    )
+
+
+def _entry_response(entry_out: EntryOut, entry: Entry, status_code: int = 200) -> Response:
+    return Response(
+        content=entry_out.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers=_etag(entry),
+    )
+
+
+# --- entries ----------------------------------------------------------------------------------
+
+
+@entries_router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=EntryOut, responses=_PROBLEM
+)
+async def create_entry(
+    body: EntryCreate,
+    request: Request,
+    session: DbSession,
+    me: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    """Write an entry. With `Idempotency-Key`, a retry returns the entry made the first time."""
+    entry, replayed = await entries_service.create_entry(
+        session, me.user_id, body, _limits(request), idempotency_key=idempotency_key
+    )
+    response = _entry_response(await _entry_out(session, entry), entry, 200 if replayed else 201)
+    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@entries_router.get("", response_model=EntryPage, responses=_PROBLEM)
+async def list_entries(
+    query: Annotated[TimelineQuery, Query()], session: DbSession, me: CurrentPrincipal
+) -> EntryPage:
+    """The timeline, newest first, with filters; `deleted=true` lists the trash."""
+    filters = await resolve_filters(session, me.user_id, query)
+    if filters is None:
+        return EntryPage(items=[], next_cursor=None)
+    entries, next_cursor = await entries_service.list_entries(
+        session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
+    )
+    names = await journal_repo.tag_names_for(session, [e.id for e in entries])
+    items = [EntrySummary.model_validate(_summary(e, names.get(e.id, []))) for e in entries]
+    return EntryPage(items=items, next_cursor=next_cursor)
+
+
+@entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
+async def get_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    """One entry (also from the trash), with its version as `ETag`."""
+    entry = await entries_service.get_entry(session, me.user_id, entry_id)
+    return _entry_response(await _entry_out(session, entry), entry)
+
+
+@entries_router.patch("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
+async def update_entry(
+    entry_id: uuid.UUID,
+    body: EntryUpdate,
+    request: Request,
+    session: DbSession,
+    me: CurrentPrincipal,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> Response:
+    """Change fields; `If-Match` with the ETag refuses the write if someone changed it since."""
+    entry = await entries_service.update_entry(
+        session,
+        me.user_id,
+        entry_id,
+        body,
+        _limits(request),
+        expected_version=_expected_version(if_match),
+    )
+    return _entry_response(await _entry_out(session, entry), entry)
+
+
+@entries_router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
+async def trash_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    """Move to the trash."""
+    await entries_service.trash_entry(session, me.user_id, entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@entries_router.post("/{entry_id}/restore", response_model=EntryOut, responses=_PROBLEM)
+async def restore_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    """Take an entry out of the trash."""
+    entry = await entries_service.restore_entry(session, me.user_id, entry_id)
+    return _entry_response(await _entry_out(session, entry), entry)
+
+
+@entries_router.delete(
+    "/{entry_id}/purge", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM
+)
+async def purge_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    """Delete for good (with its revisions)."""
+    await entries_service.purge_entry(session, me.user_id, entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _revision_out(revision: EntryRevision) -> RevisionOut:
+    return RevisionOut(
+        version=revision.version,
+        title=revision.title,
+        raw_data=revision.raw_data,
+        created_at=revision.created_at,
+    )
+
+
+@entries_router.get("/{entry_id}/revisions", response_model=list[RevisionOut], responses=_PROBLEM)
+async def list_revisions(
+    entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
+) -> list[RevisionOut]:
+    """Earlier titles and texts of the entry, newest first."""
+    revisions = await entries_service.list_revisions(session, me.user_id, entry_id)
+    return [_revision_out(r) for r in revisions]
+
+
+@entries_router.get(
+    "/{entry_id}/revisions/{version}", response_model=RevisionOut, responses=_PROBLEM
+)
+async def get_revision(
+    entry_id: uuid.UUID,
+    version: Annotated[int, Field(ge=1)],
+    session: DbSession,
+    me: CurrentPrincipal,
+) -> RevisionOut:
+    return _revision_out(await entries_service.get_revision(session, me.user_id, entry_id, version))
+
+
+@entries_router.post(
+    "/{entry_id}/revisions/{version}/restore", response_model=EntryOut, responses=_PROBLEM
+)
+async def restore_revision(
+    entry_id: uuid.UUID,
+    version: Annotated[int, Field(ge=1)],
+    request: Request,
+    session: DbSession,
+    me: CurrentPrincipal,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> Response:
+    """Make an earlier title and text current again (as a new version)."""
+    entry = await entries_service.restore_revision(
+        session,
+        me.user_id,
+        entry_id,
+        version,
+        _limits(request),
+        expected_version=_expected_version(if_match),
+    )
+    return _entry_response(await _entry_out(session, entry), entry)
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+def _tag_out(tag: Tag) -> TagOut:
+    return TagOut(
+        id=tag.id,
+        name=tag.name,
+        color=tag.color,
+        icon=tag.icon,
+        description=tag.description,
+        parent_id=tag.parent_id,
+        usage_count=tag.usage_count,
+        created_at=tag.created_at,
+        updated_at=tag.updated_at,
+    )
+
+
+def _relationship_out(row: TagRelationship) -> RelationshipOut:
+    return RelationshipOut(
+        id=row.id,
+        tag_id=row.tag_id,
+        related_tag_id=row.related_tag_id,
+        kind=row.kind,
+        strength=float(row.strength),
+        created_at=row.created_at,
+    )
+
+
+class TagListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+@tags_router.get("", response_model=list[TagOut], responses=_PROBLEM)
+async def list_tags(
+    query: Annotated[TagListQuery, Query()], session: DbSession, me: CurrentPrincipal
+) -> list[TagOut]:
+    """My tags by name, or those resembling `q` (typo-tolerant)."""
+    rows = await tags_service.list_tags(session, me.user_id, query=query.q, limit=query.limit)
+    return [_tag_out(t) for t in rows]
+
+
+@tags_router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=TagOut, responses=_PROBLEM
+)
+async def create_tag(body: TagCreate, session: DbSession, me: CurrentPrincipal) -> TagOut:
+    return _tag_out(await tags_service.create_tag(session, me.user_id, body))
+
+
+@tags_router.get("/{tag_id}", response_model=TagOut, responses=_PROBLEM)
+async def get_tag(tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> TagOut:
+    return _tag_out(await tags_service.get_tag(session, me.user_id, tag_id))
+
+
+@tags_router.patch("/{tag_id}", response_model=TagOut, responses=_PROBLEM)
+async def update_tag(
+    tag_id: uuid.UUID, body: TagUpdate, session: DbSession, me: CurrentPrincipal
+) -> TagOut:
+    """Rename, recolour, describe or move (`parent_id`) a tag."""
+    return _tag_out(await tags_service.update_tag(session, me.user_id, tag_id, body))
+
+
+@tags_router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
+async def delete_tag(tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    await tags_service.delete_tag(session, me.user_id, tag_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@tags_router.post("/{tag_id}/merge", response_model=TagOut, responses=_PROBLEM)
+async def merge_tag(
+    tag_id: uuid.UUID, body: TagMerge, session: DbSession, me: CurrentPrincipal
+) -> TagOut:
+    """Fold this tag into `into`: its entries, children and relationships move there."""
+    return _tag_out(await tags_service.merge_tag(session, me.user_id, tag_id, body.into))
+
+
+@tags_router.get(
+    "/{tag_id}/relationships", response_model=list[RelationshipOut], responses=_PROBLEM
+)
+async def list_relationships(
+    tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
+) -> list[RelationshipOut]:
+    rows = await tags_service.list_relationships(session, me.user_id, tag_id)
+    return [_relationship_out(r) for r in rows]
+
+
+@tags_router.post(
+    "/{tag_id}/relationships",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RelationshipOut,
+    responses=_PROBLEM,
+)
+async def create_relationship(
+    tag_id: uuid.UUID, body: RelationshipCreate, session: DbSession, me: CurrentPrincipal
+) -> RelationshipOut:
+    """Link two tags as synonyms, related, or mutually exclusive (strength 0-1)."""
+    row = await tags_service.create_relationship(session, me.user_id, tag_id, body)
+    return _relationship_out(row)
+
+
+@tags_router.delete(
+    "/{tag_id}/relationships/{relationship_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_PROBLEM,
+)
+async def delete_relationship(
+    tag_id: uuid.UUID, relationship_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
+) -> Response:
+    await tags_service.get_tag(session, me.user_id, tag_id)
+    await tags_service.delete_relationship(session, me.user_id, relationship_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

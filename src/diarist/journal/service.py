@@ -1,0 +1,313 @@
+"""The rules of entries: create (idempotent), read, list, update with optimistic concurrency and
+revisions, trash, restore, purge."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as accounts_repo
+from diarist.config import JournalSettings
+from diarist.journal import repository as repo
+from diarist.journal.content import derive
+from diarist.journal.errors import (
+    EntryNotFound,
+    IdempotencyKeyReused,
+    InvalidEntry,
+    RawDataTooLarge,
+    RevisionNotFound,
+    VersionMismatch,
+)
+from diarist.journal.languages import search_config
+from diarist.journal.schemas import EntryCreate, EntryUpdate
+from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from diarist.models import Entry, EntryRevision
+
+
+@dataclass(frozen=True)
+class WriterDefaults:
+    """What an entry takes from its author's preferences when the request says nothing."""
+
+    timezone: str
+    language: str
+
+
+async def writer_defaults(session: AsyncSession, user_id: uuid.UUID) -> WriterDefaults:
+    user = await accounts_repo.get_user(session, user_id)
+    preferences = user.preferences if user else {}
+    return WriterDefaults(
+        timezone=str(preferences.get("timezone") or "UTC"),
+        language=str(preferences.get("language") or "en"),
+    )
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _content_values(raw_data: dict[str, Any], limits: JournalSettings) -> dict[str, Any]:
+    size = len(_canonical(raw_data))
+    if size > limits.max_raw_data_bytes:
+        raise RawDataTooLarge(
+            f"raw_data is {size} bytes; the limit is {limits.max_raw_data_bytes}.",
+            limit=limits.max_raw_data_bytes,
+        )
+    derived = derive(raw_data)
+    return {
+        "raw_data": raw_data,
+        "format": derived.format,
+        "content": derived.content,
+        "content_hash": derived.content_hash,
+        "word_count": derived.word_count,
+    }
+
+
+def _localize(moment: datetime, zone: str) -> datetime:
+    """A naive entry_date is wall-clock time in the entry's time zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+    return moment
+
+
+def _check_publication(visibility: str, published_at: datetime | None) -> None:
+    if published_at is not None and visibility == "private":
+        raise InvalidEntry(
+            "published_at needs visibility 'shared' or 'public'.", field="published_at"
+        )
+
+
+async def create_entry(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    data: EntryCreate,
+    limits: JournalSettings,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Entry, bool]:
+    """Create an entry (pending analysis) with its tags; returns (entry, replayed).
+
+    With an idempotency key, a retry of the same request returns the entry made the first
+    time; the same key with a different request is refused.
+    """
+    defaults = await writer_defaults(session, user_id)
+    zone = data.timezone or defaults.timezone
+    visibility = data.visibility or "private"
+    _check_publication(visibility, data.published_at)
+    values: dict[str, Any] = {
+        **_content_values(data.raw_data, limits),
+        "user_id": user_id,
+        "title": data.title,
+        "entry_type": data.entry_type or "text",
+        "meta": data.metadata or {},
+        "mood_rating": data.mood_rating,
+        "entry_date": _localize(data.entry_date, zone) if data.entry_date else func.now(),
+        "timezone": zone,
+        "visibility": visibility,
+        "published_at": data.published_at,
+        "starred": bool(data.starred),
+        "pinned": bool(data.pinned),
+        "processing_status": "pending",
+        "search_config": search_config(defaults.language),
+    }
+    request_hash = hashlib.sha256(_canonical(data.model_dump(mode="json"))).digest()
+    if idempotency_key is not None:
+        values |= {"idempotency_key": idempotency_key, "idempotency_hash": request_hash}
+    entry = await repo.insert_entry(session, values)
+    if entry is None:  # the key was used before (or concurrently, and that one committed)
+        assert idempotency_key is not None
+        existing = await repo.entry_by_idempotency_key(session, user_id, idempotency_key)
+        if existing is None or existing.idempotency_hash != request_hash:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request.",
+            )
+        return existing, True
+    if data.tags:
+        tag_ids = await repo.ensure_tags(session, user_id, data.tags)
+        await repo.set_entry_tags(session, user_id, entry.id, tag_ids)
+    return entry, False
+
+
+async def get_entry(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, *, deleted: bool | None = None
+) -> Entry:
+    entry = await repo.get_entry(session, user_id, entry_id, deleted=deleted)
+    if entry is None:
+        raise EntryNotFound("No such entry.")
+    return entry
+
+
+async def update_entry(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    patch: EntryUpdate,
+    limits: JournalSettings,
+    *,
+    expected_version: int | None,
+) -> Entry:
+    """Apply a partial update. With `expected_version` (If-Match) a stale version is refused;
+    the row lock makes concurrent writers of one version succeed exactly once."""
+    entry = await repo.get_entry(session, user_id, entry_id, for_update=True)
+    if entry is None:
+        raise EntryNotFound("No such entry (or it is in the trash).")
+    if expected_version is not None and entry.version != expected_version:
+        raise VersionMismatch(
+            f"The entry is at version {entry.version}, not {expected_version}.",
+            current_version=entry.version,
+        )
+    fields = patch.model_dump(exclude_unset=True)
+    values: dict[str, Any] = {}
+    if "raw_data" in fields:
+        if patch.raw_data is None:
+            raise InvalidEntry("raw_data cannot be null.", field="raw_data")
+        values |= _content_values(patch.raw_data, limits)
+        if values["content_hash"] != entry.content_hash:
+            values["processing_status"] = "pending"
+    for name in ("title", "mood_rating", "published_at"):
+        if name in fields:
+            values[name] = fields[name]
+    for name in ("entry_type", "visibility", "starred", "pinned", "timezone"):
+        if name in fields:
+            if fields[name] is None:
+                raise InvalidEntry(f"{name} cannot be null.", field=name)
+            values[name] = fields[name]
+    if "metadata" in fields:
+        values["meta"] = fields["metadata"] or {}
+    if "entry_date" in fields:
+        if patch.entry_date is None:
+            raise InvalidEntry("entry_date cannot be null.", field="entry_date")
+        values["entry_date"] = _localize(patch.entry_date, values.get("timezone", entry.timezone))
+    _check_publication(
+        values.get("visibility", entry.visibility), values.get("published_at", entry.published_at)
+    )
+    text_changes = ("title" in values and values["title"] != entry.title) or (
+        "raw_data" in values and values["raw_data"] != entry.raw_data
+    )
+    if text_changes:
+        await repo.insert_revision(session, entry)
+    if "tags" in fields:
+        tag_ids = await repo.ensure_tags(session, user_id, patch.tags or [])
+        await repo.set_entry_tags(session, user_id, entry.id, tag_ids)
+    values |= {"version": entry.version + 1, "updated_at": func.now()}
+    return await repo.update_entry(session, entry.id, values)
+
+
+async def trash_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> None:
+    """Move to the trash (kept for the configured number of days, then purged)."""
+    entry = await repo.get_entry(session, user_id, entry_id, for_update=True)
+    if entry is None:
+        raise EntryNotFound("No such entry (or it is in the trash already).")
+    await repo.update_entry(session, entry.id, {"deleted_at": func.now()})
+
+
+async def restore_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> Entry:
+    entry = await repo.get_entry(session, user_id, entry_id, deleted=True, for_update=True)
+    if entry is None:
+        raise EntryNotFound("No such entry in the trash.")
+    return await repo.update_entry(session, entry.id, {"deleted_at": None})
+
+
+async def purge_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> None:
+    """Delete for good, from the trash or not; its revisions and tag links go with it."""
+    if not await repo.delete_entry(session, user_id, entry_id):
+        raise EntryNotFound("No such entry.")
+
+
+async def purge_expired_trash(session: AsyncSession, limits: JournalSettings) -> int:
+    """Hard-delete entries trashed longer than the retention (system role, every user)."""
+    cutoff = datetime.now(UTC) - timedelta(days=limits.trash_days)
+    total = 0
+    while purged := await repo.purge_trash(session, cutoff):
+        total += purged
+    return total
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+def entry_cursor(entry: Entry, order: str, deleted: bool) -> str:
+    value: datetime | None = entry.deleted_at if deleted else getattr(entry, order)
+    assert value is not None
+    return encode_cursor("trash" if deleted else order, value.isoformat(), entry.id)
+
+
+def parse_entry_cursor(cursor: str, order: str, deleted: bool) -> tuple[datetime, uuid.UUID]:
+    mode, value, entry_id = decode_cursor(cursor, 3)
+    if mode != ("trash" if deleted else order):
+        raise InvalidCursor("The cursor belongs to a different ordering of the list.")
+    try:
+        return datetime.fromisoformat(value), uuid.UUID(entry_id)
+    except ValueError:
+        raise InvalidCursor("The cursor is not one this server issued.") from None
+
+
+async def resolve_tag_groups(
+    session: AsyncSession, user_id: uuid.UUID, names: list[str]
+) -> tuple[list[list[uuid.UUID]], bool]:
+    """Each named tag that exists with its descendants, and whether every name existed."""
+    ids = await repo.tag_ids_by_names(session, user_id, names)
+    groups = [await repo.descendants(session, user_id, tag_id) for tag_id in ids.values()]
+    return groups, len(ids) == len({name.lower() for name in names})
+
+
+async def list_entries(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    filters: repo.EntryFilters,
+    *,
+    order: str,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Entry], str | None]:
+    after = parse_entry_cursor(cursor, order, filters.deleted) if cursor else None
+    rows = await repo.list_entries(
+        session, user_id, filters, order=order, after=after, limit=limit + 1
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+async def list_revisions(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID
+) -> list[EntryRevision]:
+    await get_entry(session, user_id, entry_id)
+    return await repo.list_revisions(session, entry_id)
+
+
+async def get_revision(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, version: int
+) -> EntryRevision:
+    await get_entry(session, user_id, entry_id)
+    revision = await repo.get_revision(session, entry_id, version)
+    if revision is None:
+        raise RevisionNotFound(f"The entry has no revision {version}.")
+    return revision
+
+
+async def restore_revision(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    version: int,
+    limits: JournalSettings,
+    *,
+    expected_version: int | None,
+) -> Entry:
+    """Bring back an earlier title and raw_data as a new version (the current one is kept)."""
+    revision = await get_revision(session, user_id, entry_id, version)
+    patch = EntryUpdate(title=revision.title, raw_data=revision.raw_data)
+    return await update_entry(
+        session, user_id, entry_id, patch, limits, expected_version=expected_version
+    )

@@ -1,0 +1,74 @@
+"""Journals made through the real API and services."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.config import JournalSettings
+from diarist.journal import service as entries_service
+from diarist.journal import tags as tags_service
+from diarist.journal.schemas import EntryCreate, EntryUpdate, RelationshipCreate, TagCreate
+
+
+def markdown(text: str) -> dict[str, Any]:
+    return {"format": "markdown", "text": text}
+
+
+async def create_entry(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    text: str = "A walk by the river.",
+    **fields: Any,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/entries", json={"raw_data": markdown(text), **fields}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def fill_journal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+    """Rows in every journal table: an edited, tagged entry and related tags."""
+    entry = await create_entry(client, auth, "Gardening in the rain", tags=["garden", "rain"])
+    edited = await client.patch(
+        f"/api/v1/entries/{entry['id']}",
+        json={"raw_data": markdown("Gardening in the rain, then tea.")},
+        headers=auth,
+    )
+    assert edited.status_code == 200, edited.text
+    tags = {t["name"]: t["id"] for t in (await client.get("/api/v1/tags", headers=auth)).json()}
+    linked = await client.post(
+        f"/api/v1/tags/{tags['garden']}/relationships",
+        json={"related_tag_id": tags["rain"], "kind": "related", "strength": 0.5},
+        headers=auth,
+    )
+    assert linked.status_code == 201, linked.text
+
+
+async def fill_journal_with_services(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The same through the services (for tests without an HTTP client)."""
+    limits = JournalSettings()
+    entry, _ = await entries_service.create_entry(
+        session,
+        user_id,
+        EntryCreate(raw_data=markdown("Gardening in the rain"), tags=["garden", "rain"]),
+        limits,
+    )
+    await entries_service.update_entry(
+        session,
+        user_id,
+        entry.id,
+        EntryUpdate(raw_data=markdown("Gardening in the rain, then tea.")),
+        limits,
+        expected_version=None,
+    )
+    garden = await tags_service.create_tag(session, user_id, TagCreate(name="shed"))
+    rain = (await tags_service.list_tags(session, user_id, query="rain", limit=1))[0]
+    await tags_service.create_relationship(
+        session, user_id, garden.id, RelationshipCreate(related_tag_id=rain.id, kind="related")
+    )
