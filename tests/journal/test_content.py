@@ -28,8 +28,10 @@ def test_editorjs_blocks() -> None:
         "blocks": [
             {"id": "a", "type": "header", "data": {"text": "Trip", "level": 2}},
             {"id": "b", "type": "paragraph", "data": {"text": "We <b>swam</b> &amp; ate."}},
-            {"id": "c", "type": "list", "data": {"style": "unordered", "items": ["sun", {"content": "sea", "items": []}]}},
-            {"id": "d", "type": "checklist", "data": {"items": [{"text": "pack", "checked": True}]}},
+            {"id": "c", "type": "list",
+             "data": {"style": "unordered", "items": ["sun", {"content": "sea", "items": []}]}},
+            {"id": "d", "type": "checklist",
+             "data": {"items": [{"text": "pack", "checked": True}]}},
             {"id": "e", "type": "table", "data": {"content": [["a", "b"], ["c", "d"]]}},
             {"id": "f", "type": "image", "data": {"file": {"url": "x.png"}, "caption": "beach"}},
         ],

@@ -200,12 +200,16 @@ async def test_idempotent_create(client: httpx.AsyncClient, me: Account) -> None
 async def test_trash_restore_purge(client: httpx.AsyncClient, me: Account) -> None:
     entry = await create_entry(client, me.auth, tags=["t"])
     url = f"/api/v1/entries/{entry['id']}"
-    tag_count = lambda: client.get("/api/v1/tags", headers=me.auth)  # noqa: E731
-    assert (await tag_count()).json()[0]["usage_count"] == 1
+
+    async def usage() -> int:
+        tags = (await client.get("/api/v1/tags", headers=me.auth)).json()
+        return int(tags[0]["usage_count"])
+
+    assert await usage() == 1
     assert (await client.delete(url, headers=me.auth)).status_code == 204
     assert await _count(client, me) == 0
     assert await _count(client, me, deleted="true") == 1
-    assert (await tag_count()).json()[0]["usage_count"] == 0
+    assert await usage() == 0
     trashed = (await client.get(url, headers=me.auth)).json()
     assert trashed["deleted_at"] is not None
     edit = await client.patch(url, json={"title": "x"}, headers=me.auth)
@@ -213,7 +217,7 @@ async def test_trash_restore_purge(client: httpx.AsyncClient, me: Account) -> No
     assert _problem(await client.delete(url, headers=me.auth)) == (404, "entry_not_found")
 
     assert (await client.post(f"{url}/restore", headers=me.auth)).status_code == 200
-    assert (await tag_count()).json()[0]["usage_count"] == 1
+    assert await usage() == 1
     assert _problem(await client.post(f"{url}/restore", headers=me.auth)) == (
         404,
         "entry_not_found",
@@ -221,7 +225,7 @@ async def test_trash_restore_purge(client: httpx.AsyncClient, me: Account) -> No
 
     assert (await client.delete(f"{url}/purge", headers=me.auth)).status_code == 204
     assert _problem(await client.get(url, headers=me.auth)) == (404, "entry_not_found")
-    assert (await tag_count()).json()[0]["usage_count"] == 0
+    assert await usage() == 0
 
 
 async def test_entries_of_others_are_invisible(client: httpx.AsyncClient, me: Account) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -14,7 +16,7 @@ async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
 
 
-async def _titles(client: httpx.AsyncClient, me: Account, **params: object) -> list[str]:
+async def _titles(client: httpx.AsyncClient, me: Account, **params: Any) -> list[str]:
     response = await client.get("/api/v1/entries", params={"limit": 100, **params}, headers=me.auth)
     assert response.status_code == 200, response.text
     return [item["title"] for item in response.json()["items"]]
@@ -49,7 +51,7 @@ async def test_same_date_entries_are_not_skipped(client: httpx.AsyncClient, me: 
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, object] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/api/v1/entries", params=params, headers=me.auth)).json()
         seen += [i["title"] for i in page["items"]]
         if not (cursor := page["next_cursor"]):
@@ -66,12 +68,33 @@ async def test_order_by_created_at(client: httpx.AsyncClient, me: Account) -> No
 
 
 async def test_filters(client: httpx.AsyncClient, me: Account) -> None:
-    await create_entry(client, me.auth, title="run", tags=["sport/running"], mood_rating=8,
-                       entry_date="2025-01-10T10:00:00Z", metadata={"source": "watch"})  # fmt: skip
-    await create_entry(client, me.auth, title="swim", tags=["swimming"], mood_rating=6,
-                       entry_date="2025-02-10T10:00:00Z", entry_type="photo", starred=True)  # fmt: skip
-    await create_entry(client, me.auth, title="sad", mood_rating=2, entry_date="2025-03-10T10:00:00Z",
-                       tags=["sport/running", "swimming"])  # fmt: skip
+    await create_entry(
+        client,
+        me.auth,
+        title="run",
+        tags=["sport/running"],
+        mood_rating=8,
+        entry_date="2025-01-10T10:00:00Z",
+        metadata={"source": "watch"},
+    )
+    await create_entry(
+        client,
+        me.auth,
+        title="swim",
+        tags=["swimming"],
+        mood_rating=6,
+        entry_date="2025-02-10T10:00:00Z",
+        entry_type="photo",
+        starred=True,
+    )
+    await create_entry(
+        client,
+        me.auth,
+        title="sad",
+        mood_rating=2,
+        entry_date="2025-03-10T10:00:00Z",
+        tags=["sport/running", "swimming"],
+    )
     tags = {t["name"]: t["id"] for t in (await client.get("/api/v1/tags", headers=me.auth)).json()}
     sport = (await client.post("/api/v1/tags", json={"name": "sport"}, headers=me.auth)).json()
     for child in ("sport/running", "swimming"):
@@ -121,7 +144,7 @@ async def test_filters(client: httpx.AsyncClient, me: Account) -> None:
     ],
 )
 async def test_bad_list_parameters(
-    client: httpx.AsyncClient, me: Account, params: dict[str, object], expected: tuple[int, str]
+    client: httpx.AsyncClient, me: Account, params: dict[str, Any], expected: tuple[int, str]
 ) -> None:
     response = await client.get("/api/v1/entries", params=params, headers=me.auth)
     assert (response.status_code, response.json()["code"]) == expected
