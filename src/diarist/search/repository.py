@@ -12,7 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.journal.repository import EntryFilters, apply_filters
@@ -39,7 +40,7 @@ async def keyword_search(
     limit: int,
 ) -> list[KeywordHit]:
     """Rank with ts_rank_cd (recency breaks ties); snippets only for the page's rows."""
-    tsquery = func.websearch_to_tsquery(literal(config).cast(text("regconfig")), query)  # type: ignore[arg-type]
+    tsquery = func.websearch_to_tsquery(cast(literal(config), REGCONFIG), query)
     score = func.ts_rank_cd(Entry.search_vector, tsquery, 32).label("score")
     ranked = (
         apply_filters(select(Entry.id, score), user_id, filters)
