@@ -12,23 +12,50 @@ from tests.factories.journal import create_entry
 
 JOURNAL = [
     ("Tomatoes", "Spent the afternoon gardening. The tomatoes finally turned red.", ["garden"], 8),
-    ("Morning run", "Long run along the river this morning; my knees hurt but the mood is great.", ["sport"], 7),
+    (
+        "Morning run",
+        "Long run along the river this morning; my knees hurt but the mood is great.",
+        ["sport"],
+        7,
+    ),
     ("Hospital", "Visited grandma in the hospital. She remembered my name today.", ["family"], 4),
-    ("Club night", "Gardening club meeting: we planned the spring planting and argued about compost.", ["garden"], 6),
-    ("Winter reading", "Read The Left Hand of Darkness. Winter on Gethen feels familiar.", ["books"], 6),
-    ("Coffee with Sam", "Coffee with Sam. We talked about moving to Berlin next year.", ["friends"], 7),
+    (
+        "Club night",
+        "Gardening club meeting: we planned the spring planting and argued about compost.",
+        ["garden"],
+        6,
+    ),
+    (
+        "Winter reading",
+        "Read The Left Hand of Darkness. Winter on Gethen feels familiar.",
+        ["books"],
+        6,
+    ),
+    (
+        "Coffee with Sam",
+        "Coffee with Sam. We talked about moving to Berlin next year.",
+        ["friends"],
+        7,
+    ),
     ("Rain", "Rainy day. Stayed in, baked bread and watched the rain on the window.", [], 5),
     ("Lake", "First swim of the year at the lake; the water was freezing.", ["sport"], 9),
     ("Gardening", "Weeding all morning. Gardening is slow but it empties the head.", ["garden"], 7),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
 async def me(client: httpx.AsyncClient) -> Account:
     account = await signed_up(client)
     for day, (title, text, tags, mood) in enumerate(JOURNAL, start=1):
-        await create_entry(client, account.auth, text, title=title, tags=tags, mood_rating=mood,
-                           entry_date=f"2025-04-{day:02d}T20:00:00Z")  # fmt: skip
+        await create_entry(
+            client,
+            account.auth,
+            text,
+            title=title,
+            tags=tags,
+            mood_rating=mood,
+            entry_date=f"2025-04-{day:02d}T20:00:00Z",
+        )
     return account
 
 

@@ -1,0 +1,96 @@
+"""Real concurrent transactions (own database, real pool): no lost update, exact counts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from diarist.accounts.service import AccountsContext
+from diarist.app import create_app
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls
+from tests.conftest import make_settings
+from tests.factories.accounts import signed_up
+from tests.factories.journal import create_entry, markdown
+
+WRITERS = 20
+
+
+@pytest.fixture
+async def live_client(
+    fresh_db: DatabaseUrls, tmp_path: Path, accounts_context: AccountsContext
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(fresh_db, tmp_path)
+    database = Database(
+        create_engine(fresh_db.app, settings.db, PoolPlan(10, 15), application_name="t")
+    )
+    app = create_app(settings, database=database)
+    app.state.accounts = accounts_context
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as client,
+        ):
+            yield client
+    finally:
+        await database.dispose()
+
+
+async def test_one_writer_wins_per_version(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    entry = await create_entry(live_client, me.auth, "draft")
+    url = f"/api/v1/entries/{entry['id']}"
+
+    async def write(n: int) -> int:
+        response = await live_client.patch(
+            url,
+            json={"raw_data": markdown(f"version by writer {n}")},
+            headers={**me.auth, "If-Match": '"1"'},
+        )
+        return response.status_code
+
+    statuses = await asyncio.gather(*(write(n) for n in range(WRITERS)))
+    assert sorted(statuses) == [200] + [412] * (WRITERS - 1)
+    final = (await live_client.get(url, headers=me.auth)).json()
+    assert final["version"] == 2
+    revisions = (await live_client.get(f"{url}/revisions", headers=me.auth)).json()
+    assert [r["raw_data"]["text"] for r in revisions] == ["draft"]
+
+
+async def test_unconditional_writers_all_land(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    entry = await create_entry(live_client, me.auth, "draft")
+    url = f"/api/v1/entries/{entry['id']}"
+    responses = await asyncio.gather(
+        *(live_client.patch(url, json={"mood_rating": 1 + n % 10}, headers=me.auth)
+          for n in range(WRITERS))
+    )  # fmt: skip
+    assert {r.status_code for r in responses} == {200}
+    assert sorted(r.json()["version"] for r in responses) == list(range(2, WRITERS + 2))
+
+
+async def test_usage_counts_are_exact_under_concurrency(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    await asyncio.gather(
+        *(create_entry(live_client, me.auth, f"entry {n}", tags=["shared", f"own{n}"])
+          for n in range(WRITERS))
+    )  # fmt: skip
+    tags = {t["name"]: t for t in (await live_client.get("/api/v1/tags", headers=me.auth)).json()}
+    assert tags["shared"]["usage_count"] == WRITERS
+    assert len(tags) == WRITERS + 1
+
+
+async def test_idempotent_create_races_make_one_entry(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    body = {"raw_data": markdown("once")}
+    headers = {**me.auth, "Idempotency-Key": "race-1"}
+    responses = await asyncio.gather(
+        *(live_client.post("/api/v1/entries", json=body, headers=headers) for _ in range(10))
+    )
+    assert {r.json()["id"] for r in responses} == {responses[0].json()["id"]}
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
