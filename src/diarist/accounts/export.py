@@ -65,9 +65,7 @@ async def json_chunks(database: Database, user_id: uuid.UUID) -> AsyncIterator[b
         yield _dumps(header)[:-1] + b',"tables":{'
         for index, (table, owner) in enumerate(user_owned_tables()):
             columns = [
-                column
-                for column in table.c
-                if column.name not in SECRET_COLUMNS | INTERNAL_COLUMNS
+                column for column in table.c if column.name not in SECRET_COLUMNS | INTERNAL_COLUMNS
             ]
             yield (b"," if index else b"") + _dumps(table.name) + b":["
             query = select(*columns).where(owner == user_id).order_by(*table.primary_key.columns)

@@ -1,9 +1,9 @@
 """The queries of search, under the acting user's RLS context.
 
-Plan choice (see docs/search.md): the user's rows are reached through the user_id indexes and
-the `@@` match is a filter on them. Under forced RLS PostgreSQL will not use `@@` as an index
-condition ahead of the policy anyway, and for one person's journal this costs a few
-milliseconds (measured in tests/search and bench).
+Plan choice (see docs/search.md): under forced RLS PostgreSQL will not use `@@` as an index
+condition ahead of the policy, so the application role would match every one of a user's rows.
+The match therefore runs in the narrow SECURITY DEFINER function `search_entry_ids()`, which
+applies the caller's user filter itself and lets the GIN and user_id indexes combine.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import cast, func, literal, select, text
+from sqlalchemy import Float, Uuid, cast, column, func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,13 +39,19 @@ async def keyword_search(
     filters: EntryFilters,
     limit: int,
 ) -> list[KeywordHit]:
-    """Rank with ts_rank_cd (recency breaks ties); snippets only for the page's rows."""
+    """Rank with ts_rank_cd (recency breaks ties); snippets only for the page's rows.
+
+    The match itself runs in `search_entry_ids()` (see the journal migration); the other
+    filters, the order and the snippets run here, under RLS.
+    """
     tsquery = func.websearch_to_tsquery(cast(literal(config), REGCONFIG), query)
-    score = func.ts_rank_cd(Entry.search_vector, tsquery, 32).label("score")
+    matches = func.search_entry_ids(tsquery, filters.deleted).table_valued(
+        column("entry_id", Uuid()), column("score", Float())
+    )
     ranked = (
-        apply_filters(select(Entry.id, score), user_id, filters)
-        .where(Entry.search_vector.op("@@")(tsquery))
-        .order_by(score.desc(), Entry.entry_date.desc(), Entry.id.desc())
+        apply_filters(select(Entry.id, matches.c.score), user_id, filters)
+        .join(matches, matches.c.entry_id == Entry.id)
+        .order_by(matches.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
         .limit(limit)
         .subquery()
     )

@@ -154,6 +154,24 @@ END
 $$
 """
 
+# Under forced RLS `@@` cannot be an index condition ahead of the policy, so a user with many
+# entries would have every row matched one by one. This narrow function runs as the owner,
+# applies the caller's user filter itself (so the GIN and user_id indexes combine) and returns
+# only ids and scores; the caller joins back to `entries` under RLS for everything else.
+_SEARCH_FUNCTION = """
+CREATE FUNCTION search_entry_ids(p_query tsquery, p_deleted boolean)
+RETURNS TABLE (entry_id uuid, score real)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+ROWS 200
+AS $$
+    SELECT e.id, ts_rank_cd(e.search_vector, p_query, 32)
+    FROM entries e
+    WHERE e.user_id = diarist_current_user_id()
+      AND e.search_vector @@ p_query
+      AND (e.deleted_at IS NOT NULL) = p_deleted
+$$
+"""
+
 _TRIGGERS = (
     "CREATE TRIGGER entries_vocabulary AFTER INSERT OR DELETE OR UPDATE OF content ON entries "
     "FOR EACH ROW EXECUTE FUNCTION entries_vocabulary()",
@@ -463,6 +481,8 @@ def upgrade() -> None:
     op.execute(_USAGE_FUNCTIONS)
     for statement in _TRIGGERS:
         op.execute(statement)
+    op.execute(_SEARCH_FUNCTION)
+    op.execute("REVOKE ALL ON FUNCTION search_entry_ids(tsquery, boolean) FROM PUBLIC")
     for table in _USER_TABLES:
         for statement in enable_owner_rls(table):
             op.execute(statement)
@@ -508,6 +528,7 @@ def downgrade() -> None:
     op.drop_index("ix_entries_search_vector", table_name="entries", postgresql_using="gin")
     op.drop_table("entries")
     for function in (
+        "search_entry_ids(tsquery, boolean)",
         "entries_vocabulary()",
         "entry_tags_usage()",
         "entries_usage()",
