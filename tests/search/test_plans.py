@@ -1,0 +1,206 @@
+"""Query plans on a realistic volume, as the application role: the timeline and search use
+indexes, and a user with 20,000 entries is searched without a sequential scan."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.db.engine import Database, PoolPlan, act_as, create_engine
+from diarist.db.provision import DatabaseUrls, libpq_url
+from diarist.journal import repository as journal_repo
+from diarist.search import repository as search_repo
+from tests.conftest import make_settings
+
+HEAVY_ENTRIES = 20_000
+LIGHT_USERS = 30
+LIGHT_ENTRIES = 1_000
+WORDS = [
+    "garden",
+    "river",
+    "coffee",
+    "morning",
+    "walk",
+    "rain",
+    "bread",
+    "friend",
+    "work",
+    "tired",
+    "happy",
+    "letter",
+    "music",
+    "train",
+    "city",
+    "forest",
+    "lake",
+    "winter",
+    "summer",
+    "evening",
+    "family",
+    "dinner",
+    "book",
+    "film",
+    "quiet",
+    "storm",
+    "sunlight",
+    "meeting",
+    "project",
+    "deadline",
+    "doctor",
+    "kitchen",
+    "window",
+    "market",
+    "bicycle",
+    "mountain",
+    "ocean",
+]
+
+_LOAD = """
+INSERT INTO entries (user_id, raw_data, format, content, content_hash, entry_date, title)
+SELECT %(user)s, jsonb_build_object('text', body.text), 'text', body.text,
+       sha256(convert_to(body.text, 'UTF8')),
+       timestamptz '2026-01-01' - make_interval(hours => g),
+       CASE WHEN g %% 7 = 0 THEN 'day ' || g END
+FROM generate_series(1, %(count)s) AS g
+CROSS JOIN LATERAL (
+    SELECT string_agg((%(words)s::text[])[1 + floor(random() * %(nwords)s)::int], ' ')
+           || CASE WHEN g %% 2000 = 0 THEN ' zeppelin' ELSE '' END AS text
+    FROM generate_series(1, 60 + g %% 40) AS w
+) AS body
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded(
+    tmp_path_factory: pytest.TempPathFactory, cluster: Any, template: None
+) -> Iterator[tuple[DatabaseUrls, uuid.UUID]]:
+    from diarist.config import DatabaseSettings
+    from tests.fixtures.database import clone_database, drop_database
+
+    urls = clone_database(cluster, DatabaseSettings())
+    heavy = uuid.uuid4()
+    with psycopg.connect(libpq_url(urls.owner), autocommit=True) as conn:
+        # Plans, not vocabulary, are under test: skip the per-entry word upkeep while loading.
+        conn.execute("ALTER TABLE entries DISABLE TRIGGER entries_vocabulary")
+        users = [(heavy, HEAVY_ENTRIES)] + [
+            (uuid.uuid4(), LIGHT_ENTRIES) for _ in range(LIGHT_USERS)
+        ]
+        for user_id, count in users:
+            conn.execute(
+                "INSERT INTO users (id, email, name) VALUES (%s, %s, 'Bulk')",
+                (user_id, f"{user_id}@example.org"),
+            )
+            conn.execute(
+                _LOAD, {"user": user_id, "count": count, "words": WORDS, "nwords": len(WORDS)}
+            )
+        conn.execute("ALTER TABLE entries ENABLE TRIGGER entries_vocabulary")
+        conn.execute("VACUUM ANALYZE entries")
+        total = conn.execute("SELECT count(*) FROM entries").fetchone()
+        assert total == (HEAVY_ENTRIES + LIGHT_USERS * LIGHT_ENTRIES,)
+    try:
+        yield urls, heavy
+    finally:
+        assert urls.app.database is not None
+        drop_database(cluster, urls.app.database)
+
+
+@pytest.fixture
+async def heavy_session(
+    loaded: tuple[DatabaseUrls, uuid.UUID], tmp_path: Path
+) -> AsyncIterator[tuple[AsyncSession, uuid.UUID]]:
+    urls, heavy = loaded
+    settings = make_settings(urls, tmp_path)
+    database = Database(create_engine(urls.app, settings.db, PoolPlan(1, 0), application_name="t"))
+    try:
+        async with database.unit_of_work(user_id=heavy) as session:
+            await act_as(session, heavy)
+            yield session, heavy
+    finally:
+        await database.dispose()
+
+
+async def _explain(session: AsyncSession, run: Any) -> list[dict[str, Any]]:
+    """EXPLAIN ANALYZE every statement `run` executes, exactly as the application sends it."""
+    captured: list[tuple[str, Any]] = []
+    sync_engine = (await session.connection()).engine.sync_engine
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(sync_engine, "before_cursor_execute", capture)
+    try:
+        await run()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", capture)
+    connection = await session.connection()
+    plans = []
+    for statement, parameters in captured:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        result = await connection.exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+        )
+        plans.append(
+            json.loads(result.scalar_one()) if isinstance(result, str) else result.scalar_one()[0]
+        )
+    return plans
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _seq_scans(plans: list[dict[str, Any]]) -> list[str]:
+    return [
+        node.get("Relation Name", "?")
+        for plan in plans
+        for node in _nodes(plan["Plan"])
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "entries"
+    ]
+
+
+async def test_timeline_uses_the_index(heavy_session: tuple[AsyncSession, uuid.UUID]) -> None:
+    session, heavy = heavy_session
+    filters = journal_repo.EntryFilters()
+    plans = await _explain(
+        session,
+        lambda: journal_repo.list_entries(
+            session, heavy, filters, order="entry_date", after=None, limit=21
+        ),
+    )
+    assert plans
+    assert _seq_scans(plans) == []
+    after = (datetime.fromisoformat("2025-06-01T00:00:00+00:00"), uuid.UUID(int=0))
+    deeper = await _explain(
+        session,
+        lambda: journal_repo.list_entries(
+            session, heavy, filters, order="entry_date", after=after, limit=21
+        ),
+    )
+    assert _seq_scans(deeper) == []
+
+
+@pytest.mark.parametrize("query", ["zeppelin", "garden coffee", '"morning walk"'])
+async def test_search_of_a_20000_entry_journal_avoids_seq_scans(
+    heavy_session: tuple[AsyncSession, uuid.UUID], query: str
+) -> None:
+    session, heavy = heavy_session
+    filters = journal_repo.EntryFilters()
+    plans = await _explain(
+        session,
+        lambda: search_repo.keyword_search(session, heavy, query, "english", filters, 20),
+    )
+    assert plans
+    assert _seq_scans(plans) == []
+    assert await search_repo.keyword_search(session, heavy, query, "english", filters, 20)
