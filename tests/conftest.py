@@ -83,6 +83,12 @@ def make_settings(urls: DatabaseUrls, data_dir: Path, **changes: object) -> Sett
         log=LogSettings(format="console", level="INFO"),
         secret_key="test-secret-key-with-enough-entropy-0123456789",
     )
+    settings.db = settings.db.model_copy(
+        update={
+            "owner_url": SecretStr(urls.owner.render_as_string(hide_password=False)),
+            "system_url": SecretStr(urls.system.render_as_string(hide_password=False)),
+        }
+    )
     return settings.model_copy(update=changes)
 
 

@@ -18,7 +18,8 @@ from tests.conftest import make_settings
 def _jobs(urls: DatabaseUrls) -> list[tuple[str, str, dict[str, str]]]:
     with psycopg.connect(libpq_url(urls.owner)) as conn:
         rows = conn.execute(
-            "SELECT task_name, status::text, args FROM procrastinate_jobs ORDER BY id"
+            "SELECT task_name, status::text, args FROM procrastinate_jobs "
+            "WHERE task_name = 'ops:ping' ORDER BY id"
         )
         return [(row[0], row[1], row[2]) for row in rows]
 

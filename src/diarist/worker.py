@@ -1,7 +1,8 @@
 """The procrastinate App: every domain registers its Blueprint here; `diarist worker` runs it.
 
-The App's connector has no pool of its own until a worker opens it with ours. API processes never
-open it: they defer jobs on their own transaction's connection (`diarist.kit.jobs`).
+The module's App has a connector without a pool; a running worker swaps in one of its own.
+API processes never open it: they defer jobs on their own transaction's connection
+(`diarist.kit.jobs`).
 """
 
 from __future__ import annotations
@@ -12,33 +13,19 @@ import socket
 import procrastinate
 import structlog
 from procrastinate.app import WorkerOptions
-from psycopg_pool import AsyncConnectionPool
 
 from diarist.config import Settings
-from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
+from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
 from diarist.db.provision import libpq_url
+from diarist.journal import tasks as journal_tasks
+from diarist.kit.jobs import WorkerResources, install_worker_resources
 from diarist.ops import tasks as ops_tasks
 
 _log = structlog.get_logger("diarist.worker")
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(ops_tasks.blueprint, namespace="ops")
-
-
-class _Resources:
-    """What tasks of this process use: the application role's database."""
-
-    database: Database | None = None
-
-
-resources = _Resources()
-
-
-def task_database() -> Database:
-    """The worker process's database, for tasks to open their own unit of work."""
-    if resources.database is None:
-        raise RuntimeError("the worker is not running")
-    return resources.database
+app.add_tasks_from(journal_tasks.blueprint, namespace="journal")
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:
@@ -47,15 +34,24 @@ async def run_worker(settings: Settings, *, wait: bool = True) -> None:
     plan = plan_pool(settings.db, settings.workers + 1)
     # Half the share for procrastinate's own queries (fetch, finish, LISTEN), half for tasks.
     queue_size = max(2, (plan.size + plan.overflow) // 2)
-    resources.database = Database(
-        create_engine(urls.app, settings.db, plan, application_name="diarist-worker")
+    resources = WorkerResources(
+        settings=settings,
+        database=Database(
+            create_engine(urls.app, settings.db, plan, application_name="diarist-worker")
+        ),
+        system_database=Database(
+            create_engine(
+                urls.system, settings.db, PoolPlan(1, 1), application_name="diarist-system"
+            )
+        ),
     )
-    pool = AsyncConnectionPool(
-        libpq_url(urls.app),
+    install_worker_resources(resources)
+    # A connector (and pool) of this run's own: the module's App has none until a worker runs.
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_url(urls.app),
         min_size=1,
         max_size=queue_size,
         kwargs={"application_name": "diarist-queue"},
-        open=False,
     )
     options: WorkerOptions = {
         "concurrency": settings.worker.concurrency,
@@ -66,10 +62,12 @@ async def run_worker(settings: Settings, *, wait: bool = True) -> None:
     if settings.worker.queues:  # an empty list would match no queue at all
         options["queues"] = settings.worker.queues
     try:
-        async with pool, app.open_async(pool=pool):
-            _log.info("worker_started", concurrency=settings.worker.concurrency)
-            await app.run_worker_async(**options)
+        with app.replace_connector(connector):
+            async with app.open_async():
+                _log.info("worker_started", concurrency=settings.worker.concurrency)
+                await app.run_worker_async(**options)
     finally:
+        install_worker_resources(None)
         await resources.database.dispose()
-        resources.database = None
+        await resources.system_database.dispose()
         _log.info("worker_stopped")

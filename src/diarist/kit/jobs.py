@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from procrastinate.tasks import Task
 from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.config import Settings
+from diarist.db.engine import Database
 
 
 async def defer_in_transaction(
@@ -16,3 +20,29 @@ async def defer_in_transaction(
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     return await task.configure(connection=raw.driver_connection).defer_async(**task_kwargs)
+
+
+@dataclass
+class WorkerResources:
+    """What tasks of a worker process use; set by `diarist.worker.run_worker`."""
+
+    settings: Settings
+    # The application role, for work done for one user (tasks set that user's context).
+    database: Database
+    # The system role (BYPASSRLS), for cross-user maintenance only.
+    system_database: Database
+
+
+_current: list[WorkerResources] = []
+
+
+def worker_resources() -> WorkerResources:
+    if not _current:
+        raise RuntimeError("no worker is running in this process")
+    return _current[-1]
+
+
+def install_worker_resources(resources: WorkerResources | None) -> None:
+    _current.clear()
+    if resources is not None:
+        _current.append(resources)

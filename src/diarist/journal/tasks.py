@@ -1,0 +1,23 @@
+"""Background work of the journal."""
+
+from __future__ import annotations
+
+import procrastinate
+import structlog
+
+from diarist.journal import service as entries_service
+from diarist.kit.jobs import worker_resources
+
+blueprint = procrastinate.Blueprint()
+_log = structlog.get_logger("diarist.journal.tasks")
+
+
+@blueprint.periodic(cron="17 * * * *")
+@blueprint.task(name="purge_trash", queue="maintenance", queueing_lock="purge_trash")
+async def purge_trash(timestamp: int) -> int:
+    """Hourly: hard-delete entries that sat in the trash longer than the retention."""
+    resources = worker_resources()
+    async with resources.system_database.unit_of_work() as session:
+        purged = await entries_service.purge_expired_trash(session, resources.settings.journal)
+    _log.info("trash_purged", entries=purged, scheduled_for=timestamp)
+    return purged
