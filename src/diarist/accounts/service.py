@@ -472,6 +472,19 @@ async def update_profile(
     return user
 
 
+async def _set_password(ctx: AccountsContext, user: User, new_password: str) -> None:
+    """Check the policy (against the user's email and name) and store the new hash; a
+    code-only account becomes a password account."""
+    check_password_policy(
+        new_password,
+        min_length=ctx.settings.auth.password_min_length,
+        context=[user.email, user.name],
+    )
+    user.password_hash = await hash_password(new_password)
+    if user.auth_provider == "otp":
+        user.auth_provider = "email"
+
+
 async def change_password(
     session: AsyncSession,
     ctx: AccountsContext,
@@ -487,14 +500,7 @@ async def change_password(
     matches, _ = await verify_password(current_password, user.password_hash)
     if not matches:
         raise WrongPassword("The current password is not correct.")
-    check_password_policy(
-        new_password,
-        min_length=ctx.settings.auth.password_min_length,
-        context=[user.email, user.name],
-    )
-    user.password_hash = await hash_password(new_password)
-    if user.auth_provider == "otp":
-        user.auth_provider = "email"
+    await _set_password(ctx, user, new_password)
     await repo.revoke_tokens(session, user_id, kind="session", keep=current_token)
     await record_event(session, ctx, user_id, "password_changed", client)
 
@@ -666,13 +672,6 @@ async def admin_reset_password(
 ) -> None:
     """Set a password for a user who cannot receive mail; their sessions end."""
     user = await _admin_user(session, email)
-    check_password_policy(
-        new_password,
-        min_length=ctx.settings.auth.password_min_length,
-        context=[user.email, user.name],
-    )
-    user.password_hash = await hash_password(new_password)
-    if user.auth_provider == "otp":
-        user.auth_provider = "email"
+    await _set_password(ctx, user, new_password)
     await repo.revoke_tokens(session, user.id, kind="session")
     await record_event(session, ctx, user.id, "password_reset", by="admin")
