@@ -15,6 +15,8 @@ from sqlalchemy.pool import NullPool
 
 # Objects that migrations create but no ORM model describes (procrastinate's queue schema).
 _UNMODELLED_PREFIXES = ("procrastinate_",)
+# Per-model HNSW expression indexes over `embedding::vector(<dim>)`, made by migrations.
+_UNMODELLED_INDEX_PREFIXES = ("ix_entry_embeddings_hnsw_",)
 
 
 def include_name(
@@ -26,6 +28,8 @@ def include_name(
 ) -> bool:
     if type_ == "table" and name is not None:
         return not name.startswith(_UNMODELLED_PREFIXES)
+    if type_ == "index" and name is not None:
+        return not name.startswith(_UNMODELLED_INDEX_PREFIXES)
     return True
 
 

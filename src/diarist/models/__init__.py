@@ -1,6 +1,7 @@
 """Every ORM table of diarist, one module per aggregate, re-exported here for Alembic."""
 
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
+from diarist.models.analysis import EntryEmbedding, ProcessedContent
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
 from diarist.models.journal import Entry, EntryRevision, EntryTag, Tag, TagRelationship, UserWord
 
@@ -10,8 +11,10 @@ __all__ = [
     "AuthToken",
     "Base",
     "Entry",
+    "EntryEmbedding",
     "EntryRevision",
     "EntryTag",
+    "ProcessedContent",
     "SecurityEvent",
     "Tag",
     "TagRelationship",

@@ -114,6 +114,13 @@ class Entry(UUIDv7PrimaryKey, Base):
     starred: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     pinned: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     processing_status: Mapped[str] = mapped_column(Text, server_default="pending")
+    # Analysis bookkeeping, written by the worker; never part of the user's version.
+    analysis_requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    analysis_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    analysis_error: Mapped[str | None] = mapped_column(Text)
+    analyzed_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     word_count: Mapped[int] = mapped_column(Integer, server_default="0")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     search_config: Mapped[str] = mapped_column(

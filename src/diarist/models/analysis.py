@@ -1,0 +1,90 @@
+"""Analysis results: one processed-content row per entry and task, and entry embeddings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diarist.models.base import Base, UUIDv7PrimaryKey
+
+TASK_TYPES = ("sentiment", "emotions", "keywords")
+
+
+def _entry_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["user_id", "entry_id"],
+        ["entries.user_id", "entries.id"],
+        name=f"fk_{table}_entry",
+        ondelete="CASCADE",
+    )
+
+
+class ProcessedContent(UUIDv7PrimaryKey, Base):
+    """The latest result of one analysis task for one entry (seed 000's processed_content)."""
+
+    __tablename__ = "processed_content"
+    __table_args__ = (
+        _entry_fk("processed_content"),
+        UniqueConstraint("entry_id", "task_type", name="uq_processed_content_entry_id_task_type"),
+        CheckConstraint(
+            "task_type IN ('sentiment', 'emotions', 'keywords', 'reflection')", name="task_type"
+        ),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence"),
+        Index("ix_processed_content_user_id_task_type", "user_id", "task_type"),
+        Index(
+            "ix_processed_content_expires_at",
+            "expires_at",
+            postgresql_where=text("expires_at IS NOT NULL"),
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    entry_id: Mapped[uuid.UUID] = mapped_column()
+    task_type: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    processed_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # {provider, model, model_version, processing_time_ms, tokens_used, cost_usd, request_id}
+    provider_info: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EntryEmbedding(Base):
+    """An entry's vector under one model; models of different dimensions can coexist (the
+    HNSW index of each model casts to its dimension)."""
+
+    __tablename__ = "entry_embeddings"
+    __table_args__ = (
+        PrimaryKeyConstraint("entry_id", "model", name="pk_entry_embeddings"),
+        _entry_fk("entry_embeddings"),
+        CheckConstraint("dimensions > 0", name="dimensions"),
+        Index("ix_entry_embeddings_user_id_model", "user_id", "model"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    entry_id: Mapped[uuid.UUID] = mapped_column()
+    model: Mapped[str] = mapped_column(Text)
+    dimensions: Mapped[int] = mapped_column(Integer)
+    embedding: Mapped[Any] = mapped_column(Vector())
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
