@@ -98,6 +98,18 @@ class JournalSettings(BaseModel):
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=128 * 1024 * 1024)
 
 
+class AnalysisSettings(BaseModel):
+    """The analysis pipeline (local models by default)."""
+
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_s: float = Field(default=2.0, gt=0, le=3600)
+    # Entries pending or processing this long without a job are queued again by the sweeper.
+    stuck_after_minutes: int = Field(default=10, ge=1, le=1440)
+    onnx_threads: int = Field(default=1, ge=1, le=64)
+    # Results are kept this long (None: for as long as the entry exists).
+    result_ttl_days: int | None = Field(default=None, ge=1, le=36500)
+
+
 def default_data_dir() -> Path:
     """`./var` inside a source checkout, otherwise the platform's user data directory."""
     checkout = Path.cwd()
@@ -128,6 +140,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -14,6 +14,7 @@ import procrastinate
 import structlog
 from procrastinate.app import WorkerOptions
 
+from diarist.analysis import tasks as analysis_tasks
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
 from diarist.db.provision import libpq_url
@@ -26,6 +27,7 @@ _log = structlog.get_logger("diarist.worker")
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(ops_tasks.blueprint, namespace="ops")
 app.add_tasks_from(journal_tasks.blueprint, namespace="journal")
+app.add_tasks_from(analysis_tasks.blueprint, namespace="analysis")
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
 from diarist.db.session import DbSession
 from diarist.journal import repository as journal_repo
@@ -19,6 +20,7 @@ from diarist.journal.content import reading_minutes
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
 from diarist.journal.schemas import (
+    AnalysisOut,
     EntryCreate,
     EntryOut,
     EntryPage,
@@ -27,6 +29,7 @@ from diarist.journal.schemas import (
     RelationshipCreate,
     RelationshipOut,
     RevisionOut,
+    SentimentOut,
     TagCreate,
     TagMerge,
     TagOut,
@@ -90,14 +93,29 @@ def _summary(entry: Entry, tags: list[str]) -> dict[str, Any]:
     }
 
 
+def _analysis_out(entry: Entry, results: dict[str, dict[str, Any]]) -> AnalysisOut:
+    sentiment = results.get("sentiment")
+    emotions = results.get("emotions")
+    keywords = results.get("keywords")
+    return AnalysisOut(
+        status=entry.processing_status,
+        error=entry.analysis_error,
+        sentiment=SentimentOut.model_validate(sentiment) if sentiment else None,
+        emotions=emotions["scores"] if emotions else None,
+        keywords=[k["keyword"] for k in keywords["keywords"]] if keywords else None,
+    )
+
+
 async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
     tags = (await journal_repo.tag_names_for(session, [entry.id])).get(entry.id, [])
+    results = (await analysis_service.results_for(session, [entry.id])).get(entry.id, {})
     return EntryOut.model_validate(
         {
             **_summary(entry, tags),
             "raw_data": entry.raw_data,
             "metadata": entry.meta,
             "published_at": entry.published_at,
+            "analysis": _analysis_out(entry, results),
         }
     )
 
@@ -200,6 +218,16 @@ async def purge_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrinci
     """Delete for good (with its revisions)."""
     await entries_service.purge_entry(session, me.user_id, entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@entries_router.post(
+    "/{entry_id}/analyze", status_code=status.HTTP_202_ACCEPTED, responses=_PROBLEM
+)
+async def analyze_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+    """Analyse the entry again, even if its text did not change."""
+    await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
+    await analysis_service.request_analysis(session, entry_id, me.user_id, force=True)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 def _revision_out(revision: EntryRevision) -> RevisionOut:

@@ -133,10 +133,26 @@ class EntrySummary(BaseModel):
     deleted_at: datetime | None
 
 
+class SentimentOut(BaseModel):
+    compound: float
+    label: Literal["positive", "negative", "neutral"]
+
+
+class AnalysisOut(BaseModel):
+    """What the worker found; `null` parts are not analysed (yet, or by consent)."""
+
+    status: ProcessingStatus
+    error: str | None
+    sentiment: SentimentOut | None
+    emotions: dict[str, float] | None
+    keywords: list[str] | None
+
+
 class EntryOut(EntrySummary):
     raw_data: dict[str, Any]
     metadata: dict[str, Any]
     published_at: datetime | None
+    analysis: AnalysisOut
 
 
 class EntryPage(BaseModel):

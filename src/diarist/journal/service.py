@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
+from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
@@ -132,6 +133,7 @@ async def create_entry(
     if data.tags:
         tag_ids = await repo.ensure_tags(session, user_id, data.tags)
         await repo.set_entry_tags(session, user_id, entry.id, tag_ids)
+    await analysis_service.request_analysis(session, entry.id, user_id, new=True)
     return entry, False
 
 
@@ -165,12 +167,12 @@ async def update_entry(
         )
     fields = patch.model_dump(exclude_unset=True)
     values: dict[str, Any] = {}
+    reanalyse = False
     if "raw_data" in fields:
         if patch.raw_data is None:
             raise InvalidEntry("raw_data cannot be null.", field="raw_data")
         values |= _content_values(patch.raw_data, limits)
-        if values["content_hash"] != entry.content_hash:
-            values["processing_status"] = "pending"
+        reanalyse = values["content_hash"] != entry.content_hash
     for name in ("title", "mood_rating", "published_at"):
         if name in fields:
             values[name] = fields[name]
@@ -197,7 +199,11 @@ async def update_entry(
         tag_ids = await repo.ensure_tags(session, user_id, patch.tags or [])
         await repo.set_entry_tags(session, user_id, entry.id, tag_ids)
     values |= {"version": entry.version + 1, "updated_at": func.now()}
-    return await repo.update_entry(session, entry.id, values)
+    updated = await repo.update_entry(session, entry.id, values)
+    if reanalyse:  # the text changed; an edit of anything else is not analysed again
+        await analysis_service.request_analysis(session, entry.id, user_id)
+        await session.refresh(updated)
+    return updated
 
 
 async def trash_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> None:

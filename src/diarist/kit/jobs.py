@@ -22,6 +22,17 @@ async def defer_in_transaction(
     return await task.configure(connection=raw.driver_connection).defer_async(**task_kwargs)
 
 
+async def defer_by_name(session: AsyncSession, task_name: str, **task_kwargs: JSONValue) -> int:
+    """`defer_in_transaction` for a task named like `"analysis:analyze_entry"` (so services
+    need not import the task modules that import them)."""
+    from diarist.worker import app  # the registry of every task; imported late, once
+
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    deferrer = app.configure_task(task_name, connection=raw.driver_connection)
+    return await deferrer.defer_async(**task_kwargs)
+
+
 @dataclass
 class WorkerResources:
     """What tasks of a worker process use; set by `diarist.worker.run_worker`."""

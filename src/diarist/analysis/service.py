@@ -1,0 +1,166 @@
+"""The analysis pipeline's rules: request analysis with the write that needs it, run it once per
+text (by content hash), record failures, and re-queue what got stuck."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as accounts_repo
+from diarist.analysis import repository as repo
+from diarist.analysis.local import LocalAnalyzer
+from diarist.config import AnalysisSettings
+from diarist.db.engine import Database
+from diarist.kit.jobs import defer_by_name
+
+_log = structlog.get_logger("diarist.analysis")
+ANALYZE_TASK = "analysis:analyze_entry"
+
+
+async def request_analysis(
+    session: AsyncSession,
+    entry_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    new: bool = False,
+    force: bool = False,
+) -> None:
+    """Queue the entry's analysis in the caller's transaction (it exists only on commit).
+    A new entry is pending already; `force` re-runs even for an unchanged text."""
+    if not new:
+        values: dict[str, Any] = {
+            "processing_status": "pending",
+            "analysis_requested_at": func.now(),
+            "analysis_attempts": 0,
+            "analysis_error": None,
+        }
+        if force:
+            values["analyzed_hash"] = None
+        await repo.set_status(session, entry_id, **values)
+    await defer_by_name(session, ANALYZE_TASK, entry_id=str(entry_id), user_id=str(user_id))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # completed | unchanged | gone | disabled | superseded
+
+
+def _consents(preferences: dict[str, Any]) -> bool:
+    ai = preferences.get("ai_processing") or {}
+    return bool(ai.get("enabled", True))
+
+
+async def analyze_entry(
+    database: Database,
+    analyzer: LocalAnalyzer,
+    settings: AnalysisSettings,
+    entry_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    attempt: int,
+) -> Outcome:
+    """Analyse one entry as its owner. Safe to run twice: an unchanged text is skipped and
+    results are upserted by content hash. Raises on failure (the task retries)."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        entry = await repo.entry_for_analysis(session, entry_id, lock=True)
+        if entry is None:
+            return Outcome("gone")
+        if entry.analyzed_hash == entry.content_hash and entry.processing_status == "completed":
+            return Outcome("unchanged")
+        user = await accounts_repo.get_user(session, user_id)
+        preferences = user.preferences if user else {}
+        if not _consents(preferences):
+            await repo.set_status(session, entry_id, processing_status="completed")
+            return Outcome("disabled")
+        text, content_hash = entry.content, entry.content_hash
+        language = str(preferences.get("language") or "en")
+        await repo.set_status(
+            session, entry_id, processing_status="processing", analysis_attempts=attempt
+        )
+    try:
+        analysis = await asyncio.to_thread(analyzer.analyze, text, language)
+    except Exception as exc:
+        final = attempt >= settings.max_attempts
+        async with database.unit_of_work(user_id=user_id) as session:
+            await repo.set_status(
+                session,
+                entry_id,
+                processing_status="failed" if final else "pending",
+                analysis_error=f"{type(exc).__name__}: {str(exc)[:300]}",
+            )
+        _log.warning("analysis_failed", entry_id=str(entry_id), attempt=attempt, final=final)
+        raise
+    now = datetime.now(UTC)
+    expires = now + timedelta(days=settings.result_ttl_days) if settings.result_ttl_days else None
+    async with database.unit_of_work(user_id=user_id) as session:
+        current = await repo.entry_for_analysis(session, entry_id, lock=True)
+        if current is None:
+            return Outcome("gone")
+        for result in analysis.results:
+            await repo.save_result(
+                session,
+                {
+                    "user_id": user_id,
+                    "entry_id": entry_id,
+                    "task_type": result.task_type,
+                    "content_hash": content_hash,
+                    "processed_data": result.data,
+                    "confidence": result.confidence,
+                    "provider_info": result.provider_info,
+                    "created_at": now,
+                    "expires_at": expires,
+                },
+            )
+        await repo.save_embedding(
+            session,
+            {
+                "user_id": user_id,
+                "entry_id": entry_id,
+                "model": analysis.model,
+                "dimensions": len(analysis.embedding),
+                "embedding": analysis.embedding.tolist(),
+                "content_hash": content_hash,
+                "created_at": now,
+            },
+        )
+        if current.content_hash != content_hash:
+            return Outcome("superseded")  # edited meanwhile; its own job is queued
+        await repo.set_status(
+            session,
+            entry_id,
+            processing_status="completed",
+            analyzed_hash=content_hash,
+            analysis_error=None,
+        )
+    return Outcome("completed")
+
+
+async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> int:
+    """Queue again entries left pending or processing with no job (system role)."""
+    before = datetime.now(UTC) - timedelta(minutes=settings.stuck_after_minutes)
+    stuck = await repo.stuck_entries(session, before, limit=1000)
+    for entry_id, user_id in stuck:
+        await repo.set_status(session, entry_id, analysis_requested_at=func.now())
+        await defer_by_name(session, ANALYZE_TASK, entry_id=str(entry_id), user_id=str(user_id))
+    return len(stuck)
+
+
+async def purge_expired_results(session: AsyncSession) -> int:
+    return await repo.purge_expired_results(session, datetime.now(UTC))
+
+
+async def results_for(
+    session: AsyncSession, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
+    return await repo.results_for(session, entry_ids)
+
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    return await repo.status_counts(session)

@@ -1,0 +1,67 @@
+"""Background work of analysis: one job per entry and text, and periodic upkeep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import procrastinate
+import structlog
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+from diarist.analysis import service as analysis_service
+from diarist.analysis.local import get_local_analyzer
+from diarist.kit.jobs import worker_resources
+
+blueprint = procrastinate.Blueprint()
+_log = structlog.get_logger("diarist.analysis.tasks")
+
+
+class SettingsRetry(BaseRetryStrategy):
+    """Exponential backoff with the attempt limit and base from the worker's settings."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        settings = worker_resources().settings.analysis
+        attempts = job.attempts + 1
+        if attempts >= settings.max_attempts:
+            return None
+        wait = settings.retry_base_s * 2 ** (attempts - 1)
+        return RetryDecision(retry_in={"seconds": wait})
+
+
+@blueprint.task(name="analyze_entry", queue="analysis", retry=SettingsRetry(), pass_context=True)
+async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_id: str) -> str:
+    """Analyse one entry under its owner's RLS context."""
+    resources = worker_resources()
+    analyzer = get_local_analyzer(resources.settings.analysis.onnx_threads)
+    assert context.job is not None
+    outcome = await analysis_service.analyze_entry(
+        resources.database,
+        analyzer,
+        resources.settings.analysis,
+        uuid.UUID(entry_id),
+        uuid.UUID(user_id),
+        attempt=context.job.attempts + 1,
+    )
+    _log.info("entry_analysed", entry_id=entry_id, outcome=outcome.status)
+    return outcome.status
+
+
+@blueprint.periodic(cron="*/5 * * * *")
+@blueprint.task(
+    name="sweep", queue="maintenance", queueing_lock="analysis_sweep", pass_context=True
+)
+async def sweep(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Every 5 minutes: retry jobs of workers that died, queue entries that have no job."""
+    resources = worker_resources()
+    revived = 0
+    stalled = await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=60)
+    for job in stalled:
+        await context.app.job_manager.retry_job(job, retry_at=dt.datetime.now(dt.UTC))
+        revived += 1
+    async with resources.system_database.unit_of_work() as session:
+        queued = await analysis_service.requeue_stuck(session, resources.settings.analysis)
+        expired = await analysis_service.purge_expired_results(session)
+    _log.info("analysis_swept", stalled=revived, requeued=queued, expired=expired)
+    return revived + queued
