@@ -23,7 +23,7 @@ from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.kit.clock import SystemClock
 from tests.conftest import make_settings
 from tests.factories.accounts import PASSWORD, unique_email
-from tests.factories.journal import fill_journal_with_services
+from tests.factories.journal import analyze_entries, fill_journal_with_services
 from tests.fixtures.catalog import NOT_USER_OWNED, table_security, user_owned_tables
 
 MODEL_TABLES = {table.name: owner.name for table, owner in exported_tables()}
@@ -48,6 +48,7 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
             await accounts_service.request_code(session, ctx, email=email, purpose="login")
         async with database.unit_of_work(user_id=ids[-1]) as session:
             await fill_journal_with_services(session, ids[-1])
+        await analyze_entries(database, ids[-1])
     return ids[0], ids[1]
 
 

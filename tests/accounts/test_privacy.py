@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import service as accounts_service
 from diarist.accounts.service import AccountsContext
-from diarist.db.engine import act_as
+from diarist.db.engine import Database, act_as
 from tests.conftest import Mailbox
 from tests.factories.accounts import PASSWORD, login, signed_up, unique_email
-from tests.factories.journal import fill_journal
+from tests.factories.journal import analyze_entries, fill_journal
 from tests.fixtures.catalog import user_owned_tables
 
 NEW_PASSWORD = "saffron-glacier-meadow-47"
@@ -78,13 +78,14 @@ async def test_admin_deactivated_account_cannot_sign_in(
 
 
 async def test_export_and_deletion_cover_every_user_owned_table(
-    client: httpx.AsyncClient, session: AsyncSession, mailbox: Mailbox
+    client: httpx.AsyncClient, session: AsyncSession, database: Database, mailbox: Mailbox
 ) -> None:
     account = await signed_up(client)
     await client.post("/api/v1/auth/tokens", json={"name": "p"}, headers=account.auth)
     await client.post("/api/v1/auth/otp/request", json={"email": account.email})
     await fill_journal(client, account.auth)
     user_id = uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
+    await analyze_entries(database, user_id)
     catalog = await user_owned_tables(session)
 
     exported = (await client.get("/api/v1/me/export", headers=account.auth)).json()["tables"]

@@ -106,7 +106,8 @@ NEGATIVE = [
     "My manuscript was torn apart by the editor.",
     "I am so tired of pretending that I am fine.",
     "The beach trip was ruined by a storm and a flat tyre.",
-    "Got some good news in the morning, but by evening the fear about the layoffs had taken over completely.",
+    "Got some good news in the morning, but by evening the fear about the layoffs "
+    "had taken over completely.",
     "I keep failing at the things that used to be easy.",
     "A miserable, cold, lonely Monday.",
 ]

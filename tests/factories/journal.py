@@ -6,12 +6,17 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.config import JournalSettings
+from diarist.analysis import service as analysis_service
+from diarist.analysis.local import get_local_analyzer
+from diarist.config import AnalysisSettings, JournalSettings
+from diarist.db.engine import Database
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
 from diarist.journal.schemas import EntryCreate, EntryUpdate, RelationshipCreate, TagCreate
+from diarist.models import Entry
 
 
 def markdown(text: str) -> dict[str, Any]:
@@ -72,3 +77,18 @@ async def fill_journal_with_services(session: AsyncSession, user_id: uuid.UUID) 
     await tags_service.create_relationship(
         session, user_id, garden.id, RelationshipCreate(related_tag_id=rain.id, kind="related")
     )
+
+
+async def analyze_entries(database: Database, user_id: uuid.UUID) -> None:
+    """Run the real analysis (as the worker would) on every live entry of the user."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        ids = list(
+            await session.scalars(
+                select(Entry.id).where(Entry.user_id == user_id, Entry.deleted_at.is_(None))
+            )
+        )
+    for entry_id in ids:
+        outcome = await analysis_service.analyze_entry(
+            database, get_local_analyzer(1), AnalysisSettings(), entry_id, user_id, attempt=1
+        )
+        assert outcome.status == "completed"
