@@ -47,11 +47,15 @@ def app(app: FastAPI) -> FastAPI:
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """Records that carry a traceback (stdlib `exc_info`, or structlog's key before rendering)."""
+    """Records that carry a traceback (stdlib `exc_info`, or structlog's keys before rendering)."""
     return [
         record
         for record in caplog.records
-        if record.exc_info or (isinstance(record.msg, dict) and record.msg.get("exc_info"))
+        if record.exc_info
+        or (
+            isinstance(record.msg, dict)
+            and (record.msg.get("exc_info") or record.msg.get("traceback"))
+        )
     ]
 
 
@@ -124,6 +128,7 @@ async def test_unhandled_error_is_500_without_internals(
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
     assert tracebacks(caplog), "a real failure is logged with its traceback for the operator"
+    assert "hunter2" not in str([r.msg for r in caplog.records]), "but not with its message"
 
 
 async def test_request_id_generated_and_echoed(client: httpx.AsyncClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, ClassVar
 
 import structlog
@@ -147,7 +148,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
-    _log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    # The frames, not the message: a database error's message can quote the data it refused.
+    _log.error(
+        "unhandled_error",
+        path=request.url.path,
+        error=type(exc).__name__,
+        sqlstate=getattr(getattr(exc, "orig", None), "sqlstate", None),
+        traceback="".join(traceback.format_tb(exc.__traceback__)),
+    )
     return problem(
         500,
         "internal_error",

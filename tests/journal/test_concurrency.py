@@ -94,3 +94,42 @@ async def test_idempotent_create_races_make_one_entry(live_client: httpx.AsyncCl
     )
     assert {r.json()["id"] for r in responses} == {responses[0].json()["id"]}
     assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
+
+
+async def test_vocabulary_survives_concurrent_edits(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    entries = await asyncio.gather(
+        *(create_entry(live_client, me.auth, f"The harbour at dawn, boat {n}.") for n in range(6))
+    )
+    responses = await asyncio.gather(
+        *(
+            live_client.patch(
+                f"/api/v1/entries/{entry['id']}",
+                json={"raw_data": markdown(f"The meadow at dusk, sheep {n}.")},
+                headers=me.auth,
+            )
+            for n, entry in enumerate(entries)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}
+    found = await live_client.get("/api/v1/search", params={"q": "harbor"}, headers=me.auth)
+    assert (
+        found.json()["corrected_query"] is None or "harbour" not in found.json()["corrected_query"]
+    )
+    meadow = await live_client.get("/api/v1/search", params={"q": "medow"}, headers=me.auth)
+    assert meadow.json()["corrected_query"] == "medow or meadow"
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(live_client: httpx.AsyncClient) -> None:
+    me = await signed_up(live_client)
+    responses = await asyncio.gather(
+        *(
+            live_client.post(
+                "/api/v1/auth/login", json={"email": me.email, "password": f"guess-{n}-wrong"}
+            )
+            for n in range(20)
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    # Five free failures, a sixth that starts the backoff; everything after waits.
+    assert statuses == [401] * 6 + [429] * 14

@@ -89,6 +89,7 @@ class CodeExpired(DiaristError):
     status = 400
     code = "code_expired"
     title = "Code expired"
+    keeps_writes = True  # the failure counters must survive
 
 
 class SessionNotFound(NotFound):

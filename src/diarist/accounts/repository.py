@@ -174,8 +174,23 @@ async def list_events(
     return list((await session.scalars(query)).all())
 
 
-async def throttle_state(session: AsyncSession, kind: str, key: bytes) -> AuthThrottle | None:
-    return await session.get(AuthThrottle, (kind, key))
+async def throttle_lock(
+    session: AsyncSession, kind: str, key: bytes, now: datetime
+) -> AuthThrottle:
+    """The counter row, created if missing and locked until the transaction ends: concurrent
+    attempts on one account (or address) are decided one after another, never all at once."""
+    await session.execute(
+        pg_insert(AuthThrottle)
+        .values(kind=kind, key_hash=key, failures=0, last_failure_at=now)
+        .on_conflict_do_nothing()
+    )
+    query = (
+        select(AuthThrottle)
+        .where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one()
 
 
 async def throttle_record_failure(
@@ -208,10 +223,14 @@ async def throttle_block(
     )
 
 
-async def throttle_clear(session: AsyncSession, kind: str, key: bytes) -> None:
-    await session.execute(
-        delete(AuthThrottle).where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key)
-    )
+async def throttle_clear(
+    session: AsyncSession, kind: str, key: bytes, *, only_if_clean: bool = False
+) -> None:
+    """Forget a counter (`only_if_clean`: only if it holds no failures)."""
+    statement = delete(AuthThrottle).where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key)
+    if only_if_clean:
+        statement = statement.where(AuthThrottle.failures == 0)
+    await session.execute(statement)
 
 
 async def update_user(session: AsyncSession, user_id: uuid.UUID, **values: Any) -> None:

@@ -7,17 +7,19 @@ import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from diarist.kit.validation import StrictInput
 
 # Lengths are checked here (cheap) before any policy or hashing work; see docs/api.md.
 Email = Annotated[str, Field(min_length=3, max_length=254)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 Code = Annotated[str, Field(pattern=r"^\s*\d{6}\s*$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictInput):
+    pass
 
 
 class RegisterIn(Strict):
@@ -131,7 +133,7 @@ class SessionOut(BaseModel):
 
 
 class PatCreateIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     scope: Literal["read", "read_write"] = "read"
     expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 

@@ -44,7 +44,8 @@ from diarist.config import Settings
 from diarist.db.engine import act_as
 from diarist.errors import DiaristError
 from diarist.kit.clock import Clock
-from diarist.kit.pagination import decode_cursor, encode_cursor
+from diarist.kit.jobs import defer_by_name
+from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.models import AuthCode, AuthToken, SecurityEvent, User
 
 _log = structlog.get_logger("diarist.accounts")
@@ -123,9 +124,9 @@ async def _check_throttle(
 ) -> None:
     now = ctx.clock.now()
     wait = 0.0
-    for kind, key in keys:
-        state = await repo.throttle_state(session, kind, key)
-        if state is not None and state.blocked_until is not None and state.blocked_until > now:
+    for kind, key in keys:  # always account before address: one lock order for everyone
+        state = await repo.throttle_lock(session, kind, key, now)
+        if state.blocked_until is not None and state.blocked_until > now:
             wait = max(wait, (state.blocked_until - now).total_seconds())
     if wait > 0:
         raise TooManyAttempts(wait)
@@ -147,10 +148,9 @@ async def _record_failure(
 
 
 async def _clear_account_throttle(session: AsyncSession, keys: list[tuple[str, bytes]]) -> None:
-    # Only the account's counter: a success must not wash an address's failures on others.
+    # The account's counter goes; an address's stays while it holds failures on others.
     for kind, key in keys:
-        if kind == "account":
-            await repo.throttle_clear(session, kind, key)
+        await repo.throttle_clear(session, kind, key, only_if_clean=kind == "ip")
 
 
 # --- events and tokens ------------------------------------------------------------------------
@@ -234,8 +234,10 @@ async def register(
                 preferences=Preferences().model_dump(),
             ),
         )
-    except IntegrityError:  # the unique email index; the unit of work rolls back
-        raise EmailTaken("An account with this email already exists.") from None
+    except IntegrityError as exc:  # the unit of work rolls back
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == "uq_users_email":
+            raise EmailTaken("An account with this email already exists.") from None
+        raise
     await record_event(session, ctx, user_id, "register", client)
     mail = None
     if ctx.settings.require_email_verification:
@@ -348,13 +350,14 @@ async def _consume_code(
     record = await repo.latest_code(session, user_id, purpose)
     if record is None or record.attempts >= ctx.settings.auth.code_max_attempts:
         raise InvalidCode()
-    if record.expires_at <= ctx.clock.now():
-        raise CodeExpired("This code has expired; ask for a new one.")
     expected = ctx.keyring.code_digest(user_id, purpose, code.strip())
     if not hmac.compare_digest(record.code_hash, expected):
         record.attempts += 1
         await session.flush()
         raise InvalidCode()
+    # Only the right code learns that it is too old: a guess reveals nothing about the account.
+    if record.expires_at <= ctx.clock.now():
+        raise CodeExpired("This code has expired; ask for a new one.")
     record.consumed_at = ctx.clock.now()
     await session.flush()
 
@@ -466,7 +469,11 @@ async def update_profile(
     if name is not None:
         user.name = name.strip()
     if preferences is not None:
+        before = user.preferences.get("language")
         user.preferences = merge_preferences(user.preferences, preferences)
+        if user.preferences.get("language") != before:
+            # Entries are indexed with the writer's language; re-index them in the background.
+            await defer_by_name(session, "journal:reindex_language", user_id=str(user_id))
     await session.flush()
     await session.refresh(user)
     return user
@@ -608,7 +615,12 @@ async def list_pats(session: AsyncSession, user_id: uuid.UUID) -> list[AuthToken
 async def list_security_events(
     session: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[SecurityEvent], str | None]:
-    before = uuid.UUID(decode_cursor(cursor, 1)[0]) if cursor else None
+    before = None
+    if cursor:
+        try:
+            before = uuid.UUID(decode_cursor(cursor, 1)[0])
+        except ValueError:
+            raise InvalidCursor("The cursor is not one this server issued.") from None
     rows = await repo.list_events(session, user_id, before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -103,6 +103,8 @@ def create_engine(
         max_overflow=plan.overflow,
         pool_timeout=settings.pool_timeout_s,
         pool_recycle=3600,
+        # Statement parameters are diary text, hashes, emails: never in errors or logs.
+        hide_parameters=True,
         connect_args=connect_args,
     )
 

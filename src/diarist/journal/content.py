@@ -98,8 +98,10 @@ def _block_text(block: dict[str, Any]) -> list[str]:
     if kind == "code":
         return [str(data.get("code", ""))]
     if kind == "table":
-        rows = data.get("content", [])
-        return [_inline_html(cell) for row in rows for cell in row if isinstance(cell, str)]
+        rows = data.get("content")
+        rows = rows if isinstance(rows, list) else []
+        cells = [cell for row in rows if isinstance(row, list) for cell in row]
+        return [_inline_html(cell) for cell in cells if isinstance(cell, str)]
     return [_inline_html(text) for text in _strings(data)]
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.journal import repository as journal_repo
 from diarist.journal import service as entries_service
 from diarist.journal.errors import InvalidEntry
+from diarist.kit.validation import StrictInput, find_nul
 
 
-class EntryQuery(BaseModel):
+class EntryQuery(StrictInput):
     """Filters of the timeline and of search; unknown parameters are refused."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -37,6 +38,14 @@ class EntryQuery(BaseModel):
     metadata_contains: Annotated[str, Field(max_length=4096)] | None = None
     deleted: bool = False
 
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """A date without an offset is taken as UTC (so `from` and `to` always compare)."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
 
 class TimelineQuery(EntryQuery):
     order: Literal["entry_date", "created_at"] = "entry_date"
@@ -49,10 +58,10 @@ def _json_filter(raw: str | None, name: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidEntry(f"{name} must be a JSON object.", field=name) from None
-    if not isinstance(value, dict):
-        raise InvalidEntry(f"{name} must be a JSON object.", field=name)
+    if not isinstance(value, dict) or find_nul(value):
+        raise InvalidEntry(f"{name} must be a JSON object (without NUL characters).", field=name)
     return value
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
+    Text,
     Uuid,
     and_,
+    cast,
     delete,
     exists,
     func,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +87,15 @@ async def delete_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid
         delete(Entry).where(Entry.user_id == user_id, Entry.id == entry_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_search_config(session: AsyncSession, user_id: uuid.UUID, config: str) -> int:
+    result = await session.execute(
+        update(Entry)
+        .where(Entry.user_id == user_id, Entry.search_config != cast(literal(config), REGCONFIG))
+        .values(search_config=cast(literal(config), REGCONFIG))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def purge_trash(session: AsyncSession, deleted_before: datetime) -> int:
@@ -254,14 +266,13 @@ async def ensure_tags(
     """Ids of the tags with these names, creating the missing ones (race-safe)."""
     if not names:
         return []
-    keys = {name.lower(): name for name in names}
     await session.execute(
         pg_insert(Tag)
-        .values([{"user_id": user_id, "name": n, "name_key": k} for k, n in sorted(keys.items())])
+        .values([{"user_id": user_id, "name": name} for name in sorted(set(names))])
         .on_conflict_do_nothing(index_elements=[Tag.user_id, Tag.name_key])
     )
     rows = await session.execute(
-        select(Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(list(keys)))
+        select(Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(_keys(names)))
     )
     return [row[0] for row in rows]
 
@@ -270,11 +281,14 @@ async def tag_ids_by_names(
     session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
 ) -> dict[str, uuid.UUID]:
     rows = await session.execute(
-        select(Tag.name_key, Tag.id).where(
-            Tag.user_id == user_id, Tag.name_key.in_([n.lower() for n in names])
-        )
+        select(Tag.name_key, Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(_keys(names)))
     )
     return {str(key): tag_id for key, tag_id in rows}
+
+
+def _keys(names: Sequence[str]) -> list[ColumnElement[str]]:
+    """Names as the database folds them (its lower(), which the unique key uses)."""
+    return [func.lower(literal(name, Text())) for name in names]
 
 
 async def descendants(
@@ -373,7 +387,9 @@ async def move_tag_links(
         moved,
     )
     await session.execute(
-        update(Tag).where(Tag.user_id == user_id, Tag.parent_id == source).values(parent_id=target)
+        update(Tag)
+        .where(Tag.user_id == user_id, Tag.parent_id == source, Tag.id != target)
+        .values(parent_id=target)
     )
     # Relationships are copied onto the target (links to the target itself are dropped);
     # the source's own go with it when it is deleted.
@@ -421,11 +437,14 @@ async def list_relationships(session: AsyncSession, tag_id: uuid.UUID) -> list[T
 
 
 async def delete_relationship(
-    session: AsyncSession, user_id: uuid.UUID, relationship_id: uuid.UUID
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, relationship_id: uuid.UUID
 ) -> bool:
+    """Delete a relationship of `tag_id` (from either end)."""
     result = await session.execute(
         delete(TagRelationship).where(
-            TagRelationship.user_id == user_id, TagRelationship.id == relationship_id
+            TagRelationship.user_id == user_id,
+            TagRelationship.id == relationship_id,
+            or_(TagRelationship.tag_id == tag_id, TagRelationship.related_tag_id == tag_id),
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -13,7 +13,6 @@ from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
 from diarist.db.session import DbSession
-from diarist.journal import repository as journal_repo
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
 from diarist.journal.content import reading_minutes
@@ -107,7 +106,7 @@ def _analysis_out(entry: Entry, results: dict[str, dict[str, Any]]) -> AnalysisO
 
 
 async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
-    tags = (await journal_repo.tag_names_for(session, [entry.id])).get(entry.id, [])
+    tags = (await entries_service.tag_names_for(session, [entry.id])).get(entry.id, [])
     results = (await analysis_service.results_for(session, [entry.id])).get(entry.id, {})
     return EntryOut.model_validate(
         {
@@ -164,7 +163,7 @@ async def list_entries(
     entries, next_cursor = await entries_service.list_entries(
         session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
     )
-    names = await journal_repo.tag_names_for(session, [e.id for e in entries])
+    names = await entries_service.tag_names_for(session, [e.id for e in entries])
     items = [EntrySummary.model_validate(_summary(e, names.get(e.id, []))) for e in entries]
     return EntryPage(items=items, next_cursor=next_cursor)
 
@@ -253,7 +252,7 @@ async def list_revisions(
 )
 async def get_revision(
     entry_id: uuid.UUID,
-    version: Annotated[int, Field(ge=1)],
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)],
     session: DbSession,
     me: CurrentPrincipal,
 ) -> RevisionOut:
@@ -265,7 +264,7 @@ async def get_revision(
 )
 async def restore_revision(
     entry_id: uuid.UUID,
-    version: Annotated[int, Field(ge=1)],
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)],
     request: Request,
     session: DbSession,
     me: CurrentPrincipal,
@@ -393,6 +392,5 @@ async def create_relationship(
 async def delete_relationship(
     tag_id: uuid.UUID, relationship_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
 ) -> Response:
-    await tags_service.get_tag(session, me.user_id, tag_id)
-    await tags_service.delete_relationship(session, me.user_id, relationship_id)
+    await tags_service.delete_relationship(session, me.user_id, tag_id, relationship_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,19 +8,28 @@ import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from diarist.kit.validation import StrictInput
 
 EntryType = Literal["text", "voice", "photo", "mixed"]
 Visibility = Literal["private", "shared", "public"]
 ProcessingStatus = Literal["pending", "processing", "completed", "failed"]
-TagName = Annotated[str, Field(min_length=1, max_length=64)]
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 MAX_METADATA_KEYS = 64
 MAX_TAGS_PER_ENTRY = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictInput):
+    pass
 
 
 class Location(BaseModel):

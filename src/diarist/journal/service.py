@@ -282,6 +282,20 @@ async def list_entries(
     return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
 
 
+async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Index every entry with the text configuration of the user's current language (after a
+    language change); analysis bookkeeping only, the entries' versions stay."""
+    defaults = await writer_defaults(session, user_id)
+    return await repo.set_search_config(session, user_id, search_config(defaults.language))
+
+
+async def tag_names_for(
+    session: AsyncSession, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The tag names of many entries (one query)."""
+    return await repo.tag_names_for(session, entry_ids)
+
+
 # --- revisions --------------------------------------------------------------------------------
 
 

@@ -27,6 +27,9 @@ class RelationshipNotFound(TagNotFound):
     title = "Relationship not found"
 
 
+_UNIQUE_NAME = "uq_tags_user_id_name_key"
+
+
 def normalize_name(name: str) -> str:
     return " ".join(name.split())
 
@@ -60,8 +63,10 @@ async def _write(session: AsyncSession, action: Any) -> Tag:
         async with session.begin_nested():
             tag: Tag = await action
             return tag
-    except IntegrityError:
-        raise TagExists("A tag with this name exists already.") from None
+    except IntegrityError as exc:
+        if getattr(exc.orig, "diag", None) and exc.orig.diag.constraint_name == _UNIQUE_NAME:  # type: ignore[union-attr]
+            raise TagExists("A tag with this name exists already.") from None
+        raise
 
 
 async def create_tag(session: AsyncSession, user_id: uuid.UUID, data: TagCreate) -> Tag:
@@ -73,7 +78,6 @@ async def create_tag(session: AsyncSession, user_id: uuid.UUID, data: TagCreate)
     values = {
         "user_id": user_id,
         "name": name,
-        "name_key": name.lower(),
         "color": data.color.lower() if data.color else None,
         "icon": data.icon,
         "description": data.description,
@@ -93,7 +97,7 @@ async def update_tag(
         name = normalize_name(fields["name"] or "")
         if not name:
             raise InvalidTag("A tag name needs visible characters.", field="name")
-        values |= {"name": name, "name_key": name.lower()}
+        values["name"] = name
     if "color" in fields:
         values["color"] = fields["color"].lower() if fields["color"] else None
     for key in ("icon", "description"):
@@ -120,8 +124,11 @@ async def merge_tag(
     if source_id == target_id:
         raise InvalidTag("A tag cannot be merged into itself.", field="into")
     await repo.lock_tag_tree(session, user_id)
-    await get_tag(session, user_id, source_id)
+    source = await get_tag(session, user_id, source_id)
     await get_tag(session, user_id, target_id)
+    if target_id in await repo.descendants(session, user_id, source_id):
+        # The target takes the source's place in the tree before the source's children move.
+        await repo.update_tag(session, target_id, {"parent_id": source.parent_id})
     await repo.move_tag_links(session, user_id, source_id, target_id)
     await repo.delete_tag(session, source_id)
     return await get_tag(session, user_id, target_id)
@@ -158,7 +165,8 @@ async def list_relationships(
 
 
 async def delete_relationship(
-    session: AsyncSession, user_id: uuid.UUID, relationship_id: uuid.UUID
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, relationship_id: uuid.UUID
 ) -> None:
-    if not await repo.delete_relationship(session, user_id, relationship_id):
+    await get_tag(session, user_id, tag_id)
+    if not await repo.delete_relationship(session, user_id, tag_id, relationship_id):
         raise RelationshipNotFound("No such relationship.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import procrastinate
 import structlog
 
@@ -21,3 +23,14 @@ async def purge_trash(timestamp: int) -> int:
         purged = await entries_service.purge_expired_trash(session, resources.settings.journal)
     _log.info("trash_purged", entries=purged, scheduled_for=timestamp)
     return purged
+
+
+@blueprint.task(name="reindex_language", queue="maintenance")
+async def reindex_language(user_id: str) -> int:
+    """After a language change: re-index the user's entries with the new configuration."""
+    resources = worker_resources()
+    owner = uuid.UUID(user_id)
+    async with resources.database.unit_of_work(user_id=owner) as session:
+        changed = await entries_service.reindex_search(session, owner)
+    _log.info("search_reindexed", user_id=user_id, entries=changed)
+    return changed

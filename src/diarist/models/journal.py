@@ -167,7 +167,6 @@ class Tag(UUIDv7PrimaryKey, Base):
             ondelete="SET NULL (parent_id)",
         ),
         CheckConstraint("length(name) BETWEEN 1 AND 64", name="name_length"),
-        CheckConstraint("name_key = lower(name)", name="name_key"),
         CheckConstraint("color ~ '^#[0-9a-f]{6}$'", name="color"),
         CheckConstraint("length(icon) <= 32", name="icon_length"),
         CheckConstraint("length(description) <= 500", name="description_length"),
@@ -179,7 +178,8 @@ class Tag(UUIDv7PrimaryKey, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
     name: Mapped[str] = mapped_column(Text)
-    name_key: Mapped[str] = mapped_column(Text)
+    # PostgreSQL's lower(), not Python's: the two disagree on some letters (İ, final sigma).
+    name_key: Mapped[str] = mapped_column(Text, Computed("lower(name)", persisted=True))
     color: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
@@ -242,7 +242,7 @@ class UserWord(Base):
     __tablename__ = "user_words"
     __table_args__ = (
         PrimaryKeyConstraint("user_id", "word", name="pk_user_words"),
-        CheckConstraint("entry_count > 0", name="entry_count"),
+        CheckConstraint("entry_count >= 0", name="entry_count"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())

@@ -64,6 +64,8 @@ AS $$
 DECLARE
     old_words text[] := '{}';
     new_words text[] := '{}';
+    removed text[];
+    added text[];
     owner uuid;
 BEGIN
     IF TG_OP = 'UPDATE' AND OLD.content IS NOT DISTINCT FROM NEW.content THEN
@@ -80,15 +82,19 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM users WHERE id = owner) THEN
         RETURN NULL;  -- the user is being deleted; their words go by cascade
     END IF;
-    DELETE FROM user_words
-    WHERE user_id = owner AND entry_count = 1
-      AND word = ANY (ARRAY(SELECT unnest(old_words) EXCEPT SELECT unnest(new_words)));
+    removed := ARRAY(SELECT unnest(old_words) EXCEPT SELECT unnest(new_words));
+    added := ARRAY(SELECT unnest(new_words) EXCEPT SELECT unnest(old_words));
+    -- Lock every existing row this change touches, in one sorted order (no deadlocks), then
+    -- count down, drop what reached zero, and count up.
+    PERFORM 1 FROM user_words
+    WHERE user_id = owner AND word = ANY (removed || added)
+    ORDER BY word FOR UPDATE;
     UPDATE user_words SET entry_count = entry_count - 1
-    WHERE user_id = owner
-      AND word = ANY (ARRAY(SELECT unnest(old_words) EXCEPT SELECT unnest(new_words)));
+    WHERE user_id = owner AND word = ANY (removed);
+    DELETE FROM user_words WHERE user_id = owner AND word = ANY (removed) AND entry_count = 0;
     INSERT INTO user_words (user_id, word, entry_count)
     SELECT owner, w, 1
-    FROM (SELECT unnest(new_words) EXCEPT SELECT unnest(old_words)) AS added(w)
+    FROM unnest(added) AS w
     ORDER BY w
     ON CONFLICT (user_id, word) DO UPDATE SET entry_count = user_words.entry_count + 1;
     RETURN NULL;
@@ -324,7 +330,9 @@ def upgrade() -> None:
         "tags",
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("name_key", sa.Text(), nullable=False),
+        sa.Column(
+            "name_key", sa.Text(), sa.Computed("lower(name)", persisted=True), nullable=False
+        ),
         sa.Column("color", sa.Text(), nullable=True),
         sa.Column("icon", sa.Text(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
@@ -347,7 +355,6 @@ def upgrade() -> None:
         sa.CheckConstraint("length(description) <= 500", name=op.f("ck_tags_description_length")),
         sa.CheckConstraint("length(icon) <= 32", name=op.f("ck_tags_icon_length")),
         sa.CheckConstraint("length(name) BETWEEN 1 AND 64", name=op.f("ck_tags_name_length")),
-        sa.CheckConstraint("name_key = lower(name)", name=op.f("ck_tags_name_key")),
         sa.CheckConstraint("parent_id <> id", name=op.f("ck_tags_not_own_parent")),
         sa.CheckConstraint("usage_count >= 0", name=op.f("ck_tags_usage_count")),
         sa.ForeignKeyConstraint(
@@ -369,7 +376,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("word", sa.Text(), nullable=False),
         sa.Column("entry_count", sa.Integer(), nullable=False),
-        sa.CheckConstraint("entry_count > 0", name=op.f("ck_user_words_entry_count")),
+        sa.CheckConstraint("entry_count >= 0", name=op.f("ck_user_words_entry_count")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_user_words_user_id_users"), ondelete="CASCADE"
         ),
