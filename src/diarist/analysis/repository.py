@@ -121,3 +121,23 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
         text("SELECT processing_status, count(*) FROM entries WHERE deleted_at IS NULL GROUP BY 1")
     )
     return {row[0]: row[1] for row in rows}
+
+
+async def backfill_targets(
+    session: AsyncSession, everything: bool
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    query = select(Entry.id, Entry.user_id).where(Entry.deleted_at.is_(None))
+    if not everything:
+        query = query.where(Entry.analyzed_hash.is_(None))
+    rows = await session.execute(query.order_by(Entry.id))
+    return [(row[0], row[1]) for row in rows]
+
+
+async def queue_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        text(
+            "SELECT status::text, count(*) FROM procrastinate_jobs "
+            "WHERE task_name = 'analysis:analyze_entry' GROUP BY 1"
+        )
+    )
+    return {row[0]: row[1] for row in rows}

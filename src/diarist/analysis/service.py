@@ -162,5 +162,22 @@ async def results_for(
     return await repo.results_for(session, entry_ids)
 
 
+async def backfill_targets(
+    session: AsyncSession, everything: bool
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(entry, user) of live entries never analysed, or all of them (system role)."""
+    return await repo.backfill_targets(session, everything)
+
+
+async def queue_many(session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Queue analysis (forced) for many entries in one transaction (system role)."""
+    for entry_id, user_id in targets:
+        await request_analysis(session, entry_id, user_id, force=True)
+
+
+async def queue_counts(session: AsyncSession) -> dict[str, int]:
+    return await repo.queue_counts(session)
+
+
 async def status_counts(session: AsyncSession) -> dict[str, int]:
     return await repo.status_counts(session)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from diarist import __version__
+from diarist.cli.analysis import analysis_cli
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
 from diarist.cli.users import user_cli
@@ -21,6 +22,7 @@ cli = typer.Typer(help="diarist: a self-hostable journaling platform.", no_args_
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(analysis_cli, name="analysis")
 console = Console()
 err_console = Console(stderr=True)
 

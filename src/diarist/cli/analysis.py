@@ -1,0 +1,81 @@
+"""`diarist analysis ...`: the pipeline's state, and queueing entries in bulk."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from diarist.analysis import service as analysis_service
+from diarist.cli.common import DataDirOption, settings_for
+from diarist.cli.database import database_urls
+from diarist.db.engine import Database, PoolPlan, create_engine
+
+analysis_cli = typer.Typer(help="The analysis pipeline.", no_args_is_help=True)
+console = Console()
+
+
+@analysis_cli.command("status")
+def status(data_dir: DataDirOption = None) -> None:
+    """Entries by analysis status, and the queue's jobs by state."""
+    settings = settings_for(data_dir)
+
+    async def main() -> tuple[dict[str, int], dict[str, int]]:
+        with database_urls(settings) as urls:
+            database = Database(
+                create_engine(urls.system, settings.db, PoolPlan(1, 0), application_name="cli")
+            )
+            try:
+                async with database.unit_of_work() as session:
+                    return (
+                        await analysis_service.status_counts(session),
+                        await analysis_service.queue_counts(session),
+                    )
+            finally:
+                await database.dispose()
+
+    entries, jobs = asyncio.run(main())
+    table = Table("entries", "count")
+    for name in ("pending", "processing", "completed", "failed"):
+        table.add_row(name, str(entries.get(name, 0)))
+    console.print(table)
+    queue = Table("analysis jobs", "count")
+    for name, count in sorted(jobs.items()):
+        queue.add_row(name, str(count))
+    console.print(queue)
+
+
+@analysis_cli.command("backfill")
+def backfill(
+    data_dir: DataDirOption = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also entries analysed already (e.g. after an upgrade).")
+    ] = False,
+) -> None:
+    """Queue analysis for entries that have none (or, with --all, for every entry)."""
+    settings = settings_for(data_dir)
+
+    async def main() -> int:
+        with database_urls(settings) as urls:
+            database = Database(
+                create_engine(urls.system, settings.db, PoolPlan(1, 0), application_name="cli")
+            )
+            try:
+                async with database.unit_of_work() as session:
+                    targets = await analysis_service.backfill_targets(session, everything)
+                with Progress(console=console) as progress:
+                    task = progress.add_task("queueing", total=len(targets))
+                    for start in range(0, len(targets), 500):
+                        batch = targets[start : start + 500]
+                        async with database.unit_of_work() as session:
+                            await analysis_service.queue_many(session, batch)
+                        progress.advance(task, len(batch))
+                return len(targets)
+            finally:
+                await database.dispose()
+
+    console.print(f"queued {asyncio.run(main())} entries")
