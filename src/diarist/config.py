@@ -105,6 +105,8 @@ class AnalysisSettings(BaseModel):
     retry_base_s: float = Field(default=2.0, gt=0, le=3600)
     # Entries pending or processing this long without a job are queued again by the sweeper.
     stuck_after_minutes: int = Field(default=10, ge=1, le=1440)
+    # A job whose worker sent no heartbeat for this long is retried (the worker died).
+    stalled_after_s: float = Field(default=60, gt=0, le=86_400)
     onnx_threads: int = Field(default=1, ge=1, le=64)
     # Results are kept this long (None: for as long as the entry exists).
     result_ttl_days: int | None = Field(default=None, ge=1, le=36500)

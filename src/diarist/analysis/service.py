@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import procrastinate
 import structlog
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,6 +141,18 @@ async def analyze_entry(
             analysis_error=None,
         )
     return Outcome("completed")
+
+
+async def revive_stalled_jobs(app: procrastinate.App, stalled_after_s: float) -> int:
+    """Retry now every job whose worker stopped sending heartbeats (killed, lost)."""
+    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s)
+    revived = 0
+    for job in stalled:
+        await app.job_manager.retry_job(job, retry_at=datetime.now(UTC))
+        revived += 1
+    if revived:
+        _log.warning("stalled_jobs_revived", jobs=revived)
+    return revived
 
 
 async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> int:

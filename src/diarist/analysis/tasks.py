@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import procrastinate
@@ -55,11 +54,9 @@ async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_i
 async def sweep(context: procrastinate.JobContext, timestamp: int) -> int:
     """Every 5 minutes: retry jobs of workers that died, queue entries that have no job."""
     resources = worker_resources()
-    revived = 0
-    stalled = await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=60)
-    for job in stalled:
-        await context.app.job_manager.retry_job(job, retry_at=dt.datetime.now(dt.UTC))
-        revived += 1
+    revived = await analysis_service.revive_stalled_jobs(
+        context.app, resources.settings.analysis.stalled_after_s
+    )
     async with resources.system_database.unit_of_work() as session:
         queued = await analysis_service.requeue_stuck(session, resources.settings.analysis)
         expired = await analysis_service.purge_expired_results(session)
