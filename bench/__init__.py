@@ -1,0 +1,1 @@
+"""diarist's benchmarks: `make bench` (see bench/README.md)."""
