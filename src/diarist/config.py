@@ -98,6 +98,17 @@ class JournalSettings(BaseModel):
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=128 * 1024 * 1024)
 
 
+class OpenAISettings(BaseModel):
+    """An OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM), off unless a URL is set."""
+
+    base_url: str | None = None  # e.g. https://api.openai.com/v1 or http://localhost:11434/v1
+    api_key: SecretStr | None = None
+    chat_model: str = "gpt-4o-mini"
+    timeout_s: float = Field(default=30, gt=0, le=600)
+    requests_per_minute: int = Field(default=60, ge=1, le=100_000)
+    max_output_tokens: int = Field(default=300, ge=16, le=8192)
+
+
 class AnalysisSettings(BaseModel):
     """The analysis pipeline (local models by default)."""
 
@@ -110,6 +121,7 @@ class AnalysisSettings(BaseModel):
     onnx_threads: int = Field(default=1, ge=1, le=64)
     # Results are kept this long (None: for as long as the entry exists).
     result_ttl_days: int | None = Field(default=None, ge=1, le=36500)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
 
 def default_data_dir() -> Path:

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
 from diarist.analysis.local import LocalAnalyzer
+from diarist.analysis.openai import OpenAIReflector
+from diarist.analysis.openai import consents as openai_consents
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.kit.jobs import defer_by_name
@@ -66,6 +68,7 @@ async def analyze_entry(
     user_id: uuid.UUID,
     *,
     attempt: int,
+    reflector: OpenAIReflector | None = None,
 ) -> Outcome:
     """Analyse one entry as its owner. Safe to run twice: an unchanged text is skipped and
     results are upserted by content hash. Raises on failure (the task retries)."""
@@ -87,6 +90,8 @@ async def analyze_entry(
         )
     try:
         analysis = await asyncio.to_thread(analyzer.analyze, text, language)
+        if reflector is not None and openai_consents(preferences):
+            analysis.results.append(await reflector.reflect(text))
     except Exception as exc:
         final = attempt >= settings.max_attempts
         async with database.unit_of_work(user_id=user_id) as session:

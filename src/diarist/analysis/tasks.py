@@ -11,10 +11,25 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from diarist.analysis import service as analysis_service
 from diarist.analysis.local import get_local_analyzer
+from diarist.analysis.openai import OpenAIReflector
+from diarist.config import OpenAISettings
 from diarist.kit.jobs import worker_resources
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.analysis.tasks")
+
+
+_reflectors: dict[str, OpenAIReflector] = {}
+
+
+def _reflector(settings: OpenAISettings) -> OpenAIReflector | None:
+    """The process's client of the OpenAI-compatible endpoint, if one is configured."""
+    if not settings.base_url:
+        return None
+    key = settings.model_dump_json()
+    if key not in _reflectors:
+        _reflectors[key] = OpenAIReflector(settings)
+    return _reflectors[key]
 
 
 class SettingsRetry(BaseRetryStrategy):
@@ -42,6 +57,7 @@ async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_i
         uuid.UUID(entry_id),
         uuid.UUID(user_id),
         attempt=context.job.attempts + 1,
+        reflector=_reflector(resources.settings.analysis.openai),
     )
     _log.info("entry_analysed", entry_id=entry_id, outcome=outcome.status)
     return outcome.status

@@ -102,6 +102,7 @@ def _analysis_out(entry: Entry, results: dict[str, dict[str, Any]]) -> AnalysisO
         sentiment=SentimentOut.model_validate(sentiment) if sentiment else None,
         emotions=emotions["scores"] if emotions else None,
         keywords=[k["keyword"] for k in keywords["keywords"]] if keywords else None,
+        reflection=results["reflection"]["text"] if "reflection" in results else None,
     )
 
 

@@ -155,6 +155,7 @@ class AnalysisOut(BaseModel):
     sentiment: SentimentOut | None
     emotions: dict[str, float] | None
     keywords: list[str] | None
+    reflection: str | None = None
 
 
 class EntryOut(EntrySummary):

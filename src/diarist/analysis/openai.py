@@ -1,0 +1,108 @@
+"""The optional `openai` provider: a short reflection on an entry from any OpenAI-compatible
+chat endpoint. Diary text leaves the machine only for users who allowed it (see `consents`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any
+
+import httpx
+import structlog
+
+from diarist.analysis.local import TaskResult
+from diarist.config import OpenAISettings
+
+PROVIDER = "openai"
+_PROMPT = (
+    "You help someone reflect on their own diary. In two or three warm, plain sentences, "
+    "reflect back what this entry is about and how the writer seems to feel. Do not give advice "
+    "unless asked; never diagnose."
+)
+_log = structlog.get_logger("diarist.analysis.openai")
+
+
+class ProviderError(RuntimeError):
+    """The remote provider failed (status, timeout, or an answer we cannot read)."""
+
+
+class _RateLimiter:
+    """At most `per_minute` requests in any 60 s window, for this process."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            while self._sent and now - self._sent[0] > 60:
+                self._sent.popleft()
+            if len(self._sent) >= self.per_minute:
+                await asyncio.sleep(60 - (now - self._sent[0]))
+            self._sent.append(time.monotonic())
+
+
+class OpenAIReflector:
+    def __init__(self, settings: OpenAISettings, transport: httpx.AsyncBaseTransport | None = None):
+        if not settings.base_url:
+            raise ValueError("the openai provider needs DIARIST_ANALYSIS__OPENAI__BASE_URL")
+        self.settings = settings
+        headers = {}
+        if settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+        self._client = httpx.AsyncClient(
+            base_url=settings.base_url.rstrip("/") + "/",
+            headers=headers,
+            timeout=settings.timeout_s,
+            transport=transport,
+        )
+        self._limiter = _RateLimiter(settings.requests_per_minute)
+
+    async def reflect(self, text: str) -> TaskResult:
+        """One chat completion; raises ProviderError on any failure (the job retries)."""
+        await self._limiter.wait()
+        started = time.perf_counter()
+        body = {
+            "model": self.settings.chat_model,
+            "messages": [
+                {"role": "system", "content": _PROMPT},
+                {"role": "user", "content": text[:12_000]},
+            ],
+            "max_tokens": self.settings.max_output_tokens,
+            "temperature": 0.3,
+        }
+        try:
+            response = await self._client.post("chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{type(exc).__name__} calling the provider") from None
+        if response.status_code != 200:
+            raise ProviderError(f"provider answered HTTP {response.status_code}")
+        try:
+            payload: dict[str, Any] = response.json()
+            reflection = str(payload["choices"][0]["message"]["content"]).strip()
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ProviderError("unreadable provider answer") from None
+        usage = payload.get("usage") or {}
+        info = {
+            "provider": PROVIDER,
+            "model": payload.get("model", self.settings.chat_model),
+            "model_version": None,
+            "processing_time_ms": round((time.perf_counter() - started) * 1000, 2),
+            "tokens_used": usage.get("total_tokens"),
+            "cost_usd": None,
+            "request_id": payload.get("id") or response.headers.get("x-request-id"),
+        }
+        _log.info("reflection_received", tokens=usage.get("total_tokens"))
+        return TaskResult("reflection", {"text": reflection}, None, info)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def consents(preferences: dict[str, Any]) -> bool:
+    """Remote analysis only with analysis enabled and `openai` among the user's providers."""
+    ai = preferences.get("ai_processing") or {}
+    return bool(ai.get("enabled", True)) and PROVIDER in (ai.get("providers") or [])
