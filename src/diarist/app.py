@@ -12,6 +12,7 @@ from diarist.accounts.mailer import build_mailer
 from diarist.accounts.router import auth_router, me_router
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext
+from diarist.analysis.router import suggestions_router, topics_router
 from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
@@ -72,4 +73,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(entries_router)
     app.include_router(tags_router)
     app.include_router(search_router)
+    app.include_router(topics_router)
+    app.include_router(suggestions_router)
     return app

@@ -79,7 +79,8 @@ async def test_entries_are_analysed_once_per_text(
         client, me.auth, "We laughed all evening. A wonderful day with friends."
     )
     assert entry["analysis"] == {
-        "status": "pending", "error": None, "sentiment": None, "emotions": None, "keywords": None
+        "status": "pending", "error": None, "sentiment": None, "emotions": None,
+        "keywords": None, "reflection": None, "topics": [],
     }  # fmt: skip
     assert _jobs(fresh_db) == [("todo", entry["id"])]
 

@@ -3,6 +3,7 @@ sweeper and the retention purge (cross-user) run as the system role."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +13,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.models import Entry, EntryEmbedding, ProcessedContent
+from diarist.models import Entry, EntryEmbedding, ProcessedContent, Topic
 
 
 async def entry_for_analysis(
@@ -141,3 +142,197 @@ async def queue_counts(session: AsyncSession) -> dict[str, int]:
         )
     )
     return {row[0]: row[1] for row in rows}
+
+
+# --- topics and tag suggestions ---------------------------------------------------------------
+
+_STEM_KEY = text(
+    "SELECT array_to_string("
+    "tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :phrase)), ' ')"
+)
+
+
+async def link_topics(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    config: str,
+    keywords: list[tuple[str, float]],
+) -> None:
+    """Replace the entry's topics by those of its keywords; a keyword joins the topic whose key
+    (stemmed words) or alias matches, or founds a new one."""
+    await session.execute(
+        text("DELETE FROM entry_topics WHERE entry_id = :entry"), {"entry": entry_id}
+    )
+    for phrase, relevance in keywords:
+        key = await session.scalar(_STEM_KEY, {"config": config, "phrase": phrase})
+        if not key:
+            continue  # stop words only
+        topic_id = await session.scalar(
+            text(
+                "SELECT id FROM topics WHERE user_id = :user "
+                "AND (topic_key = :key OR :key = ANY (aliases)) "
+                "ORDER BY topic_key = :key DESC LIMIT 1"
+            ),
+            {"user": user_id, "key": key},
+        )
+        if topic_id is None:
+            topic_id = await session.scalar(
+                text(
+                    "INSERT INTO topics (user_id, name, topic_key) VALUES (:user, :name, :key) "
+                    "ON CONFLICT (user_id, topic_key) DO UPDATE SET topic_key = EXCLUDED.topic_key "
+                    "RETURNING id"
+                ),
+                {"user": user_id, "name": phrase[:100], "key": key},
+            )
+        await session.execute(
+            text(
+                "INSERT INTO entry_topics (user_id, entry_id, topic_id, relevance) "
+                "VALUES (:user, :entry, :topic, :relevance) "
+                "ON CONFLICT (entry_id, topic_id) DO UPDATE "
+                "SET relevance = greatest(entry_topics.relevance, EXCLUDED.relevance)"
+            ),
+            {"user": user_id, "entry": entry_id, "topic": topic_id, "relevance": relevance},
+        )
+
+
+async def list_topics(
+    session: AsyncSession, user_id: uuid.UUID, *, min_entries: int, include_hidden: bool, limit: int
+) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            """
+            SELECT t.id, t.name, t.hidden, count(*) AS entries, avg(et.relevance) AS relevance
+            FROM topics t
+            JOIN entry_topics et ON et.topic_id = t.id
+            JOIN entries e ON e.id = et.entry_id AND e.deleted_at IS NULL
+            WHERE t.user_id = :user AND (:hidden OR NOT t.hidden)
+            GROUP BY t.id
+            HAVING count(*) >= :min
+            ORDER BY entries DESC, relevance DESC, t.name
+            LIMIT :limit
+            """
+        ),
+        {"user": user_id, "hidden": include_hidden, "min": min_entries, "limit": limit},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def get_topic(session: AsyncSession, user_id: uuid.UUID, topic_id: uuid.UUID) -> Topic | None:
+    query = select(Topic).where(Topic.user_id == user_id, Topic.id == topic_id)
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def merge_topics(session: AsyncSession, source: Topic, target: Topic) -> None:
+    """Fold `source` into `target`: its entries, and its keys as aliases of the target."""
+    await session.execute(
+        text(
+            "INSERT INTO entry_topics (user_id, entry_id, topic_id, relevance) "
+            "SELECT user_id, entry_id, :target, relevance FROM entry_topics "
+            "WHERE topic_id = :source "
+            "ON CONFLICT (entry_id, topic_id) DO UPDATE "
+            "SET relevance = greatest(entry_topics.relevance, EXCLUDED.relevance)"
+        ),
+        {"source": source.id, "target": target.id},
+    )
+    target.aliases = sorted({*target.aliases, source.topic_key, *source.aliases})
+    await session.execute(delete(Topic).where(Topic.id == source.id))
+    await session.flush()
+
+
+async def entry_topic_names(session: AsyncSession, entry_id: uuid.UUID) -> list[str]:
+    rows = await session.execute(
+        text(
+            "SELECT t.name FROM entry_topics et JOIN topics t ON t.id = et.topic_id "
+            "WHERE et.entry_id = :entry AND NOT t.hidden ORDER BY et.relevance DESC, t.name"
+        ),
+        {"entry": entry_id},
+    )
+    return [row[0] for row in rows]
+
+
+async def tag_suggestions(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, model: str, config: str
+) -> list[dict[str, Any]]:
+    """My tags that fit the entry and it does not carry yet, with why: a topic of the entry
+    whose stemmed words equal the tag's, and tags of the entries nearest in meaning."""
+    rows = await session.execute(
+        text(
+            """
+            WITH mine AS (
+                SELECT tag_id FROM entry_tags WHERE entry_id = :entry
+            ),
+            by_topic AS (
+                SELECT tg.id AS tag_id, 0.5 + 0.5 * max(et.relevance) AS score, 'topic' AS reason
+                FROM entry_topics et
+                JOIN topics t ON t.id = et.topic_id
+                JOIN tags tg ON tg.user_id = :user
+                 AND array_to_string(tsvector_to_array(
+                         to_tsvector(CAST(:config AS regconfig), tg.name)), ' ') IN (
+                     SELECT t.topic_key UNION ALL SELECT unnest(t.aliases))
+                WHERE et.entry_id = :entry
+                GROUP BY tg.id
+            ),
+            me AS (
+                SELECT embedding FROM entry_embeddings WHERE entry_id = :entry AND model = :model
+            ),
+            near AS (
+                SELECT ee.entry_id, 1 - (ee.embedding <=> (SELECT embedding FROM me)) AS similarity
+                FROM entry_embeddings ee
+                JOIN entries e ON e.id = ee.entry_id AND e.deleted_at IS NULL
+                WHERE ee.user_id = :user AND ee.model = :model AND ee.entry_id <> :entry
+                ORDER BY ee.embedding <=> (SELECT embedding FROM me)
+                LIMIT 10
+            ),
+            alike AS (SELECT * FROM near WHERE similarity >= 0.5),
+            by_neighbours AS (
+                -- How alike the tagged neighbours are, weighted by their share of the similar
+                -- ones (at least three count, so one lookalike is not proof).
+                SELECT et.tag_id,
+                       sum(s.similarity) / greatest((SELECT count(*) FROM alike), 3) AS score,
+                       'similar entries' AS reason
+                FROM alike s JOIN entry_tags et ON et.entry_id = s.entry_id
+                GROUP BY et.tag_id
+            ),
+            scored AS (
+                SELECT tag_id, least(1.0, max(score)) AS confidence, array_agg(reason) AS reasons
+                FROM (SELECT * FROM by_topic UNION ALL SELECT * FROM by_neighbours) s
+                WHERE tag_id NOT IN (SELECT tag_id FROM mine)
+                GROUP BY tag_id
+            )
+            SELECT s.tag_id, tg.name, tg.auto_apply, s.confidence, s.reasons
+            FROM scored s JOIN tags tg ON tg.id = s.tag_id
+            ORDER BY s.confidence DESC, tg.name
+            LIMIT 10
+            """
+        ),
+        {"entry": entry_id, "user": user_id, "model": model, "config": config},
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def assign_tag(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tag_id: uuid.UUID,
+    assignment_type: str,
+    context: dict[str, Any],
+) -> bool:
+    """Put a tag on an entry with its provenance; False if it was there already."""
+    result = await session.execute(
+        text(
+            "INSERT INTO entry_tags "
+            "(user_id, entry_id, tag_id, assignment_type, assignment_context) "
+            "VALUES (:user, :entry, :tag, :kind, CAST(:context AS jsonb)) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        {
+            "user": user_id,
+            "entry": entry_id,
+            "tag": tag_id,
+            "kind": assignment_type,
+            "context": json.dumps(context),
+        },
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

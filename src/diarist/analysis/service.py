@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
+from diarist.analysis.embeddings import MODEL_NAME
 from diarist.analysis.local import LocalAnalyzer
 from diarist.analysis.openai import OpenAIReflector
 from diarist.analysis.openai import consents as openai_consents
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
+from diarist.errors import DiaristError
 from diarist.kit.jobs import defer_by_name
+from diarist.models import Topic
 
 _log = structlog.get_logger("diarist.analysis")
 ANALYZE_TASK = "analysis:analyze_entry"
@@ -138,6 +141,15 @@ async def analyze_entry(
         )
         if current.content_hash != content_hash:
             return Outcome("superseded")  # edited meanwhile; its own job is queued
+        keywords = next(r for r in analysis.results if r.task_type == "keywords").data
+        await repo.link_topics(
+            session,
+            user_id,
+            entry_id,
+            str(current.search_config),
+            [(k["keyword"], float(k["relevance"])) for k in keywords["keywords"]],
+        )
+        await _apply_auto_rules(session, user_id, entry_id, str(current.search_config))
         await repo.set_status(
             session,
             entry_id,
@@ -146,6 +158,126 @@ async def analyze_entry(
             analysis_error=None,
         )
     return Outcome("completed")
+
+
+AUTO_APPLY_CONFIDENCE = 0.6
+SUGGESTION_CONFIDENCE = 0.3
+
+
+async def _apply_auto_rules(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str
+) -> None:
+    """Tags the user marked `auto_apply` are put on when suggested with enough confidence."""
+    for suggestion in await repo.tag_suggestions(session, user_id, entry_id, MODEL_NAME, config):
+        if suggestion["auto_apply"] and suggestion["confidence"] >= AUTO_APPLY_CONFIDENCE:
+            await repo.assign_tag(
+                session,
+                user_id,
+                entry_id,
+                suggestion["tag_id"],
+                "auto_rule",
+                {"confidence": round(float(suggestion["confidence"]), 3),
+                 "reasons": suggestion["reasons"]},
+            )  # fmt: skip
+
+
+async def suggest_tags(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str
+) -> list[dict[str, Any]]:
+    """Suggestions for the entry, above the confidence threshold; never applied here."""
+    found = await repo.tag_suggestions(session, user_id, entry_id, MODEL_NAME, config)
+    return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
+
+
+class SuggestionNotFound(DiaristError):
+    status = 404
+    code = "suggestion_not_found"
+    title = "No such suggestion"
+
+
+class TopicNotFound(DiaristError):
+    status = 404
+    code = "topic_not_found"
+    title = "Topic not found"
+
+
+class InvalidTopic(DiaristError):
+    status = 422
+    code = "invalid_topic"
+    title = "Invalid topic"
+
+
+async def accept_suggestion(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, tag_id: uuid.UUID, config: str
+) -> None:
+    """Put a suggested tag on the entry, keeping why it was suggested."""
+    suggestion = next(
+        (
+            s
+            for s in await suggest_tags(session, user_id, entry_id, config)
+            if s["tag_id"] == tag_id
+        ),
+        None,
+    )
+    if suggestion is None:
+        raise SuggestionNotFound("This tag is not (or no longer) suggested for the entry.")
+    await repo.assign_tag(
+        session,
+        user_id,
+        entry_id,
+        tag_id,
+        "ai_suggested",
+        {"confidence": round(float(suggestion["confidence"]), 3), "reasons": suggestion["reasons"]},
+    )
+
+
+async def list_topics(
+    session: AsyncSession, user_id: uuid.UUID, *, min_entries: int, include_hidden: bool, limit: int
+) -> list[dict[str, Any]]:
+    return await repo.list_topics(
+        session, user_id, min_entries=min_entries, include_hidden=include_hidden, limit=limit
+    )
+
+
+async def _topic(session: AsyncSession, user_id: uuid.UUID, topic_id: uuid.UUID) -> Topic:
+    topic = await repo.get_topic(session, user_id, topic_id)
+    if topic is None:
+        raise TopicNotFound("No such topic.")
+    return topic
+
+
+async def update_topic(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    topic_id: uuid.UUID,
+    *,
+    name: str | None,
+    hidden: bool | None,
+) -> Topic:
+    """Rename (its keywords still find it) or hide a topic."""
+    topic = await _topic(session, user_id, topic_id)
+    if name is not None:
+        topic.name = name
+    if hidden is not None:
+        topic.hidden = hidden
+    await session.flush()
+    return topic
+
+
+async def merge_topic(
+    session: AsyncSession, user_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
+) -> Topic:
+    """Fold one topic into another; the source's keywords join the target from now on."""
+    if source_id == target_id:
+        raise InvalidTopic("A topic cannot be merged into itself.", field="into")
+    source = await _topic(session, user_id, source_id)
+    target = await _topic(session, user_id, target_id)
+    await repo.merge_topics(session, source, target)
+    return target
+
+
+async def entry_topic_names(session: AsyncSession, entry_id: uuid.UUID) -> list[str]:
+    return await repo.entry_topic_names(session, entry_id)
 
 
 async def revive_stalled_jobs(app: procrastinate.App, stalled_after_s: float) -> int:

@@ -92,7 +92,9 @@ def _summary(entry: Entry, tags: list[str]) -> dict[str, Any]:
     }
 
 
-def _analysis_out(entry: Entry, results: dict[str, dict[str, Any]]) -> AnalysisOut:
+def _analysis_out(
+    entry: Entry, results: dict[str, dict[str, Any]], topics: list[str]
+) -> AnalysisOut:
     sentiment = results.get("sentiment")
     emotions = results.get("emotions")
     keywords = results.get("keywords")
@@ -103,19 +105,21 @@ def _analysis_out(entry: Entry, results: dict[str, dict[str, Any]]) -> AnalysisO
         emotions=emotions["scores"] if emotions else None,
         keywords=[k["keyword"] for k in keywords["keywords"]] if keywords else None,
         reflection=results["reflection"]["text"] if "reflection" in results else None,
+        topics=topics,
     )
 
 
 async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
     tags = (await entries_service.tag_names_for(session, [entry.id])).get(entry.id, [])
     results = (await analysis_service.results_for(session, [entry.id])).get(entry.id, {})
+    topics = await analysis_service.entry_topic_names(session, entry.id)
     return EntryOut.model_validate(
         {
             **_summary(entry, tags),
             "raw_data": entry.raw_data,
             "metadata": entry.meta,
             "published_at": entry.published_at,
-            "analysis": _analysis_out(entry, results),
+            "analysis": _analysis_out(entry, results, topics),
         }
     )
 
@@ -294,6 +298,7 @@ def _tag_out(tag: Tag) -> TagOut:
         icon=tag.icon,
         description=tag.description,
         parent_id=tag.parent_id,
+        auto_apply=tag.auto_apply,
         usage_count=tag.usage_count,
         created_at=tag.created_at,
         updated_at=tag.updated_at,

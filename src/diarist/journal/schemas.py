@@ -156,6 +156,7 @@ class AnalysisOut(BaseModel):
     emotions: dict[str, float] | None
     keywords: list[str] | None
     reflection: str | None = None
+    topics: list[str] = Field(default_factory=list)
 
 
 class EntryOut(EntrySummary):
@@ -183,6 +184,8 @@ class TagFields(Strict):
     icon: Annotated[str, Field(max_length=32)] | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
     parent_id: uuid.UUID | None = None
+    # Put on entries automatically when the analysis suggests it with confidence.
+    auto_apply: bool | None = None
 
 
 class TagCreate(TagFields):
@@ -200,6 +203,7 @@ class TagOut(BaseModel):
     icon: str | None
     description: str | None
     parent_id: uuid.UUID | None
+    auto_apply: bool
     usage_count: int
     created_at: datetime
     updated_at: datetime

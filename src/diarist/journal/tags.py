@@ -82,6 +82,7 @@ async def create_tag(session: AsyncSession, user_id: uuid.UUID, data: TagCreate)
         "icon": data.icon,
         "description": data.description,
         "parent_id": data.parent_id,
+        "auto_apply": bool(data.auto_apply),
     }
     return await _write(session, repo.insert_tag(session, values))
 
@@ -103,6 +104,8 @@ async def update_tag(
     for key in ("icon", "description"):
         if key in fields:
             values[key] = fields[key]
+    if fields.get("auto_apply") is not None:
+        values["auto_apply"] = fields["auto_apply"]
     if "parent_id" in fields:
         if fields["parent_id"] is not None:
             await _check_parent(session, user_id, tag_id, fields["parent_id"])

@@ -1,7 +1,7 @@
 """Every ORM table of diarist, one module per aggregate, re-exported here for Alembic."""
 
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
-from diarist.models.analysis import EntryEmbedding, ProcessedContent
+from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
 from diarist.models.journal import Entry, EntryRevision, EntryTag, Tag, TagRelationship, UserWord
 
@@ -14,11 +14,13 @@ __all__ = [
     "EntryEmbedding",
     "EntryRevision",
     "EntryTag",
+    "EntryTopic",
     "ProcessedContent",
     "SecurityEvent",
     "Tag",
     "TagRelationship",
     "Timestamps",
+    "Topic",
     "UUIDv7PrimaryKey",
     "User",
     "UserWord",

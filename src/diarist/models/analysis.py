@@ -8,6 +8,7 @@ from typing import Any
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diarist.models.base import Base, UUIDv7PrimaryKey
@@ -88,3 +89,45 @@ class EntryEmbedding(Base):
     embedding: Mapped[Any] = mapped_column(Vector())
     content_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Topic(UUIDv7PrimaryKey, Base):
+    """A recurring subject of a user's writing, grown from the keywords of their entries.
+    Keywords that stem alike ("garden", "gardening") share a topic."""
+
+    __tablename__ = "topics"
+    __table_args__ = (
+        UniqueConstraint("user_id", "id", name="uq_topics_user_id_id"),
+        ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_topics_user", ondelete="CASCADE"),
+        CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
+        Index("uq_topics_user_id_topic_key", "user_id", "topic_key", unique=True),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    name: Mapped[str] = mapped_column(Text)
+    # The stemmed words of the name: what makes two keywords one topic. Set from the keyword
+    # that founded the topic; a rename keeps it, so later keywords still find the topic.
+    topic_key: Mapped[str] = mapped_column(Text)
+    # Keys of topics merged into this one: their keywords land here from now on.
+    aliases: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    hidden: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EntryTopic(Base):
+    __tablename__ = "entry_topics"
+    __table_args__ = (
+        PrimaryKeyConstraint("entry_id", "topic_id", name="pk_entry_topics"),
+        _entry_fk("entry_topics"),
+        ForeignKeyConstraint(
+            ["user_id", "topic_id"], ["topics.user_id", "topics.id"], name="fk_entry_topics_topic",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("relevance BETWEEN 0 AND 1", name="relevance"),
+        Index("ix_entry_topics_topic_id", "topic_id"),
+    )  # fmt: skip
+
+    user_id: Mapped[uuid.UUID] = mapped_column()
+    entry_id: Mapped[uuid.UUID] = mapped_column()
+    topic_id: Mapped[uuid.UUID] = mapped_column()
+    relevance: Mapped[float] = mapped_column(Float)

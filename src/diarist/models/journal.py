@@ -185,6 +185,8 @@ class Tag(UUIDv7PrimaryKey, Base):
     description: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[uuid.UUID | None] = mapped_column()
     usage_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Applied by the analysis when it suggests this tag with confidence (seed 000: auto_rule).
+    auto_apply: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -228,11 +230,19 @@ class EntryTag(Base):
             ondelete="CASCADE",
         ),
         Index("ix_entry_tags_tag_id_entry_id", "tag_id", "entry_id"),
+        CheckConstraint(
+            "assignment_type IN ('manual', 'ai_suggested', 'auto_rule')", name="assignment_type"
+        ),
     )  # fmt: skip
 
     user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
     entry_id: Mapped[uuid.UUID] = mapped_column()
     tag_id: Mapped[uuid.UUID] = mapped_column()
+    # manual | ai_suggested (a suggestion the user accepted) | auto_rule (the tag's auto-apply)
+    assignment_type: Mapped[str] = mapped_column(Text, server_default="manual")
+    assignment_context: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
 
 
 class UserWord(Base):
