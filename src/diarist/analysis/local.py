@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from diarist.analysis.embeddings import MODEL_NAME, Embedder, Vectors, get_embedder
+from diarist.analysis.embeddings import Embedder, get_embedder
 from diarist.analysis.emotions import EmotionModel
 from diarist.analysis.keywords import extract_keywords
+from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult
 from diarist.analysis.sentiment import SentimentModel
 
 PROVIDER = "local"
 VERSION = "1"
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    task_type: str
-    data: dict[str, Any]
-    confidence: float | None
-    provider_info: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Analysis:
-    results: list[TaskResult]
-    embedding: Vectors
-    model: str
 
 
 class LocalAnalyzer:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
-from diarist.analysis.local import TaskResult
+from diarist.analysis.results import TaskResult
 from diarist.config import OpenAISettings
 
 PROVIDER = "openai"

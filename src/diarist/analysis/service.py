@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import structlog
@@ -16,15 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
-from diarist.analysis.embeddings import MODEL_NAME
-from diarist.analysis.local import LocalAnalyzer
-from diarist.analysis.openai import OpenAIReflector
 from diarist.analysis.openai import consents as openai_consents
+from diarist.analysis.results import MODEL_NAME
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.errors import DiaristError
 from diarist.kit.jobs import defer_by_name
 from diarist.models import Topic
+
+if TYPE_CHECKING:  # the models load in the job worker only, never in an API process
+    from diarist.analysis.local import LocalAnalyzer
+    from diarist.analysis.openai import OpenAIReflector
 
 _log = structlog.get_logger("diarist.analysis")
 ANALYZE_TASK = "analysis:analyze_entry"

@@ -10,7 +10,6 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from diarist.analysis import service as analysis_service
-from diarist.analysis.local import get_local_analyzer
 from diarist.analysis.openai import OpenAIReflector
 from diarist.config import OpenAISettings
 from diarist.kit.jobs import worker_resources
@@ -47,6 +46,9 @@ class SettingsRetry(BaseRetryStrategy):
 @blueprint.task(name="analyze_entry", queue="analysis", retry=SettingsRetry(), pass_context=True)
 async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_id: str) -> str:
     """Analyse one entry under its owner's RLS context."""
+    # Imported here: API processes import this module (to defer jobs) but never load models.
+    from diarist.analysis.local import get_local_analyzer
+
     resources = worker_resources()
     analyzer = get_local_analyzer(resources.settings.analysis.onnx_threads)
     assert context.job is not None
