@@ -77,6 +77,10 @@ def test_status_and_backfill(env: dict[str, str], fresh_db: DatabaseUrls, tmp_pa
     assert "pending" in status.output
     assert "3" in status.output
 
+    queued = runner.invoke(cli, ["analysis", "backfill"], env=env)
+    assert "queued 0 entries" in queued.output, "entries with a job waiting are left alone"
+    with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
+        conn.execute("DELETE FROM procrastinate_jobs")  # as if the jobs were lost
     backfilled = runner.invoke(cli, ["analysis", "backfill"], env=env)
     assert backfilled.exit_code == 0, backfilled.output
     assert "queued 3 entries" in backfilled.output
@@ -84,4 +88,4 @@ def test_status_and_backfill(env: dict[str, str], fresh_db: DatabaseUrls, tmp_pa
         jobs = conn.execute(
             "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
         ).fetchone()
-    assert jobs == (6,)
+    assert jobs == (3,)

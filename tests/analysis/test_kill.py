@@ -19,6 +19,7 @@ from diarist.accounts.mailer import ConsoleMailer
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext, Client
 from diarist.analysis.service import revive_stalled_jobs
+from diarist.config import AnalysisSettings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal import service as entries_service
@@ -99,9 +100,18 @@ async def test_a_killed_worker_loses_nothing(fresh_db: DatabaseUrls, tmp_path: P
 
     await asyncio.sleep(1.5)  # its heartbeat is now older than the threshold below
     connector = procrastinate.PsycopgConnector(conninfo=libpq_url(fresh_db.app))
-    with worker_app.replace_connector(connector):
-        async with worker_app.open_async():
-            assert await revive_stalled_jobs(worker_app, stalled_after_s=1.0) >= 1
+    system = Database(
+        create_engine(fresh_db.system, settings.db, PoolPlan(1, 0), application_name="t")
+    )
+    try:
+        with worker_app.replace_connector(connector):
+            async with worker_app.open_async(), system.unit_of_work() as session:
+                revived = await revive_stalled_jobs(
+                    worker_app, session, AnalysisSettings(stalled_after_s=1.0)
+                )
+    finally:
+        await system.dispose()
+    assert revived >= 1
     await run_worker(settings, wait=False)
 
     assert _states(fresh_db) == {"succeeded": ENTRIES}

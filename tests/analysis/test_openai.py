@@ -119,6 +119,7 @@ async def test_a_failing_provider_is_retried_then_recorded_then_recovers(
         await asyncio.sleep(0.05)
     failed = await _analysis(client, me, entry)
     assert (failed["status"], failed["error"]) == ("failed", error)
+    assert failed["sentiment"] is not None, "the local results are kept through the outage"
     assert len(fake.requests) == settings.analysis.max_attempts
 
     fake.mode = "ok"

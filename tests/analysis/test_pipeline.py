@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from diarist.accounts.service import AccountsContext
 from diarist.analysis import local
+from diarist.analysis import service as analysis_service
 from diarist.analysis.local import LocalAnalyzer, get_local_analyzer
 from diarist.analysis.results import Analysis
 from diarist.analysis.service import requeue_stuck
@@ -21,6 +23,7 @@ from diarist.config import AnalysisSettings, Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.worker import run_worker
+from tests.analysis.test_races import EditingAnalyzer
 from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry, markdown
@@ -51,6 +54,22 @@ async def client(
             yield http
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def live_database(settings: Settings, fresh_db: DatabaseUrls) -> AsyncIterator[Database]:
+    database = Database(
+        create_engine(fresh_db.app, settings.db, PoolPlan(2, 0), application_name="t")
+    )
+    yield database
+    await database.dispose()
+
+
+async def _ids(
+    client: httpx.AsyncClient, me: Account, entry: dict[str, Any]
+) -> tuple[uuid.UUID, uuid.UUID]:
+    user = uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
+    return user, uuid.UUID(entry["id"])
 
 
 def _sql(urls: DatabaseUrls, query: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -122,7 +141,9 @@ async def test_entries_are_analysed_once_per_text(
     for _ in range(2):
         forced = await client.post(f"/api/v1/entries/{entry['id']}/analyze", headers=me.auth)
         assert forced.status_code == 202
-    await run_worker(settings, wait=False)
+    # Jobs of one entry share a lock and run one after another: drain them all.
+    while any(status == "todo" for status, _ in _jobs(fresh_db)):
+        await run_worker(settings, wait=False)
     assert _sql(fresh_db, counts) == [(3, 1)]
     assert {status for status, _ in _jobs(fresh_db)} == {"succeeded"}
 
@@ -192,3 +213,37 @@ async def test_sweeper_requeues_entries_without_a_job(
         await system.dispose()
     await run_worker(settings, wait=False)
     assert (await _entry(client, me, entry["id"]))["analysis"]["status"] == "completed"
+
+
+async def test_results_of_an_outdated_text_are_not_kept(
+    client: httpx.AsyncClient, live_database: Database, fresh_db: DatabaseUrls
+) -> None:
+    me = await signed_up(client)
+    entry = await create_entry(client, me.auth, "A wonderful, happy day.")
+    user_id, entry_id = await _ids(client, me, entry)
+    editing = EditingAnalyzer(fresh_db, entry["id"])
+    outcome = await analysis_service.analyze_entry(
+        live_database, editing, AnalysisSettings(), entry_id, user_id, attempt=1
+    )
+    assert outcome.status == "superseded"
+    counts = _sql(
+        fresh_db,
+        "SELECT (SELECT count(*) FROM processed_content), (SELECT count(*) FROM entry_embeddings),"
+        " (SELECT count(*) FROM entry_topics)",
+    )
+    assert counts == [(0, 0, 0)]
+
+
+async def test_a_failure_of_an_outdated_text_is_not_recorded(
+    client: httpx.AsyncClient, live_database: Database, fresh_db: DatabaseUrls
+) -> None:
+    me = await signed_up(client)
+    entry = await create_entry(client, me.auth, "Some day.")
+    user_id, entry_id = await _ids(client, me, entry)
+    with pytest.raises(RuntimeError):
+        await analysis_service.analyze_entry(
+            live_database, EditingAnalyzer(fresh_db, entry["id"], fail=True),
+            AnalysisSettings(max_attempts=1), entry_id, user_id, attempt=1,
+        )  # fmt: skip
+    state = _sql(fresh_db, "SELECT processing_status, analysis_error FROM entries")
+    assert state == [("processing", None)], "the new text's own job decides its fate"

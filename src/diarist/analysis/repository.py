@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.models import Entry, EntryEmbedding, ProcessedContent, Topic
+from diarist.models import Entry, EntryEmbedding, EntryTopic, ProcessedContent, Topic
 
 
 async def entry_for_analysis(
@@ -25,13 +25,42 @@ async def entry_for_analysis(
     return (await session.scalars(query.execution_options(populate_existing=True))).first()
 
 
-async def set_status(session: AsyncSession, entry_id: uuid.UUID, **values: Any) -> None:
-    """Analysis bookkeeping only: never the version, ETag or updated_at of the user's entry."""
-    await session.execute(update(Entry).where(Entry.id == entry_id).values(**values))
+async def set_status(
+    session: AsyncSession, entry_id: uuid.UUID, *, only_for_hash: bytes | None = None, **values: Any
+) -> None:
+    """Analysis bookkeeping only: never the version, ETag or updated_at of the user's entry.
+    With `only_for_hash`, only while the entry's text is still that one."""
+    statement = update(Entry).where(Entry.id == entry_id)
+    if only_for_hash is not None:
+        statement = statement.where(Entry.content_hash == only_for_hash)
+    await session.execute(statement.values(**values))
 
 
-async def save_result(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Upsert one task's result; the same content hash again changes nothing (idempotent)."""
+async def has_result(
+    session: AsyncSession, entry_id: uuid.UUID, task_type: str, content_hash: bytes
+) -> bool:
+    found = await session.scalar(
+        select(ProcessedContent.id).where(
+            ProcessedContent.entry_id == entry_id,
+            ProcessedContent.task_type == task_type,
+            ProcessedContent.content_hash == content_hash,
+        )
+    )
+    return found is not None
+
+
+async def forget_analysis(session: AsyncSession, entry_id: uuid.UUID) -> None:
+    """Everything derived from the entry's text: results, embeddings, topic links."""
+    for model in (ProcessedContent, EntryEmbedding, EntryTopic):
+        await session.execute(delete(model).where(model.entry_id == entry_id))
+    await session.execute(update(Entry).where(Entry.id == entry_id).values(analyzed_hash=None))
+
+
+async def save_result(
+    session: AsyncSession, values: dict[str, Any], *, force: bool = False
+) -> None:
+    """Upsert one task's result; the same content hash again changes nothing (idempotent)
+    unless `force` (a re-analysis asked for by the user or an upgrade)."""
     statement = pg_insert(ProcessedContent).values(**values)
     excluded = statement.excluded
     await session.execute(
@@ -45,12 +74,14 @@ async def save_result(session: AsyncSession, values: dict[str, Any]) -> None:
                 "created_at": excluded.created_at,
                 "expires_at": excluded.expires_at,
             },
-            where=ProcessedContent.content_hash != excluded.content_hash,
+            where=None if force else ProcessedContent.content_hash != excluded.content_hash,
         )
     )
 
 
-async def save_embedding(session: AsyncSession, values: dict[str, Any]) -> None:
+async def save_embedding(
+    session: AsyncSession, values: dict[str, Any], *, force: bool = False
+) -> None:
     statement = pg_insert(EntryEmbedding).values(**values)
     excluded = statement.excluded
     await session.execute(
@@ -62,7 +93,7 @@ async def save_embedding(session: AsyncSession, values: dict[str, Any]) -> None:
                 "content_hash": excluded.content_hash,
                 "created_at": excluded.created_at,
             },
-            where=EntryEmbedding.content_hash != excluded.content_hash,
+            where=None if force else EntryEmbedding.content_hash != excluded.content_hash,
         )
     )
 
@@ -82,6 +113,19 @@ async def results_for(
     for entry_id, task_type, data in rows:
         found.setdefault(entry_id, {})[task_type] = data
     return found
+
+
+async def mark_requested(session: AsyncSession, entry_ids: list[uuid.UUID], force: bool) -> None:
+    """Many entries back to `pending` in one statement (bookkeeping only)."""
+    values: dict[str, Any] = {
+        "processing_status": "pending",
+        "analysis_requested_at": func.now(),
+        "analysis_attempts": 0,
+        "analysis_error": None,
+    }
+    if force:
+        values["analyzed_hash"] = None
+    await session.execute(update(Entry).where(Entry.id.in_(entry_ids)).values(**values))
 
 
 async def stuck_entries(
@@ -127,7 +171,12 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
 async def backfill_targets(
     session: AsyncSession, everything: bool
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    query = select(Entry.id, Entry.user_id).where(Entry.deleted_at.is_(None))
+    not_queued = text(
+        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+        "WHERE j.task_name = 'analysis:analyze_entry' AND j.status IN ('todo', 'doing') "
+        "AND j.args ->> 'entry_id' = entries.id::text)"
+    )
+    query = select(Entry.id, Entry.user_id).where(Entry.deleted_at.is_(None), not_queued)
     if not everything:
         query = query.where(Entry.analyzed_hash.is_(None))
     rows = await session.execute(query.order_by(Entry.id))
@@ -164,16 +213,18 @@ async def link_topics(
     await session.execute(
         text("DELETE FROM entry_topics WHERE entry_id = :entry"), {"entry": entry_id}
     )
+    keyed: dict[str, tuple[str, float]] = {}
     for phrase, relevance in keywords:
         key = await session.scalar(_STEM_KEY, {"config": config, "phrase": phrase})
-        if not key:
-            continue  # stop words only
+        if key and (key not in keyed or keyed[key][1] < relevance):  # stop words only: no key
+            keyed[key] = (phrase, relevance)
+    # Sorted: concurrent jobs of one user create topics in one order (no deadlocks).
+    for key, (phrase, relevance) in sorted(keyed.items()):
         topic_id = await session.scalar(
-            text(
-                "SELECT id FROM topics WHERE user_id = :user "
-                "AND (topic_key = :key OR :key = ANY (aliases)) "
-                "ORDER BY topic_key = :key DESC LIMIT 1"
-            ),
+            text("SELECT id FROM topics WHERE user_id = :user AND topic_key = :key"),
+            {"user": user_id, "key": key},
+        ) or await session.scalar(
+            text("SELECT id FROM topics WHERE user_id = :user AND :key = ANY (aliases) LIMIT 1"),
             {"user": user_id, "key": key},
         )
         if topic_id is None:

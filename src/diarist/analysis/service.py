@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import structlog
-from sqlalchemy import func
+from procrastinate.jobs import Status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
 from diarist.analysis.openai import consents as openai_consents
-from diarist.analysis.results import MODEL_NAME
+from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.errors import DiaristError
-from diarist.kit.jobs import defer_by_name
+from diarist.kit.jobs import defer_many
 from diarist.models import Topic
 
 if TYPE_CHECKING:  # the models load in the job worker only, never in an API process
@@ -43,16 +43,21 @@ async def request_analysis(
     """Queue the entry's analysis in the caller's transaction (it exists only on commit).
     A new entry is pending already; `force` re-runs even for an unchanged text."""
     if not new:
-        values: dict[str, Any] = {
-            "processing_status": "pending",
-            "analysis_requested_at": func.now(),
-            "analysis_attempts": 0,
-            "analysis_error": None,
-        }
-        if force:
-            values["analyzed_hash"] = None
-        await repo.set_status(session, entry_id, **values)
-    await defer_by_name(session, ANALYZE_TASK, entry_id=str(entry_id), user_id=str(user_id))
+        await repo.mark_requested(session, [entry_id], force)
+    await _defer(session, [(entry_id, user_id)], force)
+
+
+async def _defer(
+    session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]], force: bool
+) -> None:
+    # One lock per entry: its jobs run one after another, so a burst of edits is analysed
+    # once (the later jobs find the text analysed already).
+    await defer_many(
+        session,
+        ANALYZE_TASK,
+        [{"entry_id": str(e), "user_id": str(u), "force": force} for e, u in targets],
+        lock_key="entry_id",
+    )
 
 
 @dataclass(frozen=True)
@@ -74,61 +79,142 @@ async def analyze_entry(
     *,
     attempt: int,
     reflector: OpenAIReflector | None = None,
+    force: bool = False,
 ) -> Outcome:
     """Analyse one entry as its owner. Safe to run twice: an unchanged text is skipped and
-    results are upserted by content hash. Raises on failure (the task retries)."""
+    results are written only for the entry's current text. Raises on failure (the task
+    retries); the failure is recorded only while the text is the one that failed."""
     async with database.unit_of_work(user_id=user_id) as session:
         entry = await repo.entry_for_analysis(session, entry_id, lock=True)
         if entry is None:
             return Outcome("gone")
-        if entry.analyzed_hash == entry.content_hash and entry.processing_status == "completed":
-            return Outcome("unchanged")
+        text, content_hash = entry.content, entry.content_hash
         user = await accounts_repo.get_user(session, user_id)
         preferences = user.preferences if user else {}
         if not _consents(preferences):
+            # Opted out: nothing derived from the text stays behind, or is shown as current.
+            await repo.forget_analysis(session, entry_id)
             await repo.set_status(session, entry_id, processing_status="completed")
             return Outcome("disabled")
-        text, content_hash = entry.content, entry.content_hash
+        wants_reflection = reflector is not None and openai_consents(preferences)
+        local_done = entry.analyzed_hash == content_hash and not force
+        reflection_done = not wants_reflection or (
+            not force and await repo.has_result(session, entry_id, "reflection", content_hash)
+        )
+        if local_done and reflection_done:
+            if entry.processing_status != "completed":
+                await repo.set_status(session, entry_id, processing_status="completed")
+            return Outcome("unchanged")
+        first_analysis = entry.analyzed_hash is None
+        config = str(entry.search_config)
         language = str(preferences.get("language") or "en")
         await repo.set_status(
             session, entry_id, processing_status="processing", analysis_attempts=attempt
         )
     try:
-        analysis = await asyncio.to_thread(analyzer.analyze, text, language)
-        if reflector is not None and openai_consents(preferences):
-            analysis.results.append(await reflector.reflect(text))
+        if not local_done:
+            analysis = await asyncio.to_thread(analyzer.analyze, text, language)
+            saved = await _save_local(
+                database, settings, user_id, entry_id, content_hash, config, analysis,
+                auto_rules=first_analysis, force=force,
+            )  # fmt: skip
+            if not saved:
+                return Outcome("superseded")  # edited meanwhile; its own job is queued
+        if not reflection_done:
+            assert reflector is not None
+            reflection = await reflector.reflect(text)
+            if not await _save_results(
+                database, settings, user_id, entry_id, content_hash, [reflection], force=True
+            ):
+                return Outcome("superseded")
     except Exception as exc:
         final = attempt >= settings.max_attempts
         async with database.unit_of_work(user_id=user_id) as session:
             await repo.set_status(
                 session,
                 entry_id,
+                only_for_hash=content_hash,
                 processing_status="failed" if final else "pending",
                 analysis_error=f"{type(exc).__name__}: {str(exc)[:300]}",
             )
         _log.warning("analysis_failed", entry_id=str(entry_id), attempt=attempt, final=final)
         raise
+    async with database.unit_of_work(user_id=user_id) as session:
+        await repo.set_status(
+            session,
+            entry_id,
+            only_for_hash=content_hash,
+            processing_status="completed",
+            analysis_error=None,
+        )
+    return Outcome("completed")
+
+
+def _rows(
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    content_hash: bytes,
+    results: list[TaskResult],
+) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     expires = now + timedelta(days=settings.result_ttl_days) if settings.result_ttl_days else None
+    return [
+        {
+            "user_id": user_id,
+            "entry_id": entry_id,
+            "task_type": result.task_type,
+            "content_hash": content_hash,
+            "processed_data": result.data,
+            "confidence": result.confidence,
+            "provider_info": result.provider_info,
+            "created_at": now,
+            "expires_at": expires,
+        }
+        for result in results
+    ]
+
+
+async def _save_results(
+    database: Database,
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    content_hash: bytes,
+    results: list[TaskResult],
+    *,
+    force: bool,
+) -> bool:
+    """Store results of `content_hash` if it is still the entry's text; False otherwise."""
     async with database.unit_of_work(user_id=user_id) as session:
         current = await repo.entry_for_analysis(session, entry_id, lock=True)
-        if current is None:
-            return Outcome("gone")
-        for result in analysis.results:
-            await repo.save_result(
-                session,
-                {
-                    "user_id": user_id,
-                    "entry_id": entry_id,
-                    "task_type": result.task_type,
-                    "content_hash": content_hash,
-                    "processed_data": result.data,
-                    "confidence": result.confidence,
-                    "provider_info": result.provider_info,
-                    "created_at": now,
-                    "expires_at": expires,
-                },
-            )
+        if current is None or current.content_hash != content_hash:
+            return False
+        for row in _rows(settings, user_id, entry_id, content_hash, results):
+            await repo.save_result(session, row, force=force)
+    return True
+
+
+async def _save_local(
+    database: Database,
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    content_hash: bytes,
+    config: str,
+    analysis: Analysis,
+    *,
+    auto_rules: bool,
+    force: bool,
+) -> bool:
+    """Store the local results, embedding and topics for the current text, in one
+    transaction, and mark the text analysed; False if the entry changed meanwhile."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        current = await repo.entry_for_analysis(session, entry_id, lock=True)
+        if current is None or current.content_hash != content_hash:
+            return False
+        for row in _rows(settings, user_id, entry_id, content_hash, analysis.results):
+            await repo.save_result(session, row, force=force)
         await repo.save_embedding(
             session,
             {
@@ -138,28 +224,22 @@ async def analyze_entry(
                 "dimensions": len(analysis.embedding),
                 "embedding": analysis.embedding.tolist(),
                 "content_hash": content_hash,
-                "created_at": now,
+                "created_at": datetime.now(UTC),
             },
+            force=force,
         )
-        if current.content_hash != content_hash:
-            return Outcome("superseded")  # edited meanwhile; its own job is queued
         keywords = next(r for r in analysis.results if r.task_type == "keywords").data
         await repo.link_topics(
             session,
             user_id,
             entry_id,
-            str(current.search_config),
+            config,
             [(k["keyword"], float(k["relevance"])) for k in keywords["keywords"]],
         )
-        await _apply_auto_rules(session, user_id, entry_id, str(current.search_config))
-        await repo.set_status(
-            session,
-            entry_id,
-            processing_status="completed",
-            analyzed_hash=content_hash,
-            analysis_error=None,
-        )
-    return Outcome("completed")
+        if auto_rules:  # only on an entry's first analysis: a tag the user removed stays off
+            await _apply_auto_rules(session, user_id, entry_id, config)
+        await repo.set_status(session, entry_id, analyzed_hash=content_hash)
+    return True
 
 
 AUTO_APPLY_CONFIDENCE = 0.6
@@ -282,15 +362,30 @@ async def entry_topic_names(session: AsyncSession, entry_id: uuid.UUID) -> list[
     return await repo.entry_topic_names(session, entry_id)
 
 
-async def revive_stalled_jobs(app: procrastinate.App, stalled_after_s: float) -> int:
-    """Retry now every job whose worker stopped sending heartbeats (killed, lost)."""
-    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s)
+async def revive_stalled_jobs(
+    app: procrastinate.App, session: AsyncSession, settings: AnalysisSettings
+) -> int:
+    """Retry now every job whose worker stopped sending heartbeats (killed, lost) — within
+    the attempt limit: a job that keeps killing its worker ends `failed` (system role)."""
+    stalled = list(
+        await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after_s)
+    )
     revived = 0
     for job in stalled:
+        if job.attempts + 1 >= settings.max_attempts:
+            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            if job.task_name == ANALYZE_TASK:
+                await repo.set_status(
+                    session,
+                    uuid.UUID(str(job.task_kwargs["entry_id"])),
+                    processing_status="failed",
+                    analysis_error="WorkerLost: the worker stopped while analysing",
+                )
+            continue
         await app.job_manager.retry_job(job, retry_at=datetime.now(UTC))
         revived += 1
-    if revived:
-        _log.warning("stalled_jobs_revived", jobs=revived)
+    if stalled:
+        _log.warning("stalled_jobs", revived=revived, failed=len(stalled) - revived)
     return revived
 
 
@@ -298,9 +393,9 @@ async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> in
     """Queue again entries left pending or processing with no job (system role)."""
     before = datetime.now(UTC) - timedelta(minutes=settings.stuck_after_minutes)
     stuck = await repo.stuck_entries(session, before, limit=1000)
-    for entry_id, user_id in stuck:
-        await repo.set_status(session, entry_id, analysis_requested_at=func.now())
-        await defer_by_name(session, ANALYZE_TASK, entry_id=str(entry_id), user_id=str(user_id))
+    if stuck:
+        await repo.mark_requested(session, [entry_id for entry_id, _ in stuck], force=False)
+        await _defer(session, stuck, force=False)
     return len(stuck)
 
 
@@ -323,8 +418,8 @@ async def backfill_targets(
 
 async def queue_many(session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
     """Queue analysis (forced) for many entries in one transaction (system role)."""
-    for entry_id, user_id in targets:
-        await request_analysis(session, entry_id, user_id, force=True)
+    await repo.mark_requested(session, [entry_id for entry_id, _ in targets], force=True)
+    await _defer(session, targets, force=True)
 
 
 async def queue_counts(session: AsyncSession) -> dict[str, int]:

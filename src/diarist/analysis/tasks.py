@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import procrastinate
@@ -44,13 +45,17 @@ class SettingsRetry(BaseRetryStrategy):
 
 
 @blueprint.task(name="analyze_entry", queue="analysis", retry=SettingsRetry(), pass_context=True)
-async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_id: str) -> str:
+async def analyze_entry(
+    context: procrastinate.JobContext, entry_id: str, user_id: str, force: bool = False
+) -> str:
     """Analyse one entry under its owner's RLS context."""
     # Imported here: API processes import this module (to defer jobs) but never load models.
     from diarist.analysis.local import get_local_analyzer
 
     resources = worker_resources()
-    analyzer = get_local_analyzer(resources.settings.analysis.onnx_threads)
+    # The first job of a process loads the models (seconds): off the event loop, so that
+    # heartbeats and other jobs go on meanwhile.
+    analyzer = await asyncio.to_thread(get_local_analyzer, resources.settings.analysis.onnx_threads)
     assert context.job is not None
     outcome = await analysis_service.analyze_entry(
         resources.database,
@@ -60,6 +65,7 @@ async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_i
         uuid.UUID(user_id),
         attempt=context.job.attempts + 1,
         reflector=_reflector(resources.settings.analysis.openai),
+        force=force,
     )
     _log.info("entry_analysed", entry_id=entry_id, outcome=outcome.status)
     return outcome.status
@@ -72,9 +78,10 @@ async def analyze_entry(context: procrastinate.JobContext, entry_id: str, user_i
 async def sweep(context: procrastinate.JobContext, timestamp: int) -> int:
     """Every 5 minutes: retry jobs of workers that died, queue entries that have no job."""
     resources = worker_resources()
-    revived = await analysis_service.revive_stalled_jobs(
-        context.app, resources.settings.analysis.stalled_after_s
-    )
+    async with resources.system_database.unit_of_work() as session:
+        revived = await analysis_service.revive_stalled_jobs(
+            context.app, session, resources.settings.analysis
+        )
     async with resources.system_database.unit_of_work() as session:
         queued = await analysis_service.requeue_stuck(session, resources.settings.analysis)
         expired = await analysis_service.purge_expired_results(session)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from procrastinate.tasks import Task
 from procrastinate.types import JSONValue
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.config import Settings
@@ -22,15 +24,55 @@ async def defer_in_transaction(
     return await task.configure(connection=raw.driver_connection).defer_async(**task_kwargs)
 
 
-async def defer_by_name(session: AsyncSession, task_name: str, **task_kwargs: JSONValue) -> int:
+async def defer_by_name(
+    session: AsyncSession, task_name: str, *, lock: str | None = None, **task_kwargs: JSONValue
+) -> int:
     """`defer_in_transaction` for a task named like `"analysis:analyze_entry"` (so services
-    need not import the task modules that import them)."""
+    need not import the task modules that import them). Jobs with the same `lock` run one at
+    a time, in order."""
+    ids = await defer_many(session, task_name, [task_kwargs], lock=lock)
+    return ids[0]
+
+
+_DEFER_MANY = text(
+    """
+    SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(j.queue_name, j.task_name, 0, j.lock, NULL, j.args, NULL)
+               ::procrastinate_job_to_defer_v1
+        FROM jsonb_to_recordset(CAST(:jobs AS jsonb))
+             AS j(queue_name text, task_name text, lock text, args jsonb)
+    )))
+    """
+)
+
+
+async def defer_many(
+    session: AsyncSession,
+    task_name: str,
+    kwargs_list: list[dict[str, JSONValue]],
+    *,
+    lock: str | None = None,
+    lock_key: str | None = None,
+) -> list[int]:
+    """Defer many jobs of one task in one round trip, inside the session's transaction, with
+    procrastinate's own defer function. Each job gets `lock`, or the lock named by its own
+    `lock_key` argument (jobs with one lock run one at a time, in order)."""
     from diarist.worker import app  # the registry of every task; imported late, once
 
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    deferrer = app.configure_task(task_name, connection=raw.driver_connection)
-    return await deferrer.defer_async(**task_kwargs)
+    if not kwargs_list:
+        return []
+    queue = app.tasks[task_name].queue
+    jobs = [
+        {
+            "queue_name": queue,
+            "task_name": task_name,
+            "lock": f"{lock_key}:{kwargs[lock_key]}" if lock_key else lock,
+            "args": kwargs,
+        }
+        for kwargs in kwargs_list
+    ]
+    result = await session.execute(_DEFER_MANY, {"jobs": json.dumps(jobs)})
+    return [int(job_id) for job_id in result.scalars()]
 
 
 @dataclass
