@@ -107,6 +107,10 @@ class OpenAISettings(BaseModel):
     timeout_s: float = Field(default=30, gt=0, le=600)
     requests_per_minute: int = Field(default=60, ge=1, le=100_000)
     max_output_tokens: int = Field(default=300, ge=16, le=8192)
+    # Reflections (chat) for consenting users; off to use the endpoint for embeddings only.
+    reflections: bool = True
+    embedding_model: str | None = None  # e.g. text-embedding-3-small
+    embedding_dimensions: int = Field(default=1536, ge=8, le=16_000)
 
 
 class AnalysisSettings(BaseModel):
@@ -121,6 +125,9 @@ class AnalysisSettings(BaseModel):
     onnx_threads: int = Field(default=1, ge=1, le=64)
     # Results are kept this long (None: for as long as the entry exists).
     result_ttl_days: int | None = Field(default=None, ge=1, le=36500)
+    # The active embedding model: `openai` embeds consenting users' entries remotely (others
+    # stay on the local model); switching re-embeds in the background (the sweeper).
+    embedding_provider: Literal["local", "openai"] = "local"
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import structlog
 
-from diarist.analysis.results import TaskResult
-from diarist.config import OpenAISettings
+from diarist.analysis.results import MODEL_NAME, TaskResult, remote_model_name
+from diarist.config import AnalysisSettings, OpenAISettings
 
 PROVIDER = "openai"
 _PROMPT = (
@@ -45,7 +45,7 @@ class _RateLimiter:
             self._sent.append(time.monotonic())
 
 
-class OpenAIReflector:
+class OpenAIClient:
     def __init__(self, settings: OpenAISettings, transport: httpx.AsyncBaseTransport | None = None):
         if not settings.base_url:
             raise ValueError("the openai provider needs DIARIST_ANALYSIS__OPENAI__BASE_URL")
@@ -61,9 +61,39 @@ class OpenAIReflector:
         )
         self._limiter = _RateLimiter(settings.requests_per_minute)
 
+    async def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], httpx.Response]:
+        await self._limiter.wait()
+        try:
+            response = await self._client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{type(exc).__name__} calling the provider") from None
+        if response.status_code != 200:
+            raise ProviderError(f"provider answered HTTP {response.status_code}")
+        try:
+            payload: dict[str, Any] = response.json()
+        except ValueError:
+            raise ProviderError("unreadable provider answer") from None
+        return payload, response
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embeddings of `texts` (one request); each checked for the configured dimensions."""
+        model = self.settings.embedding_model
+        if not model:
+            raise ProviderError("no embedding model is configured")
+        payload, _ = await self._post("embeddings", {"model": model, "input": texts})
+        try:
+            rows = sorted(payload["data"], key=lambda row: row["index"])
+            vectors = [[float(x) for x in row["embedding"]] for row in rows]
+        except (KeyError, TypeError, ValueError):
+            raise ProviderError("unreadable provider answer") from None
+        if len(vectors) != len(texts) or any(
+            len(v) != self.settings.embedding_dimensions for v in vectors
+        ):
+            raise ProviderError("the provider's embeddings do not have the configured size")
+        return vectors
+
     async def reflect(self, text: str) -> TaskResult:
         """One chat completion; raises ProviderError on any failure (the job retries)."""
-        await self._limiter.wait()
         started = time.perf_counter()
         body = {
             "model": self.settings.chat_model,
@@ -74,16 +104,10 @@ class OpenAIReflector:
             "max_tokens": self.settings.max_output_tokens,
             "temperature": 0.3,
         }
+        payload, response = await self._post("chat/completions", body)
         try:
-            response = await self._client.post("chat/completions", json=body)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"{type(exc).__name__} calling the provider") from None
-        if response.status_code != 200:
-            raise ProviderError(f"provider answered HTTP {response.status_code}")
-        try:
-            payload: dict[str, Any] = response.json()
             reflection = str(payload["choices"][0]["message"]["content"]).strip()
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError):
             raise ProviderError("unreadable provider answer") from None
         usage = payload.get("usage") or {}
         info = {
@@ -106,3 +130,12 @@ def consents(preferences: dict[str, Any]) -> bool:
     """Remote analysis only with analysis enabled and `openai` among the user's providers."""
     ai = preferences.get("ai_processing") or {}
     return bool(ai.get("enabled", True)) and PROVIDER in (ai.get("providers") or [])
+
+
+def effective_embedding_model(settings: AnalysisSettings, preferences: dict[str, Any]) -> str:
+    """The embedding model a user's entries are searched and compared with: the remote one
+    when it is active and the user consents, else the local one."""
+    model = settings.openai.embedding_model
+    if settings.embedding_provider == PROVIDER and model and consents(preferences):
+        return remote_model_name(model)
+    return MODEL_NAME

@@ -49,6 +49,49 @@ async def has_result(
     return found is not None
 
 
+async def has_embedding(
+    session: AsyncSession, entry_id: uuid.UUID, model: str, content_hash: bytes
+) -> bool:
+    found = await session.scalar(
+        select(EntryEmbedding.entry_id).where(
+            EntryEmbedding.entry_id == entry_id,
+            EntryEmbedding.model == model,
+            EntryEmbedding.content_hash == content_hash,
+        )
+    )
+    return found is not None
+
+
+async def missing_remote_vectors(
+    session: AsyncSession, model: str, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Analysed entries of users who allow the remote provider, without a current vector of
+    `model` and without a queued job (system role)."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT e.id, e.user_id FROM entries e JOIN users u ON u.id = e.user_id
+            WHERE e.deleted_at IS NULL AND e.processing_status = 'completed'
+              AND coalesce((u.preferences -> 'ai_processing' ->> 'enabled')::boolean, true)
+              AND (u.preferences -> 'ai_processing' -> 'providers') ? 'openai'
+              AND NOT EXISTS (
+                  SELECT 1 FROM entry_embeddings m
+                  WHERE m.entry_id = e.id AND m.model = :model
+                    AND m.content_hash = e.content_hash)
+              AND NOT EXISTS (
+                  SELECT 1 FROM procrastinate_jobs j
+                  WHERE j.task_name = 'analysis:analyze_entry'
+                    AND j.status IN ('todo', 'doing')
+                    AND j.args ->> 'entry_id' = e.id::text)
+            ORDER BY e.id
+            LIMIT :limit
+            """
+        ),
+        {"model": model, "limit": limit},
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
 async def forget_analysis(session: AsyncSession, entry_id: uuid.UUID) -> None:
     """Everything derived from the entry's text: results, embeddings, topic links."""
     for model in (ProcessedContent, EntryEmbedding, EntryTopic):

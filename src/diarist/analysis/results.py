@@ -13,6 +13,11 @@ MODEL_NAME = "all-MiniLM-L6-v2-int8"
 DIMENSIONS = 384
 
 
+def remote_model_name(model: str) -> str:
+    """How a remote embedding model is named in `entry_embeddings.model`."""
+    return f"openai:{model}"
+
+
 @dataclass(frozen=True)
 class TaskResult:
     task_type: str

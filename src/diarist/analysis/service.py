@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
 from diarist.analysis.openai import consents as openai_consents
-from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult
+from diarist.analysis.openai import effective_embedding_model
+from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult, remote_model_name
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.errors import DiaristError
@@ -26,7 +27,7 @@ from diarist.models import Topic
 
 if TYPE_CHECKING:  # the models load in the job worker only, never in an API process
     from diarist.analysis.local import LocalAnalyzer
-    from diarist.analysis.openai import OpenAIReflector
+    from diarist.analysis.openai import OpenAIClient
 
 _log = structlog.get_logger("diarist.analysis")
 ANALYZE_TASK = "analysis:analyze_entry"
@@ -78,7 +79,7 @@ async def analyze_entry(
     user_id: uuid.UUID,
     *,
     attempt: int,
-    reflector: OpenAIReflector | None = None,
+    client: OpenAIClient | None = None,
     force: bool = False,
 ) -> Outcome:
     """Analyse one entry as its owner. Safe to run twice: an unchanged text is skipped and
@@ -96,12 +97,18 @@ async def analyze_entry(
             await repo.forget_analysis(session, entry_id)
             await repo.set_status(session, entry_id, processing_status="completed")
             return Outcome("disabled")
-        wants_reflection = reflector is not None and openai_consents(preferences)
+        remote = client is not None and openai_consents(preferences)
+        wants_reflection = remote and settings.openai.reflections
+        remote_model = effective_embedding_model(settings, preferences)
+        wants_remote_vector = remote and remote_model != MODEL_NAME
         local_done = entry.analyzed_hash == content_hash and not force
         reflection_done = not wants_reflection or (
             not force and await repo.has_result(session, entry_id, "reflection", content_hash)
         )
-        if local_done and reflection_done:
+        vector_done = not wants_remote_vector or (
+            not force and await repo.has_embedding(session, entry_id, remote_model, content_hash)
+        )
+        if local_done and reflection_done and vector_done:
             if entry.processing_status != "completed":
                 await repo.set_status(session, entry_id, processing_status="completed")
             return Outcome("unchanged")
@@ -120,9 +127,16 @@ async def analyze_entry(
             )  # fmt: skip
             if not saved:
                 return Outcome("superseded")  # edited meanwhile; its own job is queued
+        if not vector_done:
+            assert client is not None
+            vector = (await client.embed([text]))[0]
+            if not await _save_remote_vector(
+                database, user_id, entry_id, content_hash, remote_model, vector
+            ):
+                return Outcome("superseded")
         if not reflection_done:
-            assert reflector is not None
-            reflection = await reflector.reflect(text)
+            assert client is not None
+            reflection = await client.reflect(text)
             if not await _save_results(
                 database, settings, user_id, entry_id, content_hash, [reflection], force=True
             ):
@@ -195,6 +209,34 @@ async def _save_results(
     return True
 
 
+async def _save_remote_vector(
+    database: Database,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    content_hash: bytes,
+    model: str,
+    vector: list[float],
+) -> bool:
+    async with database.unit_of_work(user_id=user_id) as session:
+        current = await repo.entry_for_analysis(session, entry_id, lock=True)
+        if current is None or current.content_hash != content_hash:
+            return False
+        await repo.save_embedding(
+            session,
+            {
+                "user_id": user_id,
+                "entry_id": entry_id,
+                "model": model,
+                "dimensions": len(vector),
+                "embedding": vector,
+                "content_hash": content_hash,
+                "created_at": datetime.now(UTC),
+            },
+            force=True,
+        )
+    return True
+
+
 async def _save_local(
     database: Database,
     settings: AnalysisSettings,
@@ -237,7 +279,7 @@ async def _save_local(
             [(k["keyword"], float(k["relevance"])) for k in keywords["keywords"]],
         )
         if auto_rules:  # only on an entry's first analysis: a tag the user removed stays off
-            await _apply_auto_rules(session, user_id, entry_id, config)
+            await _apply_auto_rules(session, user_id, entry_id, config, analysis.model)
         await repo.set_status(session, entry_id, analyzed_hash=content_hash)
     return True
 
@@ -247,10 +289,10 @@ SUGGESTION_CONFIDENCE = 0.3
 
 
 async def _apply_auto_rules(
-    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str, model: str
 ) -> None:
     """Tags the user marked `auto_apply` are put on when suggested with enough confidence."""
-    for suggestion in await repo.tag_suggestions(session, user_id, entry_id, MODEL_NAME, config):
+    for suggestion in await repo.tag_suggestions(session, user_id, entry_id, model, config):
         if suggestion["auto_apply"] and suggestion["confidence"] >= AUTO_APPLY_CONFIDENCE:
             await repo.assign_tag(
                 session,
@@ -264,10 +306,16 @@ async def _apply_auto_rules(
 
 
 async def suggest_tags(
-    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str
+    session: AsyncSession,
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    config: str,
 ) -> list[dict[str, Any]]:
     """Suggestions for the entry, above the confidence threshold; never applied here."""
-    found = await repo.tag_suggestions(session, user_id, entry_id, MODEL_NAME, config)
+    user = await accounts_repo.get_user(session, user_id)
+    model = effective_embedding_model(settings, user.preferences if user else {})
+    found = await repo.tag_suggestions(session, user_id, entry_id, model, config)
     return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
 
 
@@ -290,13 +338,18 @@ class InvalidTopic(DiaristError):
 
 
 async def accept_suggestion(
-    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, tag_id: uuid.UUID, config: str
+    session: AsyncSession,
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tag_id: uuid.UUID,
+    config: str,
 ) -> None:
     """Put a suggested tag on the entry, keeping why it was suggested."""
     suggestion = next(
         (
             s
-            for s in await suggest_tags(session, user_id, entry_id, config)
+            for s in await suggest_tags(session, settings, user_id, entry_id, config)
             if s["tag_id"] == tag_id
         ),
         None,
@@ -390,9 +443,15 @@ async def revive_stalled_jobs(
 
 
 async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> int:
-    """Queue again entries left pending or processing with no job (system role)."""
+    """Queue again entries left pending or processing with no job, and — while a remote
+    embedding model is active — entries of consenting users that lack its vector (that is how
+    switching models re-embeds in the background). System role."""
     before = datetime.now(UTC) - timedelta(minutes=settings.stuck_after_minutes)
     stuck = await repo.stuck_entries(session, before, limit=1000)
+    model = settings.openai.embedding_model
+    if settings.embedding_provider == "openai" and model:
+        missing = await repo.missing_remote_vectors(session, remote_model_name(model), limit=1000)
+        stuck += [target for target in missing if target not in stuck]
     if stuck:
         await repo.mark_requested(session, [entry_id for entry_id, _ in stuck], force=False)
         await _defer(session, stuck, force=False)

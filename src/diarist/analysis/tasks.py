@@ -11,7 +11,7 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from diarist.analysis import service as analysis_service
-from diarist.analysis.openai import OpenAIReflector
+from diarist.analysis.openai import OpenAIClient
 from diarist.config import OpenAISettings
 from diarist.kit.jobs import worker_resources
 
@@ -19,17 +19,17 @@ blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.analysis.tasks")
 
 
-_reflectors: dict[str, OpenAIReflector] = {}
+_clients: dict[str, OpenAIClient] = {}
 
 
-def _reflector(settings: OpenAISettings) -> OpenAIReflector | None:
+def _client(settings: OpenAISettings) -> OpenAIClient | None:
     """The process's client of the OpenAI-compatible endpoint, if one is configured."""
     if not settings.base_url:
         return None
     key = settings.model_dump_json()
-    if key not in _reflectors:
-        _reflectors[key] = OpenAIReflector(settings)
-    return _reflectors[key]
+    if key not in _clients:
+        _clients[key] = OpenAIClient(settings)
+    return _clients[key]
 
 
 class SettingsRetry(BaseRetryStrategy):
@@ -64,7 +64,7 @@ async def analyze_entry(
         uuid.UUID(entry_id),
         uuid.UUID(user_id),
         attempt=context.job.attempts + 1,
-        reflector=_reflector(resources.settings.analysis.openai),
+        client=_client(resources.settings.analysis.openai),
         force=force,
     )
     _log.info("entry_analysed", entry_id=entry_id, outcome=outcome.status)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Annotated
 
+import psycopg
 import typer
+from psycopg import sql
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from diarist.analysis import service as analysis_service
+from diarist.analysis.results import remote_model_name
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
 from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import libpq_url
 
 analysis_cli = typer.Typer(help="The analysis pipeline.", no_args_is_help=True)
 console = Console()
@@ -79,3 +84,31 @@ def backfill(
                 await database.dispose()
 
     console.print(f"queued {asyncio.run(main())} entries")
+
+
+@analysis_cli.command("index-model")
+def index_model(data_dir: DataDirOption = None) -> None:
+    """Create the HNSW index of the configured remote embedding model (once, before or after
+    switching to it; built concurrently, the service keeps running)."""
+    settings = settings_for(data_dir)
+    model = settings.analysis.openai.embedding_model
+    if not model:
+        console.print("[red]error:[/red] DIARIST_ANALYSIS__OPENAI__EMBEDDING_MODEL is not set")
+        raise typer.Exit(2)
+    name = remote_model_name(model)
+    index = f"ix_entry_embeddings_hnsw_{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+    statement = sql.SQL(
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON entry_embeddings "
+        "USING hnsw ((embedding::vector({})) vector_cosine_ops) WHERE model = {}"
+    ).format(
+        sql.Identifier(index),
+        sql.Literal(settings.analysis.openai.embedding_dimensions),
+        sql.Literal(name),
+    )
+    with (
+        database_urls(settings) as urls,
+        psycopg.connect(libpq_url(urls.owner), autocommit=True) as conn,
+    ):
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        conn.execute(statement)
+    console.print(f"index {index} ready for {name}")
