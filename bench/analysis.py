@@ -75,7 +75,7 @@ async def write_entries(app_url: URL, settings: Settings, count: int) -> None:
         await database.dispose()
 
 
-def run(count: int) -> dict[str, object]:
+def run(count: int, concurrency: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="diarist-bench-") as tmp:
         data_dir = Path(tmp)
         server = EmbeddedPostgres(data_dir, max_connections=100)
@@ -101,6 +101,7 @@ def run(count: int) -> dict[str, object]:
                     "DIARIST_SECRET_KEY": "b" * 48,
                     "DIARIST_DATA_DIR": str(data_dir),
                     "DIARIST_WORKER__QUEUES": '["analysis"]',
+                    "DIARIST_WORKER__CONCURRENCY": str(concurrency),
                     "DIARIST_LOG__LEVEL": "WARNING",
                 }
                 started = time.perf_counter()
@@ -135,7 +136,7 @@ def run(count: int) -> dict[str, object]:
         "data": {"users": 1, "entries": count, "words_per_entry": "80-250"},
         "results": [
             {
-                "op": "analyse entries (one worker, concurrency 2, onnx threads 1)",
+                "op": f"analyse entries (one worker, concurrency {concurrency}, onnx threads 1)",
                 "entries_per_s": round(count / (finished - started), 2),
                 "entries_per_s_after_model_load": round(steady, 2),
                 "drain_s": round(finished - started, 1),
@@ -148,8 +149,9 @@ def run(count: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
-    result = run(args.entries)
+    result = run(args.entries, args.concurrency)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(result, indent=2)
