@@ -238,9 +238,42 @@ async def queue_counts(session: AsyncSession) -> dict[str, int]:
 
 # --- topics and tag suggestions ---------------------------------------------------------------
 
-_STEM_KEY = text(
-    "SELECT array_to_string("
-    "tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :phrase)), ' ')"
+_LINK_TOPICS = text(
+    """
+    WITH keyed AS (
+        SELECT DISTINCT ON (key) key, keyword, relevance
+        FROM (
+            SELECT k.keyword, k.relevance,
+                   array_to_string(tsvector_to_array(
+                       to_tsvector(CAST(:config AS regconfig), k.keyword)), ' ') AS key
+            FROM jsonb_to_recordset(CAST(:keywords AS jsonb)) AS k(keyword text, relevance real)
+        ) words
+        WHERE key <> ''
+        ORDER BY key, relevance DESC
+    ),
+    found AS (
+        SELECT k.key, coalesce(
+            (SELECT t.id FROM topics t WHERE t.user_id = :user AND t.topic_key = k.key),
+            (SELECT t.id FROM topics t WHERE t.user_id = :user AND k.key = ANY (t.aliases)
+             ORDER BY t.id LIMIT 1)) AS topic_id
+        FROM keyed k
+    ),
+    created AS (
+        INSERT INTO topics (user_id, name, topic_key)
+        SELECT :user, left(k.keyword, 100), k.key
+        FROM keyed k JOIN found f USING (key)
+        WHERE f.topic_id IS NULL
+        ORDER BY k.key
+        ON CONFLICT (user_id, topic_key) DO UPDATE SET topic_key = EXCLUDED.topic_key
+        RETURNING id, topic_key
+    )
+    INSERT INTO entry_topics (user_id, entry_id, topic_id, relevance)
+    SELECT :user, :entry, coalesce(f.topic_id, c.id), max(k.relevance)
+    FROM keyed k JOIN found f USING (key) LEFT JOIN created c ON c.topic_key = k.key
+    GROUP BY coalesce(f.topic_id, c.id)
+    ORDER BY 3
+    ON CONFLICT (entry_id, topic_id) DO UPDATE SET relevance = EXCLUDED.relevance
+    """
 )
 
 
@@ -251,43 +284,23 @@ async def link_topics(
     config: str,
     keywords: list[tuple[str, float]],
 ) -> None:
-    """Replace the entry's topics by those of its keywords; a keyword joins the topic whose key
-    (stemmed words) or alias matches, or founds a new one."""
+    """Replace the entry's topics by those of its keywords (two statements): a keyword joins
+    the topic whose key (stemmed words) or alias matches, or founds a new one. New topics are
+    inserted in key order, so concurrent jobs of one user take locks in one order."""
     await session.execute(
         text("DELETE FROM entry_topics WHERE entry_id = :entry"), {"entry": entry_id}
     )
-    keyed: dict[str, tuple[str, float]] = {}
-    for phrase, relevance in keywords:
-        key = await session.scalar(_STEM_KEY, {"config": config, "phrase": phrase})
-        if key and (key not in keyed or keyed[key][1] < relevance):  # stop words only: no key
-            keyed[key] = (phrase, relevance)
-    # Sorted: concurrent jobs of one user create topics in one order (no deadlocks).
-    for key, (phrase, relevance) in sorted(keyed.items()):
-        topic_id = await session.scalar(
-            text("SELECT id FROM topics WHERE user_id = :user AND topic_key = :key"),
-            {"user": user_id, "key": key},
-        ) or await session.scalar(
-            text("SELECT id FROM topics WHERE user_id = :user AND :key = ANY (aliases) LIMIT 1"),
-            {"user": user_id, "key": key},
-        )
-        if topic_id is None:
-            topic_id = await session.scalar(
-                text(
-                    "INSERT INTO topics (user_id, name, topic_key) VALUES (:user, :name, :key) "
-                    "ON CONFLICT (user_id, topic_key) DO UPDATE SET topic_key = EXCLUDED.topic_key "
-                    "RETURNING id"
-                ),
-                {"user": user_id, "name": phrase[:100], "key": key},
-            )
-        await session.execute(
-            text(
-                "INSERT INTO entry_topics (user_id, entry_id, topic_id, relevance) "
-                "VALUES (:user, :entry, :topic, :relevance) "
-                "ON CONFLICT (entry_id, topic_id) DO UPDATE "
-                "SET relevance = greatest(entry_topics.relevance, EXCLUDED.relevance)"
-            ),
-            {"user": user_id, "entry": entry_id, "topic": topic_id, "relevance": relevance},
-        )
+    if not keywords:
+        return
+    await session.execute(
+        _LINK_TOPICS,
+        {
+            "user": user_id,
+            "entry": entry_id,
+            "config": config,
+            "keywords": json.dumps([{"keyword": k, "relevance": r} for k, r in keywords]),
+        },
+    )
 
 
 async def list_topics(
