@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from diarist.accounts.service import AccountsContext
 from diarist.analysis.service import requeue_stuck
-from diarist.app import create_app
 from diarist.cli import cli
 from diarist.config import AnalysisSettings, OpenAISettings, Settings, get_settings
 from diarist.db.engine import Database, PoolPlan, create_engine
@@ -25,6 +24,7 @@ from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry
 from tests.fixtures.fake_openai import FakeOpenAI, fake_openai_server
+from tests.fixtures.live import live_app_client
 
 
 @pytest.fixture
@@ -46,20 +46,8 @@ def settings(fresh_db: DatabaseUrls, tmp_path: Path, fake: FakeOpenAI) -> Settin
 async def client(
     settings: Settings, fresh_db: DatabaseUrls, accounts_context: AccountsContext
 ) -> AsyncIterator[httpx.AsyncClient]:
-    database = Database(
-        create_engine(fresh_db.app, settings.db, PoolPlan(5, 5), application_name="t")
-    )
-    app = create_app(settings, database=database)
-    app.state.accounts = accounts_context
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as http,
-        ):
-            yield http
-    finally:
-        await database.dispose()
+    async with live_app_client(settings, fresh_db, accounts_context, PoolPlan(5, 5)) as http:
+        yield http
 
 
 async def _consent(client: httpx.AsyncClient, me: Account) -> None:

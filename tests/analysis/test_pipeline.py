@@ -18,7 +18,6 @@ from diarist.analysis import service as analysis_service
 from diarist.analysis.local import LocalAnalyzer, get_local_analyzer
 from diarist.analysis.results import Analysis
 from diarist.analysis.service import requeue_stuck
-from diarist.app import create_app
 from diarist.config import AnalysisSettings, Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
@@ -27,6 +26,7 @@ from tests.analysis.test_races import EditingAnalyzer
 from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry, markdown
+from tests.fixtures.live import live_app_client
 
 
 @pytest.fixture
@@ -40,20 +40,8 @@ def settings(fresh_db: DatabaseUrls, tmp_path: Path) -> Settings:
 async def client(
     settings: Settings, fresh_db: DatabaseUrls, accounts_context: AccountsContext
 ) -> AsyncIterator[httpx.AsyncClient]:
-    database = Database(
-        create_engine(fresh_db.app, settings.db, PoolPlan(5, 5), application_name="t")
-    )
-    app = create_app(settings, database=database)
-    app.state.accounts = accounts_context
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as http,
-        ):
-            yield http
-    finally:
-        await database.dispose()
+    async with live_app_client(settings, fresh_db, accounts_context, PoolPlan(5, 5)) as http:
+        yield http
 
 
 @pytest.fixture

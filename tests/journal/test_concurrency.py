@@ -10,12 +10,12 @@ import httpx
 import pytest
 
 from diarist.accounts.service import AccountsContext
-from diarist.app import create_app
-from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.engine import PoolPlan
 from diarist.db.provision import DatabaseUrls
 from tests.conftest import make_settings
 from tests.factories.accounts import signed_up
 from tests.factories.journal import create_entry, markdown
+from tests.fixtures.live import live_app_client
 
 WRITERS = 20
 
@@ -25,20 +25,8 @@ async def live_client(
     fresh_db: DatabaseUrls, tmp_path: Path, accounts_context: AccountsContext
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(fresh_db, tmp_path)
-    database = Database(
-        create_engine(fresh_db.app, settings.db, PoolPlan(10, 15), application_name="t")
-    )
-    app = create_app(settings, database=database)
-    app.state.accounts = accounts_context
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as client,
-        ):
-            yield client
-    finally:
-        await database.dispose()
+    async with live_app_client(settings, fresh_db, accounts_context, PoolPlan(10, 15)) as client:
+        yield client
 
 
 async def test_one_writer_wins_per_version(live_client: httpx.AsyncClient) -> None:
