@@ -17,6 +17,7 @@ from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
+from diarist.insights.router import insights_router, related_router
 from diarist.journal.router import entries_router, tags_router
 from diarist.kit.clock import SystemClock
 from diarist.kit.requests import BodyLimitMiddleware, RequestContextMiddleware
@@ -75,4 +76,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(search_router)
     app.include_router(topics_router)
     app.include_router(suggestions_router)
+    app.include_router(related_router)
+    app.include_router(insights_router)
     return app

@@ -65,7 +65,8 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
-def _summary(entry: Entry, tags: list[str]) -> dict[str, Any]:
+def summary_out(entry: Entry, tags: list[str]) -> dict[str, Any]:
+    """The fields of an entry in lists (timeline, related, on this day)."""
     excerpt = entry.content[:EXCERPT_CHARS]
     if len(entry.content) > EXCERPT_CHARS:
         excerpt = excerpt.rsplit(" ", 1)[0] + "…"
@@ -115,7 +116,7 @@ async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
     topics = await analysis_service.entry_topic_names(session, entry.id)
     return EntryOut.model_validate(
         {
-            **_summary(entry, tags),
+            **summary_out(entry, tags),
             "raw_data": entry.raw_data,
             "metadata": entry.meta,
             "published_at": entry.published_at,
@@ -169,7 +170,7 @@ async def list_entries(
         session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
     )
     names = await entries_service.tag_names_for(session, [e.id for e in entries])
-    items = [EntrySummary.model_validate(_summary(e, names.get(e.id, []))) for e in entries]
+    items = [EntrySummary.model_validate(summary_out(e, names.get(e.id, []))) for e in entries]
     return EntryPage(items=items, next_cursor=next_cursor)
 
 

@@ -1,0 +1,1 @@
+"""Insights from a user's own journal: related memories, on this day (more to come)."""

@@ -1,0 +1,46 @@
+"""Related memories and on-this-day."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as accounts_repo
+from diarist.analysis.openai import effective_embedding_model
+from diarist.config import AnalysisSettings
+from diarist.insights import repository as repo
+from diarist.journal import service as entries_service
+from diarist.models import Entry
+
+
+async def related_entries(
+    session: AsyncSession,
+    settings: AnalysisSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    *,
+    limit: int,
+    min_similarity: float,
+) -> list[tuple[Entry, float]] | None:
+    """Nearest entries in meaning under the user's effective embedding model; None while the
+    entry is not analysed yet."""
+    await entries_service.get_entry(session, user_id, entry_id, deleted=False)
+    user = await accounts_repo.get_user(session, user_id)
+    model = effective_embedding_model(settings, user.preferences if user else {})
+    return await repo.related_entries(
+        session, user_id, entry_id, model, limit=limit, min_similarity=min_similarity
+    )
+
+
+async def on_this_day(
+    session: AsyncSession, user_id: uuid.UUID, day: date | None, limit: int
+) -> tuple[date, list[Entry]]:
+    """Entries of earlier years from `day` (default: today in the user's time zone)."""
+    if day is None:
+        user = await accounts_repo.get_user(session, user_id)
+        zone = str((user.preferences if user else {}).get("timezone") or "UTC")
+        day = datetime.now(zoneinfo.ZoneInfo(zone)).date()
+    return day, await repo.entries_on_this_day(session, user_id, day, limit)
