@@ -8,9 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from diarist import __version__
-from diarist.accounts.mailer import build_mailer
 from diarist.accounts.router import auth_router, me_router
-from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext
 from diarist.analysis.router import suggestions_router, topics_router
 from diarist.config import Settings, get_settings
@@ -19,7 +17,6 @@ from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
 from diarist.insights.router import insights_router, related_router
 from diarist.journal.router import entries_router, tags_router
-from diarist.kit.clock import SystemClock
 from diarist.kit.requests import BodyLimitMiddleware, RequestContextMiddleware
 from diarist.logging import configure_logging
 from diarist.ops.router import router as ops_router
@@ -59,12 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.accounts = AccountsContext(
-        settings=settings,
-        keyring=Keyring(settings.checked_secret_key()),
-        mailer=build_mailer(settings.mail),
-        clock=SystemClock(),
-    )
+    app.state.accounts = AccountsContext.from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.journal.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from diarist.accounts import service as accounts_service
-from diarist.accounts.mailer import ConsoleMailer
-from diarist.accounts.secrets import Keyring
-from diarist.accounts.service import AccountsContext, Client
 from diarist.cli import cli
 from diarist.config import get_settings
-from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
-from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
-from diarist.kit.clock import SystemClock
 from tests.conftest import make_settings
-from tests.factories.accounts import PASSWORD, unique_email
+from tests.factories.journal import user_with_entries
 
 
 @pytest.fixture
@@ -42,35 +33,9 @@ def env(fresh_db: DatabaseUrls, tmp_path: Path) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
 
 
-async def _three_pending_entries(fresh_db: DatabaseUrls, tmp_path: Path) -> None:
-    settings = make_settings(fresh_db, tmp_path)
-    ctx = AccountsContext(
-        settings, Keyring(SecretStr("k" * 48)), ConsoleMailer("x", io.StringIO()), SystemClock()
-    )
-    database = Database(
-        create_engine(fresh_db.app, settings.db, PoolPlan(1, 0), application_name="t")
-    )
-    try:
-        async with database.unit_of_work() as session:
-            user, _ = await accounts_service.register(
-                session,
-                ctx,
-                email=unique_email(),
-                name="C",
-                password=PASSWORD,
-                client=Client(None, None),
-            )
-        async with database.unit_of_work(user_id=user.id) as session:
-            for n in range(3):
-                await entries_service.create_entry(
-                    session, user.id, EntryCreate(raw_data={"text": f"entry {n}"}), settings.journal
-                )
-    finally:
-        await database.dispose()
-
-
 def test_status_and_backfill(env: dict[str, str], fresh_db: DatabaseUrls, tmp_path: Path) -> None:
-    asyncio.run(_three_pending_entries(fresh_db, tmp_path))
+    texts = [EntryCreate(raw_data={"text": f"entry {n}"}) for n in range(3)]
+    asyncio.run(user_with_entries(fresh_db, make_settings(fresh_db, tmp_path), texts))
     runner = CliRunner()
     status = runner.invoke(cli, ["analysis", "status"], env=env)
     assert status.exit_code == 0, status.output

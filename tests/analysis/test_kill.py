@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import sys
@@ -12,23 +11,16 @@ from pathlib import Path
 
 import procrastinate
 import psycopg
-from pydantic import SecretStr
 
-from diarist.accounts import service as accounts_service
-from diarist.accounts.mailer import ConsoleMailer
-from diarist.accounts.secrets import Keyring
-from diarist.accounts.service import AccountsContext, Client
 from diarist.analysis.service import revive_stalled_jobs
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
-from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
-from diarist.kit.clock import SystemClock
 from diarist.worker import app as worker_app
 from diarist.worker import run_worker
 from tests.conftest import make_settings
-from tests.factories.accounts import PASSWORD, unique_email
+from tests.factories.journal import user_with_entries
 
 ENTRIES = 40
 TEXT = (
@@ -48,26 +40,8 @@ def _states(urls: DatabaseUrls) -> dict[str, int]:
 
 async def test_a_killed_worker_loses_nothing(fresh_db: DatabaseUrls, tmp_path: Path) -> None:
     settings = make_settings(fresh_db, tmp_path)
-    ctx = AccountsContext(
-        settings, Keyring(SecretStr("k" * 48)), ConsoleMailer("x", io.StringIO()), SystemClock()
-    )
-    database = Database(
-        create_engine(fresh_db.app, settings.db, PoolPlan(1, 0), application_name="t")
-    )
-    try:
-        async with database.unit_of_work() as session:
-            user, _ = await accounts_service.register(
-                session, ctx, email=unique_email(), name="K", password=PASSWORD,
-                client=Client(None, None),
-            )  # fmt: skip
-        async with database.unit_of_work(user_id=user.id) as session:
-            for n in range(ENTRIES):
-                await entries_service.create_entry(
-                    session, user.id, EntryCreate(raw_data={"text": f"{n}. {TEXT * 3}"}),
-                    settings.journal,
-                )  # fmt: skip
-    finally:
-        await database.dispose()
+    entries = [EntryCreate(raw_data={"text": f"{n}. {TEXT * 3}"}) for n in range(ENTRIES)]
+    await user_with_entries(fresh_db, settings, entries)
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")},

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts import service as accounts_service
+from diarist.accounts.mailer import ConsoleMailer
+from diarist.accounts.secrets import Keyring
+from diarist.accounts.service import AccountsContext, Client
 from diarist.analysis import service as analysis_service
 from diarist.analysis.local import get_local_analyzer
-from diarist.config import AnalysisSettings, JournalSettings
-from diarist.db.engine import Database
+from diarist.config import AnalysisSettings, JournalSettings, Settings
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
 from diarist.journal.schemas import EntryCreate, EntryUpdate, RelationshipCreate, TagCreate
+from diarist.kit.clock import SystemClock
 from diarist.models import Entry
+from tests.factories.accounts import PASSWORD, unique_email
 
 
 def markdown(text: str) -> dict[str, Any]:
@@ -92,3 +101,30 @@ async def analyze_entries(database: Database, user_id: uuid.UUID) -> None:
             database, get_local_analyzer(1), AnalysisSettings(), entry_id, user_id, attempt=1
         )
         assert outcome.status in {"completed", "unchanged"}
+
+
+async def user_with_entries(
+    urls: DatabaseUrls, settings: Settings, entries: list[EntryCreate]
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A user with entries, written through the services on a database of its own (for tests
+    that need real commits); returns the user's id and the entries' ids."""
+    ctx = AccountsContext(
+        settings, Keyring(SecretStr("k" * 48)), ConsoleMailer("x", io.StringIO()), SystemClock()
+    )
+    database = Database(create_engine(urls.app, settings.db, PoolPlan(1, 0), application_name="t"))
+    try:
+        async with database.unit_of_work() as session:
+            user, _ = await accounts_service.register(
+                session, ctx, email=unique_email(), name="U", password=PASSWORD,
+                client=Client(None, None),
+            )  # fmt: skip
+        async with database.unit_of_work(user_id=user.id) as session:
+            ids = [
+                (await entries_service.create_entry(session, user.id, entry, settings.journal))[
+                    0
+                ].id
+                for entry in entries
+            ]
+    finally:
+        await database.dispose()
+    return user.id, ids

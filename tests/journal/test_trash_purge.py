@@ -2,62 +2,37 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import psycopg
-from pydantic import SecretStr
 
-from diarist.accounts import service as accounts_service
-from diarist.accounts.mailer import ConsoleMailer
-from diarist.accounts.secrets import Keyring
-from diarist.accounts.service import AccountsContext, Client
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
 from diarist.journal.tasks import purge_trash
-from diarist.kit.clock import SystemClock
 from diarist.kit.jobs import defer_in_transaction
 from diarist.worker import app as worker_app
 from diarist.worker import run_worker
 from tests.conftest import make_settings
-from tests.factories.accounts import PASSWORD, unique_email
+from tests.factories.journal import user_with_entries
 
 
 async def test_purge_task_removes_only_expired_trash(
     fresh_db: DatabaseUrls, tmp_path: Path
 ) -> None:
     settings = make_settings(fresh_db, tmp_path)
-    ctx = AccountsContext(
-        settings, Keyring(SecretStr("k" * 48)), ConsoleMailer("x", io.StringIO()), SystemClock()
-    )
+    titles = ("live", "fresh trash", "old trash")
+    entries = [EntryCreate(raw_data={"text": t}, title=t, tags=["t"]) for t in titles]
+    user_id, entry_ids = await user_with_entries(fresh_db, settings, entries)
+    ids = dict(zip(titles, entry_ids, strict=True))
     database = Database(
         create_engine(fresh_db.app, settings.db, PoolPlan(2, 0), application_name="t")
     )
-    titles = ("live", "fresh trash", "old trash")
     try:
-        async with database.unit_of_work() as session:
-            user, _ = await accounts_service.register(
-                session,
-                ctx,
-                email=unique_email(),
-                name="P",
-                password=PASSWORD,
-                client=Client(None, None),
-            )
-        ids = {}
-        async with database.unit_of_work(user_id=user.id) as session:
-            for title in titles:
-                entry, _ = await entries_service.create_entry(
-                    session,
-                    user.id,
-                    EntryCreate(raw_data={"text": title}, title=title, tags=["t"]),
-                    settings.journal,
-                )
-                ids[title] = entry.id
+        async with database.unit_of_work(user_id=user_id) as session:
             for title in titles[1:]:
-                await entries_service.trash_entry(session, user.id, ids[title])
+                await entries_service.trash_entry(session, user_id, ids[title])
         with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as owner:
             owner.execute(
                 "UPDATE entries SET deleted_at = now() - interval '31 days' WHERE id = %s",

@@ -35,7 +35,7 @@ from diarist.accounts.errors import (
     TooManyAttempts,
     WrongPassword,
 )
-from diarist.accounts.mailer import Mailer
+from diarist.accounts.mailer import Mailer, build_mailer
 from diarist.accounts.passwords import check_password_policy, hash_password, verify_password
 from diarist.accounts.schemas import Preferences
 from diarist.accounts.secrets import PAT_PREFIX, SESSION_PREFIX, Keyring, new_code, new_token
@@ -43,7 +43,7 @@ from diarist.accounts.secrets import token_digest as digest_token
 from diarist.config import Settings
 from diarist.db.engine import act_as
 from diarist.errors import DiaristError
-from diarist.kit.clock import Clock
+from diarist.kit.clock import Clock, SystemClock
 from diarist.kit.jobs import defer_by_name
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.models import AuthCode, AuthToken, SecurityEvent, User
@@ -69,6 +69,16 @@ class AccountsContext:
     keyring: Keyring
     mailer: Mailer
     clock: Clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccountsContext:
+        """The production context: keys from the secret key, the configured mailer, real time."""
+        return cls(
+            settings=settings,
+            keyring=Keyring(settings.checked_secret_key()),
+            mailer=build_mailer(settings.mail),
+            clock=SystemClock(),
+        )
 
 
 @dataclass(frozen=True)

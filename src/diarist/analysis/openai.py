@@ -126,10 +126,16 @@ class OpenAIClient:
         await self._client.aclose()
 
 
+def analysis_enabled(preferences: dict[str, Any]) -> bool:
+    """The user allows analysis at all (the default)."""
+    ai = preferences.get("ai_processing") or {}
+    return bool(ai.get("enabled", True))
+
+
 def consents(preferences: dict[str, Any]) -> bool:
     """Remote analysis only with analysis enabled and `openai` among the user's providers."""
     ai = preferences.get("ai_processing") or {}
-    return bool(ai.get("enabled", True)) and PROVIDER in (ai.get("providers") or [])
+    return analysis_enabled(preferences) and PROVIDER in (ai.get("providers") or [])
 
 
 def effective_embedding_model(settings: AnalysisSettings, preferences: dict[str, Any]) -> str:

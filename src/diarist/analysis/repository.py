@@ -15,6 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.models import Entry, EntryEmbedding, EntryTopic, ProcessedContent, Topic
 
+# An entry `e` with no analysis job waiting or running (one place for the sweeper, the model
+# switch and the backfill).
+_NO_LIVE_JOB = (
+    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+    "WHERE j.task_name = 'analysis:analyze_entry' AND j.status IN ('todo', 'doing') "
+    "AND j.args ->> 'entry_id' = e.id::text)"
+)
+
 
 async def entry_for_analysis(
     session: AsyncSession, entry_id: uuid.UUID, *, lock: bool = False
@@ -69,7 +77,7 @@ async def missing_remote_vectors(
     `model` and without a queued job (system role)."""
     rows = await session.execute(
         text(
-            """
+            f"""
             SELECT e.id, e.user_id FROM entries e JOIN users u ON u.id = e.user_id
             WHERE e.deleted_at IS NULL AND e.processing_status = 'completed'
               AND coalesce((u.preferences -> 'ai_processing' ->> 'enabled')::boolean, true)
@@ -78,14 +86,10 @@ async def missing_remote_vectors(
                   SELECT 1 FROM entry_embeddings m
                   WHERE m.entry_id = e.id AND m.model = :model
                     AND m.content_hash = e.content_hash)
-              AND NOT EXISTS (
-                  SELECT 1 FROM procrastinate_jobs j
-                  WHERE j.task_name = 'analysis:analyze_entry'
-                    AND j.status IN ('todo', 'doing')
-                    AND j.args ->> 'entry_id' = e.id::text)
+              AND {_NO_LIVE_JOB}
             ORDER BY e.id
             LIMIT :limit
-            """
+            """  # noqa: S608 - composed of module constants only
         ),
         {"model": model, "limit": limit},
     )
@@ -178,19 +182,15 @@ async def stuck_entries(
     (system role: every user)."""
     rows = await session.execute(
         text(
-            """
+            f"""
             SELECT e.id, e.user_id FROM entries e
             WHERE e.processing_status IN ('pending', 'processing')
               AND e.deleted_at IS NULL
               AND e.analysis_requested_at < :before
-              AND NOT EXISTS (
-                  SELECT 1 FROM procrastinate_jobs j
-                  WHERE j.task_name = 'analysis:analyze_entry'
-                    AND j.status IN ('todo', 'doing')
-                    AND j.args ->> 'entry_id' = e.id::text)
+              AND {_NO_LIVE_JOB}
             ORDER BY e.analysis_requested_at
             LIMIT :limit
-            """
+            """  # noqa: S608 - composed of module constants only
         ),
         {"before": requested_before, "limit": limit},
     )
@@ -214,15 +214,17 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
 async def backfill_targets(
     session: AsyncSession, everything: bool
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    not_queued = text(
-        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-        "WHERE j.task_name = 'analysis:analyze_entry' AND j.status IN ('todo', 'doing') "
-        "AND j.args ->> 'entry_id' = entries.id::text)"
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT e.id, e.user_id FROM entries e
+            WHERE e.deleted_at IS NULL AND (:everything OR e.analyzed_hash IS NULL)
+              AND {_NO_LIVE_JOB}
+            ORDER BY e.id
+            """  # noqa: S608 - composed of module constants only
+        ),
+        {"everything": everything},
     )
-    query = select(Entry.id, Entry.user_id).where(Entry.deleted_at.is_(None), not_queued)
-    if not everything:
-        query = query.where(Entry.analyzed_hash.is_(None))
-    rows = await session.execute(query.order_by(Entry.id))
     return [(row[0], row[1]) for row in rows]
 
 

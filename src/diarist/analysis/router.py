@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
-from diarist.config import AnalysisSettings
 from diarist.db.session import DbSession
 from diarist.journal import service as entries_service
+from diarist.kit.settings import AppSettings
 from diarist.kit.validation import StrictInput
 from diarist.models import Topic
 
@@ -57,11 +57,6 @@ class TagSuggestion(BaseModel):
     auto_apply: bool
 
 
-def _analysis_settings(request: Request) -> AnalysisSettings:
-    settings: AnalysisSettings = request.app.state.settings.analysis
-    return settings
-
-
 def _topic_out(topic: Topic) -> TopicOut:
     return TopicOut(id=topic.id, name=topic.name, hidden=topic.hidden)
 
@@ -104,12 +99,12 @@ async def merge_topic(
     "/{entry_id}/tag-suggestions", response_model=list[TagSuggestion], responses=_PROBLEM
 )
 async def suggest_tags(
-    entry_id: uuid.UUID, request: Request, session: DbSession, me: CurrentPrincipal
+    entry_id: uuid.UUID, settings: AppSettings, session: DbSession, me: CurrentPrincipal
 ) -> list[TagSuggestion]:
     """My tags that fit this entry (from its topics and from entries like it), with why."""
     entry = await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
     found = await analysis_service.suggest_tags(
-        session, _analysis_settings(request), me.user_id, entry.id, str(entry.search_config)
+        session, settings.analysis, me.user_id, entry.id, str(entry.search_config)
     )
     return [TagSuggestion.model_validate(row) for row in found]
 
@@ -122,7 +117,7 @@ async def suggest_tags(
 async def accept_suggestion(
     entry_id: uuid.UUID,
     tag_id: uuid.UUID,
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     me: CurrentPrincipal,
 ) -> Response:
@@ -130,7 +125,7 @@ async def accept_suggestion(
     entry = await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
     await analysis_service.accept_suggestion(
         session,
-        _analysis_settings(request),
+        settings.analysis,
         me.user_id,
         entry.id,
         tag_id,

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
 from diarist.analysis import repository as repo
+from diarist.analysis.openai import analysis_enabled, effective_embedding_model
 from diarist.analysis.openai import consents as openai_consents
-from diarist.analysis.openai import effective_embedding_model
 from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult, remote_model_name
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
@@ -66,11 +66,6 @@ class Outcome:
     status: str  # completed | unchanged | gone | disabled | superseded
 
 
-def _consents(preferences: dict[str, Any]) -> bool:
-    ai = preferences.get("ai_processing") or {}
-    return bool(ai.get("enabled", True))
-
-
 async def analyze_entry(
     database: Database,
     analyzer: LocalAnalyzer,
@@ -92,7 +87,7 @@ async def analyze_entry(
         text, content_hash = entry.content, entry.content_hash
         user = await accounts_repo.get_user(session, user_id)
         preferences = user.preferences if user else {}
-        if not _consents(preferences):
+        if not analysis_enabled(preferences):
             # Opted out: nothing derived from the text stays behind, or is shown as current.
             await repo.forget_analysis(session, entry_id)
             await repo.set_status(session, entry_id, processing_status="completed")

@@ -16,8 +16,7 @@ from rich.table import Table
 from diarist.analysis import service as analysis_service
 from diarist.analysis.results import remote_model_name
 from diarist.cli.common import DataDirOption, settings_for
-from diarist.cli.database import database_urls
-from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.cli.database import database_urls, system_database
 from diarist.db.provision import libpq_url
 
 analysis_cli = typer.Typer(help="The analysis pipeline.", no_args_is_help=True)
@@ -30,18 +29,11 @@ def status(data_dir: DataDirOption = None) -> None:
     settings = settings_for(data_dir)
 
     async def main() -> tuple[dict[str, int], dict[str, int]]:
-        with database_urls(settings) as urls:
-            database = Database(
-                create_engine(urls.system, settings.db, PoolPlan(1, 0), application_name="cli")
+        async with system_database(settings) as database, database.unit_of_work() as session:
+            return (
+                await analysis_service.status_counts(session),
+                await analysis_service.queue_counts(session),
             )
-            try:
-                async with database.unit_of_work() as session:
-                    return (
-                        await analysis_service.status_counts(session),
-                        await analysis_service.queue_counts(session),
-                    )
-            finally:
-                await database.dispose()
 
     entries, jobs = asyncio.run(main())
     table = Table("entries", "count")
@@ -65,23 +57,17 @@ def backfill(
     settings = settings_for(data_dir)
 
     async def main() -> int:
-        with database_urls(settings) as urls:
-            database = Database(
-                create_engine(urls.system, settings.db, PoolPlan(1, 0), application_name="cli")
-            )
-            try:
-                async with database.unit_of_work() as session:
-                    targets = await analysis_service.backfill_targets(session, everything)
-                with Progress(console=console) as progress:
-                    task = progress.add_task("queueing", total=len(targets))
-                    for start in range(0, len(targets), 500):
-                        batch = targets[start : start + 500]
-                        async with database.unit_of_work() as session:
-                            await analysis_service.queue_many(session, batch)
-                        progress.advance(task, len(batch))
-                return len(targets)
-            finally:
-                await database.dispose()
+        async with system_database(settings) as database:
+            async with database.unit_of_work() as session:
+                targets = await analysis_service.backfill_targets(session, everything)
+            with Progress(console=console) as progress:
+                task = progress.add_task("queueing", total=len(targets))
+                for start in range(0, len(targets), 500):
+                    batch = targets[start : start + 500]
+                    async with database.unit_of_work() as session:
+                        await analysis_service.queue_many(session, batch)
+                    progress.advance(task, len(batch))
+            return len(targets)
 
     console.print(f"queued {asyncio.run(main())} entries")
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from diarist.config import Settings
 from diarist.db.embedded import SUPERUSER, embedded_cluster
-from diarist.db.engine import resolve_urls, server_max_connections
+from diarist.db.engine import (
+    Database,
+    PoolPlan,
+    create_engine,
+    resolve_urls,
+    server_max_connections,
+)
 from diarist.db.provision import DatabaseUrls, embedded_urls, provision
 
 
@@ -23,3 +29,17 @@ def database_urls(settings: Settings) -> Iterator[DatabaseUrls]:
         superuser = cluster.url(SUPERUSER, "postgres")
         provision(superuser, settings.db)
         yield embedded_urls(superuser, settings.db)
+
+
+@asynccontextmanager
+async def system_database(settings: Settings) -> AsyncIterator[Database]:
+    """The system role (cross-user administration), one connection, for one command."""
+    with database_urls(settings) as urls:
+        engine = create_engine(
+            urls.system, settings.db, PoolPlan(1, 0), application_name="diarist-cli"
+        )
+        database = Database(engine)
+        try:
+            yield database
+        finally:
+            await database.dispose()

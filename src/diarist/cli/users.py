@@ -15,14 +15,10 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import service as accounts_service
-from diarist.accounts.mailer import build_mailer
-from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext, Client
 from diarist.cli.common import DataDirOption, settings_for
-from diarist.cli.database import database_urls
-from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.cli.database import system_database
 from diarist.errors import DiaristError
-from diarist.kit.clock import SystemClock
 
 user_cli = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 console = Console()
@@ -42,24 +38,11 @@ def _options(data_dir: DataDirOption = None) -> None:
 def _run(action: Callable[[AsyncSession, AccountsContext], Awaitable[T]]) -> T:
     """Run one unit of work as the system role; domain errors become a message and exit 1."""
     settings = settings_for(_state["data_dir"])
-    context = AccountsContext(
-        settings=settings,
-        keyring=Keyring(settings.checked_secret_key()),
-        mailer=build_mailer(settings.mail),
-        clock=SystemClock(),
-    )
+    context = AccountsContext.from_settings(settings)
 
     async def main() -> T:
-        with database_urls(settings) as urls:
-            engine = create_engine(
-                urls.system, settings.db, PoolPlan(1, 0), application_name="diarist-cli"
-            )
-            database = Database(engine)
-            try:
-                async with database.unit_of_work() as session:
-                    return await action(session, context)
-            finally:
-                await database.dispose()
+        async with system_database(settings) as database, database.unit_of_work() as session:
+            return await action(session, context)
 
     try:
         return asyncio.run(main())

@@ -6,16 +6,16 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from diarist.accounts.dependencies import CurrentPrincipal
-from diarist.config import AnalysisSettings
 from diarist.db.session import DbSession
 from diarist.insights import service as insights_service
 from diarist.journal import service as entries_service
 from diarist.journal.router import summary_out
 from diarist.journal.schemas import EntrySummary
+from diarist.kit.settings import AppSettings
 from diarist.kit.validation import StrictInput
 
 related_router = APIRouter(prefix="/api/v1/entries", tags=["insights"])
@@ -53,16 +53,15 @@ class OnThisDay(BaseModel):
 async def related(
     entry_id: uuid.UUID,
     query: Annotated[RelatedQuery, Query()],
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     me: CurrentPrincipal,
 ) -> RelatedPage:
     """My entries nearest in meaning to this one (itself excluded); `pending` until the entry
     is analysed."""
-    settings: AnalysisSettings = request.app.state.settings.analysis
     found = await insights_service.related_entries(
         session,
-        settings,
+        settings.analysis,
         me.user_id,
         entry_id,
         limit=query.limit,

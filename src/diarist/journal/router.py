@@ -6,12 +6,11 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
-from diarist.config import JournalSettings
 from diarist.db.session import DbSession
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
@@ -34,6 +33,7 @@ from diarist.journal.schemas import (
     TagOut,
     TagUpdate,
 )
+from diarist.kit.settings import AppSettings
 from diarist.models import Entry, EntryRevision, Tag, TagRelationship
 
 entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])
@@ -44,11 +44,6 @@ _PROBLEM: dict[int | str, dict[str, Any]] = {
 }
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 EXCERPT_CHARS = 280
-
-
-def _limits(request: Request) -> JournalSettings:
-    limits: JournalSettings = request.app.state.settings.journal
-    return limits
 
 
 def _etag(entry: Entry) -> dict[str, str]:
@@ -142,14 +137,14 @@ def _entry_response(entry_out: EntryOut, entry: Entry, status_code: int = 200) -
 )
 async def create_entry(
     body: EntryCreate,
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     me: CurrentPrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Write an entry. With `Idempotency-Key`, a retry returns the entry made the first time."""
     entry, replayed = await entries_service.create_entry(
-        session, me.user_id, body, _limits(request), idempotency_key=idempotency_key
+        session, me.user_id, body, settings.journal, idempotency_key=idempotency_key
     )
     response = _entry_response(await _entry_out(session, entry), entry, 200 if replayed else 201)
     response.headers["Location"] = f"/api/v1/entries/{entry.id}"
@@ -185,7 +180,7 @@ async def get_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipa
 async def update_entry(
     entry_id: uuid.UUID,
     body: EntryUpdate,
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     me: CurrentPrincipal,
     if_match: Annotated[str | None, Header(max_length=100)] = None,
@@ -196,7 +191,7 @@ async def update_entry(
         me.user_id,
         entry_id,
         body,
-        _limits(request),
+        settings.journal,
         expected_version=_expected_version(if_match),
     )
     return _entry_response(await _entry_out(session, entry), entry)
@@ -271,7 +266,7 @@ async def get_revision(
 async def restore_revision(
     entry_id: uuid.UUID,
     version: Annotated[int, Field(ge=1, le=2**31 - 1)],
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     me: CurrentPrincipal,
     if_match: Annotated[str | None, Header(max_length=100)] = None,
@@ -282,7 +277,7 @@ async def restore_revision(
         me.user_id,
         entry_id,
         version,
-        _limits(request),
+        settings.journal,
         expected_version=_expected_version(if_match),
     )
     return _entry_response(await _entry_out(session, entry), entry)

@@ -18,10 +18,8 @@ from diarist.db.engine import Database
 async def defer_in_transaction(
     session: AsyncSession, task: Task[Any, Any, Any], **task_kwargs: JSONValue
 ) -> int:
-    """Defer `task` on the session's psycopg connection, inside its open transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return await task.configure(connection=raw.driver_connection).defer_async(**task_kwargs)
+    """Defer `task` in the session's open transaction (see `defer_many`)."""
+    return (await defer_many(session, task.name, [task_kwargs]))[0]
 
 
 async def defer_by_name(

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
+from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey, in_list, user_fk
 
 AUTH_PROVIDERS = ("email", "otp", "google", "github", "microsoft")
 TOKEN_KINDS = ("session", "pat")
@@ -44,14 +43,6 @@ SECURITY_EVENTS = (
 )
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _user_fk() -> Any:
-    return ForeignKey("users.id", ondelete="CASCADE")
-
-
 class User(UUIDv7PrimaryKey, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -60,7 +51,7 @@ class User(UUIDv7PrimaryKey, Timestamps, Base):
             r"email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 254", name="email_format"
         ),
         CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
-        CheckConstraint(_in("auth_provider", AUTH_PROVIDERS), name="auth_provider"),
+        CheckConstraint(in_list("auth_provider", AUTH_PROVIDERS), name="auth_provider"),
         CheckConstraint(
             "deactivated_by IS NULL OR deactivated_by IN ('self', 'admin')", name="deactivated_by"
         ),
@@ -86,15 +77,15 @@ class AuthToken(UUIDv7PrimaryKey, Base):
 
     __tablename__ = "auth_tokens"
     __table_args__ = (
-        CheckConstraint(_in("kind", TOKEN_KINDS), name="kind"),
-        CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope"),
+        CheckConstraint(in_list("kind", TOKEN_KINDS), name="kind"),
+        CheckConstraint(in_list("scope", TOKEN_SCOPES), name="scope"),
         CheckConstraint("kind = 'pat' OR name IS NULL", name="name_only_for_pat"),
         CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),
         Index("uq_auth_tokens_token_hash", "token_hash", unique=True),
         Index("ix_auth_tokens_user_id_kind", "user_id", "kind"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     kind: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text, server_default="read_write")
@@ -116,12 +107,12 @@ class AuthCode(UUIDv7PrimaryKey, Base):
 
     __tablename__ = "auth_codes"
     __table_args__ = (
-        CheckConstraint(_in("purpose", CODE_PURPOSES), name="purpose"),
+        CheckConstraint(in_list("purpose", CODE_PURPOSES), name="purpose"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_auth_codes_user_id_purpose", "user_id", "purpose"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     purpose: Mapped[str] = mapped_column(Text)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -135,11 +126,11 @@ class SecurityEvent(UUIDv7PrimaryKey, Base):
 
     __tablename__ = "security_events"
     __table_args__ = (
-        CheckConstraint(_in("event_type", SECURITY_EVENTS), name="event_type"),
+        CheckConstraint(in_list("event_type", SECURITY_EVENTS), name="event_type"),
         Index("ix_security_events_user_id_id", "user_id", "id"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     event_type: Mapped[str] = mapped_column(Text)
     ip_hash: Mapped[str | None] = mapped_column(Text)
     user_agent_hash: Mapped[str | None] = mapped_column(Text)

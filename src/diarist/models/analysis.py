@@ -25,18 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from diarist.models.base import Base, UUIDv7PrimaryKey
+from diarist.models.base import Base, UUIDv7PrimaryKey, same_user_fk
 
 TASK_TYPES = ("sentiment", "emotions", "keywords")
-
-
-def _entry_fk(table: str) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["user_id", "entry_id"],
-        ["entries.user_id", "entries.id"],
-        name=f"fk_{table}_entry",
-        ondelete="CASCADE",
-    )
 
 
 class ProcessedContent(UUIDv7PrimaryKey, Base):
@@ -44,7 +35,7 @@ class ProcessedContent(UUIDv7PrimaryKey, Base):
 
     __tablename__ = "processed_content"
     __table_args__ = (
-        _entry_fk("processed_content"),
+        same_user_fk("processed_content", "entry_id", "entries", "entry"),
         UniqueConstraint("entry_id", "task_type", name="uq_processed_content_entry_id_task_type"),
         CheckConstraint(
             "task_type IN ('sentiment', 'emotions', 'keywords', 'reflection')", name="task_type"
@@ -77,7 +68,7 @@ class EntryEmbedding(Base):
     __tablename__ = "entry_embeddings"
     __table_args__ = (
         PrimaryKeyConstraint("entry_id", "model", name="pk_entry_embeddings"),
-        _entry_fk("entry_embeddings"),
+        same_user_fk("entry_embeddings", "entry_id", "entries", "entry"),
         CheckConstraint("dimensions > 0", name="dimensions"),
         Index("ix_entry_embeddings_user_id_model", "user_id", "model"),
     )
@@ -118,11 +109,8 @@ class EntryTopic(Base):
     __tablename__ = "entry_topics"
     __table_args__ = (
         PrimaryKeyConstraint("entry_id", "topic_id", name="pk_entry_topics"),
-        _entry_fk("entry_topics"),
-        ForeignKeyConstraint(
-            ["user_id", "topic_id"], ["topics.user_id", "topics.id"], name="fk_entry_topics_topic",
-            ondelete="CASCADE",
-        ),
+        same_user_fk("entry_topics", "entry_id", "entries", "entry"),
+        same_user_fk("entry_topics", "topic_id", "topics", "topic"),
         CheckConstraint("relevance BETWEEN 0 AND 1", name="relevance"),
         Index("ix_entry_topics_topic_id", "topic_id"),
     )  # fmt: skip

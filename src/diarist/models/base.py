@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, func, text
+from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -33,4 +33,25 @@ class Timestamps:
     )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+def in_list(column: str, values: tuple[str, ...]) -> str:
+    """`column IN ('a', 'b')` for a check constraint over a fixed vocabulary."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def user_fk() -> ForeignKey:
+    """The owner of a user-owned row; deleting the user deletes the row."""
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+def same_user_fk(table: str, column: str, target: str, name: str) -> ForeignKeyConstraint:
+    """`(user_id, column)` -> `target(user_id, id)`: a row can only point at its own user's
+    rows (the tenant is part of the key), and goes when that row goes."""
+    return ForeignKeyConstraint(
+        ["user_id", column],
+        [f"{target}.user_id", f"{target}.id"],
+        name=f"fk_{table}_{name}",
+        ondelete="CASCADE",
     )

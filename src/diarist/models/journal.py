@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from diarist.models.base import Base, UUIDv7PrimaryKey
+from diarist.models.base import Base, UUIDv7PrimaryKey, in_list, same_user_fk, user_fk
 
 ENTRY_TYPES = ("text", "voice", "photo", "mixed")
 ENTRY_FORMATS = ("markdown", "editorjs", "text", "json")
@@ -41,23 +40,17 @@ SEARCH_VECTOR = (
 )
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _user_fk() -> ForeignKey:
-    return ForeignKey("users.id", ondelete="CASCADE")
-
-
 class Entry(UUIDv7PrimaryKey, Base):
     __tablename__ = "entries"
     __table_args__ = (
         UniqueConstraint("user_id", "id", name="uq_entries_user_id_id"),
         CheckConstraint("length(title) <= 500", name="title_length"),
-        CheckConstraint(_in("format", ENTRY_FORMATS), name="format"),
-        CheckConstraint(_in("entry_type", ENTRY_TYPES), name="entry_type"),
-        CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
-        CheckConstraint(_in("processing_status", PROCESSING_STATUSES), name="processing_status"),
+        CheckConstraint(in_list("format", ENTRY_FORMATS), name="format"),
+        CheckConstraint(in_list("entry_type", ENTRY_TYPES), name="entry_type"),
+        CheckConstraint(in_list("visibility", VISIBILITIES), name="visibility"),
+        CheckConstraint(
+            in_list("processing_status", PROCESSING_STATUSES), name="processing_status"
+        ),
         CheckConstraint("mood_rating BETWEEN 1 AND 10", name="mood_rating"),
         CheckConstraint("jsonb_typeof(raw_data) = 'object'", name="raw_data_object"),
         CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
@@ -95,7 +88,7 @@ class Entry(UUIDv7PrimaryKey, Base):
         ),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     title: Mapped[str | None] = mapped_column(Text)
     raw_data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     format: Mapped[str] = mapped_column(Text)
@@ -139,16 +132,11 @@ class EntryRevision(UUIDv7PrimaryKey, Base):
 
     __tablename__ = "entry_revisions"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["user_id", "entry_id"],
-            ["entries.user_id", "entries.id"],
-            name="fk_entry_revisions_entry",
-            ondelete="CASCADE",
-        ),
+        same_user_fk("entry_revisions", "entry_id", "entries", "entry"),
         UniqueConstraint("entry_id", "version", name="uq_entry_revisions_entry_id_version"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     entry_id: Mapped[uuid.UUID] = mapped_column()
     version: Mapped[int] = mapped_column(Integer)
     title: Mapped[str | None] = mapped_column(Text)
@@ -176,7 +164,7 @@ class Tag(UUIDv7PrimaryKey, Base):
         Index("ix_tags_parent_id", "parent_id"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     name: Mapped[str] = mapped_column(Text)
     # PostgreSQL's lower(), not Python's: the two disagree on some letters (İ, final sigma).
     name_key: Mapped[str] = mapped_column(Text, Computed("lower(name)", persisted=True))
@@ -194,22 +182,16 @@ class Tag(UUIDv7PrimaryKey, Base):
 class TagRelationship(UUIDv7PrimaryKey, Base):
     __tablename__ = "tag_relationships"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["user_id", "tag_id"], ["tags.user_id", "tags.id"], name="fk_tag_relationships_tag",
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["user_id", "related_tag_id"], ["tags.user_id", "tags.id"],
-            name="fk_tag_relationships_related", ondelete="CASCADE",
-        ),
-        CheckConstraint(_in("kind", TAG_RELATIONS), name="kind"),
+        same_user_fk("tag_relationships", "tag_id", "tags", "tag"),
+        same_user_fk("tag_relationships", "related_tag_id", "tags", "related"),
+        CheckConstraint(in_list("kind", TAG_RELATIONS), name="kind"),
         CheckConstraint("strength >= 0 AND strength <= 1", name="strength"),
         CheckConstraint("tag_id <> related_tag_id", name="no_self_link"),
         UniqueConstraint("tag_id", "related_tag_id", "kind", name="uq_tag_relationships_link"),
         Index("ix_tag_relationships_related_tag_id", "related_tag_id"),
     )  # fmt: skip
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     tag_id: Mapped[uuid.UUID] = mapped_column()
     related_tag_id: Mapped[uuid.UUID] = mapped_column()
     kind: Mapped[str] = mapped_column(Text)
@@ -221,21 +203,15 @@ class EntryTag(Base):
     __tablename__ = "entry_tags"
     __table_args__ = (
         PrimaryKeyConstraint("entry_id", "tag_id", name="pk_entry_tags"),
-        ForeignKeyConstraint(
-            ["user_id", "entry_id"], ["entries.user_id", "entries.id"], name="fk_entry_tags_entry",
-            ondelete="CASCADE",
-        ),
-        ForeignKeyConstraint(
-            ["user_id", "tag_id"], ["tags.user_id", "tags.id"], name="fk_entry_tags_tag",
-            ondelete="CASCADE",
-        ),
+        same_user_fk("entry_tags", "entry_id", "entries", "entry"),
+        same_user_fk("entry_tags", "tag_id", "tags", "tag"),
         Index("ix_entry_tags_tag_id_entry_id", "tag_id", "entry_id"),
         CheckConstraint(
             "assignment_type IN ('manual', 'ai_suggested', 'auto_rule')", name="assignment_type"
         ),
     )  # fmt: skip
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     entry_id: Mapped[uuid.UUID] = mapped_column()
     tag_id: Mapped[uuid.UUID] = mapped_column()
     # manual | ai_suggested (a suggestion the user accepted) | auto_rule (the tag's auto-apply)
@@ -255,6 +231,6 @@ class UserWord(Base):
         CheckConstraint("entry_count >= 0", name="entry_count"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk())
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     word: Mapped[str] = mapped_column(Text)
     entry_count: Mapped[int] = mapped_column(Integer)
