@@ -23,6 +23,7 @@ from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.kit.clock import SystemClock
 from tests.conftest import make_settings
 from tests.factories.accounts import PASSWORD, unique_email
+from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, fill_journal_with_services
 from tests.fixtures.catalog import NOT_USER_OWNED, table_security, user_owned_tables
 
@@ -49,6 +50,7 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
         async with database.unit_of_work(user_id=ids[-1]) as session:
             await fill_journal_with_services(session, ids[-1])
         await analyze_entries(database, ids[-1])
+        await fill_statistics(database, ids[-1])
     return ids[0], ids[1]
 
 

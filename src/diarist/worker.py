@@ -18,6 +18,7 @@ from diarist.analysis import tasks as analysis_tasks
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
 from diarist.db.provision import libpq_url
+from diarist.insights import tasks as insights_tasks
 from diarist.journal import tasks as journal_tasks
 from diarist.kit.jobs import WorkerResources, install_worker_resources
 from diarist.ops import tasks as ops_tasks
@@ -28,6 +29,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(ops_tasks.blueprint, namespace="ops")
 app.add_tasks_from(journal_tasks.blueprint, namespace="journal")
 app.add_tasks_from(analysis_tasks.blueprint, namespace="analysis")
+app.add_tasks_from(insights_tasks.blueprint, namespace="insights")
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:

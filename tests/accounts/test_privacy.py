@@ -15,6 +15,7 @@ from diarist.accounts.service import AccountsContext
 from diarist.db.engine import Database, act_as
 from tests.conftest import Mailbox
 from tests.factories.accounts import PASSWORD, login, signed_up, unique_email
+from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, fill_journal
 from tests.fixtures.catalog import user_owned_tables
 
@@ -86,6 +87,7 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     await fill_journal(client, account.auth)
     user_id = uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
     await analyze_entries(database, user_id)
+    await fill_statistics(database, user_id)
     catalog = await user_owned_tables(session)
 
     exported = (await client.get("/api/v1/me/export", headers=account.auth)).json()["tables"]

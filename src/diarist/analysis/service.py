@@ -22,6 +22,7 @@ from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult, remote_mo
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.errors import DiaristError
+from diarist.insights import statistics as insights_statistics
 from diarist.kit.jobs import defer_many
 from diarist.models import Topic
 
@@ -276,6 +277,8 @@ async def _save_local(
         if auto_rules:  # only on an entry's first analysis: a tag the user removed stays off
             await _apply_auto_rules(session, user_id, entry_id, config, analysis.model)
         await repo.set_status(session, entry_id, analyzed_hash=content_hash)
+        # Sentiment, emotions and topics feed the statistics: recompute the entry's day.
+        await insights_statistics.request_refresh(session, user_id)
     return True
 
 

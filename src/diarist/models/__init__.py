@@ -3,6 +3,7 @@
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
+from diarist.models.insights import Insight, StatsDay, StatsDaySubject, StatsDirtyDay
 from diarist.models.journal import Entry, EntryRevision, EntryTag, Tag, TagRelationship, UserWord
 
 __all__ = [
@@ -15,8 +16,12 @@ __all__ = [
     "EntryRevision",
     "EntryTag",
     "EntryTopic",
+    "Insight",
     "ProcessedContent",
     "SecurityEvent",
+    "StatsDay",
+    "StatsDaySubject",
+    "StatsDirtyDay",
     "Tag",
     "TagRelationship",
     "Timestamps",

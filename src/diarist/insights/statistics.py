@@ -1,0 +1,263 @@
+"""Statistics of a user's journal: kept up to date from the dirty-day log by the worker, read by
+the API (reads never write; they show what the last drain computed)."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as accounts_repo
+from diarist.insights import stats_repository as repo
+from diarist.insights.errors import InvalidPeriod
+from diarist.insights.moments import Moments, welch
+from diarist.kit.jobs import defer_many
+
+REFRESH_TASK = "insights:refresh_statistics"
+DRAIN_BATCH = 1000
+Granularity = Literal["day", "week", "month"]
+SubjectKind = Literal["tag", "topic"]
+EMOTIONS = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
+
+
+# Maintenance.
+
+
+async def request_refresh(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Queue a drain of the user's dirty days in the caller's transaction (after analysis
+    results are saved). The jobs of one user share a lock, so they run one at a time."""
+    await defer_many(
+        session, REFRESH_TASK, [{"user_id": str(user_id)}], lock=f"insights_stats:{user_id}"
+    )
+
+
+async def drain_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Recompute every day the user's dirty-day log names, from the source rows; the number
+    of days recomputed. Idempotent, and safe beside writers and other drains (see
+    docs/insights.md)."""
+    await repo.lock_user_statistics(session, user_id)
+    done = 0
+    while days := await repo.claim_dirty_days(session, user_id, DRAIN_BATCH):
+        await repo.recompute_days(session, user_id, days)
+        done += len(days)
+    return done
+
+
+async def rebuild_statistics(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Recompute all of the user's statistics from scratch (the nightly safety net)."""
+    await repo.lock_user_statistics(session, user_id)
+    await repo.clear_dirty_days(session, user_id)
+    await repo.recompute_days(session, user_id, None)
+
+
+async def users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
+    """Users with pending marks (system role)."""
+    return await repo.users_with_dirty_days(session)
+
+
+async def all_user_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every active user (system role)."""
+    return await repo.all_user_ids(session)
+
+
+# Reads.
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise InvalidPeriod("`from` is after `to`.")
+
+
+async def user_today(session: AsyncSession, user_id: uuid.UUID) -> date:
+    """Today in the user's time zone (preferences.timezone, default UTC)."""
+    user = await accounts_repo.get_user(session, user_id)
+    zone = str((user.preferences if user else {}).get("timezone") or "UTC")
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("UTC")
+    return datetime.now(tz).date()
+
+
+def summary(m: Moments) -> dict[str, Any]:
+    """n, mean and sample standard deviation, rounded for display."""
+    return {
+        "n": m.n,
+        "avg": None if m.mean is None else round(m.mean, 4),
+        "stddev": None if m.stddev is None else round(m.stddev, 4),
+    }
+
+
+def _mood(row: Any) -> Moments:
+    return Moments.of(row.mood_n, row.mood_sum, row.mood_sumsq)
+
+
+def _sentiment(row: Any) -> Moments:
+    return Moments.of(row.sentiment_n, row.sentiment_sum, row.sentiment_sumsq)
+
+
+async def mood_over_time(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    granularity: Granularity,
+    start: date | None,
+    end: date | None,
+) -> list[dict[str, Any]]:
+    """Self-reported mood and inferred sentiment side by side, per day, ISO week or month."""
+    check_period(start, end)
+    rows = await repo.moments_by_period(session, user_id, granularity, start, end)
+    return [
+        {
+            "period": row.period,
+            "entries": int(row.entries),
+            "mood": summary(_mood(row)),
+            "sentiment": summary(_sentiment(row)),
+        }
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Streaks:
+    current: int
+    longest: int
+    longest_start: date | None
+    longest_end: date | None
+
+
+def streaks(days: list[date], today: date) -> Streaks:
+    """Runs of consecutive days in `days` (sorted); the current run counts today or, if
+    nothing is written yet today, up to yesterday."""
+    longest = 0
+    start: date | None = None
+    best: tuple[date | None, date | None] = (None, None)
+    run = 0
+    previous: date | None = None
+    for day in days:
+        if day > today:
+            break  # entries dated in the future do not make a streak yet
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        if run == 1:
+            start = day
+        if run > longest:
+            longest, best = run, (start, day)
+        previous = day
+    current = 0
+    if previous is not None and today - previous <= timedelta(days=1):
+        current = run
+    return Streaks(current=current, longest=longest, longest_start=best[0], longest_end=best[1])
+
+
+async def writing_statistics(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> dict[str, Any]:
+    """Entries, words, streaks, and when I write (weekdays, hours)."""
+    check_period(start, end)
+    total = await repo.moments_total(session, user_id, start, end)
+    weekdays = {int(r.weekday): int(r.entries) for r in await repo.moments_by_weekday(
+        session, user_id, start, end)}  # fmt: skip
+    today = await user_today(session, user_id)
+    streak = streaks(await repo.active_days(session, user_id), today)
+    return {
+        "entries": int(total.entries or 0),
+        "words": int(total.words or 0),
+        "active_days": int(total.days or 0),
+        "current_streak": streak.current,
+        "longest_streak": streak.longest,
+        "longest_streak_start": streak.longest_start,
+        "longest_streak_end": streak.longest_end,
+        "weekdays": [weekdays.get(day, 0) for day in range(1, 8)],
+        "hours": await repo.hour_histogram(session, user_id, start, end),
+        "today": today,
+    }
+
+
+async def subject_usage(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    kind: SubjectKind | None,
+    start: date | None,
+    end: date | None,
+) -> list[dict[str, Any]]:
+    """Entries per tag/topic per month."""
+    check_period(start, end)
+    found: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
+    for row in await repo.subject_usage_by_month(session, user_id, kind, start, end):
+        item = found.setdefault(
+            (row.kind, row.subject_id),
+            {"kind": row.kind, "id": row.subject_id, "name": row.name, "entries": 0, "months": []},
+        )
+        item["entries"] += int(row.entries)
+        item["months"].append({"month": row.month, "entries": int(row.entries)})
+    return sorted(found.values(), key=lambda i: (-i["entries"], i["name"]))
+
+
+def _comparison(with_: Moments, total: Moments) -> dict[str, Any]:
+    without = total - with_
+    test = welch(with_, without)
+    return {
+        "with": summary(with_),
+        "without": summary(without),
+        "difference": None
+        if with_.mean is None or without.mean is None
+        else round(with_.mean - without.mean, 4),
+        "welch_t": None if test is None else round(test.t, 3),
+        "p_value": None if test is None else round(test.p_value, 5),
+    }
+
+
+async def subject_correlations(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    kind: SubjectKind | None,
+    min_entries: int,
+    start: date | None,
+    end: date | None,
+) -> list[dict[str, Any]]:
+    """For each tag/topic with at least `min_entries` entries: mood and sentiment with it
+    against without it (counts on both sides, so small samples show as such)."""
+    check_period(start, end)
+    total = await repo.moments_total(session, user_id, start, end)
+    items = []
+    for row in await repo.subject_moments(session, user_id, kind, start, end):
+        if int(row.entries) < min_entries:
+            continue
+        items.append(
+            {
+                "kind": row.kind,
+                "id": row.subject_id,
+                "name": row.name,
+                "entries": int(row.entries),
+                "entries_without": int(total.entries or 0) - int(row.entries),
+                "mood": _comparison(_mood(row), _mood(total)),
+                "sentiment": _comparison(_sentiment(row), _sentiment(total)),
+            }
+        )
+    return items
+
+
+async def emotion_distribution(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> dict[str, Any]:
+    """Mean score of each emotion over the analysed entries of the range, and how often each
+    was the dominant one."""
+    check_period(start, end)
+    total = await repo.moments_total(session, user_id, start, end)
+    n = int(total.emotions_n or 0)
+    sums, dominant = await repo.emotion_totals(session, user_id, start, end)
+    names = sorted(set(EMOTIONS) | set(sums) | set(dominant))
+    return {
+        "entries": n,
+        "emotions": [
+            {
+                "emotion": name,
+                "mean_score": round(sums.get(name, 0.0) / n, 4) if n else None,
+                "dominant": dominant.get(name, 0),
+            }
+            for name in names
+        ],
+    }

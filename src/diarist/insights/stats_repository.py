@@ -1,0 +1,446 @@
+"""Queries of statistics and stored insights, under the acting user's RLS context (the
+cross-user listings are for the system role)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Date
+
+from diarist.models import Insight
+
+# The first key of the per-user advisory lock that serialises recomputation of one user's days.
+_LOCK_SPACE = 0x5EED
+
+_LOCAL = "(e.entry_date AT TIME ZONE e.timezone)"
+_BASE = f"""
+WITH base AS (
+    SELECT e.id,
+           {_LOCAL}::date AS day,
+           extract(hour FROM {_LOCAL})::int AS hour,
+           e.word_count,
+           e.mood_rating::float8 AS mood,
+           (s.processed_data ->> 'compound')::float8 AS sentiment,
+           m.processed_data AS emotions
+    FROM entries e
+    LEFT JOIN processed_content s
+           ON s.entry_id = e.id AND s.user_id = e.user_id AND s.task_type = 'sentiment'
+    LEFT JOIN processed_content m
+           ON m.entry_id = e.id AND m.user_id = e.user_id AND m.task_type = 'emotions'
+    WHERE e.user_id = :user_id AND e.deleted_at IS NULL {{day_filter}}
+)
+"""  # noqa: S608
+# Entries of the given local days: any offset is within ±2 days of UTC, so the range on
+# entry_date lets the timeline index narrow the scan before the exact local-day test.
+_SOME_DAYS = f"AND {_LOCAL}::date = ANY(:days) AND e.entry_date >= :lo AND e.entry_date < :hi"
+
+_DAY_COLUMNS = (
+    "user_id, day, entries, words, mood_n, mood_sum, mood_sumsq, sentiment_n, sentiment_sum, "
+    "sentiment_sumsq, hours, emotions_n, emotion_sums, dominant_counts"
+)
+_DAY_ROWS = """
+, days AS (
+    SELECT day, count(*) AS entries, sum(word_count) AS words,
+           count(mood) AS mood_n, coalesce(sum(mood), 0) AS mood_sum,
+           coalesce(sum(mood * mood), 0) AS mood_sumsq,
+           count(sentiment) AS sentiment_n, coalesce(sum(sentiment), 0) AS sentiment_sum,
+           coalesce(sum(sentiment * sentiment), 0) AS sentiment_sumsq,
+           count(emotions) AS emotions_n
+    FROM base GROUP BY day
+), hours AS (
+    SELECT d.day, array_agg(coalesce(c.n, 0)::int ORDER BY h.h) AS hours
+    FROM days d CROSS JOIN generate_series(0, 23) AS h(h)
+    LEFT JOIN (SELECT day, hour, count(*) AS n FROM base GROUP BY day, hour) c
+           ON c.day = d.day AND c.hour = h.h
+    GROUP BY d.day
+), emotion_sums AS (
+    SELECT day, jsonb_object_agg(emotion, total ORDER BY emotion) AS sums FROM (
+        SELECT b.day, kv.key AS emotion, sum(kv.value::float8) AS total
+        FROM base b, jsonb_each_text(b.emotions -> 'scores') AS kv
+        GROUP BY b.day, kv.key
+    ) t GROUP BY day
+), dominant AS (
+    SELECT day, jsonb_object_agg(emotion, n ORDER BY emotion) AS counts FROM (
+        SELECT day, emotions ->> 'dominant' AS emotion, count(*) AS n FROM base
+        WHERE emotions ->> 'dominant' IS NOT NULL GROUP BY day, emotions ->> 'dominant'
+    ) t GROUP BY day
+)
+SELECT CAST(:user_id AS uuid) AS user_id, d.day, d.entries::int, d.words::bigint,
+       d.mood_n::int, d.mood_sum, d.mood_sumsq, d.sentiment_n::int, d.sentiment_sum,
+       d.sentiment_sumsq, h.hours, d.emotions_n::int,
+       coalesce(es.sums, '{}'::jsonb) AS emotion_sums,
+       coalesce(dm.counts, '{}'::jsonb) AS dominant_counts
+FROM days d JOIN hours h USING (day)
+LEFT JOIN emotion_sums es USING (day) LEFT JOIN dominant dm USING (day)
+"""
+
+_SUBJECT_COLUMNS = (
+    "user_id, day, kind, subject_id, entries, mood_n, mood_sum, mood_sumsq, sentiment_n, "
+    "sentiment_sum, sentiment_sumsq"
+)
+_SUBJECT_AGGREGATES = """
+    count(*)::int, count(b.mood)::int, coalesce(sum(b.mood), 0),
+    coalesce(sum(b.mood * b.mood), 0), count(b.sentiment)::int,
+    coalesce(sum(b.sentiment), 0), coalesce(sum(b.sentiment * b.sentiment), 0)
+"""
+_SUBJECT_ROWS = f"""
+SELECT CAST(:user_id AS uuid), b.day, 'tag', t.tag_id, {_SUBJECT_AGGREGATES}
+FROM base b JOIN entry_tags t ON t.entry_id = b.id GROUP BY b.day, t.tag_id
+UNION ALL
+SELECT CAST(:user_id AS uuid), b.day, 'topic', p.topic_id, {_SUBJECT_AGGREGATES}
+FROM base b JOIN entry_topics p ON p.entry_id = b.id GROUP BY b.day, p.topic_id
+"""  # noqa: S608
+
+
+def _day_params(user_id: uuid.UUID, days: Sequence[date] | None) -> tuple[str, dict[str, Any]]:
+    if days is None:
+        return "", {"user_id": user_id}
+    lo = datetime.combine(min(days), time(), UTC) - timedelta(days=2)
+    hi = datetime.combine(max(days), time(), UTC) + timedelta(days=3)
+    return _SOME_DAYS, {"user_id": user_id, "days": list(days), "lo": lo, "hi": hi}
+
+
+def _typed(statement: str) -> Any:
+    clause = text(statement)
+    if ":days" in statement:
+        clause = clause.bindparams(bindparam("days", type_=ARRAY(Date())))
+    return clause
+
+
+async def lock_user_statistics(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise recomputations of one user's statistics until the transaction ends (two
+    drains of the same day would otherwise both insert it)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:user_id))"),
+        {"space": _LOCK_SPACE, "user_id": str(user_id)},
+    )
+
+
+async def claim_dirty_days(session: AsyncSession, user_id: uuid.UUID, limit: int) -> list[date]:
+    """Take up to `limit` entries of the user's dirty-day log (skipping those a writer still
+    holds) and delete them; the distinct days they name. Marks made by transactions still
+    open are invisible here and stay for the next drain."""
+    rows = await session.execute(
+        text(
+            """
+            WITH claimed AS (
+                SELECT id FROM stats_dirty_days WHERE user_id = :user_id
+                ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+            )
+            DELETE FROM stats_dirty_days d USING claimed c WHERE d.id = c.id RETURNING d.day
+            """
+        ),
+        {"user_id": user_id, "limit": limit},
+    )
+    return sorted({row[0] for row in rows})
+
+
+async def clear_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Forget every visible dirty mark of the user (before a full recompute)."""
+    await session.execute(
+        text("DELETE FROM stats_dirty_days WHERE user_id = :user_id"), {"user_id": user_id}
+    )
+
+
+async def recompute_days(
+    session: AsyncSession, user_id: uuid.UUID, days: Sequence[date] | None
+) -> None:
+    """Replace the statistics of `days` (None: of every day) with what the source rows say."""
+    day_filter, params = _day_params(user_id, days)
+    scope = "" if days is None else " AND day = ANY(:days)"
+    for table in ("stats_days", "stats_day_subjects"):
+        await session.execute(
+            _typed(f"DELETE FROM {table} WHERE user_id = :user_id{scope}"),  # noqa: S608
+            params,
+        )
+    base = _BASE.format(day_filter=day_filter)
+    await session.execute(
+        _typed(f"INSERT INTO stats_days ({_DAY_COLUMNS}) {base} {_DAY_ROWS}"), params
+    )
+    await session.execute(
+        _typed(f"INSERT INTO stats_day_subjects ({_SUBJECT_COLUMNS}) {base} {_SUBJECT_ROWS}"),
+        params,
+    )
+
+
+async def computed_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+    """The day rows a full recompute would store, without storing them."""
+    base = _BASE.format(day_filter="")
+    rows = await session.execute(text(f"{base} {_DAY_ROWS} ORDER BY 2"), {"user_id": user_id})
+    return list(rows)
+
+
+async def computed_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+    base = _BASE.format(day_filter="")
+    rows = await session.execute(
+        text(f"{base} SELECT * FROM ({_SUBJECT_ROWS}) s ORDER BY 2, 3, 4"),  # noqa: S608
+        {"user_id": user_id},
+    )
+    return list(rows)
+
+
+async def stored_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+    rows = await session.execute(
+        text(f"SELECT {_DAY_COLUMNS} FROM stats_days WHERE user_id = :user_id ORDER BY day"),  # noqa: S608
+        {"user_id": user_id},
+    )
+    return list(rows)
+
+
+async def stored_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+    rows = await session.execute(
+        text(
+            f"SELECT {_SUBJECT_COLUMNS} FROM stats_day_subjects WHERE user_id = :user_id "  # noqa: S608
+            "ORDER BY day, kind, subject_id"
+        ),
+        {"user_id": user_id},
+    )
+    return list(rows)
+
+
+async def users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
+    """Every user with pending marks (system role)."""
+    return list(await session.scalars(text("SELECT DISTINCT user_id FROM stats_dirty_days")))
+
+
+async def all_user_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every active user (system role)."""
+    return list(await session.scalars(text("SELECT id FROM users WHERE is_active ORDER BY id")))
+
+
+# Reads. Every range is inclusive, on local days; None is open.
+def _where(alias: str = "") -> str:
+    """The user and an inclusive range of local days (None is open)."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}user_id = :user_id AND (CAST(:start AS date) IS NULL OR {a}day >= :start) "
+        f"AND (CAST(:end AS date) IS NULL OR {a}day <= :end)"
+    )
+
+
+_RANGE = _where()
+_MOMENT_SUMS = (
+    "sum(entries) AS entries, sum(mood_n) AS mood_n, sum(mood_sum) AS mood_sum, "
+    "sum(mood_sumsq) AS mood_sumsq, sum(sentiment_n) AS sentiment_n, "
+    "sum(sentiment_sum) AS sentiment_sum, sum(sentiment_sumsq) AS sentiment_sumsq"
+)
+
+
+def _range(user_id: uuid.UUID, start: date | None, end: date | None) -> dict[str, Any]:
+    return {"user_id": user_id, "start": start, "end": end}
+
+
+async def moments_by_period(
+    session: AsyncSession, user_id: uuid.UUID, unit: str, start: date | None, end: date | None
+) -> list[Row[Any]]:
+    """Entries and mood/sentiment sums per day, ISO week or month (`unit`)."""
+    rows = await session.execute(
+        text(
+            f"SELECT date_trunc(:unit, day)::date AS period, {_MOMENT_SUMS} "  # noqa: S608
+            f"FROM stats_days WHERE {_RANGE} GROUP BY 1 ORDER BY 1"
+        ),
+        {**_range(user_id, start, end), "unit": unit},
+    )
+    return list(rows)
+
+
+async def moments_by_weekday(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> list[Row[Any]]:
+    """Sums per ISO weekday (1 = Monday)."""
+    rows = await session.execute(
+        text(
+            f"SELECT extract(isodow FROM day)::int AS weekday, {_MOMENT_SUMS}, "  # noqa: S608
+            f"sum(words) AS words FROM stats_days WHERE {_RANGE} GROUP BY 1 ORDER BY 1"
+        ),
+        _range(user_id, start, end),
+    )
+    return list(rows)
+
+
+async def moments_total(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> Row[Any]:
+    row = await session.execute(
+        text(
+            f"SELECT {_MOMENT_SUMS}, sum(words) AS words, count(*) AS days, "  # noqa: S608
+            f"sum(emotions_n) AS emotions_n FROM stats_days WHERE {_RANGE}"
+        ),
+        _range(user_id, start, end),
+    )
+    return row.one()
+
+
+async def active_days(session: AsyncSession, user_id: uuid.UUID) -> list[date]:
+    """Every local day with at least one live entry, oldest first."""
+    rows = await session.scalars(
+        text("SELECT day FROM stats_days WHERE user_id = :user_id ORDER BY day"),
+        {"user_id": user_id},
+    )
+    return list(rows)
+
+
+async def hour_histogram(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> list[int]:
+    rows = await session.execute(
+        text(
+            "SELECT h, coalesce(sum(d.hours[h + 1]), 0) FROM generate_series(0, 23) AS h "  # noqa: S608
+            f"LEFT JOIN stats_days d ON {_where('d')} "
+            "GROUP BY h ORDER BY h"
+        ),
+        _range(user_id, start, end),
+    )
+    return [int(row[1]) for row in rows]
+
+
+async def emotion_totals(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Sums of each emotion's scores, and how often each dominated, over the range."""
+    sums = await session.execute(
+        text(
+            "SELECT kv.key, sum(kv.value::float8) FROM stats_days, "  # noqa: S608
+            f"jsonb_each_text(emotion_sums) AS kv WHERE {_RANGE} GROUP BY 1"
+        ),
+        _range(user_id, start, end),
+    )
+    dominant = await session.execute(
+        text(
+            "SELECT kv.key, sum(kv.value::int) FROM stats_days, "  # noqa: S608
+            f"jsonb_each_text(dominant_counts) AS kv WHERE {_RANGE} GROUP BY 1"
+        ),
+        _range(user_id, start, end),
+    )
+    return (
+        {row[0]: float(row[1]) for row in sums},
+        {row[0]: int(row[1]) for row in dominant},
+    )
+
+
+_SUBJECT_NAME = """
+    FROM stats_day_subjects s
+    LEFT JOIN tags t ON s.kind = 'tag' AND t.id = s.subject_id AND t.user_id = s.user_id
+    LEFT JOIN topics p ON s.kind = 'topic' AND p.id = s.subject_id AND p.user_id = s.user_id
+                       AND NOT p.hidden
+"""
+
+
+async def subject_moments(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    kind: str | None,
+    start: date | None,
+    end: date | None,
+) -> list[Row[Any]]:
+    """Per live tag/topic (hidden topics left out): entries and mood/sentiment sums."""
+    rows = await session.execute(
+        text(
+            f"SELECT s.kind, s.subject_id, coalesce(t.name, p.name) AS name, {_MOMENT_SUMS} "
+            f"{_SUBJECT_NAME} WHERE {_where('s')} "
+            "AND (CAST(:kind AS text) IS NULL OR s.kind = :kind) "
+            "AND coalesce(t.name, p.name) IS NOT NULL "
+            "GROUP BY s.kind, s.subject_id, t.name, p.name ORDER BY entries DESC, name"
+        ),
+        {**_range(user_id, start, end), "kind": kind},
+    )
+    return list(rows)
+
+
+async def subject_usage_by_month(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    kind: str | None,
+    start: date | None,
+    end: date | None,
+) -> list[Row[Any]]:
+    """Entries per live tag/topic and month."""
+    rows = await session.execute(
+        text(
+            "SELECT s.kind, s.subject_id, coalesce(t.name, p.name) AS name, "
+            "date_trunc('month', s.day)::date AS month, sum(s.entries) AS entries "
+            f"{_SUBJECT_NAME} WHERE {_where('s')} "
+            "AND (CAST(:kind AS text) IS NULL OR s.kind = :kind) "
+            "AND coalesce(t.name, p.name) IS NOT NULL "
+            "GROUP BY 1, 2, 3, 4 ORDER BY 3, 1, 2, 4"
+        ),
+        {**_range(user_id, start, end), "kind": kind},
+    )
+    return list(rows)
+
+
+# Stored insights.
+
+
+async def upsert_insight(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    insight_type: str,
+    fingerprint: str,
+    data: dict[str, Any],
+    confidence: float,
+    now: datetime,
+) -> None:
+    """One row per (user, fingerprint): new evidence replaces the old and makes it active;
+    a dismissal stays."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO insights (user_id, insight_type, fingerprint, insight_data,
+                                  confidence_level, generated_at, is_active)
+            VALUES (:user_id, :insight_type, :fingerprint, :data, :confidence, :now, true)
+            ON CONFLICT (user_id, fingerprint) DO UPDATE
+            SET insight_type = excluded.insight_type, insight_data = excluded.insight_data,
+                confidence_level = excluded.confidence_level,
+                generated_at = excluded.generated_at, is_active = true
+            """
+        ).bindparams(bindparam("data", type_=JSONB())),
+        {
+            "user_id": user_id,
+            "insight_type": insight_type,
+            "fingerprint": fingerprint,
+            "data": data,
+            "confidence": confidence,
+            "now": now,
+        },
+    )
+
+
+async def deactivate_insights_except(
+    session: AsyncSession, user_id: uuid.UUID, fingerprints: Sequence[str]
+) -> int:
+    """Mark the user's insights that the latest generation did not find again inactive."""
+    result = await session.execute(
+        text(
+            "UPDATE insights SET is_active = false WHERE user_id = :user_id AND is_active "
+            "AND NOT (fingerprint = ANY(:fingerprints))"
+        ),
+        {"user_id": user_id, "fingerprints": list(fingerprints)},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_insights(
+    session: AsyncSession, user_id: uuid.UUID, *, include_dismissed: bool
+) -> list[Insight]:
+    """The user's active insights, most confident first."""
+    query = select(Insight).where(Insight.user_id == user_id, Insight.is_active)
+    if not include_dismissed:
+        query = query.where(Insight.dismissed_at.is_(None))
+    query = query.order_by(Insight.confidence_level.desc(), Insight.generated_at.desc())
+    return list((await session.scalars(query)).all())
+
+
+async def get_insight(
+    session: AsyncSession, user_id: uuid.UUID, insight_id: uuid.UUID
+) -> Insight | None:
+    return await session.scalar(
+        select(Insight).where(Insight.user_id == user_id, Insight.id == insight_id)
+    )

@@ -1,0 +1,94 @@
+"""Background work of insights: drain the dirty-day log, rebuild statistics nightly, store
+insights daily. Cross-user listings run as the system role; each user's work runs as the
+application role under that user's RLS context."""
+
+from __future__ import annotations
+
+import uuid
+
+import procrastinate
+import structlog
+
+from diarist.db.engine import Database
+from diarist.insights import statistics, stored
+from diarist.kit.jobs import worker_resources
+
+blueprint = procrastinate.Blueprint()
+_log = structlog.get_logger("diarist.insights.tasks")
+
+
+async def drain_user(database: Database, user_id: uuid.UUID) -> int:
+    """Recompute the user's dirty days in one unit of work; the days recomputed."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        return await statistics.drain_dirty_days(session, user_id)
+
+
+async def drain_all(database: Database, system_database: Database) -> int:
+    """Drain the dirty days of every user who has some."""
+    async with system_database.unit_of_work() as session:
+        users = await statistics.users_with_dirty_days(session)
+    return sum([await drain_user(database, user_id) for user_id in users])
+
+
+async def rebuild_all(database: Database, system_database: Database) -> int:
+    """Recompute every user's statistics from scratch; the users done."""
+    async with system_database.unit_of_work() as session:
+        users = await statistics.all_user_ids(session)
+    for user_id in users:
+        async with database.unit_of_work(user_id=user_id) as session:
+            await statistics.rebuild_statistics(session, user_id)
+    return len(users)
+
+
+async def generate_for_user(database: Database, user_id: uuid.UUID) -> int:
+    """Bring the user's statistics up to date, then store their insights; how many hold."""
+    await drain_user(database, user_id)
+    async with database.unit_of_work(user_id=user_id) as session:
+        return len(await stored.generate_insights(session, user_id))
+
+
+async def generate_all(database: Database, system_database: Database) -> int:
+    """Store insights for every active user; the findings in all."""
+    async with system_database.unit_of_work() as session:
+        users = await statistics.all_user_ids(session)
+    return sum([await generate_for_user(database, user_id) for user_id in users])
+
+
+@blueprint.task(name="refresh_statistics", queue="insights")
+async def refresh_statistics(user_id: str) -> int:
+    """After an entry's analysis is saved: recompute the user's dirty days."""
+    resources = worker_resources()
+    days = await drain_user(resources.database, uuid.UUID(user_id))
+    _log.info("statistics_refreshed", user_id=user_id, days=days)
+    return days
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(name="drain_statistics", queue="maintenance", queueing_lock="insights_drain")
+async def drain_statistics(timestamp: int) -> int:
+    """Every minute: the safety net for writes that queue no analysis (mood, tags, trash)."""
+    resources = worker_resources()
+    days = await drain_all(resources.database, resources.system_database)
+    if days:
+        _log.info("statistics_drained", days=days)
+    return days
+
+
+@blueprint.periodic(cron="7 3 * * *")
+@blueprint.task(name="rebuild_statistics", queue="maintenance", queueing_lock="insights_rebuild")
+async def rebuild_statistics(timestamp: int) -> int:
+    """Nightly: recompute every user's statistics from the source rows."""
+    resources = worker_resources()
+    users = await rebuild_all(resources.database, resources.system_database)
+    _log.info("statistics_rebuilt", users=users)
+    return users
+
+
+@blueprint.periodic(cron="37 3 * * *")
+@blueprint.task(name="generate_insights", queue="maintenance", queueing_lock="insights_generate")
+async def generate_insights(timestamp: int) -> int:
+    """Daily, after the rebuild: store each user's insights."""
+    resources = worker_resources()
+    found = await generate_all(resources.database, resources.system_database)
+    _log.info("insights_generated", findings=found)
+    return found
