@@ -31,6 +31,7 @@ from diarist.db.embedded import DataDirLock, EmbeddedPostgres, RunningCluster
 from diarist.db.engine import TENANT_KEY, Database, PoolPlan, TenantSession, create_engine
 from diarist.db.provision import DatabaseUrls
 from tests.fixtures.database import build_template, clone_database, drop_database
+from tests.fixtures.embedder import embedder_server
 
 
 @pytest.fixture(scope="session")
@@ -92,9 +93,18 @@ def make_settings(urls: DatabaseUrls, data_dir: Path, **changes: object) -> Sett
     return settings.model_copy(update=changes)
 
 
+@pytest.fixture(scope="session")
+def embedder_url() -> Iterator[str]:
+    """The real query embedder, one per test session."""
+    with embedder_server() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(test_db: DatabaseUrls, tmp_path: Path) -> Settings:
-    return make_settings(test_db, tmp_path)
+def settings(test_db: DatabaseUrls, tmp_path: Path, embedder_url: str) -> Settings:
+    settings = make_settings(test_db, tmp_path)
+    settings.analysis = settings.analysis.model_copy(update={"embedder_url": embedder_url})
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -16,6 +17,8 @@ import psutil
 import pytest
 
 from diarist import __version__
+from tests.factories.accounts import signed_up
+from tests.factories.journal import create_entry
 
 STARTUP_TIMEOUT_S = 90
 
@@ -94,6 +97,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         proc.kill()
 
 
+async def _write_then_find_by_meaning(base_url: str) -> None:
+    """The whole chain: the API writes, the worker analyses, the embedder embeds the query."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        me = await signed_up(client)
+        await create_entry(client, me.auth, "Swam in the cold lake at sunrise.", title="lake")
+        params = {"q": "an early morning swim", "mode": "semantic"}
+        deadline = time.monotonic() + 90
+        while True:
+            found = await client.get("/api/v1/search", params=params, headers=me.auth)
+            if found.status_code == 200 and found.json()["items"]:
+                break
+            assert found.status_code in (200, 503), found.text  # 503 until the model is loaded
+            assert time.monotonic() < deadline, "the entry was not analysed and found in time"
+            await asyncio.sleep(0.5)
+        assert found.json()["items"][0]["title"] == "lake"
+
+
 def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -113,6 +133,7 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
         assert broken.status_code == 400
         assert broken.headers["content-type"] == "application/problem+json"
         assert broken.json()["code"] == "malformed_json"
+        asyncio.run(_write_then_find_by_meaning(f"http://127.0.0.1:{port}"))
 
         second = _diarist("serve", "--data-dir", str(data_dir), "--port", str(_free_port()))
         assert second.returncode != 0
@@ -126,6 +147,7 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
             server.kill()
     assert not psutil.pid_exists(postmaster)
     assert _postgres_on(data_dir) == []
+    assert not (data_dir / "run" / "embedder.sock").exists(), "the embedder stopped and cleaned up"
     assert "Traceback" not in log.read_text()
 
     # Starting again reuses the cluster and its data (no second initdb).

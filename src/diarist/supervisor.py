@@ -1,8 +1,9 @@
 """`diarist serve`: the parent process that owns the data dir and supervises the children.
 
 Order: lock the data dir -> start the embedded PostgreSQL (unless a URL is given) -> provision
-roles -> apply migrations -> start the uvicorn workers and one job worker with the database URLs
-in their environment -> wait for a signal or a dying child -> stop children -> stop PostgreSQL.
+roles -> apply migrations -> start the uvicorn workers, the query embedder and one job worker
+with the database URLs in their environment -> wait for a signal or a dying child -> stop
+children -> stop PostgreSQL.
 No child starts PostgreSQL or runs migrations.
 """
 
@@ -62,6 +63,8 @@ def _start_children(
         "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10",
     ]  # fmt: skip
     commands = [api]
+    if settings.analysis.embedder_url is None:  # else one runs elsewhere
+        commands.append([sys.executable, "-m", "diarist", "embedder"])
     if options.with_worker:
         commands.append([sys.executable, "-m", "diarist", "worker"])
     return [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603

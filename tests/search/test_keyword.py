@@ -60,7 +60,8 @@ async def me(client: httpx.AsyncClient) -> Account:
 
 
 async def _search(client: httpx.AsyncClient, me: Account, q: str, **params: Any) -> dict[str, Any]:
-    response = await client.get("/api/v1/search", params={"q": q, **params}, headers=me.auth)
+    query = {"q": q, "mode": "keyword", **params}
+    response = await client.get("/api/v1/search", params=query, headers=me.auth)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -76,7 +77,12 @@ async def test_ranking_snippets_and_shape(client: httpx.AsyncClient, me: Account
     assert set(titles) == {"Tomatoes", "Club night", "Gardening"}
     assert titles[0] == "Gardening", "a match in the title (weight A) ranks first"
     hit = result["items"][0]
-    assert set(hit) == {"id", "title", "snippet", "score", "entry_date"}
+    assert set(hit) == {"id", "title", "snippet", "score", "entry_date", "match"}
+    assert hit["match"] == {
+        "keyword": {"rank": 1, "score": hit["score"]},
+        "semantic": None,
+        "dates": None,
+    }
     assert "<mark>Gardening</mark>" in hit["snippet"]
     assert hit["score"] > result["items"][-1]["score"]
     assert result["corrected_query"] is None
@@ -137,7 +143,7 @@ async def test_trashed_entries_are_found_only_in_the_trash(
 @pytest.mark.parametrize(
     "params",
     [
-        {"q": "x", "mode": "semantic"},
+        {"q": "x", "mode": "fuzzy"},
         {"q": ""},
         {},
         {"q": "x", "limit": 101},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.analysis.results import DIMENSIONS, MODEL_NAME
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal import repository as journal_repo
 from diarist.search import repository as search_repo
+from diarist.search.repository import Ranking
 from tests.conftest import make_settings
 
 HEAVY_ENTRIES = 20_000
@@ -79,10 +82,24 @@ CROSS JOIN LATERAL (
 """
 
 
+VECTOR_USERS = 5
+_VECTORS = f"""
+WITH pool AS (
+    SELECT p, l2_normalize(array_agg(random() - 0.5)::vector) AS vector
+    FROM generate_series(0, 255) AS p, generate_series(1, {DIMENSIONS})
+    GROUP BY p
+)
+INSERT INTO entry_embeddings (user_id, entry_id, model, dimensions, embedding, content_hash)
+SELECT e.user_id, e.id, '{MODEL_NAME}', {DIMENSIONS}, pool.vector, e.content_hash
+FROM entries e JOIN pool ON pool.p = abs(hashtext(e.id::text)) %% 256
+WHERE e.user_id = ANY(%(users)s)
+"""  # noqa: S608 (constants)
+
+
 @pytest.fixture(scope="module")
 def loaded(
     tmp_path_factory: pytest.TempPathFactory, cluster: Any, template: None
-) -> Iterator[tuple[DatabaseUrls, uuid.UUID]]:
+) -> Iterator[tuple[DatabaseUrls, uuid.UUID, uuid.UUID]]:
     from diarist.config import DatabaseSettings
     from tests.fixtures.database import clone_database, drop_database
 
@@ -103,29 +120,41 @@ def loaded(
                 _LOAD, {"user": user_id, "count": count, "words": WORDS, "nwords": len(WORDS)}
             )
         conn.execute("ALTER TABLE entries ENABLE TRIGGER entries_vocabulary")
+        # Unit vectors (from a pool of random ones) for the heavy user and a few others: plans,
+        # not meaning, are under test.
+        conn.execute(_VECTORS, {"users": [u for u, _ in users[: VECTOR_USERS + 1]]})
         conn.execute("VACUUM ANALYZE entries")
+        conn.execute("VACUUM ANALYZE entry_embeddings")
         total = conn.execute("SELECT count(*) FROM entries").fetchone()
         assert total == (HEAVY_ENTRIES + LIGHT_USERS * LIGHT_ENTRIES,)
     try:
-        yield urls, heavy
+        yield urls, heavy, users[1][0]
     finally:
         assert urls.app.database is not None
         drop_database(cluster, urls.app.database)
 
 
-@pytest.fixture
-async def heavy_session(
-    loaded: tuple[DatabaseUrls, uuid.UUID], tmp_path: Path
-) -> AsyncIterator[tuple[AsyncSession, uuid.UUID]]:
-    urls, heavy = loaded
+@asynccontextmanager
+async def _session_as(
+    urls: DatabaseUrls, user_id: uuid.UUID, tmp_path: Path
+) -> AsyncIterator[AsyncSession]:
     settings = make_settings(urls, tmp_path)
     database = Database(create_engine(urls.app, settings.db, PoolPlan(1, 0), application_name="t"))
     try:
-        async with database.unit_of_work(user_id=heavy) as session:
-            await act_as(session, heavy)
-            yield session, heavy
+        async with database.unit_of_work(user_id=user_id) as session:
+            await act_as(session, user_id)
+            yield session
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def heavy_session(
+    loaded: tuple[DatabaseUrls, uuid.UUID, uuid.UUID], tmp_path: Path
+) -> AsyncIterator[tuple[AsyncSession, uuid.UUID]]:
+    urls, heavy, _ = loaded
+    async with _session_as(urls, heavy, tmp_path) as session:
+        yield session, heavy
 
 
 async def _explain(session: AsyncSession, run: Any) -> list[dict[str, Any]]:
@@ -191,16 +220,57 @@ async def test_timeline_uses_the_index(heavy_session: tuple[AsyncSession, uuid.U
     assert _seq_scans(deeper) == []
 
 
+def _seq_scans_of(plans: list[dict[str, Any]], table: str) -> list[str]:
+    return [
+        node["Relation Name"]
+        for plan in plans
+        for node in _nodes(plan["Plan"])
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") == table
+    ]
+
+
 @pytest.mark.parametrize("query", ["zeppelin", "garden coffee", '"morning walk"'])
 async def test_search_of_a_20000_entry_journal_avoids_seq_scans(
     heavy_session: tuple[AsyncSession, uuid.UUID], query: str
 ) -> None:
     session, heavy = heavy_session
     filters = journal_repo.EntryFilters()
+    ranking = Ranking(config="english", keyword_query=query, headline_query=query)
     plans = await _explain(
-        session,
-        lambda: search_repo.keyword_search(session, heavy, query, "english", filters, 20),
+        session, lambda: search_repo.ranked_search(session, heavy, ranking, filters, 20)
     )
     assert plans
     assert _seq_scans(plans) == []
-    assert await search_repo.keyword_search(session, heavy, query, "english", filters, 20)
+    assert await search_repo.ranked_search(session, heavy, ranking, filters, 20)
+
+
+@pytest.mark.parametrize("keyword", [None, "garden coffee"])
+async def test_semantic_and_hybrid_read_only_the_users_vectors(
+    loaded: tuple[DatabaseUrls, uuid.UUID, uuid.UUID], tmp_path: Path, keyword: str | None
+) -> None:
+    """Exact k-NN over the user's own vectors through the user_id index, never a scan of
+    everyone's. (For the heavy user, who owns most of this small table's vectors, a scan is
+    the right plan; on a realistic table they are a few percent of it.)"""
+    urls, heavy, light = loaded
+    vector = [1.0 / DIMENSIONS**0.5] * DIMENSIONS
+    ranking = Ranking(
+        config="english",
+        keyword_query=keyword,
+        headline_query=keyword or "garden",
+        vector=vector,
+        model=MODEL_NAME,
+        min_similarity=-1,
+    )
+    filters = journal_repo.EntryFilters()
+    for user_id in (light, heavy):
+        async with _session_as(urls, user_id, tmp_path) as session:
+            plans = await _explain(
+                session,
+                lambda s=session, u=user_id: search_repo.ranked_search(s, u, ranking, filters, 10),
+            )
+            if user_id == light:
+                assert _seq_scans_of(plans, "entry_embeddings") == []
+            hits = await search_repo.ranked_search(session, user_id, ranking, filters, 10)
+            assert len(hits) == 10
+            if keyword is None:
+                assert [hit.semantic_rank for hit in hits] == list(range(1, 11))

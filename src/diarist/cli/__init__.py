@@ -66,6 +66,26 @@ def worker(data_dir: DataDirOption = None) -> None:
 
 
 @cli.command()
+def embedder(
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="Bind address with --port.")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve on TCP instead of the socket.")
+    ] = None,
+) -> None:
+    """Serve query embeddings of the local model to API processes (started by `serve`)."""
+    from diarist.analysis.embedder_service import run_embedder
+
+    settings = settings_for(data_dir)
+    configure_logging(settings.log)
+    try:
+        run_embedder(settings, host=host, port=port)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
 def version() -> None:
     """Print the installed version."""
     console.print(__version__)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import signal
 import subprocess
@@ -25,12 +24,12 @@ from typing import IO, Any
 import structlog
 from sqlalchemy.engine import URL
 
+from diarist.kit.sockets import make_socket_dir
+
 _log = structlog.get_logger("diarist.db.embedded")
 
 SUPERUSER = "postgres"
 _RUN_AS = "embedded_postgres"
-# The socket path (`<dir>/.s.PGSQL.5432`) must fit in sun_path (107 bytes on Linux).
-_MAX_SOCKET_DIR = 80
 
 
 def _wheel() -> tuple[Path, Any]:
@@ -178,14 +177,10 @@ class EmbeddedPostgres:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _socket_dir(self) -> Path:
-        if len(str(self.pgdata)) <= _MAX_SOCKET_DIR:
-            return self.pgdata
-        digest = hashlib.sha256(str(self.pgdata).encode()).hexdigest()[:12]
-        short = Path("/tmp") / f"diarist-{digest}"  # noqa: S108
-        short.mkdir(mode=0o700, exist_ok=True)
-        if self._as_root:
-            short.chmod(0o777)
-        return short
+        directory = make_socket_dir(self.pgdata)
+        if directory != self.pgdata and self._as_root:
+            directory.chmod(0o777)
+        return directory
 
     def start(self) -> RunningCluster:
         """Initialise the cluster on first use, then start it and wait until it accepts."""

@@ -11,57 +11,200 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, Uuid, cast, column, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Subquery,
+    Uuid,
+    cast,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.journal.repository import EntryFilters, apply_filters
-from diarist.models import Entry
+from diarist.models import Entry, EntryEmbedding
 
-HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2"
+HEADLINE = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2"
+SNIPPET_CHARS = 240
 
 
 @dataclass(frozen=True)
-class KeywordHit:
+class Hit:
+    """One search result with the reasons it was found (its rank and score in each list)."""
+
     id: uuid.UUID
     title: str | None
     snippet: str
-    score: float
     entry_date: datetime
+    score: float
+    keyword_rank: int | None = None
+    keyword_score: float | None = None
+    semantic_rank: int | None = None
+    similarity: float | None = None
 
 
-async def keyword_search(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    query: str,
-    config: str,
-    filters: EntryFilters,
-    limit: int,
-) -> list[KeywordHit]:
-    """Rank with ts_rank_cd (recency breaks ties); snippets only for the page's rows.
+@dataclass(frozen=True)
+class Ranking:
+    """What to rank by: a keyword query, a query vector of `model`, or both (fused)."""
 
-    The match itself runs in `search_entry_ids()` (see the journal migration); the other
-    filters, the order and the snippets run here, under RLS.
-    """
-    tsquery = func.websearch_to_tsquery(cast(literal(config), REGCONFIG), query)
+    config: str
+    keyword_query: str | None
+    headline_query: str
+    vector: list[float] | None = None
+    model: str | None = None
+    min_similarity: float = 0.0
+    depth: int = 50
+    rrf_k: int = 60
+
+
+def _ranked(top: Select[Any], name: str) -> Subquery:
+    """`top` (id, score, date; ordered and limited) numbered 1.. in its own order, computed
+    over its few rows only (a window in `top` itself would sort every candidate)."""
+    inner = top.subquery(f"{name}_top")
+    order = (inner.c.score.desc(), inner.c.entry_date.desc(), inner.c.id.desc())
+    rank = func.row_number().over(order_by=order).label("rank")
+    return select(inner.c.id, inner.c.score, rank).subquery(name)
+
+
+def _keyword_list(
+    user_id: uuid.UUID, tsquery: ColumnElement[Any], filters: EntryFilters, depth: int
+) -> Subquery:
+    """The best `depth` keyword matches, ranked by ts_rank_cd (recency breaks ties).
+
+    The match runs in `search_entry_ids()` (see the journal migration); the other filters run
+    here, under RLS."""
     matches = func.search_entry_ids(tsquery, filters.deleted).table_valued(
         column("entry_id", Uuid()), column("score", Float())
     )
-    ranked = (
-        apply_filters(select(Entry.id, matches.c.score), user_id, filters)
+    top = (
+        apply_filters(select(Entry.id, matches.c.score, Entry.entry_date), user_id, filters)
         .join(matches, matches.c.entry_id == Entry.id)
         .order_by(matches.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
+        .limit(depth)
+    )
+    return _ranked(top, "kw")
+
+
+def _semantic_list(
+    user_id: uuid.UUID, ranking: Ranking, filters: EntryFilters, depth: int
+) -> Subquery:
+    """The `depth` entries nearest to the query vector, by exact k-NN over the user's own
+    vectors of the model (the user_id index, then distance; see docs/search.md)."""
+    distance = EntryEmbedding.embedding.cosine_distance(ranking.vector)
+    similarity = (1 - distance).label("score")
+    top = (
+        apply_filters(select(Entry.id, similarity, Entry.entry_date), user_id, filters)
+        .join(EntryEmbedding, EntryEmbedding.entry_id == Entry.id)
+        .where(
+            EntryEmbedding.user_id == user_id,
+            EntryEmbedding.model == ranking.model,
+            distance <= 1 - ranking.min_similarity,
+        )
+        .order_by(distance, Entry.entry_date.desc(), Entry.id.desc())
+        .limit(depth)
+    )
+    return _ranked(top, "sem")
+
+
+async def ranked_search(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    ranking: Ranking,
+    filters: EntryFilters,
+    limit: int,
+) -> list[Hit]:
+    """One round trip: the keyword and/or semantic candidate lists, fused by reciprocal rank
+    when both are asked for, then titles and snippets for the page's rows only."""
+    config = cast(literal(ranking.config), REGCONFIG)
+    fused = ranking.keyword_query is not None and ranking.vector is not None
+    depth = max(ranking.depth, limit) if fused else limit
+    lists: dict[str, Subquery] = {}
+    if ranking.keyword_query is not None:
+        tsquery = func.websearch_to_tsquery(config, ranking.keyword_query)
+        lists["keyword"] = _keyword_list(user_id, tsquery, filters, depth)
+    if ranking.vector is not None:
+        lists["semantic"] = _semantic_list(user_id, ranking, filters, depth)
+    kw, sem = lists.get("keyword"), lists.get("semantic")
+    if kw is not None and sem is not None:
+        score = func.coalesce(1.0 / (ranking.rrf_k + kw.c.rank), 0) + func.coalesce(
+            1.0 / (ranking.rrf_k + sem.c.rank), 0
+        )
+        source: Any = kw.join(sem, kw.c.id == sem.c.id, full=True)
+        entry_id: Any = func.coalesce(kw.c.id, sem.c.id)
+    else:
+        only = kw if kw is not None else sem
+        assert only is not None
+        score, source, entry_id = only.c.score, only, only.c.id
+    columns = {
+        "id": entry_id.label("id"),
+        "score": score.label("score"),
+        "keyword_rank": (kw.c.rank if kw is not None else null()).label("keyword_rank"),
+        "keyword_score": (kw.c.score if kw is not None else null()).label("keyword_score"),
+        "semantic_rank": (sem.c.rank if sem is not None else null()).label("semantic_rank"),
+        "similarity": (sem.c.score if sem is not None else null()).label("similarity"),
+    }
+    page = (
+        select(*columns.values())
+        .select_from(source)
+        .order_by(score.desc(), entry_id.desc())
         .limit(limit)
-        .subquery()
+        .subquery("page")
     )
-    headline = func.ts_headline(Entry.search_config, Entry.content, tsquery, HEADLINE_OPTIONS)
+    headline_query = func.websearch_to_tsquery(config, ranking.headline_query)
+    headline = func.ts_headline(Entry.search_config, Entry.content, headline_query, HEADLINE)
     rows = await session.execute(
-        select(Entry.id, Entry.title, headline, ranked.c.score, Entry.entry_date)
-        .join(ranked, ranked.c.id == Entry.id)
-        .order_by(ranked.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
+        select(Entry.title, headline, Entry.entry_date, page)
+        .join(page, page.c.id == Entry.id)
+        .order_by(page.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
     )
-    return [KeywordHit(r[0], r[1], r[2], float(r[3]), r[4]) for r in rows]
+    return [
+        Hit(
+            id=row.id,
+            title=row.title,
+            snippet=row[1],
+            entry_date=row.entry_date,
+            score=float(row.score),
+            keyword_rank=row.keyword_rank,
+            keyword_score=_float(row.keyword_score),
+            semantic_rank=row.semantic_rank,
+            similarity=_float(row.similarity),
+        )
+        for row in rows
+    ]
+
+
+async def dated_entries(
+    session: AsyncSession, user_id: uuid.UUID, filters: EntryFilters, limit: int
+) -> list[Hit]:
+    """A query of date words only ("last week"): the entries of the range, newest first, with
+    their opening words as the snippet."""
+    opening = func.left(Entry.content, SNIPPET_CHARS)
+    rows = await session.execute(
+        apply_filters(select(Entry.id, Entry.title, opening, Entry.entry_date), user_id, filters)
+        .order_by(Entry.entry_date.desc(), Entry.id.desc())
+        .limit(limit)
+    )
+    return [Hit(r[0], r[1], _opening(r[2]), r[3], score=0.0) for r in rows]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _opening(text: str) -> str:
+    """The first words of `text`, cut at a word boundary."""
+    if len(text) < SNIPPET_CHARS:
+        return text
+    return text[: text.rfind(" ") if " " in text else len(text)].rstrip() + " …"
 
 
 async def known_words(session: AsyncSession, user_id: uuid.UUID, words: list[str]) -> set[str]:

@@ -1,21 +1,35 @@
-"""Keyword search with typo tolerance: when a query finds little, words the user never wrote
-are corrected to the closest words they did write, and the query is widened with them."""
+"""Search over a user's own entries: keyword, semantic, or both fused (hybrid, the default).
+
+Date words in the query ("last spring", "in March") become a date filter in the user's time
+zone and leave the text that is searched. Keyword search is typo tolerant: when a query finds
+little, words the user never wrote are corrected to the closest words they did write, and the
+query is widened with them. Hybrid search degrades to keyword search when the embedder is down.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+import zoneinfo
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.journal import repository as journal_repo
+from diarist.accounts import repository as accounts_repo
+from diarist.analysis.openai import effective_embedding_model
+from diarist.config import Settings
+from diarist.journal.errors import InvalidEntry
 from diarist.journal.languages import search_config
-from diarist.journal.service import writer_defaults
+from diarist.journal.repository import EntryFilters
 from diarist.search import repository as repo
-from diarist.search.repository import KeywordHit
+from diarist.search.dates import DateRange, parse_query
+from diarist.search.embedding import QueryEmbedder, SemanticSearchUnavailable
+from diarist.search.repository import Hit, Ranking
 
-# Fewer hits than this and the query is checked for typos.
+Mode = Literal["keyword", "semantic", "hybrid"]
+# Fewer keyword hits than this and the query is checked for typos.
 FEW_HITS = 3
 SIMILARITY = 0.35
 _TOKEN = re.compile(r'"[^"]*"|\S+')
@@ -23,9 +37,23 @@ _OPERATORS = {"or", "and", "not"}
 
 
 @dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    mode: Mode
+    filters: EntryFilters
+    limit: int
+    now: datetime
+    min_similarity: float | None = None
+    parse_dates: bool = True
+
+
+@dataclass(frozen=True)
 class SearchResult:
-    hits: list[KeywordHit]
-    corrected_query: str | None
+    hits: list[Hit]
+    text: str
+    dates: DateRange | None = None
+    corrected_query: str | None = None
+    degraded: list[str] = field(default_factory=list)
 
 
 def _correctable(token: str) -> str | None:
@@ -57,22 +85,74 @@ async def _corrected(session: AsyncSession, user_id: uuid.UUID, query: str) -> s
     return " ".join(rewritten) if changed else None
 
 
-async def keyword_search(
+def _within(filters: EntryFilters, dates: DateRange) -> EntryFilters | None:
+    """The filters narrowed to the query's dates; None when nothing is left."""
+    start = max(filter(None, (filters.date_from, dates.start)))
+    end = min(filter(None, (filters.date_to, dates.end)))
+    return replace(filters, date_from=start, date_to=end) if start < end else None
+
+
+def _keyword_hits(hits: list[Hit]) -> int:
+    return sum(1 for hit in hits if hit.keyword_rank is not None)
+
+
+async def search(
     session: AsyncSession,
+    settings: Settings,
+    embedder: QueryEmbedder,
     user_id: uuid.UUID,
-    query: str,
-    filters: journal_repo.EntryFilters,
-    limit: int,
+    request: SearchRequest,
 ) -> SearchResult:
-    defaults = await writer_defaults(session, user_id)
-    config = search_config(defaults.language)
-    hits = await repo.keyword_search(session, user_id, query, config, filters, limit)
-    if len(hits) >= FEW_HITS:
-        return SearchResult(hits, None)
-    corrected = await _corrected(session, user_id, query)
-    if corrected is None:
-        return SearchResult(hits, None)
-    widened = await repo.keyword_search(session, user_id, corrected, config, filters, limit)
-    return (
-        SearchResult(widened, corrected) if len(widened) > len(hits) else SearchResult(hits, None)
+    user = await accounts_repo.get_user(session, user_id)
+    preferences: dict[str, Any] = user.preferences if user else {}
+    zone = zoneinfo.ZoneInfo(str(preferences.get("timezone") or "UTC"))
+    text, dates = request.query.strip(), None
+    if request.parse_dates:
+        now = request.now if request.now.tzinfo else request.now.replace(tzinfo=zone)
+        parsed = parse_query(request.query, now, zone)
+        text, dates = parsed.text, parsed.dates
+    filters: EntryFilters | None = request.filters
+    if dates is not None:
+        filters = _within(request.filters, dates)
+    if not text and dates is None:
+        raise InvalidEntry("The query has no words to search for.", field="q")
+    result = SearchResult(hits=[], text=text, dates=dates)
+    if filters is None:
+        return result
+    if not text:
+        return replace(
+            result, hits=await repo.dated_entries(session, user_id, filters, request.limit)
+        )
+
+    vector: list[float] | None = None
+    model: str | None = None
+    if request.mode != "keyword":
+        model = effective_embedding_model(settings.analysis, preferences)
+        try:
+            vector = await embedder.embed(text, model)
+        except SemanticSearchUnavailable:
+            if request.mode == "semantic":
+                raise
+            result = replace(result, degraded=["semantic"])
+    min_similarity = request.min_similarity
+    ranking = Ranking(
+        config=search_config(str(preferences.get("language") or "en")),
+        keyword_query=None if request.mode == "semantic" else text,
+        headline_query=text,
+        vector=vector,
+        model=model,
+        min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
+        depth=settings.search.fusion_depth,
+        rrf_k=settings.search.rrf_k,
     )
+    hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
+    if ranking.keyword_query is None or _keyword_hits(hits) >= FEW_HITS:
+        return replace(result, hits=hits)
+    corrected = await _corrected(session, user_id, text)
+    if corrected is None:
+        return replace(result, hits=hits)
+    widened = replace(ranking, keyword_query=corrected, headline_query=corrected)
+    more = await repo.ranked_search(session, user_id, widened, filters, request.limit)
+    if _keyword_hits(more) > _keyword_hits(hits):
+        return replace(result, hits=more, corrected_query=corrected)
+    return replace(result, hits=hits)

@@ -1,0 +1,67 @@
+"""Query embeddings for API processes, which load no model: the local model through the
+`diarist embedder` service, a remote model through the configured OpenAI-compatible endpoint.
+Both speak the same protocol, so one client class serves both."""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from diarist.analysis.openai import OpenAIClient, ProviderError
+from diarist.analysis.results import DIMENSIONS, MODEL_NAME, remote_model_name
+from diarist.config import OpenAISettings, Settings
+from diarist.errors import DiaristError
+
+_log = structlog.get_logger("diarist.search")
+
+
+class SemanticSearchUnavailable(DiaristError):
+    status = 503
+    code = "semantic_search_unavailable"
+    title = "Semantic search is unavailable"
+
+
+def _local_client(settings: Settings) -> OpenAIClient:
+    url = settings.embedder_url
+    transport: httpx.AsyncBaseTransport | None = None
+    if url.startswith("unix:"):
+        transport = httpx.AsyncHTTPTransport(uds=url.removeprefix("unix:"))
+        url = "http://embedder"
+    local = OpenAISettings(
+        base_url=url.rstrip("/") + "/v1",
+        embedding_model=MODEL_NAME,
+        embedding_dimensions=DIMENSIONS,
+        timeout_s=settings.analysis.embedder_timeout_s,
+        requests_per_minute=100_000,
+    )
+    return OpenAIClient(local, transport=transport)
+
+
+class QueryEmbedder:
+    def __init__(self, settings: Settings) -> None:
+        self._local = _local_client(settings)
+        remote = settings.analysis.openai
+        self._remote: tuple[str, OpenAIClient] | None = None
+        if remote.base_url and remote.embedding_model:
+            self._remote = (remote_model_name(remote.embedding_model), OpenAIClient(remote))
+
+    async def embed(self, text: str, model: str) -> list[float]:
+        """The vector of `text` under `model` (the user's effective embedding model)."""
+        if model == MODEL_NAME:
+            client = self._local
+        elif self._remote is not None and self._remote[0] == model:
+            client = self._remote[1]
+        else:
+            raise SemanticSearchUnavailable(f"No embedder is configured for {model}.")
+        try:
+            return (await client.embed([text]))[0]
+        except ProviderError as exc:
+            _log.warning("query_embedding_failed", model=model, reason=str(exc))
+            raise SemanticSearchUnavailable(
+                "The embedding service did not answer; try again, or use mode=keyword."
+            ) from None
+
+    async def close(self) -> None:
+        await self._local.close()
+        if self._remote is not None:
+            await self._remote[1].close()
