@@ -3,7 +3,10 @@ drained statistics equal a full recompute from the source rows."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,11 +14,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.db.engine import Database
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls
 from diarist.insights import statistics, tasks
 from diarist.insights import stats_repository as repo
+from diarist.journal.schemas import EntryCreate
+from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
-from tests.factories.journal import analyze_entries, create_entry, markdown
+from tests.factories.journal import analyze_entries, create_entry, markdown, user_with_entries
 
 
 @pytest.fixture
@@ -118,3 +124,38 @@ async def test_drained_statistics_equal_a_full_recompute_after_every_kind_of_wri
         before = _normal(await repo.stored_day_rows(session, user_id))
         await statistics.rebuild_statistics(session, user_id)
         assert _normal(await repo.stored_day_rows(session, user_id)) == before
+
+
+async def test_drains_racing_with_writers_lose_no_write(
+    fresh_db: DatabaseUrls, tmp_path: Path
+) -> None:
+    settings = make_settings(fresh_db, tmp_path)
+    start = datetime(2025, 5, 1, 12, tzinfo=UTC)
+    entries = [
+        EntryCreate(raw_data={"text": f"entry {i}"}, entry_date=start + timedelta(days=i % 4),
+                    mood_rating=5, tags=[f"t{i % 3}"])
+        for i in range(12)
+    ]  # fmt: skip
+    user_id, ids = await user_with_entries(fresh_db, settings, entries)
+    database = Database(
+        create_engine(fresh_db.app, settings.db, PoolPlan(6, 2), application_name="t")
+    )
+
+    async def write(round_: int) -> None:
+        for number, entry_id in enumerate(ids):
+            async with database.unit_of_work(user_id=user_id) as session:
+                await session.execute(
+                    text("UPDATE entries SET mood_rating = :m, entry_date = :d WHERE id = :id"),
+                    {"m": 1 + (round_ + number) % 10,
+                     "d": start + timedelta(days=(round_ + number) % 6), "id": entry_id},
+                )  # fmt: skip
+
+    async def drain() -> None:
+        for _ in range(15):
+            await tasks.drain_user(database, user_id)
+
+    try:
+        await asyncio.gather(*(write(r) for r in range(3)), drain(), drain())
+        await assert_drained_equals_recompute(database, user_id)
+    finally:
+        await database.dispose()
