@@ -23,8 +23,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests
 
+# SIZE=small (default, a few minutes) or SIZE=large (100 x 1,000 entries, then 1 M entries).
+SIZE ?= small
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.analysis --entries 400
+	$(BIN)/python -m bench.load --size $(SIZE)
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-report=term

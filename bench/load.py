@@ -470,17 +470,18 @@ def set_statement_log(superuser: str, on: bool) -> None:
 
 
 def explain_ms(app_conninfo: str, user: BenchUser, statement: Statement, runs: int = 5) -> float:
-    """Median execution time of EXPLAIN ANALYZE of `statement` as the app role and `user`."""
+    """Median execution time of EXPLAIN ANALYZE of `statement` as the app role and `user`
+    (each run in a transaction that is rolled back, so a write leaves nothing behind)."""
     times = []
-    with psycopg.connect(app_conninfo) as conn:
+    args = sql.SQL(", ").join(sql.Literal(v) for v in statement.params)
+    query = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_floor")
+    if statement.params:
+        query = query + sql.SQL("({})").format(args)
+    with psycopg.connect(app_conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("PREPARE bench_floor AS {}").format(sql.SQL(statement.sql)))
         for _ in range(runs):
             with conn.transaction(force_rollback=True):
                 conn.execute("SELECT set_config('diarist.user_id', %s, true)", (str(user.id),))
-                conn.execute(sql.SQL("PREPARE bench_floor AS {}").format(sql.SQL(statement.sql)))
-                args = sql.SQL(", ").join(sql.Literal(v) for v in statement.params)
-                query = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_floor")
-                if statement.params:
-                    query = query + sql.SQL("({})").format(args)
                 row = conn.execute(query).fetchone()
                 assert row is not None
                 times.append(float(row[0][0]["Execution Time"]))
