@@ -9,34 +9,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 import psycopg
-from pydantic import SecretStr
 from sqlalchemy.engine import URL
 
+from bench.cluster import bench_user, migrated_cluster
 from bench.generator import entry_text
-from diarist.accounts import service as accounts_service
-from diarist.accounts.mailer import ConsoleMailer
-from diarist.accounts.secrets import Keyring
-from diarist.accounts.service import AccountsContext, Client
-from diarist.config import DatabaseSettings, Settings
-from diarist.db import migrate
-from diarist.db.embedded import SUPERUSER, DataDirLock, EmbeddedPostgres
+from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
-from diarist.db.provision import embedded_urls, libpq_url, provision
+from diarist.db.provision import libpq_url
 from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
-from diarist.kit.clock import SystemClock
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -54,81 +45,54 @@ async def write_entries(app_url: URL, settings: Settings, count: int) -> None:
     """One user and `count` entries, through the real services (analysis queued with each)."""
     engine = create_engine(app_url, settings.db, PoolPlan(2, 0), application_name="bench")
     database = Database(engine)
-    mailer = ConsoleMailer("bench", io.StringIO())
-    ctx = AccountsContext(settings, Keyring(SecretStr("b" * 48)), mailer, SystemClock())
     try:
-        async with database.unit_of_work() as session:
-            user, _ = await accounts_service.register(
-                session,
-                ctx,
-                email="bench@example.org",
-                name="Bench",
-                password="bench-password-123",
-                client=Client(None, None),
-            )
+        user_id = await bench_user(database, settings, "bench@example.org")
         for start in range(0, count, 100):
-            async with database.unit_of_work(user_id=user.id) as session:
+            async with database.unit_of_work(user_id=user_id) as session:
                 for n in range(start, min(count, start + 100)):
                     entry = EntryCreate(raw_data={"text": entry_text(n)})
-                    await entries_service.create_entry(session, user.id, entry, settings.journal)
+                    await entries_service.create_entry(session, user_id, entry, settings.journal)
     finally:
         await database.dispose()
 
 
 def run(count: int, concurrency: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="diarist-bench-") as tmp:
-        data_dir = Path(tmp)
-        server = EmbeddedPostgres(data_dir, max_connections=100)
-        with DataDirLock(data_dir):
-            cluster = server.start()
-            try:
-                db = DatabaseSettings()
-                superuser = cluster.url(SUPERUSER, "postgres")
-                provision(superuser, db)
-                urls = embedded_urls(superuser, db)
-                migrate.upgrade(urls.owner)
-                settings = Settings(
-                    _env_file=None,  # type: ignore[call-arg]
-                    data_dir=data_dir,
-                    database_url=SecretStr(urls.app.render_as_string(hide_password=False)),
-                    secret_key=SecretStr("b" * 48),
-                )
-                asyncio.run(write_entries(urls.app, settings, count))
-                env = {
-                    **{k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")},
-                    "DIARIST_DATABASE_URL": urls.app.render_as_string(hide_password=False),
-                    "DIARIST_DB__SYSTEM_URL": urls.system.render_as_string(hide_password=False),
-                    "DIARIST_SECRET_KEY": "b" * 48,
-                    "DIARIST_DATA_DIR": str(data_dir),
-                    "DIARIST_WORKER__QUEUES": '["analysis"]',
-                    "DIARIST_WORKER__CONCURRENCY": str(concurrency),
-                    "DIARIST_LOG__LEVEL": "WARNING",
-                }
-                started = time.perf_counter()
-                worker = psutil.Popen([sys.executable, "-m", "diarist", "worker"], env=env)
-                peak_rss = 0
-                first_done: float | None = None
-                try:
-                    with psycopg.connect(libpq_url(urls.owner), autocommit=True) as conn:
-                        while True:
-                            peak_rss = max(peak_rss, worker.memory_info().rss)
-                            row = conn.execute(
-                                "SELECT count(*) FILTER (WHERE processing_status = 'completed'),"
-                                " count(*) FROM entries"
-                            ).fetchone()
-                            assert row is not None
-                            done, total = row
-                            if done and first_done is None:
-                                first_done = time.perf_counter()
-                            if done == total:
-                                break
-                            time.sleep(0.2)
-                    finished = time.perf_counter()
-                finally:
-                    worker.terminate()
-                    worker.wait(30)
-            finally:
-                server.stop()
+    with migrated_cluster() as bench:
+        urls = bench.urls
+        asyncio.run(write_entries(urls.app, bench.settings, count))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")},
+            "DIARIST_DATABASE_URL": urls.app.render_as_string(hide_password=False),
+            "DIARIST_DB__SYSTEM_URL": urls.system.render_as_string(hide_password=False),
+            "DIARIST_SECRET_KEY": "b" * 48,
+            "DIARIST_DATA_DIR": str(bench.data_dir),
+            "DIARIST_WORKER__QUEUES": '["analysis"]',
+            "DIARIST_WORKER__CONCURRENCY": str(concurrency),
+            "DIARIST_LOG__LEVEL": "WARNING",
+        }
+        started = time.perf_counter()
+        worker = psutil.Popen([sys.executable, "-m", "diarist", "worker"], env=env)
+        peak_rss = 0
+        first_done: float | None = None
+        try:
+            with psycopg.connect(libpq_url(urls.owner), autocommit=True) as conn:
+                while True:
+                    peak_rss = max(peak_rss, worker.memory_info().rss)
+                    row = conn.execute(
+                        "SELECT count(*) FILTER (WHERE processing_status = 'completed'),"
+                        " count(*) FROM entries"
+                    ).fetchone()
+                    assert row is not None
+                    done, total = row
+                    if done and first_done is None:
+                        first_done = time.perf_counter()
+                    if done == total:
+                        break
+                    time.sleep(0.2)
+            finished = time.perf_counter()
+        finally:
+            worker.terminate()
+            worker.wait(30)
     assert first_done is not None
     steady = count / max(finished - first_done, 1e-9)
     return {

@@ -147,6 +147,9 @@ class SearchSettings(BaseModel):
     fusion_depth: int = Field(default=50, ge=10, le=500)
     # Reciprocal rank fusion's k: larger flattens the advantage of top ranks.
     rrf_k: int = Field(default=60, ge=1, le=1000)
+    # Up to this many vectors, a user's entries are searched by exact k-NN; above it (and
+    # without filters) through the HNSW index with iterative scans (docs/search.md).
+    exact_max_vectors: int = Field(default=5000, ge=0, le=10_000_000)
 
 
 def default_data_dir() -> Path:

@@ -101,9 +101,14 @@ async def test_vocabulary_survives_concurrent_edits(live_client: httpx.AsyncClie
     )
     assert {r.status_code for r in responses} == {200}
     # "harbour" left every entry, so it left the vocabulary: nothing to correct "harbor" to.
-    found = await live_client.get("/api/v1/search", params={"q": "harbor"}, headers=me.auth)
-    assert found.json() == {"items": [], "corrected_query": None}
-    meadow = await live_client.get("/api/v1/search", params={"q": "medow"}, headers=me.auth)
+    keyword = {"mode": "keyword"}
+    found = await live_client.get(
+        "/api/v1/search", params={"q": "harbor", **keyword}, headers=me.auth
+    )
+    assert (found.json()["items"], found.json()["corrected_query"]) == ([], None)
+    meadow = await live_client.get(
+        "/api/v1/search", params={"q": "medow", **keyword}, headers=me.auth
+    )
     assert meadow.json()["corrected_query"] == "medow or meadow"
 
 

@@ -274,3 +274,28 @@ async def test_semantic_and_hybrid_read_only_the_users_vectors(
             assert len(hits) == 10
             if keyword is None:
                 assert [hit.semantic_rank for hit in hits] == list(range(1, 11))
+
+
+async def test_a_large_journal_is_searched_through_the_hnsw_index(
+    heavy_session: tuple[AsyncSession, uuid.UUID],
+) -> None:
+    """Above `exact_max_vectors` (and without filters) semantic search reads the model's HNSW
+    index with iterative scans. (Recall is measured by `make bench` on clustered vectors; these
+    random ones are all about equally far from any query, the worst case for any index.)"""
+    session, heavy = heavy_session
+    vector = [1.0 / DIMENSIONS**0.5] * DIMENSIONS
+    approximate = Ranking(
+        config="english", keyword_query=None, headline_query="garden",
+        vector=vector, model=MODEL_NAME, min_similarity=-1, approximate=True,
+    )  # fmt: skip
+    filters = journal_repo.EntryFilters()
+    plans = await _explain(
+        session, lambda: search_repo.ranked_search(session, heavy, approximate, filters, 10)
+    )
+    indexes = {node.get("Index Name") for plan in plans for node in _nodes(plan["Plan"])}
+    assert "ix_entry_embeddings_hnsw_minilm" in indexes
+    found = await search_repo.ranked_search(session, heavy, approximate, filters, 10)
+    assert [hit.semantic_rank for hit in found] == list(range(1, 11))
+    similarities = [hit.similarity for hit in found]
+    assert similarities == sorted(similarities, reverse=True), "re-ranked exactly"
+    assert all(hit.keyword_rank is None for hit in found)

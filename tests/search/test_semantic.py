@@ -259,3 +259,25 @@ async def test_without_the_embedder_hybrid_degrades_and_semantic_says_so(
     assert semantic.status_code == 503
     assert semantic.headers["content-type"] == "application/problem+json"
     assert semantic.json()["code"] == "semantic_search_unavailable"
+
+
+async def test_typos_are_corrected_for_keyword_search_only(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    keyword = await _search(client, me, "gardning", mode="keyword")
+    assert keyword["corrected_query"] == "gardning or gardening"
+    assert {"tomatoes", "compost"} <= set(_titles(keyword))
+    hybrid = await _search(client, me, "gardning", min_similarity=0.3)
+    assert hybrid["corrected_query"] is None
+    assert all(item["match"]["keyword"] is None for item in hybrid["items"])
+
+
+async def test_the_approximate_path_finds_the_same_memories(
+    app: FastAPI, client: httpx.AsyncClient, me: Account
+) -> None:
+    exact = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
+    app.state.settings.search.exact_max_vectors = 2  # this journal has six
+    approximate = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
+    assert _titles(approximate) == _titles(exact)
+    filtered = await _search(client, me, "feeling lonely", mode="semantic", tag="home")
+    assert _titles(filtered) == ["alone"]

@@ -93,7 +93,9 @@ def create_engine(
 ) -> AsyncEngine:
     connect_args: dict[str, Any] = {
         "application_name": application_name,
-        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        # HNSW scans under a user filter read on until they have enough rows (pgvector 0.8).
+        "options": f"-c statement_timeout={settings.statement_timeout_ms} "
+        "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100",
     }
     if settings.disable_prepared_statements:
         connect_args["prepare_threshold"] = None

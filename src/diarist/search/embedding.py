@@ -4,6 +4,8 @@ Both speak the same protocol, so one client class serves both."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import httpx
 import structlog
 
@@ -19,6 +21,10 @@ class SemanticSearchUnavailable(DiaristError):
     status = 503
     code = "semantic_search_unavailable"
     title = "Semantic search is unavailable"
+
+
+class Embeds(Protocol):
+    async def embed(self, text: str, model: str) -> list[float]: ...
 
 
 def _local_client(settings: Settings) -> OpenAIClient:

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Float,
     Select,
     Subquery,
     Uuid,
+    bindparam,
     cast,
     column,
     func,
@@ -61,18 +64,25 @@ class Ranking:
     headline_query: str
     vector: list[float] | None = None
     model: str | None = None
+    # Nearest neighbours through the model's HNSW index instead of exact k-NN (for users with
+    # many vectors and no filter; see docs/search.md).
+    approximate: bool = False
     min_similarity: float = 0.0
     depth: int = 50
     rrf_k: int = 60
 
 
-def _ranked(top: Select[Any], name: str) -> Subquery:
+def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subquery:
     """`top` (id, score, date; ordered and limited) numbered 1.. in its own order, computed
-    over its few rows only (a window in `top` itself would sort every candidate)."""
+    over its few rows only (a window in `top` itself would sort every candidate). Rows below
+    `min_score` are dropped here: the same rows as a filter in `top`, evaluated far less."""
     inner = top.subquery(f"{name}_top")
     order = (inner.c.score.desc(), inner.c.entry_date.desc(), inner.c.id.desc())
     rank = func.row_number().over(order_by=order).label("rank")
-    return select(inner.c.id, inner.c.score, rank).subquery(name)
+    ranked = select(inner.c.id, inner.c.score, rank)
+    if min_score is not None:
+        ranked = ranked.where(inner.c.score >= min_score)
+    return ranked.subquery(name)
 
 
 def _keyword_list(
@@ -99,20 +109,58 @@ def _semantic_list(
 ) -> Subquery:
     """The `depth` entries nearest to the query vector, by exact k-NN over the user's own
     vectors of the model (the user_id index, then distance; see docs/search.md)."""
-    distance = EntryEmbedding.embedding.cosine_distance(ranking.vector)
-    similarity = (1 - distance).label("score")
+    if ranking.approximate:
+        return _ranked(
+            _nearest_by_index(user_id, ranking, filters, depth), "sem", ranking.min_similarity
+        )
+    # One distance per vector: the sort reuses the selected column.
+    similarity = (1 - EntryEmbedding.embedding.cosine_distance(ranking.vector)).label("score")
     top = (
         apply_filters(select(Entry.id, similarity, Entry.entry_date), user_id, filters)
         .join(EntryEmbedding, EntryEmbedding.entry_id == Entry.id)
-        .where(
-            EntryEmbedding.user_id == user_id,
-            EntryEmbedding.model == ranking.model,
-            distance <= 1 - ranking.min_similarity,
-        )
-        .order_by(distance, Entry.entry_date.desc(), Entry.id.desc())
+        .where(EntryEmbedding.user_id == user_id, EntryEmbedding.model == ranking.model)
+        .order_by(similarity.desc(), Entry.entry_date.desc(), Entry.id.desc())
         .limit(depth)
     )
-    return _ranked(top, "sem")
+    return _ranked(top, "sem", ranking.min_similarity)
+
+
+def _nearest_by_index(
+    user_id: uuid.UUID, ranking: Ranking, filters: EntryFilters, depth: int
+) -> Select[Any]:
+    """The nearest `depth` vectors from the model's HNSW index (iterative scans keep reading
+    it until enough of them are the user's: `hnsw.iterative_scan` is set per connection),
+    then re-ranked exactly, since a relaxed-order scan may return them slightly out of order.
+    The model is inlined so that the model's partial index applies."""
+    assert ranking.vector is not None
+    indexed = cast(EntryEmbedding.embedding, Vector(len(ranking.vector)))
+    distance = indexed.cosine_distance(ranking.vector).label("distance")
+    model: BindParameter[str] = bindparam("model", ranking.model, literal_execute=True)
+    nearest = (
+        select(EntryEmbedding.entry_id, distance)
+        .where(EntryEmbedding.user_id == user_id, EntryEmbedding.model == model)
+        .order_by(distance)
+        .limit(depth)
+        .subquery("ann")
+    )
+    similarity = (1 - nearest.c.distance).label("score")
+    return (
+        apply_filters(select(Entry.id, similarity, Entry.entry_date), user_id, filters)
+        .join(nearest, nearest.c.entry_id == Entry.id)
+        .order_by(similarity.desc(), Entry.entry_date.desc(), Entry.id.desc())
+        .limit(depth)
+    )
+
+
+async def vector_count(session: AsyncSession, user_id: uuid.UUID, model: str, cap: int) -> int:
+    """How many vectors of `model` the user has, counting no further than `cap`."""
+    mine = (
+        select(EntryEmbedding.entry_id)
+        .where(EntryEmbedding.user_id == user_id, EntryEmbedding.model == model)
+        .limit(cap)
+        .subquery()
+    )
+    return int(await session.scalar(select(func.count()).select_from(mine)) or 0)
 
 
 async def ranked_search(

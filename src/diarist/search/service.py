@@ -25,7 +25,7 @@ from diarist.journal.languages import search_config
 from diarist.journal.repository import EntryFilters
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
-from diarist.search.embedding import QueryEmbedder, SemanticSearchUnavailable
+from diarist.search.embedding import Embeds, SemanticSearchUnavailable
 from diarist.search.repository import Hit, Ranking
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -99,7 +99,7 @@ def _keyword_hits(hits: list[Hit]) -> int:
 async def search(
     session: AsyncSession,
     settings: Settings,
-    embedder: QueryEmbedder,
+    embedder: Embeds,
     user_id: uuid.UUID,
     request: SearchRequest,
 ) -> SearchResult:
@@ -135,18 +135,26 @@ async def search(
                 raise
             result = replace(result, degraded=["semantic"])
     min_similarity = request.min_similarity
+    fused = request.mode == "hybrid" and vector is not None
+    approximate = False
+    if vector is not None and model is not None and filters == EntryFilters():
+        cap = settings.search.exact_max_vectors + 1
+        approximate = await repo.vector_count(session, user_id, model, cap) == cap
     ranking = Ranking(
         config=search_config(str(preferences.get("language") or "en")),
         keyword_query=None if request.mode == "semantic" else text,
         headline_query=text,
         vector=vector,
         model=model,
+        approximate=approximate,
         min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
         depth=settings.search.fusion_depth,
         rrf_k=settings.search.rrf_k,
     )
     hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
-    if ranking.keyword_query is None or _keyword_hits(hits) >= FEW_HITS:
+    # Typos are corrected for keyword search alone: meaning already finds past them, and
+    # guessed words would add noise to a fused ranking.
+    if ranking.keyword_query is None or fused or _keyword_hits(hits) >= FEW_HITS:
         return replace(result, hits=hits)
     corrected = await _corrected(session, user_id, text)
     if corrected is None:
