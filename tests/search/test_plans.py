@@ -296,6 +296,6 @@ async def test_a_large_journal_is_searched_through_the_hnsw_index(
     assert "ix_entry_embeddings_hnsw_minilm" in indexes
     found = await search_repo.ranked_search(session, heavy, approximate, filters, 10)
     assert [hit.semantic_rank for hit in found] == list(range(1, 11))
-    similarities = [hit.similarity for hit in found]
+    similarities = [hit.similarity or 0.0 for hit in found]
     assert similarities == sorted(similarities, reverse=True), "re-ranked exactly"
     assert all(hit.keyword_rank is None for hit in found)
