@@ -68,13 +68,18 @@ class Size:
     concurrency: tuple[int, ...]
     # (op, concurrency) cells to leave out, to keep the small run short.
     skip: frozenset[tuple[str, int]] = frozenset()
-    million: bool = False
+    # Then grow the data to this many entries for the latency cells (0: no such phase).
+    grow_to: int = 0
 
 
 SIZES = {
     "small": Size(DatasetSpec(10, 200), warmup_s=2, duration_s=8, concurrency=(1, 32, 256)),
     "large": Size(
-        DatasetSpec(100, 1_000), warmup_s=5, duration_s=25, concurrency=(1, 32, 256), million=True
+        DatasetSpec(100, 1_000),
+        warmup_s=5,
+        duration_s=25,
+        concurrency=(1, 32, 256),
+        grow_to=1_000_000,
     ),
 }
 
@@ -184,6 +189,8 @@ def builders() -> dict[str, Builder]:
 class CellResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    # Every request finished, warm-up included (for CPU time per request).
+    finished: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
 
@@ -214,6 +221,7 @@ async def _client(
                 out.statuses[type(exc).__name__] = out.statuses.get(type(exc).__name__, 0) + 1
                 await conn.close()
             ended = time.perf_counter()
+            out.finished += 1
             if started < measure_from or ended > stop_at:
                 continue
             if status == expected:
@@ -248,6 +256,7 @@ async def run_cell(
         "rps": round((done + out.errors) / duration_s, 1),
         "requests": done + out.errors,
         "errors": out.errors,
+        "finished_incl_warmup": out.finished,
     }
     if out.latencies_ms:
         cell |= {f"p{q}_ms": round(percentile(out.latencies_ms, q), 2) for q in (50, 95, 99)} | {
@@ -376,6 +385,18 @@ class MemoryTracker:
             "last": {k: round(v, 1) for k, v in sorted(self.last.items())},
             "peak": {k: round(v, 1) for k, v in sorted(self.peak.items())},
         }
+
+    def cpu_seconds(self) -> dict[str, dict[int, float]]:
+        """CPU time (user + system) used so far, by role and pid; `driver` is this process."""
+        totals: dict[str, dict[int, float]] = {}
+        for role, processes in server_processes(self.server_pid, self.data_dir).items():
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    totals.setdefault(role, {})[process.pid] = times.user + times.system
+        own = os.times()
+        totals["driver"] = {os.getpid(): own.user + own.system}
+        return totals
 
     def pause_job_worker(self, pause: bool) -> int:
         roles = server_processes(self.server_pid, self.data_dir)
@@ -587,6 +608,21 @@ def available(port: int, build: Builder, user: BenchUser) -> str | None:
     return f"HTTP {status}: {payload[:200].decode(errors='replace')}"
 
 
+def cpu_per_request(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], requests: int
+) -> dict[str, float]:
+    """CPU milliseconds per request by role over a cell (where the time goes on 2 cores).
+    Processes that ended during the cell are not counted (PostgreSQL backends rarely do)."""
+    result = {}
+    for role in sorted(after):
+        if role not in {"api_worker", "postgres", "driver", "job_worker", "embedder"}:
+            continue
+        earlier = before.get(role, {})
+        used = sum(now - earlier.get(pid, 0.0) for pid, now in after[role].items())
+        result[role] = round(used * 1000 / max(requests, 1), 3)
+    return result
+
+
 def queued_jobs(owner: str) -> int:
     with psycopg.connect(owner) as conn:
         row = conn.execute(
@@ -653,7 +689,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     for c in concurrency:
                         if (op, c) in size.skip:
                             continue
+                        before = memory.cpu_seconds()
                         cell = run_cell_sync(port, build[op], users, c, warmup, duration)
+                        cell["cpu_ms_per_request"] = cpu_per_request(
+                            before, memory.cpu_seconds(), cell["finished_incl_warmup"]
+                        )
                         memory.sample()
                         results.append(_result(op, c, cell, floors.get(op), "base"))
                         print(json.dumps(results[-1]), flush=True)
@@ -673,12 +713,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     " before the last memory sample"
                 )
             million: dict[str, Any] | None = None
-            if size.million and not args.no_million:
-                million = _million(args, spec, users, owner, port, build, skipped, memory, floor_of)
+            grow_to = size.grow_to if args.grow_to is None else args.grow_to
+            if grow_to:
+                million = _million(
+                    args, grow_to, spec, users, owner, port, build, skipped, memory, floor_of
+                )
                 results += million.pop("results")
-                floors_1m = million.pop("floors")
-                for op, floor in floors_1m.items():
-                    floors[f"{op}@1M"] = floor
+                for op, floor in million.pop("floors").items():
+                    floors[f"{op}@{grow_to}"] = floor
         finally:
             stop_server(server)
             if args.keep_log:
@@ -693,7 +735,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "heavy_user_entries": spec.heavy_entries,
             "entries_per_user": spec.entries_per_user,
             "total_entries": spec.total_entries,
-            "million": million,
+            "grown": million,
         },
         "load": report.as_dict(),
         "settings": {
@@ -725,6 +767,7 @@ def _result(
 
 def _million(
     args: argparse.Namespace,
+    grow_to: int,
     spec: DatasetSpec,
     users: list[BenchUser],
     owner: str,
@@ -734,13 +777,14 @@ def _million(
     memory: MemoryTracker,
     floor_of: Callable[[str, BenchUser], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Grow the data to 1 M entries (users of 1,000 entries), then latency at concurrency 1."""
+    """Grow the data to `grow_to` entries (users of 1,000 entries), then latency at
+    concurrency 1 for timeline, keyword and semantic search."""
     with psycopg.connect(owner) as conn:
         row = conn.execute("SELECT count(*) FROM entries").fetchone()
     have = int(row[0]) if row else 0
-    extra = max(0, (1_000_000 - have) // 1_000)
+    extra = max(0, (grow_to - have) // 1_000)
     more = DatasetSpec(extra, 1_000, 0, spec.seed, spec.users + 1)
-    print(f"growing to 1 M entries: {extra} users x 1,000 ...", flush=True)
+    print(f"growing to {grow_to} entries: {extra} users x 1,000 ...", flush=True)
     added, report = load(owner, more)
     everyone = users + added
     results = []
@@ -753,7 +797,8 @@ def _million(
             floors[op] = {"user": floor_of(op, added[0]), "heavy_user": floor_of(op, heavy)}
         cell = run_cell_sync(port, build[op], everyone, 1, args.warmup or 5, args.million_s)
         memory.sample()
-        results.append(_result(op, 1, cell, floors.get(op), "1M"))
+        label = "1M" if grow_to == 1_000_000 else f"{grow_to} entries"
+        results.append(_result(op, 1, cell, floors.get(op), label))
         print(json.dumps(results[-1]), flush=True)
     return {"load": report.as_dict(), "users": len(everyone), "results": results, "floors": floors}
 
@@ -767,8 +812,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+")
     parser.add_argument("--ops", nargs="+", choices=ALL_OPS)
     parser.add_argument("--no-probe", dest="probe", action="store_false")
-    parser.add_argument("--no-million", action="store_true")
-    parser.add_argument("--million-s", type=float, default=20, help="seconds per 1 M cell")
+    parser.add_argument(
+        "--grow-to", type=int, help="entries for the last latency cells (large: 1 M; 0: skip)"
+    )
+    parser.add_argument("--million-s", type=float, default=20, help="seconds per grown cell")
     parser.add_argument("--analyse-s", type=float, default=15)
     parser.add_argument("--keep-log", type=Path, help="copy serve.log and postgresql.log here")
     parser.add_argument("--out", type=Path, default=RESULTS)
