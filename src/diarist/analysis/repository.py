@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -143,23 +142,6 @@ async def save_embedding(
             where=None if force else EntryEmbedding.content_hash != excluded.content_hash,
         )
     )
-
-
-async def results_for(
-    session: AsyncSession, entry_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
-    """{entry: {task_type: processed_data}} for many entries in one query."""
-    if not entry_ids:
-        return {}
-    rows = await session.execute(
-        select(
-            ProcessedContent.entry_id, ProcessedContent.task_type, ProcessedContent.processed_data
-        ).where(ProcessedContent.entry_id.in_(entry_ids))
-    )
-    found: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
-    for entry_id, task_type, data in rows:
-        found.setdefault(entry_id, {})[task_type] = data
-    return found
 
 
 async def mark_requested(session: AsyncSession, entry_ids: list[uuid.UUID], force: bool) -> None:
@@ -347,17 +329,6 @@ async def merge_topics(session: AsyncSession, source: Topic, target: Topic) -> N
     target.aliases = sorted({*target.aliases, source.topic_key, *source.aliases})
     await session.execute(delete(Topic).where(Topic.id == source.id))
     await session.flush()
-
-
-async def entry_topic_names(session: AsyncSession, entry_id: uuid.UUID) -> list[str]:
-    rows = await session.execute(
-        text(
-            "SELECT t.name FROM entry_topics et JOIN topics t ON t.id = et.topic_id "
-            "WHERE et.entry_id = :entry AND NOT t.hidden ORDER BY et.relevance DESC, t.name"
-        ),
-        {"entry": entry_id},
-    )
-    return [row[0] for row in rows]
 
 
 async def tag_suggestions(

@@ -409,10 +409,6 @@ async def merge_topic(
     return target
 
 
-async def entry_topic_names(session: AsyncSession, entry_id: uuid.UUID) -> list[str]:
-    return await repo.entry_topic_names(session, entry_id)
-
-
 async def revive_stalled_jobs(
     app: procrastinate.App, session: AsyncSession, settings: AnalysisSettings
 ) -> int:
@@ -458,12 +454,6 @@ async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> in
 
 async def purge_expired_results(session: AsyncSession) -> int:
     return await repo.purge_expired_results(session, datetime.now(UTC))
-
-
-async def results_for(
-    session: AsyncSession, entry_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
-    return await repo.results_for(session, entry_ids)
 
 
 async def backfill_targets(

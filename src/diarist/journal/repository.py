@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    ScalarSelect,
     Select,
     Text,
     Uuid,
@@ -27,11 +28,21 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
-from diarist.models import Entry, EntryRevision, EntryTag, Tag, TagRelationship
+from diarist.models import (
+    Entry,
+    EntryRevision,
+    EntryTag,
+    EntryTopic,
+    ProcessedContent,
+    Tag,
+    TagRelationship,
+    Topic,
+)
 
 # --- entries ----------------------------------------------------------------------------------
 
@@ -74,6 +85,79 @@ async def get_entry(
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+def _tag_names(entry_id: Any) -> ScalarSelect[Any]:
+    """The entry's tag names, sorted case-insensitively, as one array column."""
+    names = func.coalesce(
+        func.array_agg(aggregate_order_by(Tag.name, Tag.name_key)), literal([], ARRAY(Text))
+    )
+    return (
+        select(names)
+        .select_from(EntryTag)
+        .join(Tag, Tag.id == EntryTag.tag_id)
+        .where(EntryTag.entry_id == entry_id)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry with everything its full representation shows, read in one statement."""
+
+    entry: Entry
+    tags: list[str]
+    results: dict[str, dict[str, Any]]
+    topics: list[str]
+
+
+async def entry_view(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    *,
+    deleted: bool | None = None,
+    entry: Entry | None = None,
+) -> EntryView | None:
+    """The entry (or, given `entry`, only what goes with it), its tags, its analysis results
+    ({task_type: processed_data}) and its visible topics: one round trip."""
+    results = (
+        select(
+            func.coalesce(
+                func.jsonb_object_agg(ProcessedContent.task_type, ProcessedContent.processed_data),
+                literal({}, JSONB),
+            )
+        )
+        .where(ProcessedContent.entry_id == entry_id)
+        .scalar_subquery()
+    )
+    topics = (
+        select(
+            func.coalesce(
+                func.array_agg(
+                    aggregate_order_by(Topic.name, EntryTopic.relevance.desc(), Topic.name)
+                ),
+                literal([], ARRAY(Text)),
+            )
+        )
+        .select_from(EntryTopic)
+        .join(Topic, Topic.id == EntryTopic.topic_id)
+        .where(EntryTopic.entry_id == entry_id, Topic.hidden.is_(False))
+        .scalar_subquery()
+    )
+    details = (_tag_names(entry_id), results, topics)
+    if entry is not None:
+        row = (await session.execute(select(*details))).one()
+        return EntryView(entry, list(row[0]), dict(row[1]), list(row[2]))
+    query = select(Entry, *details).where(Entry.user_id == user_id, Entry.id == entry_id)
+    if deleted is not None:
+        query = query.where(
+            Entry.deleted_at.is_not(None) if deleted else Entry.deleted_at.is_(None)
+        )
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    return EntryView(found[0], list(found[1]), dict(found[2]), list(found[3]))
 
 
 async def update_entry(session: AsyncSession, entry_id: uuid.UUID, values: dict[str, Any]) -> Entry:
@@ -172,18 +256,20 @@ async def list_entries(
     order: str,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Entry]:
+) -> list[tuple[Entry, list[str]]]:
     """Newest first by `order` (entry_date or created_at, or deleted_at in the trash);
-    keyset pagination after (sort value, id)."""
+    keyset pagination after (sort value, id). Each entry comes with its tag names, and
+    without its raw_data (a page shows excerpts): one round trip."""
     column = {"entry_date": Entry.entry_date, "created_at": Entry.created_at}[order]
     if filters.deleted:
         column = Entry.deleted_at  # type: ignore[assignment]
-    query = apply_filters(select(Entry), user_id, filters)
+    page = select(Entry, _tag_names(Entry.id)).options(defer(Entry.raw_data))
+    query = apply_filters(page, user_id, filters)
     if after is not None:
         bound = tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], Uuid()))
         query = query.where(tuple_(column, Entry.id) < bound)
     query = query.order_by(column.desc(), Entry.id.desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+    return [(row[0], list(row[1])) for row in await session.execute(query)]
 
 
 async def tag_names_for(

@@ -17,6 +17,7 @@ from diarist.journal import tags as tags_service
 from diarist.journal.content import reading_minutes
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
+from diarist.journal.repository import EntryView
 from diarist.journal.schemas import (
     AnalysisOut,
     EntryCreate,
@@ -105,18 +106,23 @@ def _analysis_out(
     )
 
 
-async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
-    tags = (await entries_service.tag_names_for(session, [entry.id])).get(entry.id, [])
-    results = (await analysis_service.results_for(session, [entry.id])).get(entry.id, {})
-    topics = await analysis_service.entry_topic_names(session, entry.id)
+def _view_out(view: EntryView) -> EntryOut:
+    entry = view.entry
     return EntryOut.model_validate(
         {
-            **summary_out(entry, tags),
+            **summary_out(entry, view.tags),
             "raw_data": entry.raw_data,
             "metadata": entry.meta,
             "published_at": entry.published_at,
-            "analysis": _analysis_out(entry, results, topics),
+            "analysis": _analysis_out(entry, view.results, view.topics),
         }
+    )
+
+
+async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
+    """The full representation of an entry just written (one more statement)."""
+    return _view_out(
+        await entries_service.entry_view(session, entry.user_id, entry.id, entry=entry)
     )
 
 
@@ -164,16 +170,15 @@ async def list_entries(
     entries, next_cursor = await entries_service.list_entries(
         session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
     )
-    names = await entries_service.tag_names_for(session, [e.id for e in entries])
-    items = [EntrySummary.model_validate(summary_out(e, names.get(e.id, []))) for e in entries]
+    items = [EntrySummary.model_validate(summary_out(e, tags)) for e, tags in entries]
     return EntryPage(items=items, next_cursor=next_cursor)
 
 
 @entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
 async def get_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
     """One entry (also from the trash), with its version as `ETag`."""
-    entry = await entries_service.get_entry(session, me.user_id, entry_id)
-    return _entry_response(await _entry_out(session, entry), entry)
+    view = await entries_service.entry_view(session, me.user_id, entry_id)
+    return _entry_response(_view_out(view), view.entry)
 
 
 @entries_router.patch("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)

@@ -137,6 +137,17 @@ async def create_entry(
     return entry, False
 
 
+async def entry_view(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, *, entry: Entry | None = None
+) -> repo.EntryView:
+    """The entry (live or trashed) with its tags, analysis results and topics; given `entry`
+    (just written), only what goes with it."""
+    view = await repo.entry_view(session, user_id, entry_id, entry=entry)
+    if view is None:
+        raise EntryNotFound("No such entry.")
+    return view
+
+
 async def get_entry(
     session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, *, deleted: bool | None = None
 ) -> Entry:
@@ -272,14 +283,15 @@ async def list_entries(
     order: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Entry], str | None]:
+) -> tuple[list[tuple[Entry, list[str]]], str | None]:
+    """A page of (entry, tag names) and the cursor of the next page."""
     after = parse_entry_cursor(cursor, order, filters.deleted) if cursor else None
     rows = await repo.list_entries(
         session, user_id, filters, order=order, after=after, limit=limit + 1
     )
     page = rows[:limit]
     more = len(rows) > limit
-    return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
+    return page, entry_cursor(page[-1][0], order, filters.deleted) if more and page else None
 
 
 async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -119,7 +119,10 @@ class Entry(UUIDv7PrimaryKey, Base):
     search_config: Mapped[str] = mapped_column(
         REGCONFIG, server_default=text("'english'::regconfig")
     )
-    search_vector: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True))
+    # Only PostgreSQL reads it: never loaded into Python (a page would carry every vector).
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), deferred=True
+    )
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     idempotency_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
