@@ -490,10 +490,14 @@ def set_statement_log(superuser: str, on: bool) -> None:
     time.sleep(0.5)
 
 
-def explain_ms(app_conninfo: str, user: BenchUser, statement: Statement, runs: int = 5) -> float:
+def explain_ms(
+    app_conninfo: str, user: BenchUser, statement: Statement, runs: int = 5
+) -> tuple[float, dict[str, float]]:
     """Median execution time of EXPLAIN ANALYZE of `statement` as the app role and `user`
-    (each run in a transaction that is rolled back, so a write leaves nothing behind)."""
+    (each run in a transaction that is rolled back, so a write leaves nothing behind), and
+    the median time of each trigger it fired (included in the execution time)."""
     times = []
+    triggers: dict[str, list[float]] = {}
     args = sql.SQL(", ").join(sql.Literal(v) for v in statement.params)
     query = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_floor")
     if statement.params:
@@ -506,7 +510,10 @@ def explain_ms(app_conninfo: str, user: BenchUser, statement: Statement, runs: i
                 row = conn.execute(query).fetchone()
                 assert row is not None
                 times.append(float(row[0][0]["Execution Time"]))
-    return statistics.median(times)
+                for trigger in row[0][0].get("Triggers", []):
+                    triggers.setdefault(trigger["Trigger Name"], []).append(trigger["Time"])
+    fired = {name: round(statistics.median(ms), 3) for name, ms in triggers.items()}
+    return statistics.median(times), fired
 
 
 def probe(
@@ -543,7 +550,10 @@ def probe(
         result["main_statement"] = _shape(main[0].sql)
         result["main_statement_logged_ms"] = round(statistics.median(s.ms for s in main), 3)
         try:
-            result["sql_floor_ms"] = round(explain_ms(app_conninfo, user, main[-1]), 3)
+            floor, triggers = explain_ms(app_conninfo, user, main[-1])
+            result["sql_floor_ms"] = round(floor, 3)
+            if triggers:
+                result["sql_floor_triggers_ms"] = triggers
         except psycopg.Error as exc:
             result["sql_floor_error"] = str(exc).splitlines()[0]
     return result
@@ -641,6 +651,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     db = DatabaseSettings()
     notes: list[str] = []
     results: list[dict[str, Any]] = []
+    million: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="diarist-load-") as tmp:
         data_dir = Path(tmp)
         port = free_port()
@@ -665,27 +676,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             def floor_of(op: str, user: BenchUser) -> dict[str, Any]:
                 return probe(port, build[op], user, data_dir, superuser, app)
 
-            for op in ops:
-                reason = available(port, build[op], normal)
-                if reason:
-                    skipped[op] = reason
-                    print(f"{op}: skipped ({reason})", flush=True)
-                    continue
-                if args.probe:
-                    floors[op] = {"user": floor_of(op, normal), "heavy_user": floor_of(op, heavy)}
-                    print(f"{op}: {json.dumps(floors[op])}", flush=True)
-            for op in ops:
-                if op in skipped:
-                    results.append({"op": op, "skipped": skipped[op]})
-                    continue
-                if op == "create":
-                    paused = memory.pause_job_worker(True)
-                    notes.append(
-                        f"the job worker ({paused} process) was paused (SIGSTOP) during the"
-                        " create cells, so that analysis did not compete for the 2 cores;"
-                        " analysis jobs were queued in each create's transaction as usual"
-                    )
-                try:
+            # Nothing loaded needs analysis; creates (probes and cells) queue it. The worker
+            # stays paused until the end, so that analysis competes with no cell.
+            paused = memory.pause_job_worker(True)
+            notes.append(
+                f"the job worker ({paused} process) was paused (SIGSTOP) from the end of the"
+                " load to the end of the last cell: the read cells saw an idle worker and the"
+                " creates no competing analysis; each create queued its analysis job as usual"
+            )
+            try:
+                for op in ops:
+                    reason = available(port, build[op], normal)
+                    if reason:
+                        skipped[op] = reason
+                        print(f"{op}: skipped ({reason})", flush=True)
+                        continue
+                    if args.probe:
+                        floors[op] = {
+                            "user": floor_of(op, normal),
+                            "heavy_user": floor_of(op, heavy),
+                        }
+                        print(f"{op}: {json.dumps(floors[op])}", flush=True)
+                for op in ops:
+                    if op in skipped:
+                        results.append({"op": op, "skipped": skipped[op]})
+                        continue
                     for c in concurrency:
                         if (op, c) in size.skip:
                             continue
@@ -697,12 +712,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         memory.sample()
                         results.append(_result(op, c, cell, floors.get(op), "base"))
                         print(json.dumps(results[-1]), flush=True)
-                finally:
-                    if op == "create":
-                        queued = queued_jobs(owner)
-                        memory.pause_job_worker(False)
-                        notes.append(f"{queued} analysis jobs were queued after the create cells")
-            if "create" in ops and "create" not in skipped and args.analyse_s > 0:
+                grow_to = size.grow_to if args.grow_to is None else args.grow_to
+                if grow_to:
+                    million = _million(
+                        args, grow_to, spec, users, owner, port, build, skipped, memory, floor_of
+                    )
+                    results += million.pop("results")
+                    for op, floor in million.pop("floors").items():
+                        floors[f"{op}@{grow_to}"] = floor
+            finally:
+                queued = queued_jobs(owner)
+                memory.pause_job_worker(False)
+                notes.append(f"{queued} analysis jobs were queued when the worker resumed")
+            if queued and args.analyse_s > 0:
                 # Let the worker load its models and analyse, to report its memory.
                 deadline = time.monotonic() + args.analyse_s
                 while time.monotonic() < deadline:
@@ -712,15 +734,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"the job worker then analysed for {args.analyse_s:.0f} s (models loaded)"
                     " before the last memory sample"
                 )
-            million: dict[str, Any] | None = None
-            grow_to = size.grow_to if args.grow_to is None else args.grow_to
-            if grow_to:
-                million = _million(
-                    args, grow_to, spec, users, owner, port, build, skipped, memory, floor_of
-                )
-                results += million.pop("results")
-                for op, floor in million.pop("floors").items():
-                    floors[f"{op}@{grow_to}"] = floor
         finally:
             stop_server(server)
             if args.keep_log:
