@@ -7,16 +7,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+import structlog
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPBearer
 
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import InsufficientScope, NotAuthenticated
+from diarist.accounts.repository import PREFERENCES_KEY
 from diarist.accounts.secrets import token_digest
 from diarist.accounts.service import AccountsContext, Client
-from diarist.db.engine import TENANT_KEY
-from diarist.db.session import DbSession
+from diarist.db.engine import TENANT_KEY, Database
+from diarist.db.session import DatabaseDep, DbSession
 
+_log = structlog.get_logger("diarist.accounts")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Declares the scheme in OpenAPI; parsing is ours, so that errors are problem+json.
 _bearer_scheme = HTTPBearer(auto_error=False, description="A session token or a personal token.")
@@ -28,6 +31,15 @@ class Principal:
     token_id: uuid.UUID
     kind: str
     scope: str
+
+
+async def _touch(database: Database, token_id: uuid.UUID, idle: timedelta) -> None:
+    """After the response: a read's only write, in a transaction of its own."""
+    try:
+        async with database.unit_of_work() as session:
+            await repo.touch_token(session, token_id, idle)
+    except Exception as exc:
+        _log.warning("token_touch_failed", error=type(exc).__name__)
 
 
 def accounts_context(request: Request) -> AccountsContext:
@@ -46,18 +58,25 @@ def client_info(request: Request) -> Client:
 async def current_principal(
     request: Request,
     session: DbSession,
+    database: DatabaseDep,
     ctx: Annotated[AccountsContext, Depends(accounts_context)],
+    background: BackgroundTasks,
     _: Annotated[object, Depends(_bearer_scheme)] = None,
 ) -> Principal:
-    """Resolve the bearer token (and set the tenant) in one statement; enforce read scope."""
+    """Resolve the bearer token, set the tenant and read the user's preferences in one
+    statement that writes nothing; enforce read scope. The token's activity (once a minute)
+    is recorded after the response."""
     scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated()
-    idle = timedelta(days=ctx.settings.auth.session_idle_days)
-    resolved = await repo.resolve_token(session, token_digest(token.strip()), idle)
+    resolved = await repo.resolve_token(session, token_digest(token.strip()))
     if resolved is None:
         raise NotAuthenticated("The token is invalid, expired or revoked.")
     session.info[TENANT_KEY] = resolved.user_id
+    session.info[PREFERENCES_KEY] = resolved.preferences
+    if resolved.needs_touch:
+        idle = timedelta(days=ctx.settings.auth.session_idle_days)
+        background.add_task(_touch, database, resolved.token_id, idle)
     if resolved.scope == "read" and request.method not in _SAFE_METHODS:
         raise InsufficientScope("This token may only read.")
     return Principal(resolved.user_id, resolved.token_id, resolved.kind, resolved.scope)

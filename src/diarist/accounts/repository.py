@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.db.engine import TENANT_KEY
 from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 
 
@@ -34,6 +35,9 @@ class ResolvedToken:
     user_id: uuid.UUID
     kind: str
     scope: str
+    preferences: dict[str, Any]
+    # Its recorded activity is more than a minute old: touch it after the response.
+    needs_touch: bool
 
 
 async def find_account(session: AsyncSession, email: str) -> AccountLookup | None:
@@ -44,17 +48,34 @@ async def find_account(session: AsyncSession, email: str) -> AccountLookup | Non
     return AccountLookup(*row) if row else None
 
 
-async def resolve_token(
-    session: AsyncSession, digest: bytes, idle: timedelta
-) -> ResolvedToken | None:
-    """Check a bearer token and set its user as the tenant, in one round trip."""
+# The acting user's preferences, read with their token (session.info, one request long).
+PREFERENCES_KEY = "preferences"
+
+
+async def preferences_of(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """A user's preferences: those read with the request's token when `user_id` is the acting
+    user (no query), else from their row."""
+    if session.info.get(TENANT_KEY) == user_id and PREFERENCES_KEY in session.info:
+        cached: dict[str, Any] = session.info[PREFERENCES_KEY]
+        return cached
+    user = await get_user(session, user_id)
+    return user.preferences if user else {}
+
+
+async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken | None:
+    """Check a bearer token, set its user as the tenant and read the user's preferences, in
+    one round trip that writes nothing."""
     row = (
-        await session.execute(
-            text("SELECT * FROM auth_resolve_token(:digest, :idle)"),
-            {"digest": digest, "idle": idle},
-        )
+        await session.execute(text("SELECT * FROM auth_resolve_token(:digest)"), {"digest": digest})
     ).one_or_none()
     return ResolvedToken(*row) if row else None
+
+
+async def touch_token(session: AsyncSession, token_id: uuid.UUID, idle: timedelta) -> None:
+    """Record a token's activity (and slide a session's expiry), at most once a minute."""
+    await session.execute(
+        text("SELECT auth_touch_token(:token, :idle)"), {"token": token_id, "idle": idle}
+    )
 
 
 async def claim_new_user_id(session: AsyncSession) -> uuid.UUID:

@@ -311,8 +311,8 @@ async def suggest_tags(
     config: str,
 ) -> list[dict[str, Any]]:
     """Suggestions for the entry, above the confidence threshold; never applied here."""
-    user = await accounts_repo.get_user(session, user_id)
-    model = effective_embedding_model(settings, user.preferences if user else {})
+    preferences = await accounts_repo.preferences_of(session, user_id)
+    model = effective_embedding_model(settings, preferences)
     found = await repo.tag_suggestions(session, user_id, entry_id, model, config)
     return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
 

@@ -28,8 +28,8 @@ async def related_entries(
     """Nearest entries in meaning under the user's effective embedding model; None while the
     entry is not analysed yet."""
     await entries_service.get_entry(session, user_id, entry_id, deleted=False)
-    user = await accounts_repo.get_user(session, user_id)
-    model = effective_embedding_model(settings, user.preferences if user else {})
+    preferences = await accounts_repo.preferences_of(session, user_id)
+    model = effective_embedding_model(settings, preferences)
     return await repo.related_entries(
         session, user_id, entry_id, model, limit=limit, min_similarity=min_similarity
     )
@@ -40,7 +40,7 @@ async def on_this_day(
 ) -> tuple[date, list[Entry]]:
     """Entries of earlier years from `day` (default: today in the user's time zone)."""
     if day is None:
-        user = await accounts_repo.get_user(session, user_id)
-        zone = str((user.preferences if user else {}).get("timezone") or "UTC")
+        preferences = await accounts_repo.preferences_of(session, user_id)
+        zone = str(preferences.get("timezone") or "UTC")
         day = datetime.now(zoneinfo.ZoneInfo(zone)).date()
     return day, await repo.entries_on_this_day(session, user_id, day, limit)

@@ -74,8 +74,8 @@ def check_period(start: date | None, end: date | None) -> None:
 
 async def user_today(session: AsyncSession, user_id: uuid.UUID) -> date:
     """Today in the user's time zone (preferences.timezone, default UTC)."""
-    user = await accounts_repo.get_user(session, user_id)
-    zone = str((user.preferences if user else {}).get("timezone") or "UTC")
+    preferences = await accounts_repo.preferences_of(session, user_id)
+    zone = str(preferences.get("timezone") or "UTC")
     try:
         tz = zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

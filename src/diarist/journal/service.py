@@ -42,8 +42,7 @@ class WriterDefaults:
 
 
 async def writer_defaults(session: AsyncSession, user_id: uuid.UUID) -> WriterDefaults:
-    user = await accounts_repo.get_user(session, user_id)
-    preferences = user.preferences if user else {}
+    preferences = await accounts_repo.preferences_of(session, user_id)
     return WriterDefaults(
         timezone=str(preferences.get("timezone") or "UTC"),
         language=str(preferences.get("language") or "en"),

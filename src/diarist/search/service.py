@@ -13,7 +13,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,8 +103,7 @@ async def search(
     user_id: uuid.UUID,
     request: SearchRequest,
 ) -> SearchResult:
-    user = await accounts_repo.get_user(session, user_id)
-    preferences: dict[str, Any] = user.preferences if user else {}
+    preferences = await accounts_repo.preferences_of(session, user_id)
     zone = zoneinfo.ZoneInfo(str(preferences.get("timezone") or "UTC"))
     text, dates = request.query.strip(), None
     if request.parse_dates:
