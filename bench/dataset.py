@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import psycopg
 
 from bench.generator import TAGS, entry_title, journal_entry_text
@@ -463,7 +464,7 @@ def load(
             bulk = time.perf_counter()
             for table, trigger in BULK_TRIGGERS:
                 cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
-            cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
+            cur.execute(f"SET LOCAL maintenance_work_mem = '{_index_memory_mb()}MB'")
             for _, definition in dropped:
                 cur.execute(definition)
             conn.commit()
@@ -496,6 +497,12 @@ def load(
         vacuum_analyze_s=done - indexed,
     )
     return users, report
+
+
+def _index_memory_mb() -> int:
+    """Memory for the index rebuilds: an eighth of RAM, 1-4 GB (an HNSW build that does not
+    fit slows down several times; 1 M x 384-d vectors need about 2 GB)."""
+    return int(min(4096, max(1024, psutil.virtual_memory().total / 2**20 / 8)))
 
 
 def cluster_conninfo(data_dir: Path, role: str, database: str | None = None) -> str:
