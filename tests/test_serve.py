@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from diarist import __version__
+from diarist.config import Settings
 from tests.factories.accounts import signed_up
 from tests.factories.journal import create_entry
 
@@ -134,6 +135,10 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
         assert broken.headers["content-type"] == "application/problem+json"
         assert broken.json()["code"] == "malformed_json"
         asyncio.run(_write_then_find_by_meaning(f"http://127.0.0.1:{port}"))
+        embedder_socket = Path(
+            Settings(_env_file=None, data_dir=data_dir).embedder_url.removeprefix("unix:")
+        )
+        assert embedder_socket.is_socket()
 
         second = _diarist("serve", "--data-dir", str(data_dir), "--port", str(_free_port()))
         assert second.returncode != 0
@@ -147,7 +152,7 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
             server.kill()
     assert not psutil.pid_exists(postmaster)
     assert _postgres_on(data_dir) == []
-    assert not (data_dir / "run" / "embedder.sock").exists(), "the embedder stopped and cleaned up"
+    assert not embedder_socket.exists(), "the embedder stopped and cleaned up"
     assert "Traceback" not in log.read_text()
 
     # Starting again reuses the cluster and its data (no second initdb).

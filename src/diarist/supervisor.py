@@ -62,12 +62,16 @@ def _start_children(
         "--workers", str(options.workers),
         "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10",
     ]  # fmt: skip
-    commands = [api]
+    commands = [(api, env)]
     if settings.analysis.embedder_url is None:  # else one runs elsewhere
-        commands.append([sys.executable, "-m", "diarist", "embedder"])
+        # The embedder needs no database and no secret: it gets neither.
+        secrets = ("DIARIST_DATABASE_URL", "DIARIST_DB__OWNER_URL", "DIARIST_DB__SYSTEM_URL",
+                   "DIARIST_SECRET_KEY")  # fmt: skip
+        bare = {key: value for key, value in env.items() if key not in secrets}
+        commands.append(([sys.executable, "-m", "diarist", "embedder"], bare))
     if options.with_worker:
-        commands.append([sys.executable, "-m", "diarist", "worker"])
-    return [subprocess.Popen(command, env=env) for command in commands]  # noqa: S603
+        commands.append(([sys.executable, "-m", "diarist", "worker"], env))
+    return [subprocess.Popen(command, env=environment) for command, environment in commands]  # noqa: S603
 
 
 def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:

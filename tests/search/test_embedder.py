@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import stat
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from diarist.analysis.embedder_service import MAX_INPUT_CHARS, MAX_INPUTS
+from diarist.analysis.embedder_service import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
 from diarist.analysis.embeddings import get_embedder
 from diarist.analysis.results import DIMENSIONS, MODEL_NAME
+from diarist.kit.sockets import MAX_SOCKET_DIR, UnsafeSocketDir, make_socket_dir, socket_dir
 
 
 @pytest.fixture
@@ -57,3 +61,26 @@ async def test_bad_requests_are_refused(embedder: httpx.AsyncClient, body: Any) 
 async def test_a_body_that_is_not_json_is_refused(embedder: httpx.AsyncClient) -> None:
     response = await embedder.post("/v1/embeddings", content=b"{nope")
     assert response.status_code == 400
+
+
+async def test_a_body_over_the_limit_is_refused(embedder: httpx.AsyncClient) -> None:
+    body = json.dumps({"model": MODEL_NAME, "input": ["x" * 1000] * 200}).encode()
+    assert len(body) > MAX_BODY_BYTES
+    response = await embedder.post("/v1/embeddings", content=body)
+    assert response.status_code == 413
+
+
+def test_a_socket_directory_others_could_swap_is_refused(tmp_path: Path) -> None:
+    mine = make_socket_dir(tmp_path / "run")
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o700
+    opened = tmp_path / "opened"
+    opened.mkdir(mode=0o777)
+    opened.chmod(0o777)
+    with pytest.raises(UnsafeSocketDir):
+        make_socket_dir(opened)
+    (tmp_path / "link").symlink_to(mine)
+    with pytest.raises(UnsafeSocketDir):
+        make_socket_dir(tmp_path / "link")
+    deep = tmp_path / ("d" * 90)
+    assert socket_dir(deep) == socket_dir(deep), "a long path maps to one short place"
+    assert len(str(socket_dir(deep))) < MAX_SOCKET_DIR

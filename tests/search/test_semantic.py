@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from diarist.db.engine import Database
 from tests.factories.accounts import Account, signed_up
@@ -219,6 +223,8 @@ async def test_other_users_vectors_are_never_searched(
         ({"mode": "fuzzy"}, "mode"),
         ({"min_similarity": 2}, "min_similarity"),
         ({"now": "next tuesday"}, "now"),
+        ({"now": "9999-12-31T12:00:00Z"}, "now"),
+        ({"now": "0001-01-01T01:00:00+05:00"}, "now"),
         ({"parse_dates": "maybe"}, "parse_dates"),
         ({"q": ""}, "q"),
         ({"q": "x" * 501}, "q"),
@@ -272,12 +278,61 @@ async def test_typos_are_corrected_for_keyword_search_only(
     assert all(item["match"]["keyword"] is None for item in hybrid["items"])
 
 
+@contextmanager
+def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def _used_the_index(statements: list[str]) -> bool:
+    """The HNSW path orders by the indexed expression, the vector cast to its dimension."""
+    return any("AS VECTOR(384))" in s.upper() for s in statements)
+
+
 async def test_the_approximate_path_finds_the_same_memories(
-    app: FastAPI, client: httpx.AsyncClient, me: Account
+    app: FastAPI, client: httpx.AsyncClient, me: Account, app_engine: AsyncEngine
 ) -> None:
-    exact = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
-    app.state.settings.search.exact_max_vectors = 2  # this journal has six
-    approximate = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
+    with _statements(app_engine) as seen:
+        exact = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
+    assert not _used_the_index(seen)
+    app.state.settings.search.exact_max_vectors = 5  # this journal has six
+    with _statements(app_engine) as seen:
+        approximate = await _search(
+            client, me, "feeling lonely", mode="semantic", min_similarity=-1
+        )
+    assert _used_the_index(seen)
     assert _titles(approximate) == _titles(exact)
-    filtered = await _search(client, me, "feeling lonely", mode="semantic", tag="home")
+    with _statements(app_engine) as seen:
+        filtered = await _search(client, me, "feeling lonely", mode="semantic", tag="home")
+    assert not _used_the_index(seen), "filters apply after the vector scan: exact"
     assert _titles(filtered) == ["alone"]
+    app.state.settings.search.exact_max_vectors = 6  # not more than six: exact
+    with _statements(app_engine) as seen:
+        await _search(client, me, "feeling lonely", mode="semantic")
+    assert not _used_the_index(seen)
+
+
+async def test_ties_break_the_same_way_on_every_page_size(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    """Reciprocal rank fusion ties by construction (keyword rank r = semantic rank r); the
+    page keeps the answer's order, newest first."""
+    full = await _search(client, me, "gardening", limit=20)
+    for size in range(1, len(full["items"]) + 1):
+        page = await _search(client, me, "gardening", limit=size)
+        assert _titles(page) == _titles(full)[:size]
+
+
+async def test_a_query_of_date_words_shows_openings(client: httpx.AsyncClient, me: Account) -> None:
+    exact = "x" * 239 + "y"  # exactly the snippet's length: shown whole
+    await create_entry(client, me.auth, exact, title="exact", entry_date="2026-11-24T10:00:00Z")
+    body = await _search(client, me, "yesterday")
+    assert [item["snippet"] for item in body["items"]] == [exact]

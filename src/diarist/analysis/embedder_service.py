@@ -4,17 +4,18 @@ embed a search query without loading a model (they stay small; see docs/architec
 It speaks the OpenAI embeddings protocol (`POST /v1/embeddings`), so the API reaches it with
 the same client as a remote provider. It listens on a unix socket under the data dir by
 default (only local processes of the same user can reach it), or on a TCP port for a
-deployment with the API on several hosts. The model is loaded before the socket is bound:
-a refused connection means "not ready yet". Recent queries are cached (a query vector never
-changes, so the cache cannot go stale).
+deployment with the API on several hosts (it has no authentication of its own: keep such a
+port on a private network). The model is loaded before the socket is bound: a refused
+connection means "not ready yet". Nothing is cached: a cache's faster answers would tell
+anyone who can reach the service which phrases were searched recently.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ _log = structlog.get_logger("diarist.embedder")
 
 MAX_INPUTS = 16
 MAX_INPUT_CHARS = 4000
-CACHE_SIZE = 2048
+MAX_BODY_BYTES = 128 * 1024
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -71,19 +72,20 @@ def embedder_app(embedder: Embedder, socket: Path | None = None) -> Starlette:
                 socket.unlink(missing_ok=True)  # noqa: ASYNC240 (at shutdown, once)
             _log.info("embedder_stopped", pid=os.getpid())
 
-    @lru_cache(maxsize=CACHE_SIZE)
-    def vector(text: str) -> list[float]:
-        return [float(x) for x in embedder.embed([text])[0]]
-
     async def embeddings(request: Request) -> JSONResponse:
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY_BYTES:
+                return _error(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             return _error(400, "the body is not JSON")
         texts = _inputs(body)
         if isinstance(texts, str):
             return _error(400, texts)
-        vectors = [await run_in_threadpool(vector, text) for text in texts]
+        vectors = (await run_in_threadpool(embedder.embed, texts)).tolist()
         data = [
             {"object": "embedding", "index": index, "embedding": values}
             for index, values in enumerate(vectors)

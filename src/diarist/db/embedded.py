@@ -177,7 +177,8 @@ class EmbeddedPostgres:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
     def _socket_dir(self) -> Path:
-        directory = make_socket_dir(self.pgdata)
+        # As root the server runs as another OS user and needs the directory opened to it.
+        directory = make_socket_dir(self.pgdata, check=not self._as_root)
         if directory != self.pgdata and self._as_root:
             directory.chmod(0o777)
         return directory

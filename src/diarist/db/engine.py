@@ -95,7 +95,8 @@ def create_engine(
         "application_name": application_name,
         # HNSW scans under a user filter read on until they have enough rows (pgvector 0.8).
         "options": f"-c statement_timeout={settings.statement_timeout_ms} "
-        "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100",
+        "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100 "
+        "-c hnsw.max_scan_tuples=100000",
     }
     if settings.disable_prepared_statements:
         connect_args["prepare_threshold"] = None

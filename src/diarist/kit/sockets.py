@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 # Room for the longest file name placed in the directory (`.s.PGSQL.5432`, `embedder.sock`).
@@ -18,8 +20,21 @@ def socket_dir(preferred: Path) -> Path:
     return Path("/tmp") / f"diarist-{digest}"  # noqa: S108
 
 
-def make_socket_dir(preferred: Path) -> Path:
-    """Create (owner-only) and return `socket_dir(preferred)`."""
+class UnsafeSocketDir(RuntimeError):
+    """The socket directory exists but is not ours alone: someone could swap the socket."""
+
+
+def make_socket_dir(preferred: Path, *, check: bool = True) -> Path:
+    """Create (owner-only) and return `socket_dir(preferred)`. With `check`, refuse a directory
+    that is a symlink, owned by someone else or open to others: the name under /tmp is
+    predictable, so another local user could have made it first."""
     directory = socket_dir(preferred)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = directory.lstat()
+    if check and (
+        stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077
+    ):
+        raise UnsafeSocketDir(
+            f"{directory} must be a directory of this user that others cannot open (mode 0700)"
+        )
     return directory

@@ -4,6 +4,7 @@ Both speak the same protocol, so one client class serves both."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 import httpx
@@ -45,6 +46,7 @@ def _local_client(settings: Settings) -> OpenAIClient:
 
 class QueryEmbedder:
     def __init__(self, settings: Settings) -> None:
+        self._timeout_s = settings.analysis.embedder_timeout_s
         self._local = _local_client(settings)
         remote = settings.analysis.openai
         self._remote: tuple[str, OpenAIClient] | None = None
@@ -60,9 +62,12 @@ class QueryEmbedder:
         else:
             raise SemanticSearchUnavailable(f"No embedder is configured for {model}.")
         try:
-            return (await client.embed([text]))[0]
-        except ProviderError as exc:
-            _log.warning("query_embedding_failed", model=model, reason=str(exc))
+            # The whole call, a remote provider's rate limiter included: a search must not
+            # wait on it longer than on the local embedder.
+            async with asyncio.timeout(self._timeout_s):
+                return (await client.embed([text]))[0]
+        except (ProviderError, TimeoutError) as exc:
+            _log.warning("query_embedding_failed", model=model, reason=str(exc) or "timeout")
             raise SemanticSearchUnavailable(
                 "The embedding service did not answer; try again, or use mode=keyword."
             ) from None

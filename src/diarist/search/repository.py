@@ -79,7 +79,7 @@ def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subq
     inner = top.subquery(f"{name}_top")
     order = (inner.c.score.desc(), inner.c.entry_date.desc(), inner.c.id.desc())
     rank = func.row_number().over(order_by=order).label("rank")
-    ranked = select(inner.c.id, inner.c.score, rank)
+    ranked = select(inner.c.id, inner.c.score, inner.c.entry_date, rank)
     if min_score is not None:
         ranked = ranked.where(inner.c.score >= min_score)
     return ranked.subquery(name)
@@ -188,10 +188,12 @@ async def ranked_search(
         )
         source: Any = kw.join(sem, kw.c.id == sem.c.id, full=True)
         entry_id: Any = func.coalesce(kw.c.id, sem.c.id)
+        entry_date: Any = func.coalesce(kw.c.entry_date, sem.c.entry_date)
     else:
         only = kw if kw is not None else sem
         assert only is not None
-        score, source, entry_id = only.c.score, only, only.c.id
+        score, source = only.c.score, only
+        entry_id, entry_date = only.c.id, only.c.entry_date
     columns = {
         "id": entry_id.label("id"),
         "score": score.label("score"),
@@ -203,7 +205,8 @@ async def ranked_search(
     page = (
         select(*columns.values())
         .select_from(source)
-        .order_by(score.desc(), entry_id.desc())
+        # The order of the answer (ties: newest first), so that the page holds its first rows.
+        .order_by(score.desc(), entry_date.desc(), entry_id.desc())
         .limit(limit)
         .subquery("page")
     )
@@ -235,7 +238,7 @@ async def dated_entries(
 ) -> list[Hit]:
     """A query of date words only ("last week"): the entries of the range, newest first, with
     their opening words as the snippet."""
-    opening = func.left(Entry.content, SNIPPET_CHARS)
+    opening = func.left(Entry.content, SNIPPET_CHARS + 1)  # one more: was it cut?
     rows = await session.execute(
         apply_filters(select(Entry.id, Entry.title, opening, Entry.entry_date), user_id, filters)
         .order_by(Entry.entry_date.desc(), Entry.id.desc())
@@ -250,8 +253,9 @@ def _float(value: Any) -> float | None:
 
 def _opening(text: str) -> str:
     """The first words of `text`, cut at a word boundary."""
-    if len(text) < SNIPPET_CHARS:
+    if len(text) <= SNIPPET_CHARS:
         return text
+    text = text[:SNIPPET_CHARS]
     return text[: text.rfind(" ") if " " in text else len(text)].rstrip() + " …"
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.db.session import DbSession
@@ -29,6 +29,9 @@ def query_embedder(request: Request) -> QueryEmbedder:
     return embedder
 
 
+QueryEmbedderDep = Annotated[QueryEmbedder, Depends(query_embedder)]
+
+
 class SearchQuery(EntryQuery):
     q: Annotated[str, Field(min_length=1, max_length=500)]
     mode: Mode = "hybrid"
@@ -42,6 +45,14 @@ class SearchQuery(EntryQuery):
         "Without an offset it is wall-clock time in the user's time zone.",
     )
     parse_dates: bool = Field(default=True, description="Read date words as a date filter.")
+
+    @field_validator("now")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        """Dates are read for years 1900 to 2100; a `now` far outside them is a mistake."""
+        if value is not None and not 1900 <= value.year <= 2100:
+            raise ValueError("now must be in the years 1900 to 2100")
+        return value
 
 
 class KeywordMatch(BaseModel):
@@ -105,13 +116,13 @@ def _hit(hit: Hit, dates: str | None) -> SearchHit:
     )
 
 
-@search_router.get("", response_model=SearchPage, responses=_PROBLEM)
+@search_router.get("", status_code=200, response_model=SearchPage, responses=_PROBLEM)
 async def search(
     query: Annotated[SearchQuery, Query()],
     session: DbSession,
     me: CurrentPrincipal,
     settings: AppSettings,
-    embedder: Annotated[QueryEmbedder, Depends(query_embedder)],
+    embedder: QueryEmbedderDep,
 ) -> SearchPage:
     """Search my entries by words, by meaning, or both (`mode=hybrid`, the default, fuses the
     two rankings). Keyword syntax: "quoted phrases", `or`, `-exclusion`; typos are corrected.

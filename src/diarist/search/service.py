@@ -96,6 +96,10 @@ def _keyword_hits(hits: list[Hit]) -> int:
     return sum(1 for hit in hits if hit.keyword_rank is not None)
 
 
+def _semantic_hits(hits: list[Hit]) -> int:
+    return sum(1 for hit in hits if hit.semantic_rank is not None)
+
+
 async def search(
     session: AsyncSession,
     settings: Settings,
@@ -103,6 +107,8 @@ async def search(
     user_id: uuid.UUID,
     request: SearchRequest,
 ) -> SearchResult:
+    """Search the user's entries as `request` asks: date words to a filter, then the keyword
+    and/or semantic lists (fused for hybrid); typo correction for keyword search alone."""
     preferences = await accounts_repo.preferences_of(session, user_id)
     zone = zoneinfo.ZoneInfo(str(preferences.get("timezone") or "UTC"))
     text, dates = request.query.strip(), None
@@ -151,6 +157,12 @@ async def search(
         rrf_k=settings.search.rrf_k,
     )
     hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
+    if approximate and _semantic_hits(hits) == 0:
+        # An index scan stops after `hnsw.max_scan_tuples` (set per connection): in a huge
+        # table that may hold none of the user's vectors above the threshold. Exact k-NN has
+        # no such limit; a shortfall short of none is not told apart from the threshold.
+        ranking = replace(ranking, approximate=False)
+        hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
     # Typos are corrected for keyword search alone: meaning already finds past them, and
     # guessed words would add noise to a fused ranking.
     if ranking.keyword_query is None or fused or _keyword_hits(hits) >= FEW_HITS:
