@@ -34,6 +34,7 @@ from diarist.journal.schemas import (
     TagOut,
     TagUpdate,
 )
+from diarist.kit.responses import json_response
 from diarist.kit.settings import AppSettings
 from diarist.models import Entry, EntryRevision, Tag, TagRelationship
 
@@ -127,12 +128,7 @@ async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
 
 
 def _entry_response(entry_out: EntryOut, entry: Entry, status_code: int = 200) -> Response:
-    return Response(
-        content=entry_out.model_dump_json(),
-        status_code=status_code,
-        media_type="application/json",
-        headers=_etag(entry),
-    )
+    return json_response(entry_out, status_code, headers=_etag(entry))
 
 
 # --- entries ----------------------------------------------------------------------------------
@@ -162,16 +158,16 @@ async def create_entry(
 @entries_router.get("", response_model=EntryPage, responses=_PROBLEM)
 async def list_entries(
     query: Annotated[TimelineQuery, Query()], session: DbSession, me: CurrentPrincipal
-) -> EntryPage:
+) -> Response:
     """The timeline, newest first, with filters; `deleted=true` lists the trash."""
     filters = await resolve_filters(session, me.user_id, query)
     if filters is None:
-        return EntryPage(items=[], next_cursor=None)
+        return json_response(EntryPage(items=[], next_cursor=None))
     entries, next_cursor = await entries_service.list_entries(
         session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
     )
     items = [EntrySummary.model_validate(summary_out(e, tags)) for e, tags in entries]
-    return EntryPage(items=items, next_cursor=next_cursor)
+    return json_response(EntryPage(items=items, next_cursor=next_cursor))
 
 
 @entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)

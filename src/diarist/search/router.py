@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.db.session import DbSession
 from diarist.journal.filters import EntryQuery, resolve_filters
+from diarist.kit.responses import json_response
 from diarist.kit.settings import AppSettings
 from diarist.search import service as search_service
 from diarist.search.embedding import QueryEmbedder
@@ -123,7 +124,7 @@ async def search(
     me: CurrentPrincipal,
     settings: AppSettings,
     embedder: QueryEmbedderDep,
-) -> SearchPage:
+) -> Response:
     """Search my entries by words, by meaning, or both (`mode=hybrid`, the default, fuses the
     two rankings). Keyword syntax: "quoted phrases", `or`, `-exclusion`; typos are corrected.
     Date words ("last week", "in March", "last Christmas") filter by date in my time zone.
@@ -132,7 +133,7 @@ async def search(
     now = query.now or datetime.now(UTC)
     empty = Interpretation(text=query.q.strip())
     if filters is None:
-        return SearchPage(items=[], mode=query.mode, interpreted=empty)
+        return json_response(SearchPage(items=[], mode=query.mode, interpreted=empty))
     request = SearchRequest(
         query=query.q,
         mode=query.mode,
@@ -144,7 +145,7 @@ async def search(
     )
     result = await search_service.search(session, settings, embedder, me.user_id, request)
     phrase = result.dates.phrase if result.dates else None
-    return SearchPage(
+    page = SearchPage(
         items=[_hit(hit, phrase) for hit in result.hits],
         mode=query.mode,
         interpreted=Interpretation(
@@ -156,3 +157,4 @@ async def search(
         corrected_query=result.corrected_query,
         degraded=result.degraded,
     )
+    return json_response(page)
