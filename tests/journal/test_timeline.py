@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from diarist.journal.schemas import EntryPage, EntrySummary
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry
 
@@ -163,3 +164,20 @@ async def test_cursor_of_another_ordering_is_refused(
     other = await signed_up(client)
     theirs = await client.get("/api/v1/entries", params={"cursor": cursor}, headers=other.auth)
     assert theirs.json()["items"] == [], "a cursor reveals nothing to another user"
+
+
+async def test_the_page_is_exactly_the_documented_summary(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    """The timeline is serialised from rows without a model: it must still be the schema."""
+    long_text = "word " * 200
+    created = await create_entry(client, me.auth, long_text, title="Long", tags=["b", "A"])
+    page = (await client.get("/api/v1/entries", headers=me.auth)).json()
+    EntryPage.model_validate(page)
+    item = next(i for i in page["items"] if i["id"] == created["id"])
+    assert set(item) == set(EntrySummary.model_fields)
+    assert item["tags"] == ["A", "b"]
+    assert item["excerpt"].endswith("…")
+    assert len(item["excerpt"]) <= 281
+    full = (await client.get(f"/api/v1/entries/{created['id']}", headers=me.auth)).json()
+    assert {k: full[k] for k in item} == item

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Row,
     ScalarSelect,
     Select,
     Text,
@@ -31,7 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from diarist.models import (
     Entry,
@@ -248,6 +248,14 @@ def apply_filters(query: Select[Any], user_id: uuid.UUID, filters: EntryFilters)
     return query.where(*conditions)
 
 
+# What a summary shows of an entry (besides an excerpt of its text and its tags).
+SUMMARY_COLUMNS = (
+    "id", "title", "entry_type", "format", "mood_rating", "entry_date", "timezone",
+    "visibility", "starred", "pinned", "word_count", "processing_status", "version",
+    "created_at", "updated_at", "deleted_at",
+)  # fmt: skip
+
+
 async def list_entries(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -256,20 +264,27 @@ async def list_entries(
     order: str,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[tuple[Entry, list[str]]]:
+    text_chars: int,
+) -> Sequence[Row[Any]]:
     """Newest first by `order` (entry_date or created_at, or deleted_at in the trash);
-    keyset pagination after (sort value, id). Each entry comes with its tag names, and
-    without its raw_data (a page shows excerpts): one round trip."""
+    keyset pagination after (sort value, id). One round trip for a page of plain rows (no
+    ORM objects): the columns of a summary, the first `text_chars` (+1) characters of the
+    text, and the tag names."""
     column = {"entry_date": Entry.entry_date, "created_at": Entry.created_at}[order]
     if filters.deleted:
         column = Entry.deleted_at  # type: ignore[assignment]
-    page = select(Entry, _tag_names(Entry.id)).options(defer(Entry.raw_data))
+    page = select(
+        *(getattr(Entry, name) for name in SUMMARY_COLUMNS),
+        func.left(Entry.content, text_chars + 1).label("content"),
+        _tag_names(Entry.id).label("tags"),
+    )
     query = apply_filters(page, user_id, filters)
     if after is not None:
         bound = tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], Uuid()))
         query = query.where(tuple_(column, Entry.id) < bound)
     query = query.order_by(column.desc(), Entry.id.desc()).limit(limit)
-    return [(row[0], list(row[1])) for row in await session.execute(query)]
+    rows: Sequence[Row[Any]] = (await session.execute(query)).all()
+    return rows
 
 
 async def tag_names_for(

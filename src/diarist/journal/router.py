@@ -6,8 +6,10 @@ import re
 import uuid
 from typing import Annotated, Any
 
+import pydantic_core
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
@@ -23,7 +25,6 @@ from diarist.journal.schemas import (
     EntryCreate,
     EntryOut,
     EntryPage,
-    EntrySummary,
     EntryUpdate,
     RelationshipCreate,
     RelationshipOut,
@@ -62,7 +63,7 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
-def summary_out(entry: Entry, tags: list[str]) -> dict[str, Any]:
+def summary_out(entry: Entry | Row[Any], tags: list[str]) -> dict[str, Any]:
     """The fields of an entry in lists (timeline, related, on this day)."""
     excerpt = entry.content[:EXCERPT_CHARS]
     if len(entry.content) > EXCERPT_CHARS:
@@ -163,11 +164,14 @@ async def list_entries(
     filters = await resolve_filters(session, me.user_id, query)
     if filters is None:
         return json_response(EntryPage(items=[], next_cursor=None))
-    entries, next_cursor = await entries_service.list_entries(
-        session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit
-    )
-    items = [EntrySummary.model_validate(summary_out(e, tags)) for e, tags in entries]
-    return json_response(EntryPage(items=items, next_cursor=next_cursor))
+    rows, next_cursor = await entries_service.list_entries(
+        session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit,
+        text_chars=EXCERPT_CHARS,
+    )  # fmt: skip
+    # Rows from our own tables are valid: serialised straight to JSON, never validated again.
+    items = [summary_out(row, list(row.tags)) for row in rows]
+    body = pydantic_core.to_json({"items": items, "next_cursor": next_cursor})
+    return Response(content=body, media_type="application/json")
 
 
 @entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)

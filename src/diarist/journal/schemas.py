@@ -48,6 +48,17 @@ def _check_zone(value: str | None) -> str | None:
     return value
 
 
+# Dates of entries: what a journal can mean, and far inside what every layer (Python dates,
+# psycopg, local days in any time zone) can hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _check_year(value: datetime | None) -> datetime | None:
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -94,6 +105,11 @@ class EntryFields(Strict):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return _check_zone(value)
+
+    @field_validator("entry_date", "published_at")
+    @classmethod
+    def _year(cls, value: datetime | None) -> datetime | None:
+        return _check_year(value)
 
     @field_validator("metadata")
     @classmethod

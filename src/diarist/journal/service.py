@@ -7,11 +7,12 @@ import hashlib
 import json
 import uuid
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
@@ -249,7 +250,7 @@ async def purge_expired_trash(session: AsyncSession, limits: JournalSettings) ->
 # --- listing ----------------------------------------------------------------------------------
 
 
-def entry_cursor(entry: Entry, order: str, deleted: bool) -> str:
+def entry_cursor(entry: Entry | Row[Any], order: str, deleted: bool) -> str:
     value: datetime | None = entry.deleted_at if deleted else getattr(entry, order)
     assert value is not None
     return encode_cursor("trash" if deleted else order, value.isoformat(), entry.id)
@@ -282,15 +283,17 @@ async def list_entries(
     order: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Entry, list[str]]], str | None]:
-    """A page of (entry, tag names) and the cursor of the next page."""
+    text_chars: int,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """A page of summary rows (`repository.list_entries`) and the next page's cursor."""
     after = parse_entry_cursor(cursor, order, filters.deleted) if cursor else None
     rows = await repo.list_entries(
-        session, user_id, filters, order=order, after=after, limit=limit + 1
-    )
+        session, user_id, filters, order=order, after=after, limit=limit + 1,
+        text_chars=text_chars,
+    )  # fmt: skip
     page = rows[:limit]
     more = len(rows) > limit
-    return page, entry_cursor(page[-1][0], order, filters.deleted) if more and page else None
+    return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
 
 
 async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:
