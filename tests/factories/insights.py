@@ -13,7 +13,8 @@ from sqlalchemy import text
 from diarist.accounts import repository as accounts_repo
 from diarist.config import JournalSettings
 from diarist.db.engine import Database
-from diarist.insights import stats_repository, tasks
+from diarist.insights import repository as insights_repo
+from diarist.insights import tasks
 from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
 
@@ -22,7 +23,7 @@ async def fill_statistics(database: Database, user_id: uuid.UUID) -> None:
     """Rows in every insights table: drained statistics, a stored insight, a pending mark."""
     await tasks.drain_user(database, user_id)
     async with database.unit_of_work(user_id=user_id) as session:
-        await stats_repository.upsert_insight(
+        await insights_repo.upsert_insight(
             session,
             user_id,
             insight_type="streak_milestone",
@@ -49,15 +50,19 @@ class Planted:
 
 
 ZONE = "Europe/Berlin"
+# A fixed "today" for planted journals: which days are Mondays, and so every draw of the
+# journal, is the same on every run.
+TODAY = date(2026, 3, 18)
 
 
-async def planted_journal(database: Database, user_id: uuid.UUID, seed: int = 7) -> Planted:
-    """About 135 entries over the last 125 days (Berlin evenings, some mornings): mood about 6,
-    three points lower on Mondays, two higher with the tag `running`; the tag `reading`
-    is put on as often at random and does nothing. Two gaps make the streaks 49 (longest) and
-    39 (current, up to yesterday)."""
+async def planted_journal(
+    database: Database, user_id: uuid.UUID, seed: int = 7, today: date = TODAY
+) -> Planted:
+    """About 135 entries over the 125 days before `today` (Berlin evenings, some mornings):
+    mood about 6, three points lower on Mondays, two higher with the tag `running`; the tag
+    `reading` is put on as often at random and does nothing. Two gaps make the streaks 49
+    (longest) and 39 (current, up to yesterday)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
-    today = datetime.now(ZoneInfo(ZONE)).date()
     planned: list[tuple[date, int, int, tuple[str, ...]]] = []
     for back in range(125, 0, -1):
         if back in (40, 90):

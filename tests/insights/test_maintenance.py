@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls
+from diarist.insights import repository as repo
 from diarist.insights import statistics, tasks
-from diarist.insights import stats_repository as repo
 from diarist.journal.schemas import EntryCreate
 from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
@@ -48,14 +48,14 @@ async def assert_drained_equals_recompute(database: Database, user_id: uuid.UUID
             text("SELECT count(*) FROM stats_dirty_days WHERE user_id = :u"), {"u": user_id}
         )
         assert pending == 0
-        stored_days = _normal(await repo.stored_day_rows(session, user_id))
-        assert stored_days == _normal(await repo.computed_day_rows(session, user_id))
-        stored_subjects = _normal(await repo.stored_subject_rows(session, user_id))
-        assert stored_subjects == _normal(await repo.computed_subject_rows(session, user_id))
+        stored_days = _normal(await repo.list_stored_day_rows(session, user_id))
+        assert stored_days == _normal(await repo.compute_day_rows(session, user_id))
+        stored_subjects = _normal(await repo.list_stored_subject_rows(session, user_id))
+        assert stored_subjects == _normal(await repo.compute_subject_rows(session, user_id))
 
 
 async def _days(session: AsyncSession, user_id: uuid.UUID) -> dict[str, tuple[int, int, float]]:
-    rows = await repo.stored_day_rows(session, user_id)
+    rows = await repo.list_stored_day_rows(session, user_id)
     return {str(r.day): (r.entries, r.mood_n, r.mood_sum) for r in rows}
 
 
@@ -101,7 +101,7 @@ async def test_drained_statistics_equal_a_full_recompute_after_every_kind_of_wri
     await analyze_entries(database, user_id)  # sentiment, emotions, topics
     await assert_drained_equals_recompute(database, user_id)
     async with database.unit_of_work(user_id=user_id) as session:
-        rows = await repo.stored_day_rows(session, user_id)
+        rows = await repo.list_stored_day_rows(session, user_id)
         assert sum(r.sentiment_n for r in rows) == 3
         assert sum(r.emotions_n for r in rows) == 3
         topics = await session.scalar(
@@ -121,9 +121,9 @@ async def test_drained_statistics_equal_a_full_recompute_after_every_kind_of_wri
 
     # The nightly rebuild leaves the same rows as the drains did.
     async with database.unit_of_work(user_id=user_id) as session:
-        before = _normal(await repo.stored_day_rows(session, user_id))
+        before = _normal(await repo.list_stored_day_rows(session, user_id))
         await statistics.rebuild_statistics(session, user_id)
-        assert _normal(await repo.stored_day_rows(session, user_id)) == before
+        assert _normal(await repo.list_stored_day_rows(session, user_id)) == before
 
 
 async def test_drains_racing_with_writers_lose_no_write(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics as pystats
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from diarist.db.engine import Database
 from diarist.insights import stored, tasks
 from tests.factories.accounts import Account, signed_up
-from tests.factories.insights import Planted, planted_journal
+from tests.factories.insights import ZONE, Planted, planted_journal
 from tests.factories.journal import create_entry
 
 API = "/api/v1/insights"
@@ -82,8 +83,12 @@ async def test_mood_over_time_combines_days_exactly(
 
 
 async def test_writing_statistics_streaks_and_histograms(
-    client: httpx.AsyncClient, me: Account, planted: Planted, database: Database
+    client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
+    # Streaks are relative to the user's real today, the one the endpoint uses.
+    user_id = await _user_id(client, me)
+    planted = await planted_journal(database, user_id, today=datetime.now(ZoneInfo(ZONE)).date())
+    await tasks.drain_user(database, user_id)
     found = await _get(client, me, "/writing")
     assert found["entries"] == len(planted.entries)
     assert found["active_days"] == len({day for day, *_ in planted.entries})
@@ -140,7 +145,7 @@ async def test_stored_insights_recover_the_planted_patterns(
     client: httpx.AsyncClient, me: Account, planted: Planted, database: Database
 ) -> None:
     user_id = await _user_id(client, me)
-    assert await tasks.generate_for_user(database, user_id) > 0
+    assert await tasks.generate_for_user(database, user_id, planted.today) > 0
     items = await _get(client, me, "")
     by_fingerprint = {i["insight_data"].get("summary"): i for i in items}
     assert by_fingerprint
@@ -151,7 +156,11 @@ async def test_stored_insights_recover_the_planted_patterns(
     monday = next(i for i in items if i["insight_data"].get("weekday") == 1)
     assert monday["insight_data"]["difference"] < -2
     assert monday["insight_data"]["n"] >= stored.MIN_N
-    assert 0.99 <= monday["confidence_level"] <= 1
+    assert monday["insight_data"]["unit"] == "days"
+    assert monday["insight_data"]["q_value"] <= stored.MAX_Q
+    assert monday["confidence_level"] == pytest.approx(
+        min(0.999, 1 - monday["insight_data"]["q_value"]), abs=1e-3
+    )
     assert ("tag_effect", tags["running"], None) in kinds
     running = next(i for i in items if i["insight_data"].get("subject_id") == tags["running"])
     assert running["insight_data"]["difference"] >= 1.4
@@ -175,7 +184,7 @@ async def test_emotions_need_analysis(client: httpx.AsyncClient, me: Account) ->
 async def test_a_user_never_sees_another_users_statistics(
     client: httpx.AsyncClient, me: Account, planted: Planted, database: Database
 ) -> None:
-    await tasks.generate_for_user(database, await _user_id(client, me))
+    await tasks.generate_for_user(database, await _user_id(client, me), planted.today)
     mine = await _get(client, me, "")
     other = await signed_up(client)
     assert (await _get(client, other, "/mood"))["items"] == []

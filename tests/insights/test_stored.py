@@ -11,6 +11,7 @@ import httpx
 import psycopg
 import pytest
 
+from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.insights import tasks
@@ -45,11 +46,11 @@ async def test_regenerating_neither_duplicates_nor_resurrects_dismissed_insights
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
     user_id = await _user_id(client, me)
-    await planted_journal(database, user_id)
-    await tasks.generate_for_user(database, user_id)
+    planted = await planted_journal(database, user_id)
+    await tasks.generate_for_user(database, user_id, planted.today)
     first = await _list(client, me)
     assert len(first) >= 3
-    await tasks.generate_for_user(database, user_id)
+    await tasks.generate_for_user(database, user_id, planted.today)
     again = await _list(client, me)
     assert sorted(i["id"] for i in again) == sorted(i["id"] for i in first)
 
@@ -57,7 +58,7 @@ async def test_regenerating_neither_duplicates_nor_resurrects_dismissed_insights
     dismissed = await client.post(f"{API}/{monday['id']}/dismiss", headers=me.auth)
     assert dismissed.status_code == 200
     assert dismissed.json()["dismissed_at"] is not None
-    await tasks.generate_for_user(database, user_id)
+    await tasks.generate_for_user(database, user_id, planted.today)
     assert monday["id"] not in {i["id"] for i in await _list(client, me)}
     with_dismissed = await _list(client, me, include_dismissed="true")
     assert monday["id"] in {i["id"] for i in with_dismissed}
@@ -71,13 +72,27 @@ async def test_regenerating_neither_duplicates_nor_resurrects_dismissed_insights
     tags = {t["name"]: t["id"] for t in (await client.get("/api/v1/tags", headers=me.auth)).json()}
     running = next(i for i in first if i["insight_data"].get("subject_id") == tags["running"])
     assert (await client.delete(f"/api/v1/tags/{tags['running']}", headers=me.auth)).is_success
-    await tasks.generate_for_user(database, user_id)
+    await tasks.generate_for_user(database, user_id, planted.today)
     shown = await _list(client, me, include_dismissed="true")
     assert running["id"] not in {i["id"] for i in shown}
     assert len(shown) == len(first) - 1
 
     unknown = await client.post(f"{API}/{uuid.uuid4()}/dismiss", headers=me.auth)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "insight_not_found")
+
+
+async def _run_worker_until_idle(settings: Settings, owner_url: str) -> None:
+    """A worker with wait=False stops at the first fetch that finds nothing, even while a
+    running job is about to queue another: run it again until no job is left to do."""
+    for _ in range(10):
+        await run_worker(settings, wait=False)
+        with psycopg.connect(owner_url) as owner:
+            left = owner.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+            ).fetchone()
+        if left == (0,):
+            return
+    raise AssertionError("jobs are still queued after ten worker runs")
 
 
 async def test_worker_refreshes_after_analysis_and_runs_the_periodic_tasks(
@@ -90,7 +105,7 @@ async def test_worker_refreshes_after_analysis_and_runs_the_periodic_tasks(
     )
 
     # The analysis jobs defer the statistics refresh in the transaction that saves results.
-    await run_worker(settings, wait=False)
+    await _run_worker_until_idle(settings, libpq_url(fresh_db.owner))
 
     with psycopg.connect(libpq_url(fresh_db.owner)) as owner:
         day = owner.execute(
@@ -120,7 +135,7 @@ async def test_worker_refreshes_after_analysis_and_runs_the_periodic_tasks(
                 await defer_in_transaction(session, task, timestamp=0)
     finally:
         await database.dispose()
-    await run_worker(settings, wait=False)
+    await _run_worker_until_idle(settings, libpq_url(fresh_db.owner))
 
     with psycopg.connect(libpq_url(fresh_db.owner)) as owner:
         mood = owner.execute(

@@ -92,6 +92,7 @@ async def analyze_entry(
             # Opted out: nothing derived from the text stays behind, or is shown as current.
             await repo.forget_analysis(session, entry_id)
             await repo.set_status(session, entry_id, processing_status="completed")
+            await insights_statistics.request_refresh(session, user_id)  # results are gone
             return Outcome("disabled")
         remote = client is not None and openai_consents(preferences)
         wants_reflection = remote and settings.openai.reflections
@@ -202,6 +203,8 @@ async def _save_results(
             return False
         for row in _rows(settings, user_id, entry_id, content_hash, results):
             await repo.save_result(session, row, force=force)
+        # Results feed the statistics (their triggers marked the entry's day): drain it.
+        await insights_statistics.request_refresh(session, user_id)
     return True
 
 

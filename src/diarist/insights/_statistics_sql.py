@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date
 
@@ -19,6 +20,9 @@ from diarist.models import Insight
 _LOCK_SPACE = 0x5EED
 
 _LOCAL = "(e.entry_date AT TIME ZONE e.timezone)"
+# Statistics cover the local days a Python date can hold: an entry written before the date
+# bounds of the API (years 1900-2200) may lie on a day psycopg cannot load (0001-12-31 BC).
+_FIRST_DAY, _LAST_DAY = date.min.isoformat(), date.max.isoformat()
 _BASE = f"""
 WITH base AS (
     SELECT e.id,
@@ -33,7 +37,8 @@ WITH base AS (
            ON s.entry_id = e.id AND s.user_id = e.user_id AND s.task_type = 'sentiment'
     LEFT JOIN processed_content m
            ON m.entry_id = e.id AND m.user_id = e.user_id AND m.task_type = 'emotions'
-    WHERE e.user_id = :user_id AND e.deleted_at IS NULL {{day_filter}}
+    WHERE e.user_id = :user_id AND e.deleted_at IS NULL
+      AND {_LOCAL}::date BETWEEN '{_FIRST_DAY}' AND '{_LAST_DAY}' {{day_filter}}
 )
 """  # noqa: S608
 # Entries of the given local days: any offset is within ±2 days of UTC, so the range on
@@ -101,9 +106,20 @@ FROM base b JOIN entry_topics p ON p.entry_id = b.id GROUP BY b.day, p.topic_id
 def _day_params(user_id: uuid.UUID, days: Sequence[date] | None) -> tuple[str, dict[str, Any]]:
     if days is None:
         return "", {"user_id": user_id}
-    lo = datetime.combine(min(days), time(), UTC) - timedelta(days=2)
-    hi = datetime.combine(max(days), time(), UTC) + timedelta(days=3)
-    return _SOME_DAYS, {"user_id": user_id, "days": list(days), "lo": lo, "hi": hi}
+    return _SOME_DAYS, {
+        "user_id": user_id,
+        "days": list(days),
+        "lo": _utc_start(min(days), -2) or datetime.min.replace(tzinfo=UTC),
+        "hi": _utc_start(max(days), 3) or datetime.max.replace(tzinfo=UTC),
+    }
+
+
+def _utc_start(day: date, shift: int) -> datetime | None:
+    """Midnight UTC of `day` moved by `shift` days; None beyond the dates Python can hold."""
+    try:
+        return datetime.combine(day + timedelta(days=shift), time(), UTC)
+    except OverflowError:
+        return None
 
 
 def _typed(statement: str) -> Any:
@@ -133,12 +149,65 @@ async def claim_dirty_days(session: AsyncSession, user_id: uuid.UUID, limit: int
                 SELECT id FROM stats_dirty_days WHERE user_id = :user_id
                 ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             )
-            DELETE FROM stats_dirty_days d USING claimed c WHERE d.id = c.id RETURNING d.day
+            , deleted AS (
+                DELETE FROM stats_dirty_days d USING claimed c WHERE d.id = c.id
+                RETURNING d.day
+            )
+            -- A day no statistics can cover (see _FIRST_DAY) is consumed, not returned.
+            SELECT DISTINCT day FROM deleted WHERE day BETWEEN :first AND :last
             """
         ),
-        {"user_id": user_id, "limit": limit},
+        {"user_id": user_id, "limit": limit, "first": date.min, "last": date.max},
     )
     return sorted({row[0] for row in rows})
+
+
+async def lock_queued_job(session: AsyncSession, queueing_lock: str) -> bool:
+    """Share-lock the job queued (not started) under `queueing_lock` until the transaction
+    ends; False when there is none. A worker fetches with FOR UPDATE SKIP LOCKED, so the job
+    cannot start before this transaction's writes are visible to it."""
+    found = await session.scalar(
+        text(
+            "SELECT id FROM procrastinate_jobs WHERE queueing_lock = :queueing_lock "
+            "AND status = 'todo' FOR SHARE"
+        ),
+        {"queueing_lock": queueing_lock},
+    )
+    return found is not None
+
+
+_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+
+
+async def defer_job_once(
+    session: AsyncSession,
+    *,
+    queue: str,
+    task_name: str,
+    lock: str,
+    queueing_lock: str,
+    args: dict[str, Any],
+) -> bool:
+    """Queue a job with procrastinate's defer function unless one with the same
+    `queueing_lock` is queued already (False then). In a savepoint: the conflict leaves the
+    caller's transaction usable."""
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task_name, 0, :lock, "
+                    ":queueing_lock, CAST(:args AS jsonb), NULL)"
+                    "::procrastinate_job_to_defer_v1])"
+                ).bindparams(bindparam("args", type_=JSONB())),
+                {"queue": queue, "task_name": task_name, "lock": lock,
+                 "queueing_lock": queueing_lock, "args": args},
+            )  # fmt: skip
+    except IntegrityError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        if diag is not None and diag.constraint_name == _QUEUEING_LOCK_INDEX:
+            return False
+        raise
+    return True
 
 
 async def clear_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -169,14 +238,14 @@ async def recompute_days(
     )
 
 
-async def computed_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+async def compute_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
     """The day rows a full recompute would store, without storing them."""
     base = _BASE.format(day_filter="")
     rows = await session.execute(text(f"{base} {_DAY_ROWS} ORDER BY 2"), {"user_id": user_id})
     return list(rows)
 
 
-async def computed_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+async def compute_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
     base = _BASE.format(day_filter="")
     rows = await session.execute(
         text(f"{base} SELECT * FROM ({_SUBJECT_ROWS}) s ORDER BY 2, 3, 4"),  # noqa: S608
@@ -185,7 +254,7 @@ async def computed_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> li
     return list(rows)
 
 
-async def stored_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+async def list_stored_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
     rows = await session.execute(
         text(f"SELECT {_DAY_COLUMNS} FROM stats_days WHERE user_id = :user_id ORDER BY day"),  # noqa: S608
         {"user_id": user_id},
@@ -193,7 +262,7 @@ async def stored_day_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row
     return list(rows)
 
 
-async def stored_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
+async def list_stored_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list[Row[Any]]:
     rows = await session.execute(
         text(
             f"SELECT {_SUBJECT_COLUMNS} FROM stats_day_subjects WHERE user_id = :user_id "  # noqa: S608
@@ -204,12 +273,12 @@ async def stored_subject_rows(session: AsyncSession, user_id: uuid.UUID) -> list
     return list(rows)
 
 
-async def users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
+async def list_users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
     """Every user with pending marks (system role)."""
     return list(await session.scalars(text("SELECT DISTINCT user_id FROM stats_dirty_days")))
 
 
-async def all_user_ids(session: AsyncSession) -> list[uuid.UUID]:
+async def list_active_user_ids(session: AsyncSession) -> list[uuid.UUID]:
     """Every active user (system role)."""
     return list(await session.scalars(text("SELECT id FROM users WHERE is_active ORDER BY id")))
 
@@ -236,7 +305,7 @@ def _range(user_id: uuid.UUID, start: date | None, end: date | None) -> dict[str
     return {"user_id": user_id, "start": start, "end": end}
 
 
-async def moments_by_period(
+async def sum_moments_by_period(
     session: AsyncSession, user_id: uuid.UUID, unit: str, start: date | None, end: date | None
 ) -> list[Row[Any]]:
     """Entries and mood/sentiment sums per day, ISO week or month (`unit`)."""
@@ -250,7 +319,7 @@ async def moments_by_period(
     return list(rows)
 
 
-async def moments_by_weekday(
+async def sum_moments_by_weekday(
     session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
 ) -> list[Row[Any]]:
     """Sums per ISO weekday (1 = Monday)."""
@@ -264,7 +333,7 @@ async def moments_by_weekday(
     return list(rows)
 
 
-async def moments_total(
+async def sum_moments(
     session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
 ) -> Row[Any]:
     row = await session.execute(
@@ -277,7 +346,43 @@ async def moments_total(
     return row.one()
 
 
-async def active_days(session: AsyncSession, user_id: uuid.UUID) -> list[date]:
+_DAY_MEANS = """
+SELECT {group} count(mood) AS mood_n, coalesce(sum(mood), 0) AS mood_sum,
+       coalesce(sum(mood * mood), 0) AS mood_sumsq, count(sentiment) AS sentiment_n,
+       coalesce(sum(sentiment), 0) AS sentiment_sum,
+       coalesce(sum(sentiment * sentiment), 0) AS sentiment_sumsq
+FROM (
+    SELECT day, mood_sum / nullif(mood_n, 0) AS mood,
+           sentiment_sum / nullif(sentiment_n, 0) AS sentiment
+    FROM stats_days WHERE {where}
+) d
+"""
+
+
+async def sum_day_means_by_weekday(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> list[Row[Any]]:
+    """Per ISO weekday, n/Σ/Σ² of the days' mean mood and mean sentiment: the entries of one
+    day are not independent, so weekday effects are tested on days."""
+    group = "extract(isodow FROM day)::int AS weekday,"
+    rows = await session.execute(
+        text(_DAY_MEANS.format(group=group, where=_RANGE) + " GROUP BY 1 ORDER BY 1"),
+        _range(user_id, start, end),
+    )
+    return list(rows)
+
+
+async def sum_day_means(
+    session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
+) -> Row[Any]:
+    """n/Σ/Σ² of the days' mean mood and mean sentiment over the range (for trends)."""
+    rows = await session.execute(
+        text(_DAY_MEANS.format(group="", where=_RANGE)), _range(user_id, start, end)
+    )
+    return rows.one()
+
+
+async def list_active_days(session: AsyncSession, user_id: uuid.UUID) -> list[date]:
     """Every local day with at least one live entry, oldest first."""
     rows = await session.scalars(
         text("SELECT day FROM stats_days WHERE user_id = :user_id ORDER BY day"),
@@ -286,7 +391,7 @@ async def active_days(session: AsyncSession, user_id: uuid.UUID) -> list[date]:
     return list(rows)
 
 
-async def hour_histogram(
+async def count_entries_by_hour(
     session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
 ) -> list[int]:
     rows = await session.execute(
@@ -300,7 +405,7 @@ async def hour_histogram(
     return [int(row[1]) for row in rows]
 
 
-async def emotion_totals(
+async def sum_emotions(
     session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
 ) -> tuple[dict[str, float], dict[str, int]]:
     """Sums of each emotion's scores, and how often each dominated, over the range."""
@@ -332,7 +437,7 @@ _SUBJECT_NAME = """
 """
 
 
-async def subject_moments(
+async def sum_subject_moments(
     session: AsyncSession,
     user_id: uuid.UUID,
     kind: str | None,
@@ -353,7 +458,7 @@ async def subject_moments(
     return list(rows)
 
 
-async def subject_usage_by_month(
+async def count_subject_usage_by_month(
     session: AsyncSession,
     user_id: uuid.UUID,
     kind: str | None,

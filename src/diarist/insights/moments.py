@@ -4,6 +4,7 @@ combine into, exactly, for any period or subset."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -98,3 +99,18 @@ def _incomplete_beta(x: float, a: float, b: float) -> float:
         if abs(c * d - 1.0) < 1e-12:
             break
     return math.exp(log_front) * result / a
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the order given: reporting every
+    test with q <= alpha keeps the expected share of false findings among those reported at
+    most alpha (for independent or positively dependent tests)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        index = order[rank - 1]
+        running = min(running, p_values[index] * m / rank)
+        adjusted[index] = running
+    return adjusted

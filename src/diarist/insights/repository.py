@@ -1,4 +1,6 @@
-"""Queries of insights, under the acting user's RLS context."""
+"""Every query of insights, under the acting user's RLS context (cross-user listings are for
+the system role): related memories and on-this-day here, statistics and stored insights in
+`_statistics_sql` (re-exported)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,69 @@ from datetime import date
 from sqlalchemy import Date, and_, cast, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.insights._statistics_sql import (
+    claim_dirty_days,
+    clear_dirty_days,
+    compute_day_rows,
+    compute_subject_rows,
+    count_entries_by_hour,
+    count_subject_usage_by_month,
+    deactivate_insights_except,
+    defer_job_once,
+    get_insight,
+    list_active_days,
+    list_active_user_ids,
+    list_insights,
+    list_stored_day_rows,
+    list_stored_subject_rows,
+    list_users_with_dirty_days,
+    lock_queued_job,
+    lock_user_statistics,
+    recompute_days,
+    sum_day_means,
+    sum_day_means_by_weekday,
+    sum_emotions,
+    sum_moments,
+    sum_moments_by_period,
+    sum_moments_by_weekday,
+    sum_subject_moments,
+    upsert_insight,
+)
 from diarist.models import Entry, EntryEmbedding
 
+__all__ = [
+    "claim_dirty_days",
+    "clear_dirty_days",
+    "compute_day_rows",
+    "compute_subject_rows",
+    "count_entries_by_hour",
+    "count_subject_usage_by_month",
+    "deactivate_insights_except",
+    "defer_job_once",
+    "find_related_entries",
+    "get_insight",
+    "list_active_days",
+    "list_active_user_ids",
+    "list_entries_on_this_day",
+    "list_insights",
+    "list_stored_day_rows",
+    "list_stored_subject_rows",
+    "list_users_with_dirty_days",
+    "lock_queued_job",
+    "lock_user_statistics",
+    "recompute_days",
+    "sum_day_means",
+    "sum_day_means_by_weekday",
+    "sum_emotions",
+    "sum_moments",
+    "sum_moments_by_period",
+    "sum_moments_by_weekday",
+    "sum_subject_moments",
+    "upsert_insight",
+]
 
-async def related_entries(
+
+async def find_related_entries(
     session: AsyncSession,
     user_id: uuid.UUID,
     entry_id: uuid.UUID,
@@ -52,7 +113,7 @@ async def related_entries(
     return [(row[0], float(row[1])) for row in rows]
 
 
-async def entries_on_this_day(
+async def list_entries_on_this_day(
     session: AsyncSession, user_id: uuid.UUID, day: date, limit: int
 ) -> list[Entry]:
     """Entries of earlier years written on the same calendar day (in each entry's own time

@@ -74,7 +74,7 @@ async def related(
 ) -> RelatedPage:
     """My entries nearest in meaning to this one (itself excluded); `pending` until the entry
     is analysed."""
-    found = await insights_service.related_entries(
+    found = await insights_service.find_related_entries(
         session,
         settings.analysis,
         me.user_id,

@@ -16,7 +16,7 @@ from diarist.journal import service as entries_service
 from diarist.models import Entry
 
 
-async def related_entries(
+async def find_related_entries(
     session: AsyncSession,
     settings: AnalysisSettings,
     user_id: uuid.UUID,
@@ -30,7 +30,7 @@ async def related_entries(
     await entries_service.get_entry(session, user_id, entry_id, deleted=False)
     preferences = await accounts_repo.preferences_of(session, user_id)
     model = effective_embedding_model(settings, preferences)
-    return await repo.related_entries(
+    return await repo.find_related_entries(
         session, user_id, entry_id, model, limit=limit, min_similarity=min_similarity
     )
 
@@ -43,4 +43,4 @@ async def on_this_day(
         preferences = await accounts_repo.preferences_of(session, user_id)
         zone = str(preferences.get("timezone") or "UTC")
         day = datetime.now(zoneinfo.ZoneInfo(zone)).date()
-    return day, await repo.entries_on_this_day(session, user_id, day, limit)
+    return day, await repo.list_entries_on_this_day(session, user_id, day, limit)

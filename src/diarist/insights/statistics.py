@@ -9,18 +9,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repo
-from diarist.insights import stats_repository as repo
+from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
 from diarist.insights.moments import Moments, welch
-from diarist.kit.jobs import defer_many
 
 REFRESH_TASK = "insights:refresh_statistics"
+REFRESH_QUEUE = "insights"
+# Both the procrastinate lock (one refresh of a user runs at a time) and its queueing lock
+# (at most one waits): insights_stats:<user id>.
+REFRESH_LOCK = "insights_stats"
+_REFRESH_ATTEMPTS = 5
 DRAIN_BATCH = 1000
 Granularity = Literal["day", "week", "month"]
 SubjectKind = Literal["tag", "topic"]
+_log = structlog.get_logger("diarist.insights.statistics")
 EMOTIONS = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 
 
@@ -28,11 +34,21 @@ EMOTIONS = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "
 
 
 async def request_refresh(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Queue a drain of the user's dirty days in the caller's transaction (after analysis
-    results are saved). The jobs of one user share a lock, so they run one at a time."""
-    await defer_many(
-        session, REFRESH_TASK, [{"user_id": str(user_id)}], lock=f"insights_stats:{user_id}"
-    )
+    """Queue a drain of the user's dirty days in the caller's transaction (wherever analysis
+    results are saved). Coalesced: at most one refresh per user waits in the queue. When one
+    waits already, it is share-locked until this transaction ends, so it cannot start before
+    this transaction's marks are visible to it (a worker skips locked jobs)."""
+    lock = f"{REFRESH_LOCK}:{user_id}"
+    for _ in range(_REFRESH_ATTEMPTS):
+        if await repo.lock_queued_job(session, lock):
+            return
+        if await repo.defer_job_once(
+            session, queue=REFRESH_QUEUE, task_name=REFRESH_TASK, lock=lock,
+            queueing_lock=lock, args={"user_id": str(user_id)},
+        ):  # fmt: skip
+            return
+        # Another transaction queued one since: lock that one (unless a worker took it).
+    _log.warning("statistics_refresh_not_queued", user_id=str(user_id))  # the minute drain will
 
 
 async def drain_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> int:
@@ -54,14 +70,14 @@ async def rebuild_statistics(session: AsyncSession, user_id: uuid.UUID) -> None:
     await repo.recompute_days(session, user_id, None)
 
 
-async def users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
+async def list_users_with_dirty_days(session: AsyncSession) -> list[uuid.UUID]:
     """Users with pending marks (system role)."""
-    return await repo.users_with_dirty_days(session)
+    return await repo.list_users_with_dirty_days(session)
 
 
-async def all_user_ids(session: AsyncSession) -> list[uuid.UUID]:
+async def list_active_user_ids(session: AsyncSession) -> list[uuid.UUID]:
     """Every active user (system role)."""
-    return await repo.all_user_ids(session)
+    return await repo.list_active_user_ids(session)
 
 
 # Reads.
@@ -109,7 +125,7 @@ async def mood_over_time(
 ) -> list[dict[str, Any]]:
     """Self-reported mood and inferred sentiment side by side, per day, ISO week or month."""
     check_period(start, end)
-    rows = await repo.moments_by_period(session, user_id, granularity, start, end)
+    rows = await repo.sum_moments_by_period(session, user_id, granularity, start, end)
     return [
         {
             "period": row.period,
@@ -129,7 +145,7 @@ class Streaks:
     longest_end: date | None
 
 
-def streaks(days: list[date], today: date) -> Streaks:
+def compute_streaks(days: list[date], today: date) -> Streaks:
     """Runs of consecutive days in `days` (sorted); the current run counts today or, if
     nothing is written yet today, up to yesterday."""
     longest = 0
@@ -157,11 +173,11 @@ async def writing_statistics(
 ) -> dict[str, Any]:
     """Entries, words, streaks, and when I write (weekdays, hours)."""
     check_period(start, end)
-    total = await repo.moments_total(session, user_id, start, end)
-    weekdays = {int(r.weekday): int(r.entries) for r in await repo.moments_by_weekday(
+    total = await repo.sum_moments(session, user_id, start, end)
+    weekdays = {int(r.weekday): int(r.entries) for r in await repo.sum_moments_by_weekday(
         session, user_id, start, end)}  # fmt: skip
     today = await user_today(session, user_id)
-    streak = streaks(await repo.active_days(session, user_id), today)
+    streak = compute_streaks(await repo.list_active_days(session, user_id), today)
     return {
         "entries": int(total.entries or 0),
         "words": int(total.words or 0),
@@ -171,7 +187,7 @@ async def writing_statistics(
         "longest_streak_start": streak.longest_start,
         "longest_streak_end": streak.longest_end,
         "weekdays": [weekdays.get(day, 0) for day in range(1, 8)],
-        "hours": await repo.hour_histogram(session, user_id, start, end),
+        "hours": await repo.count_entries_by_hour(session, user_id, start, end),
         "today": today,
     }
 
@@ -186,7 +202,7 @@ async def subject_usage(
     """Entries per tag/topic per month."""
     check_period(start, end)
     found: dict[tuple[str, uuid.UUID], dict[str, Any]] = {}
-    for row in await repo.subject_usage_by_month(session, user_id, kind, start, end):
+    for row in await repo.count_subject_usage_by_month(session, user_id, kind, start, end):
         item = found.setdefault(
             (row.kind, row.subject_id),
             {"kind": row.kind, "id": row.subject_id, "name": row.name, "entries": 0, "months": []},
@@ -221,9 +237,9 @@ async def subject_correlations(
     """For each tag/topic with at least `min_entries` entries: mood and sentiment with it
     against without it (counts on both sides, so small samples show as such)."""
     check_period(start, end)
-    total = await repo.moments_total(session, user_id, start, end)
+    total = await repo.sum_moments(session, user_id, start, end)
     items = []
-    for row in await repo.subject_moments(session, user_id, kind, start, end):
+    for row in await repo.sum_subject_moments(session, user_id, kind, start, end):
         if int(row.entries) < min_entries:
             continue
         items.append(
@@ -246,9 +262,9 @@ async def emotion_distribution(
     """Mean score of each emotion over the analysed entries of the range, and how often each
     was the dominant one."""
     check_period(start, end)
-    total = await repo.moments_total(session, user_id, start, end)
+    total = await repo.sum_moments(session, user_id, start, end)
     n = int(total.emotions_n or 0)
-    sums, dominant = await repo.emotion_totals(session, user_id, start, end)
+    sums, dominant = await repo.sum_emotions(session, user_id, start, end)
     names = sorted(set(EMOTIONS) | set(sums) | set(dominant))
     return {
         "entries": n,

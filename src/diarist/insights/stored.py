@@ -3,35 +3,41 @@ the statistics, reported only with enough evidence, never duplicated, and never 
 once dismissed.
 
 Effects (a weekday, a tag or topic, the last four weeks against the four before) are tested with
-Welch's unequal-variance t-test over the entries on each side, from the stored n, Σx, Σx²:
-reported when each side has at least `MIN_N` values, the two-sided p-value is at most `MAX_P`
-and the difference of the means is at least `MIN_DIFFERENCE` of the measure (mood 1-10,
-sentiment -1..1). The confidence is 1 - p.
+Welch's unequal-variance t-test from the stored n, Σx, Σx²: weekdays and trends over the days'
+means (the entries of one day are not independent), tags and topics over entries. Every effect
+test of one run counts towards one Benjamini-Hochberg correction; an effect is reported when
+each side has at least `MIN_N` values, its adjusted p-value (q) is at most `MAX_Q` and the
+difference of the means is at least `MIN_DIFFERENCE` of the measure (mood 1-10, sentiment
+-1..1). The confidence is 1 - q.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.insights import repository as repo
 from diarist.insights import statistics
-from diarist.insights import stats_repository as repo
 from diarist.insights.errors import InsightNotFound
-from diarist.insights.moments import Moments, Welch, welch
+from diarist.insights.moments import Moments, Welch, benjamini_hochberg, welch
 from diarist.models import Insight
 
 MIN_N = 8
-MAX_P = 0.01
+# The false discovery rate allowed among one run's effect findings. Under a journal with no
+# real effect at all, BH at q controls the chance of any finding at about q (plus the effect
+# floor below), measured in tests/insights/test_false_insights.py.
+MAX_Q = 0.05
 MIN_DIFFERENCE = {"mood": 0.75, "sentiment": 0.15}
 EFFECT_WINDOW_DAYS = 365
 TREND_WINDOW_DAYS = 28
 MILESTONES = (7, 14, 30, 60, 100, 182, 365)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MEASURES = ("mood", "sentiment")
+MEASURES = ("mood", "sentiment")
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,23 @@ class Finding:
     confidence: float
 
 
-def _moments(row: Any, measure: str) -> Moments:
+@dataclass(frozen=True)
+class EffectTest:
+    """One comparison of a run: `a` against `b` on `measure`. The fingerprint is `key`, the
+    direction found, then `suffix`; `data` holds what names the subject."""
+
+    insight_type: str
+    key: str
+    measure: str
+    a: Moments
+    b: Moments
+    data: dict[str, Any] = field(default_factory=dict)
+    suffix: str = ""
+    unit: str = "entries"
+
+
+def moments_of(row: Any, measure: str) -> Moments:
+    """The n, Σ, Σ² of `measure` in a row of sums."""
     return Moments.of(
         getattr(row, f"{measure}_n"),
         getattr(row, f"{measure}_sum"),
@@ -50,153 +72,186 @@ def _moments(row: Any, measure: str) -> Moments:
     )
 
 
-def significant(a: Moments, b: Moments, measure: str) -> Welch | None:
-    """Welch's test of a against b when it is evidence enough (see the module's docstring)."""
-    if a.n < MIN_N or b.n < MIN_N:
-        return None
-    test = welch(a, b)
-    if test is None or abs(test.difference) < MIN_DIFFERENCE[measure] or test.p_value > MAX_P:
-        return None
-    return test
+def select_effects(tests: Sequence[EffectTest]) -> list[Finding]:
+    """The tests that hold (see the module's docstring), as findings with their evidence."""
+    tested = [
+        (test, result)
+        for test in tests
+        if test.a.n >= MIN_N and test.b.n >= MIN_N and (result := welch(test.a, test.b)) is not None
+    ]
+    q_values = benjamini_hochberg([result.p_value for _test, result in tested])
+    found = []
+    for (test, result), q in zip(tested, q_values, strict=True):
+        if q > MAX_Q or abs(result.difference) < MIN_DIFFERENCE[test.measure]:
+            continue
+        found.append(_finding(test, result, q, len(tested)))
+    return found
 
 
-def _confidence(test: Welch) -> float:
-    return round(min(0.999, 1.0 - test.p_value), 3)
-
-
-def _evidence(a: Moments, b: Moments, test: Welch) -> dict[str, Any]:
+def _finding(test: EffectTest, result: Welch, q: float, tests: int) -> Finding:
+    a, b = test.a, test.b
     assert a.mean is not None
     assert b.mean is not None
-    return {
+    trend = test.insight_type == "trend"
+    if trend:
+        direction = "up" if result.difference > 0 else "down"
+    else:
+        direction = "higher" if result.difference > 0 else "lower"
+    data = {
+        "measure": test.measure,
+        **test.data,
+        "direction": direction,
+        "unit": test.unit,
         "n": a.n,
         "mean": round(a.mean, 3),
         "n_other": b.n,
         "mean_other": round(b.mean, 3),
-        "difference": round(test.difference, 3),
+        "difference": round(result.difference, 3),
         "statistic": "welch_t",
-        "t": round(test.t, 3),
-        "df": round(test.df, 1),
-        "p_value": round(test.p_value, 6),
+        "t": round(result.t, 3),
+        "df": round(result.df, 1),
+        "p_value": round(result.p_value, 6),
+        "q_value": round(q, 6),
+        "correction": "benjamini_hochberg",
+        "tests": tests,
     }
+    data["summary"] = _summary(test, data)
+    return Finding(
+        test.insight_type,
+        f"{test.key}:{direction}{test.suffix}",
+        data,
+        round(min(0.999, 1.0 - q), 3),
+    )
 
 
-def _word(difference: float) -> str:
-    return "higher" if difference > 0 else "lower"
+def _summary(test: EffectTest, data: dict[str, Any]) -> str:
+    measure, counts = test.measure, f"n={data['n']} vs {data['n_other']} {test.unit}"
+    means = f"{data['mean']:.2f} against {data['mean_other']:.2f}"
+    if test.insight_type == "weekday_effect":
+        name = data["weekday_name"]
+        return (
+            f"Your {measure} is {data['direction']} on {name}s: {means} on other days "
+            f"(daily means; {counts})."
+        )
+    if test.insight_type == "trend":
+        weeks = TREND_WINDOW_DAYS // 7
+        return (
+            f"Your {measure} over the last {weeks} weeks is {data['direction']} ({means} in the "
+            f"{weeks} weeks before; daily means; {counts})."
+        )
+    label = "tagged" if data["kind"] == "tag" else "about"
+    return (
+        f"Entries {label} {data['name']} average {data['difference']:+.2f} {measure} "
+        f"({means}; {counts})."
+    )
 
 
-async def _weekday_effects(
-    session: AsyncSession, user_id: uuid.UUID, start: date, today: date
-) -> list[Finding]:
-    rows = await repo.moments_by_weekday(session, user_id, start, today)
-    found = []
-    for measure in _MEASURES:
-        total = sum((_moments(row, measure) for row in rows), Moments(0, 0, 0))
+def weekday_tests(rows: Sequence[Any], start: date, today: date) -> list[EffectTest]:
+    """Each weekday's daily means against those of the other days."""
+    tests = []
+    for measure in MEASURES:
+        total = sum((moments_of(row, measure) for row in rows), Moments(0, 0, 0))
         for row in rows:
-            day = _moments(row, measure)
-            other = total - day
-            test = significant(day, other, measure)
-            if test is None:
-                continue
-            name = WEEKDAYS[int(row.weekday) - 1]
-            data = {
-                "measure": measure,
-                "weekday": int(row.weekday),
-                "weekday_name": name,
-                "from": start.isoformat(),
-                "to": today.isoformat(),
-                **_evidence(day, other, test),
-            }
-            data["summary"] = (
-                f"Your {measure} is {_word(test.difference)} on {name}s: "
-                f"{data['mean']:.2f} against {data['mean_other']:.2f} on other days "
-                f"(n={day.n} vs {other.n})."
-            )
-            found.append(
-                Finding(
+            day = moments_of(row, measure)
+            weekday = int(row.weekday)
+            tests.append(
+                EffectTest(
                     "weekday_effect",
-                    f"weekday_effect:{measure}:{int(row.weekday)}",
-                    data,
-                    _confidence(test),
+                    f"weekday_effect:{measure}:{weekday}",
+                    measure,
+                    day,
+                    total - day,
+                    unit="days",
+                    data={
+                        "weekday": weekday,
+                        "weekday_name": WEEKDAYS[weekday - 1],
+                        "from": start.isoformat(),
+                        "to": today.isoformat(),
+                    },
                 )
             )
-    return found
+    return tests
 
 
-async def _subject_effects(
-    session: AsyncSession, user_id: uuid.UUID, start: date, today: date
-) -> list[Finding]:
-    total = await repo.moments_total(session, user_id, start, today)
-    found = []
-    for row in await repo.subject_moments(session, user_id, None, start, today):
-        for measure in _MEASURES:
-            with_ = _moments(row, measure)
-            without = _moments(total, measure) - with_
-            test = significant(with_, without, measure)
-            if test is None:
-                continue
-            label = "tagged" if row.kind == "tag" else "about"
-            data = {
-                "measure": measure,
-                "kind": row.kind,
-                "subject_id": str(row.subject_id),
-                "name": row.name,
-                "from": start.isoformat(),
-                "to": today.isoformat(),
-                **_evidence(with_, without, test),
-            }
-            data["summary"] = (
-                f"Entries {label} {row.name} average {test.difference:+.2f} {measure} "
-                f"({data['mean']:.2f} against {data['mean_other']:.2f}; "
-                f"n={with_.n} vs {without.n})."
-            )
-            found.append(
-                Finding(
+def subject_tests(total: Any, rows: Sequence[Any], start: date, today: date) -> list[EffectTest]:
+    """Entries with each tag/topic against entries without it."""
+    tests = []
+    for row in rows:
+        for measure in MEASURES:
+            with_ = moments_of(row, measure)
+            tests.append(
+                EffectTest(
                     f"{row.kind}_effect",
                     f"{row.kind}_effect:{measure}:{row.subject_id}",
-                    data,
-                    _confidence(test),
+                    measure,
+                    with_,
+                    moments_of(total, measure) - with_,
+                    data={
+                        "kind": row.kind,
+                        "subject_id": str(row.subject_id),
+                        "name": row.name,
+                        "from": start.isoformat(),
+                        "to": today.isoformat(),
+                    },
                 )
             )
-    return found
+    return tests
 
 
-async def _trends(session: AsyncSession, user_id: uuid.UUID, today: date) -> list[Finding]:
+def trend_tests(
+    recent: Any, before: Any, weeks: list[dict[str, Any]], today: date
+) -> list[EffectTest]:
+    """The daily means of the last `TREND_WINDOW_DAYS` against the same span before. The
+    fingerprint names the ISO week the window ends in: a later change is a new insight."""
+    recent_start = today - timedelta(days=TREND_WINDOW_DAYS - 1)
+    year, week, _ = today.isocalendar()
+    tests = []
+    for measure in MEASURES:
+        tests.append(
+            EffectTest(
+                "trend",
+                f"trend:{measure}",
+                measure,
+                moments_of(recent, measure),
+                moments_of(before, measure),
+                suffix=f":{year}-W{week:02d}",
+                unit="days",
+                data={
+                    "from": recent_start.isoformat(),
+                    "to": today.isoformat(),
+                    "compared_from": (recent_start - timedelta(days=TREND_WINDOW_DAYS)).isoformat(),
+                    "weeks": [
+                        {"week": w["period"].isoformat(), **w[measure]}
+                        for w in weeks
+                        if w[measure]["n"]
+                    ],
+                },
+            )
+        )
+    return tests
+
+
+async def _effect_tests(session: AsyncSession, user_id: uuid.UUID, today: date) -> list[EffectTest]:
+    start = today - timedelta(days=EFFECT_WINDOW_DAYS - 1)
+    weekdays = await repo.sum_day_means_by_weekday(session, user_id, start, today)
+    total = await repo.sum_moments(session, user_id, start, today)
+    subjects = await repo.sum_subject_moments(session, user_id, None, start, today)
     recent_start = today - timedelta(days=TREND_WINDOW_DAYS - 1)
     before_start = recent_start - timedelta(days=TREND_WINDOW_DAYS)
-    recent = await repo.moments_total(session, user_id, recent_start, today)
-    before = await repo.moments_total(
+    recent = await repo.sum_day_means(session, user_id, recent_start, today)
+    before = await repo.sum_day_means(
         session, user_id, before_start, recent_start - timedelta(days=1)
     )
     weeks = await statistics.mood_over_time(session, user_id, "week", before_start, today)
-    found = []
-    for measure in _MEASURES:
-        a, b = _moments(recent, measure), _moments(before, measure)
-        test = significant(a, b, measure)
-        if test is None:
-            continue
-        direction = "up" if test.difference > 0 else "down"
-        data = {
-            "measure": measure,
-            "direction": direction,
-            "from": recent_start.isoformat(),
-            "to": today.isoformat(),
-            "compared_from": before_start.isoformat(),
-            **_evidence(a, b, test),
-            "weeks": [
-                {"week": w["period"].isoformat(), **w[measure]} for w in weeks if w[measure]["n"]
-            ],
-        }
-        data["summary"] = (
-            f"Your {measure} over the last {TREND_WINDOW_DAYS // 7} weeks is {direction} "
-            f"({data['mean']:.2f} against {data['mean_other']:.2f} in the "
-            f"{TREND_WINDOW_DAYS // 7} weeks before; n={a.n} vs {b.n})."
-        )
-        found.append(Finding("trend", f"trend:{measure}:{direction}", data, _confidence(test)))
-    return found
+    return [
+        *weekday_tests(weekdays, start, today),
+        *subject_tests(total, subjects, start, today),
+        *trend_tests(recent, before, weeks, today),
+    ]
 
 
 async def _milestone(session: AsyncSession, user_id: uuid.UUID, today: date) -> list[Finding]:
-    streak = statistics.streaks(await repo.active_days(session, user_id), today)
+    streak = statistics.compute_streaks(await repo.list_active_days(session, user_id), today)
     reached = [m for m in MILESTONES if streak.longest >= m]
     if not reached:
         return []
@@ -218,13 +273,11 @@ async def _milestone(session: AsyncSession, user_id: uuid.UUID, today: date) -> 
 async def find_insights(
     session: AsyncSession, user_id: uuid.UUID, today: date | None = None
 ) -> list[Finding]:
-    """What the user's statistics support today (nothing is written)."""
+    """What the user's statistics support on `today` (default: today in their time zone);
+    nothing is written."""
     today = today or await statistics.user_today(session, user_id)
-    start = today - timedelta(days=EFFECT_WINDOW_DAYS - 1)
     return [
-        *await _weekday_effects(session, user_id, start, today),
-        *await _subject_effects(session, user_id, start, today),
-        *await _trends(session, user_id, today),
+        *select_effects(await _effect_tests(session, user_id, today)),
         *await _milestone(session, user_id, today),
     ]
 

@@ -5,6 +5,8 @@ application role under that user's RLS context."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
 
 import procrastinate
 import structlog
@@ -23,38 +25,65 @@ async def drain_user(database: Database, user_id: uuid.UUID) -> int:
         return await statistics.drain_dirty_days(session, user_id)
 
 
+async def _for_each_user(
+    users: list[uuid.UUID], work: Callable[[uuid.UUID], Awaitable[int]], event: str
+) -> int:
+    """Run `work` for every user, each in its own unit of work: one user's failure is logged
+    (their id and the exception's type only: never entry text) and the others still run."""
+    done = 0
+    for user_id in users:
+        try:
+            done += await work(user_id)
+        except Exception as exc:
+            _log.error(event, user_id=str(user_id), error=type(exc).__name__)
+    return done
+
+
 async def drain_all(database: Database, system_database: Database) -> int:
-    """Drain the dirty days of every user who has some."""
+    """Drain the dirty days of every user who has some; the days recomputed."""
     async with system_database.unit_of_work() as session:
-        users = await statistics.users_with_dirty_days(session)
-    return sum([await drain_user(database, user_id) for user_id in users])
+        users = await statistics.list_users_with_dirty_days(session)
+    return await _for_each_user(
+        users, lambda user_id: drain_user(database, user_id), "statistics_drain_failed"
+    )
+
+
+async def rebuild_user(database: Database, user_id: uuid.UUID) -> int:
+    """Recompute one user's statistics from scratch in one unit of work; 1."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        await statistics.rebuild_statistics(session, user_id)
+    return 1
 
 
 async def rebuild_all(database: Database, system_database: Database) -> int:
     """Recompute every user's statistics from scratch; the users done."""
     async with system_database.unit_of_work() as session:
-        users = await statistics.all_user_ids(session)
-    for user_id in users:
-        async with database.unit_of_work(user_id=user_id) as session:
-            await statistics.rebuild_statistics(session, user_id)
-    return len(users)
+        users = await statistics.list_active_user_ids(session)
+    return await _for_each_user(
+        users, lambda user_id: rebuild_user(database, user_id), "statistics_rebuild_failed"
+    )
 
 
-async def generate_for_user(database: Database, user_id: uuid.UUID) -> int:
-    """Bring the user's statistics up to date, then store their insights; how many hold."""
+async def generate_for_user(
+    database: Database, user_id: uuid.UUID, today: date | None = None
+) -> int:
+    """Bring the user's statistics up to date, then store their insights as of `today`
+    (default: today in their time zone); how many hold."""
     await drain_user(database, user_id)
     async with database.unit_of_work(user_id=user_id) as session:
-        return len(await stored.generate_insights(session, user_id))
+        return len(await stored.generate_insights(session, user_id, today))
 
 
 async def generate_all(database: Database, system_database: Database) -> int:
     """Store insights for every active user; the findings in all."""
     async with system_database.unit_of_work() as session:
-        users = await statistics.all_user_ids(session)
-    return sum([await generate_for_user(database, user_id) for user_id in users])
+        users = await statistics.list_active_user_ids(session)
+    return await _for_each_user(
+        users, lambda user_id: generate_for_user(database, user_id), "insights_generation_failed"
+    )
 
 
-@blueprint.task(name="refresh_statistics", queue="insights")
+@blueprint.task(name="refresh_statistics", queue=statistics.REFRESH_QUEUE)
 async def refresh_statistics(user_id: str) -> int:
     """After an entry's analysis is saved: recompute the user's dirty days."""
     resources = worker_resources()
