@@ -42,12 +42,12 @@ async def _touch(database: Database, token_id: uuid.UUID, idle: timedelta) -> No
         _log.warning("token_touch_failed", error=type(exc).__name__)
 
 
-def accounts_context(request: Request) -> AccountsContext:
+async def accounts_context(request: Request) -> AccountsContext:
     context: AccountsContext = request.app.state.accounts
     return context
 
 
-def client_info(request: Request) -> Client:
+async def client_info(request: Request) -> Client:
     user_agent = request.headers.get("user-agent")
     return Client(
         ip=request.client.host if request.client else None,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from diarist.kit.validation import StrictInput
+from diarist.kit.validation import StrictInput, time_zones
 
 # Lengths are checked here (cheap) before any policy or hashing work; see docs/api.md.
 Email = Annotated[str, Field(min_length=3, max_length=254)]
@@ -97,7 +96,7 @@ class Preferences(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
+        if value not in time_zones():
             raise ValueError("not an IANA time zone (e.g. Europe/Berlin)")
         return value
 

@@ -16,6 +16,11 @@ def get_database(request: Request) -> Database:
     return database
 
 
+async def database_dependency(request: Request) -> Database:
+    # Dependencies are `async def`: FastAPI runs a plain `def` one in a thread, per request.
+    return get_database(request)
+
+
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed before the response is sent, rolled back on error."""
     async with get_database(request).unit_of_work() as session:
@@ -24,4 +29,4 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response leaves, so a failed commit is a 500.
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
-DatabaseDep = Annotated[Database, Depends(get_database)]
+DatabaseDep = Annotated[Database, Depends(database_dependency)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from diarist.kit.validation import StrictInput
+from diarist.kit.validation import StrictInput, time_zones
 
 EntryType = Literal["text", "voice", "photo", "mixed"]
 Visibility = Literal["private", "shared", "public"]
@@ -43,7 +42,7 @@ class Location(BaseModel):
 
 
 def _check_zone(value: str | None) -> str | None:
-    if value is not None and value not in zoneinfo.available_timezones():
+    if value is not None and value not in time_zones():
         raise ValueError("not an IANA time zone (e.g. Europe/Berlin)")
     return value
 

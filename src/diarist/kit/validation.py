@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -36,3 +38,10 @@ class StrictInput(BaseModel):
         if find_nul(data):
             raise ValueError("text must not contain NUL (U+0000) characters")
         return data
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names (`zoneinfo.available_timezones()` reads the zone files on every
+    call: once per process is enough)."""
+    return frozenset(zoneinfo.available_timezones())

@@ -25,7 +25,7 @@ _PROBLEM: dict[int | str, dict[str, Any]] = {
 }
 
 
-def query_embedder(request: Request) -> QueryEmbedder:
+async def query_embedder(request: Request) -> QueryEmbedder:
     embedder: QueryEmbedder = request.app.state.query_embedder
     return embedder
 
