@@ -205,7 +205,7 @@ async def test_timeline_uses_the_index(heavy_session: tuple[AsyncSession, uuid.U
     plans = await _explain(
         session,
         lambda: journal_repo.list_entries(
-            session, heavy, filters, order="entry_date", after=None, limit=21
+            session, heavy, filters, order="entry_date", after=None, limit=21, text_chars=280
         ),
     )
     assert plans
@@ -214,7 +214,7 @@ async def test_timeline_uses_the_index(heavy_session: tuple[AsyncSession, uuid.U
     deeper = await _explain(
         session,
         lambda: journal_repo.list_entries(
-            session, heavy, filters, order="entry_date", after=after, limit=21
+            session, heavy, filters, order="entry_date", after=after, limit=21, text_chars=280
         ),
     )
     assert _seq_scans(deeper) == []
