@@ -29,6 +29,7 @@ SIZE ?= small
 bench: $(STAMP)
 	$(BIN)/python -m bench.analysis --entries 400
 	$(BIN)/python -m bench.load --size $(SIZE)
+	$(BIN)/python -m bench.search --repeats 30
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-report=term

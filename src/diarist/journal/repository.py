@@ -306,12 +306,19 @@ async def tag_names_for(
 
 
 async def set_entry_tags(
-    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, tag_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    tag_ids: Sequence[uuid.UUID],
+    *,
+    new: bool = False,
 ) -> None:
-    """Make the entry's tags exactly `tag_ids` (links removed and added, not rewritten)."""
-    await session.execute(
-        delete(EntryTag).where(EntryTag.entry_id == entry_id, EntryTag.tag_id.not_in(tag_ids))
-    )
+    """Make the entry's tags exactly `tag_ids` (links removed and added, not rewritten); a
+    `new` entry has none to remove."""
+    if not new:
+        await session.execute(
+            delete(EntryTag).where(EntryTag.entry_id == entry_id, EntryTag.tag_id.not_in(tag_ids))
+        )
     if tag_ids:
         await session.execute(
             pg_insert(EntryTag)

@@ -132,7 +132,7 @@ async def create_entry(
         return existing, True
     if data.tags:
         tag_ids = await repo.ensure_tags(session, user_id, data.tags)
-        await repo.set_entry_tags(session, user_id, entry.id, tag_ids)
+        await repo.set_entry_tags(session, user_id, entry.id, tag_ids, new=True)
     await analysis_service.request_analysis(session, entry.id, user_id, new=True)
     return entry, False
 
