@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, ClassVar
 
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -165,9 +166,43 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_QUERY_CANCELED = "57014"  # statement_timeout
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    """Every connection of the process stayed busy for `pool_timeout_s`: overloaded, not
+    broken. The client may retry."""
+    _log.warning("database_pool_exhausted", path=request.url.path)
+    return problem(
+        503,
+        "server_busy",
+        "Server busy",
+        "Every database connection is in use; try again in a moment.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A statement that ran into `statement_timeout` is a 503; anything else is unexpected."""
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) != _QUERY_CANCELED:
+        return await _unhandled_error(request, exc)
+    _log.warning("statement_timeout", path=request.url.path)
+    return problem(
+        503,
+        "query_timeout",
+        "Query took too long",
+        "The database did not answer in time; try again, or narrow the request.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through problem+json."""
     app.add_exception_handler(DiaristError, _diarist_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _pool_timeout)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled_error)
