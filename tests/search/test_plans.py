@@ -299,3 +299,25 @@ async def test_a_large_journal_is_searched_through_the_hnsw_index(
     similarities = [hit.similarity or 0.0 for hit in found]
     assert similarities == sorted(similarities, reverse=True), "re-ranked exactly"
     assert all(hit.keyword_rank is None for hit in found)
+
+
+@pytest.mark.parametrize("query", ["zeppelin", "garden coffee"])
+def test_a_keyword_match_reads_only_the_users_postings(
+    loaded: tuple[DatabaseUrls, uuid.UUID, uuid.UUID], query: str
+) -> None:
+    """The match inside `search_entry_ids()`: the (user_id, search_vector) GIN index, so a
+    common word costs the user's matches, not everyone's."""
+    urls, heavy, light = loaded
+    statement = (
+        "EXPLAIN (ANALYZE, FORMAT JSON) SELECT e.id FROM entries e WHERE e.user_id = %s "
+        "AND e.search_vector @@ websearch_to_tsquery('english', %s) AND e.deleted_at IS NULL"
+    )
+    with psycopg.connect(libpq_url(urls.owner)) as conn:
+        row = conn.execute(statement, (light, query)).fetchone()
+        assert row is not None
+        plan = row[0][0]
+        indexes = {node.get("Index Name") for node in _nodes(plan["Plan"])}
+        assert "ix_entries_user_id_search_vector" in indexes, plan["Plan"]["Node Type"]
+        # (The heavy user owns 40 % of this small table: for a word in most of their
+        # entries, reading the table is the cheaper plan, and PostgreSQL takes it.)
+        assert conn.execute(statement, (heavy, query)).fetchone() is not None

@@ -78,7 +78,11 @@ class Entry(UUIDv7PrimaryKey, Base):
             "deleted_at",
             postgresql_where=text("deleted_at IS NOT NULL"),
         ),
-        Index("ix_entries_search_vector", "search_vector", postgresql_using="gin"),
+        # Keyword search is always within one user's entries: the user's postings only
+        # (btree_gin), not a match across everyone's then a filter.
+        Index(
+            "ix_entries_user_id_search_vector", "user_id", "search_vector", postgresql_using="gin"
+        ),
         Index(
             "uq_entries_idempotency_key",
             "user_id",
