@@ -4,40 +4,14 @@ after the response, in a transaction of its own, at most once a minute."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry
-
-# The tests' savepoints, and the tenant reset of their shared transaction (conftest).
-_BOOKKEEPING = (
-    "SAVEPOINT",
-    "RELEASE SAVEPOINT",
-    "ROLLBACK TO SAVEPOINT",
-    "SELECT set_config('diarist.user_id', '', true)",
-)
-
-
-@contextmanager
-def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The statements the app sends, without the tests' savepoint bookkeeping."""
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if not statement.lstrip().startswith(_BOOKKEEPING):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+from tests.fixtures.statements import sent_statements
 
 
 @pytest.fixture
@@ -61,7 +35,7 @@ async def test_an_authenticated_read_is_two_statements_and_no_write(
     client: httpx.AsyncClient, me: Account, app_engine: AsyncEngine, path: str
 ) -> None:
     entry_id = (await client.get("/api/v1/entries", headers=me.auth)).json()["items"][0]["id"]
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         response = await client.get(path.format(id=entry_id), headers=me.auth)
     assert response.status_code == 200, response.text
     assert len(seen) == 2, seen
@@ -78,16 +52,15 @@ async def test_activity_is_recorded_after_the_response(
         "WHERE token_hash IS NOT NULL RETURNING id"
     )
     await session.execute(text("SELECT set_config('diarist.user_id', '', true)"))
-    with _statements(app_engine) as seen:
-        user_id = (await client.get("/api/v1/me", headers=me.auth)).json()["id"]
+    user_id = (await client.get("/api/v1/me", headers=me.auth)).json()["id"]
     await session.execute(text("SELECT set_config('diarist.user_id', :u, true)"), {"u": user_id})
     await session.execute(backdate)
     await session.commit()
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         response = await client.get("/api/v1/entries", headers=me.auth)
     assert response.status_code == 200
     touches = [i for i, s in enumerate(seen) if "auth_touch_token" in s]
     assert touches == [len(seen) - 1], "one touch, after the request's own statements"
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         await client.get("/api/v1/entries", headers=me.auth)
     assert not [s for s in seen if "auth_touch_token" in s], "at most once a minute"

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from diarist.db.engine import Database
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import analyze_entries, create_entry
+from tests.fixtures.statements import sent_statements
 
 # (title, text, tags, entry_date)
 JOURNAL = [
@@ -278,20 +276,6 @@ async def test_typos_are_corrected_for_keyword_search_only(
     assert all(item["match"]["keyword"] is None for item in hybrid["items"])
 
 
-@contextmanager
-def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-
 def _used_the_index(statements: list[str]) -> bool:
     """The HNSW path orders by the indexed expression, the vector cast to its dimension."""
     return any("AS VECTOR(384))" in s.upper() for s in statements)
@@ -300,22 +284,22 @@ def _used_the_index(statements: list[str]) -> bool:
 async def test_the_approximate_path_finds_the_same_memories(
     app: FastAPI, client: httpx.AsyncClient, me: Account, app_engine: AsyncEngine
 ) -> None:
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         exact = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
     assert not _used_the_index(seen)
     app.state.settings.search.exact_max_vectors = 5  # this journal has six
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         approximate = await _search(
             client, me, "feeling lonely", mode="semantic", min_similarity=-1
         )
     assert _used_the_index(seen)
     assert _titles(approximate) == _titles(exact)
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         filtered = await _search(client, me, "feeling lonely", mode="semantic", tag="home")
     assert not _used_the_index(seen), "filters apply after the vector scan: exact"
     assert _titles(filtered) == ["alone"]
     app.state.settings.search.exact_max_vectors = 6  # not more than six: exact
-    with _statements(app_engine) as seen:
+    with sent_statements(app_engine) as seen:
         await _search(client, me, "feeling lonely", mode="semantic")
     assert not _used_the_index(seen)
 
