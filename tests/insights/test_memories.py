@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -71,8 +72,11 @@ async def test_on_this_day(client: httpx.AsyncClient, me: Account) -> None:
         "/api/v1/insights/on-this-day", params={"date": "2025-02-28"}, headers=me.auth
     )
     assert [item["title"] for item in leap.json()["items"]] == ["leap day"]
+    # No date: today in my time zone (UTC, none chosen).
+    before = datetime.now(UTC).date()
     today = await client.get("/api/v1/insights/on-this-day", headers=me.auth)
     assert today.status_code == 200
+    assert date.fromisoformat(today.json()["date"]) in {before, datetime.now(UTC).date()}
     bad = await client.get(
         "/api/v1/insights/on-this-day", params={"date": "14.07."}, headers=me.auth
     )

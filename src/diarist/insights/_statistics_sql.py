@@ -319,18 +319,18 @@ async def sum_moments_by_period(
     return list(rows)
 
 
-async def sum_moments_by_weekday(
+async def count_entries_by_weekday(
     session: AsyncSession, user_id: uuid.UUID, start: date | None, end: date | None
-) -> list[Row[Any]]:
-    """Sums per ISO weekday (1 = Monday)."""
+) -> dict[int, int]:
+    """Entries per ISO weekday (1 = Monday) that has any."""
     rows = await session.execute(
         text(
-            f"SELECT extract(isodow FROM day)::int AS weekday, {_MOMENT_SUMS}, "  # noqa: S608
-            f"sum(words) AS words FROM stats_days WHERE {_RANGE} GROUP BY 1 ORDER BY 1"
+            "SELECT extract(isodow FROM day)::int, sum(entries) "  # noqa: S608
+            f"FROM stats_days WHERE {_RANGE} GROUP BY 1"
         ),
         _range(user_id, start, end),
     )
-    return list(rows)
+    return {int(row[0]): int(row[1]) for row in rows}
 
 
 async def sum_moments(

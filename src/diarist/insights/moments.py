@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ class Moments:
         return math.sqrt(variance) if variance is not None else None
 
 
+def moments_of(row: Any, measure: str) -> Moments:
+    """The n, Σ, Σ² of `measure` in a row of sums (`mood_n`, `mood_sum`, `mood_sumsq`...)."""
+    return Moments.of(
+        getattr(row, f"{measure}_n"),
+        getattr(row, f"{measure}_sum"),
+        getattr(row, f"{measure}_sumsq"),
+    )
+
+
 @dataclass(frozen=True)
 class Welch:
     difference: float  # mean of a - mean of b
@@ -58,11 +68,11 @@ def welch(a: Moments, b: Moments) -> Welch | None:
         return None
     sa, sb = va / a.n, vb / b.n
     se2 = sa + sb
-    difference = a.mean - b.mean
     if se2 <= 0:
         return None
+    difference = a.mean - b.mean
     t = difference / math.sqrt(se2)
-    df = se2 * se2 / ((sa * sa) / (a.n - 1) + (sb * sb) / (b.n - 1)) if sa or sb else 1.0
+    df = se2 * se2 / ((sa * sa) / (a.n - 1) + (sb * sb) / (b.n - 1))
     return Welch(difference=difference, t=t, df=df, p_value=student_t_two_sided(t, df))
 
 

@@ -4,6 +4,7 @@ the system role): related memories and on-this-day here, statistics and stored i
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from datetime import date
 
@@ -16,6 +17,7 @@ from diarist.insights._statistics_sql import (
     compute_day_rows,
     compute_subject_rows,
     count_entries_by_hour,
+    count_entries_by_weekday,
     count_subject_usage_by_month,
     deactivate_insights_except,
     defer_job_once,
@@ -34,7 +36,6 @@ from diarist.insights._statistics_sql import (
     sum_emotions,
     sum_moments,
     sum_moments_by_period,
-    sum_moments_by_weekday,
     sum_subject_moments,
     upsert_insight,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "compute_day_rows",
     "compute_subject_rows",
     "count_entries_by_hour",
+    "count_entries_by_weekday",
     "count_subject_usage_by_month",
     "deactivate_insights_except",
     "defer_job_once",
@@ -66,7 +68,6 @@ __all__ = [
     "sum_emotions",
     "sum_moments",
     "sum_moments_by_period",
-    "sum_moments_by_weekday",
     "sum_subject_moments",
     "upsert_insight",
 ]
@@ -84,17 +85,12 @@ async def find_related_entries(
     """The user's entries nearest in meaning to `entry_id` (itself excluded), by exact k-NN over
     their own vectors of `model` (the user_id index, then distance: exact and fast for one
     person's journal). None when the entry has no vector of that model yet."""
-    target = (
-        select(EntryEmbedding.embedding)
-        .where(EntryEmbedding.entry_id == entry_id, EntryEmbedding.model == model)
-        .scalar_subquery()
-    )
-    exists = await session.scalar(
-        select(EntryEmbedding.entry_id).where(
+    target = await session.scalar(
+        select(EntryEmbedding.embedding).where(
             EntryEmbedding.entry_id == entry_id, EntryEmbedding.model == model
         )
     )
-    if exists is None:
+    if target is None:
         return None
     distance = EntryEmbedding.embedding.cosine_distance(target)
     rows = await session.execute(
@@ -120,7 +116,7 @@ async def list_entries_on_this_day(
     zone); on 28 February of a common year, 29 February counts too."""
     local = func.timezone(Entry.timezone, Entry.entry_date)
     same_day = and_(extract("month", local) == day.month, extract("day", local) == day.day)
-    if day.month == 2 and day.day == 28 and not _leap(day.year):
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
         same_day = or_(same_day, and_(extract("month", local) == 2, extract("day", local) == 29))
     rows = await session.scalars(
         select(Entry)
@@ -134,7 +130,3 @@ async def list_entries_on_this_day(
         .limit(limit)
     )
     return list(rows.all())
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-import zoneinfo
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +11,7 @@ from diarist.accounts import repository as accounts_repo
 from diarist.analysis.openai import effective_embedding_model
 from diarist.config import AnalysisSettings
 from diarist.insights import repository as repo
+from diarist.insights import statistics
 from diarist.journal import service as entries_service
 from diarist.models import Entry
 
@@ -39,8 +39,5 @@ async def on_this_day(
     session: AsyncSession, user_id: uuid.UUID, day: date | None, limit: int
 ) -> tuple[date, list[Entry]]:
     """Entries of earlier years from `day` (default: today in the user's time zone)."""
-    if day is None:
-        preferences = await accounts_repo.preferences_of(session, user_id)
-        zone = str(preferences.get("timezone") or "UTC")
-        day = datetime.now(zoneinfo.ZoneInfo(zone)).date()
+    day = day or await statistics.user_today(session, user_id)
     return day, await repo.list_entries_on_this_day(session, user_id, day, limit)

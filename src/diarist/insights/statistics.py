@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import repository as accounts_repo
 from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
-from diarist.insights.moments import Moments, welch
+from diarist.insights.moments import Moments, moments_of, welch
 
 REFRESH_TASK = "insights:refresh_statistics"
 REFRESH_QUEUE = "insights"
@@ -108,14 +108,6 @@ def summary(m: Moments) -> dict[str, Any]:
     }
 
 
-def _mood(row: Any) -> Moments:
-    return Moments.of(row.mood_n, row.mood_sum, row.mood_sumsq)
-
-
-def _sentiment(row: Any) -> Moments:
-    return Moments.of(row.sentiment_n, row.sentiment_sum, row.sentiment_sumsq)
-
-
 async def mood_over_time(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -130,8 +122,8 @@ async def mood_over_time(
         {
             "period": row.period,
             "entries": int(row.entries),
-            "mood": summary(_mood(row)),
-            "sentiment": summary(_sentiment(row)),
+            "mood": summary(moments_of(row, "mood")),
+            "sentiment": summary(moments_of(row, "sentiment")),
         }
         for row in rows
     ]
@@ -174,8 +166,7 @@ async def writing_statistics(
     """Entries, words, streaks, and when I write (weekdays, hours)."""
     check_period(start, end)
     total = await repo.sum_moments(session, user_id, start, end)
-    weekdays = {int(r.weekday): int(r.entries) for r in await repo.sum_moments_by_weekday(
-        session, user_id, start, end)}  # fmt: skip
+    weekdays = await repo.count_entries_by_weekday(session, user_id, start, end)
     today = await user_today(session, user_id)
     streak = compute_streaks(await repo.list_active_days(session, user_id), today)
     return {
@@ -249,8 +240,10 @@ async def subject_correlations(
                 "name": row.name,
                 "entries": int(row.entries),
                 "entries_without": int(total.entries or 0) - int(row.entries),
-                "mood": _comparison(_mood(row), _mood(total)),
-                "sentiment": _comparison(_sentiment(row), _sentiment(total)),
+                "mood": _comparison(moments_of(row, "mood"), moments_of(total, "mood")),
+                "sentiment": _comparison(
+                    moments_of(row, "sentiment"), moments_of(total, "sentiment")
+                ),
             }
         )
     return items

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.insights import repository as repo
 from diarist.insights import statistics
 from diarist.insights.errors import InsightNotFound
-from diarist.insights.moments import Moments, Welch, benjamini_hochberg, welch
+from diarist.insights.moments import Moments, Welch, benjamini_hochberg, moments_of, welch
 from diarist.models import Insight
 
 MIN_N = 8
@@ -61,15 +61,6 @@ class EffectTest:
     data: dict[str, Any] = field(default_factory=dict)
     suffix: str = ""
     unit: str = "entries"
-
-
-def moments_of(row: Any, measure: str) -> Moments:
-    """The n, Σ, Σ² of `measure` in a row of sums."""
-    return Moments.of(
-        getattr(row, f"{measure}_n"),
-        getattr(row, f"{measure}_sum"),
-        getattr(row, f"{measure}_sumsq"),
-    )
 
 
 def select_effects(tests: Sequence[EffectTest]) -> list[Finding]:

@@ -10,6 +10,7 @@ from datetime import date
 
 import procrastinate
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database
 from diarist.insights import statistics, stored
@@ -26,10 +27,16 @@ async def drain_user(database: Database, user_id: uuid.UUID) -> int:
 
 
 async def _for_each_user(
-    users: list[uuid.UUID], work: Callable[[uuid.UUID], Awaitable[int]], event: str
+    system_database: Database,
+    list_users: Callable[[AsyncSession], Awaitable[list[uuid.UUID]]],
+    work: Callable[[uuid.UUID], Awaitable[int]],
+    event: str,
 ) -> int:
-    """Run `work` for every user, each in its own unit of work: one user's failure is logged
-    (their id and the exception's type only: never entry text) and the others still run."""
+    """Run `work` for every user `list_users` names (as the system role), each in its own unit
+    of work: one user's failure is logged (their id and the exception's type only: never entry
+    text) and the others still run."""
+    async with system_database.unit_of_work() as session:
+        users = await list_users(session)
     done = 0
     for user_id in users:
         try:
@@ -41,10 +48,11 @@ async def _for_each_user(
 
 async def drain_all(database: Database, system_database: Database) -> int:
     """Drain the dirty days of every user who has some; the days recomputed."""
-    async with system_database.unit_of_work() as session:
-        users = await statistics.list_users_with_dirty_days(session)
     return await _for_each_user(
-        users, lambda user_id: drain_user(database, user_id), "statistics_drain_failed"
+        system_database,
+        statistics.list_users_with_dirty_days,
+        lambda user_id: drain_user(database, user_id),
+        "statistics_drain_failed",
     )
 
 
@@ -57,10 +65,11 @@ async def rebuild_user(database: Database, user_id: uuid.UUID) -> int:
 
 async def rebuild_all(database: Database, system_database: Database) -> int:
     """Recompute every user's statistics from scratch; the users done."""
-    async with system_database.unit_of_work() as session:
-        users = await statistics.list_active_user_ids(session)
     return await _for_each_user(
-        users, lambda user_id: rebuild_user(database, user_id), "statistics_rebuild_failed"
+        system_database,
+        statistics.list_active_user_ids,
+        lambda user_id: rebuild_user(database, user_id),
+        "statistics_rebuild_failed",
     )
 
 
@@ -76,10 +85,11 @@ async def generate_for_user(
 
 async def generate_all(database: Database, system_database: Database) -> int:
     """Store insights for every active user; the findings in all."""
-    async with system_database.unit_of_work() as session:
-        users = await statistics.list_active_user_ids(session)
     return await _for_each_user(
-        users, lambda user_id: generate_for_user(database, user_id), "insights_generation_failed"
+        system_database,
+        statistics.list_active_user_ids,
+        lambda user_id: generate_for_user(database, user_id),
+        "insights_generation_failed",
     )
 
 
