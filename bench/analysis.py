@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import psutil
 import psycopg
@@ -23,22 +19,12 @@ from sqlalchemy.engine import URL
 
 from bench.cluster import bench_user, migrated_cluster
 from bench.generator import entry_text
+from bench.report import machine, write_results
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import libpq_url
 from diarist.journal import service as entries_service
 from diarist.journal.schemas import EntryCreate
-
-RESULTS = Path(__file__).parent / "results"
-
-
-def machine() -> dict[str, object]:
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
 
 
 async def write_entries(app_url: URL, settings: Settings, count: int) -> None:
@@ -64,7 +50,7 @@ def run(count: int, concurrency: int) -> dict[str, object]:
             **{k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")},
             "DIARIST_DATABASE_URL": urls.app.render_as_string(hide_password=False),
             "DIARIST_DB__SYSTEM_URL": urls.system.render_as_string(hide_password=False),
-            "DIARIST_SECRET_KEY": "b" * 48,
+            "DIARIST_SECRET_KEY": bench.settings.secret_key.get_secret_value(),
             "DIARIST_DATA_DIR": str(bench.data_dir),
             "DIARIST_WORKER__QUEUES": '["analysis"]',
             "DIARIST_WORKER__CONCURRENCY": str(concurrency),
@@ -115,13 +101,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=2)
     args = parser.parse_args()
-    result = run(args.entries, args.concurrency)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = json.dumps(result, indent=2)
-    (RESULTS / f"analysis-{stamp}.json").write_text(text)
-    (RESULTS / "analysis-latest.json").write_text(text)
-    print(text)
+    print(write_results(run(args.entries, args.concurrency), "analysis", "analysis-latest"))
 
 
 if __name__ == "__main__":

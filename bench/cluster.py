@@ -23,6 +23,9 @@ from diarist.db.engine import Database
 from diarist.db.provision import DatabaseUrls, embedded_urls, provision
 from diarist.kit.clock import SystemClock
 
+# The secret key of every bench cluster (throw-away, never served to anyone).
+SECRET_KEY = SecretStr("b" * 48)
+
 
 @dataclass(frozen=True)
 class BenchCluster:
@@ -34,7 +37,7 @@ class BenchCluster:
 async def bench_user(database: Database, settings: Settings, email: str) -> uuid.UUID:
     """A user registered through the real service."""
     mailer = ConsoleMailer("bench", io.StringIO())
-    ctx = AccountsContext(settings, Keyring(SecretStr("b" * 48)), mailer, SystemClock())
+    ctx = AccountsContext(settings, Keyring(SECRET_KEY), mailer, SystemClock())
     async with database.unit_of_work() as session:
         user, _ = await accounts_service.register(
             session,
@@ -64,7 +67,7 @@ def migrated_cluster(max_connections: int = 100) -> Iterator[BenchCluster]:
                     _env_file=None,  # type: ignore[call-arg]
                     data_dir=data_dir,
                     database_url=SecretStr(urls.app.render_as_string(hide_password=False)),
-                    secret_key=SecretStr("b" * 48),
+                    secret_key=SECRET_KEY,
                 )
                 settings.db = settings.db.model_copy(
                     update={

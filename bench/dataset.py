@@ -49,8 +49,11 @@ import psycopg
 
 from bench.generator import TAGS, entry_title, journal_entry_text
 from diarist.accounts.passwords import hash_password
+from diarist.accounts.secrets import PAT_PREFIX, token_digest
 from diarist.analysis.results import MODEL_NAME
 from diarist.config import DatabaseSettings
+from diarist.db.embedded import EmbeddedPostgres
+from diarist.db.provision import libpq_url
 from diarist.journal.content import derive
 from diarist.journal.languages import search_config
 
@@ -143,7 +146,7 @@ def uuid7(ms: int, rng: random.Random) -> uuid.UUID:
 def bench_token(seed: int, index: int) -> str:
     """The user's bearer token: a personal access token, derived from the seed."""
     digest = hashlib.sha256(f"diarist-bench-{seed}-{index}".encode()).digest()
-    return "dpat_" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return PAT_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _text(value: str | None) -> str:
@@ -160,10 +163,6 @@ def _ts(value: datetime) -> str:
 
 def _row(*values: str) -> str:
     return "\t".join(values) + "\n"
-
-
-def _vector(values: np.ndarray[Any, Any]) -> str:
-    return "[" + ",".join(map(repr, np.round(values, 5).tolist())) + "]"
 
 
 @dataclass(frozen=True)
@@ -228,9 +227,13 @@ def _words(content: str) -> frozenset[str]:
     return frozenset(w for w in set(_WORD.findall(content.lower())) if 3 <= len(w) <= 40)
 
 
+def _entry_seed(plan: _UserPlan, spec: DatasetSpec, n: int) -> int:
+    return spec.seed * 10_000_019 + plan.index * 100_003 + n
+
+
 def _entry(plan: _UserPlan, spec: DatasetSpec, n: int) -> _Entry:
     """The user's n-th entry (oldest first), as plain text like the API stores `{"text": ...}`."""
-    seed = spec.seed * 10_000_019 + plan.index * 100_003 + n
+    seed = _entry_seed(plan, spec, n)
     rng = random.Random(seed)
     derived = derive({"text": journal_entry_text(seed)})
     title = entry_title(seed)
@@ -383,7 +386,7 @@ def _check_words(cur: psycopg.Cursor[Any], spec: DatasetSpec) -> None:
     plan = _UserPlan(spec, spec.first_user, False)
     for n in range(min(50, plan.entries)):
         entry = _entry(plan, spec, n)
-        content = journal_entry_text(spec.seed * 10_000_019 + plan.index * 100_003 + n)
+        content = journal_entry_text(_entry_seed(plan, spec, n))
         row = cur.execute("SELECT journal_words(%s)", (content,)).fetchone()
         if row is None or frozenset(row[0]) != entry.words:
             raise RuntimeError("journal_words() changed: update bench.dataset._words to match")
@@ -420,8 +423,8 @@ def load(
         tokens = "COPY auth_tokens (user_id, kind, name, scope, token_hash) FROM STDIN"
         with cur.copy(tokens) as copy:
             for plan in plans:
-                digest = hashlib.sha256(plan.token.encode()).digest()
-                copy.write(_row(str(plan.id), "pat", "bench", "read_write", _bytea(digest)))
+                digest = _bytea(token_digest(plan.token))
+                copy.write(_row(str(plan.id), "pat", "bench", "read_write", digest))
         with cur.copy("COPY tags (id, user_id, name, created_at, updated_at) FROM STDIN") as copy:
             for plan in plans:
                 for name, tag_id in plan.tag_ids.items():
@@ -505,12 +508,12 @@ def _index_memory_mb() -> int:
     return int(min(4096, max(1024, psutil.virtual_memory().total / 2**20 / 8)))
 
 
-def cluster_conninfo(data_dir: Path, role: str, database: str | None = None) -> str:
+def cluster_conninfo(data_dir: Path, role: str) -> str:
     """libpq conninfo for `role` on the embedded cluster of a running `diarist serve`."""
-    lines = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()
-    port, socket_dir = lines[3].strip(), lines[4].strip()
-    name = database or DatabaseSettings().name
-    return psycopg.conninfo.make_conninfo(host=socket_dir, port=port, user=role, dbname=name)
+    cluster = EmbeddedPostgres(data_dir).running()
+    if cluster is None:
+        raise RuntimeError(f"no PostgreSQL running on {data_dir}")
+    return libpq_url(cluster.url(role, DatabaseSettings().name))
 
 
 def main() -> None:

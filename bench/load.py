@@ -39,7 +39,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,9 +49,10 @@ from psycopg import sql
 
 from bench.dataset import BenchUser, DatasetSpec, cluster_conninfo, load
 from bench.generator import entry_title, journal_entry_text, search_words
+from bench.report import RESULTS, percentile, write_results
 from diarist.config import DatabaseSettings
+from diarist.db.embedded import SUPERUSER, EmbeddedPostgres
 
-RESULTS = Path(__file__).parent / "results"
 HOST = "127.0.0.1"
 READ_OPS = ("timeline", "get", "search_keyword", "search_semantic", "search_hybrid")
 # create comes last: it grows the data and queues analysis jobs.
@@ -192,12 +192,6 @@ class CellResult:
     # Every request finished, warm-up included (for CPU time per request).
     finished: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
 
 
 async def _client(
@@ -343,8 +337,10 @@ def server_processes(server_pid: int, data_dir: Path) -> dict[str, list[psutil.P
         else:
             role = "other"
         roles.setdefault(role, []).append(child)
-    postmaster = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
-    main = psutil.Process(postmaster)
+    cluster = EmbeddedPostgres(data_dir).running()
+    if cluster is None:
+        raise RuntimeError(f"no PostgreSQL running on {data_dir}")
+    main = psutil.Process(cluster.pid)
     roles["postgres"] = [main, *main.children(recursive=True)]
     roles["serve"] = [psutil.Process(server_pid)]
     return roles
@@ -531,14 +527,14 @@ def probe(
     set_statement_log(superuser, True)
     offset = log.stat().st_size
     try:
-        done = _sequential(port, build, user, requests)
+        _send(port, build, user, requests, seed=5)
     finally:
         set_statement_log(superuser, False)
     statements = read_statements(log, offset, "diarist-api")
     round_trips = [s for s in statements if s.kind in {"statement", "execute"}]
     result: dict[str, Any] = {
-        "statements_per_request": round(len(round_trips) / done, 2),
-        "db_ms_per_request": round(sum(s.ms for s in statements) / done, 3),
+        "statements_per_request": round(len(round_trips) / requests, 2),
+        "db_ms_per_request": round(sum(s.ms for s in statements) / requests, 3),
         "statements": sorted({_shape(s.sql) for s in round_trips}),
     }
     executes = [s for s in statements if s.kind == "execute" and not _SKIP_MAIN.search(s.sql)]
@@ -559,17 +555,21 @@ def probe(
     return result
 
 
-def _sequential(port: int, build: Builder, user: BenchUser, requests: int) -> int:
-    async def go() -> int:
+def _send(
+    port: int, build: Builder, user: BenchUser, requests: int, seed: int
+) -> tuple[int, bytes]:
+    """Send `requests` requests one after another on one connection; the last response."""
+
+    async def go() -> tuple[int, bytes]:
         conn = HttpConnection(port)
-        rng = random.Random(5)
+        rng = random.Random(seed)
         try:
             for _ in range(requests):
                 head, body, _expected = build(rng, user)
-                await conn.request(head, body)
+                response = await conn.request(head, body)
         finally:
             await conn.close()
-        return requests
+        return response
 
     return asyncio.run(go())
 
@@ -603,16 +603,7 @@ def machine(superuser: str) -> dict[str, Any]:
 
 def available(port: int, build: Builder, user: BenchUser) -> str | None:
     """None if the op answers as expected; else why it is skipped (e.g. 422 for a mode)."""
-
-    async def go() -> tuple[int, bytes]:
-        conn = HttpConnection(port)
-        try:
-            head, body, _ = build(random.Random(1), user)
-            return await conn.request(head, body)
-        finally:
-            await conn.close()
-
-    status, payload = asyncio.run(go())
+    status, payload = _send(port, build, user, 1, seed=1)
     if status in {200, 201}:
         return None
     return f"HTTP {status}: {payload[:200].decode(errors='replace')}"
@@ -658,7 +649,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = start_server(data_dir, port, args.workers)
         try:
             wait_ready(server, port)
-            superuser = cluster_conninfo(data_dir, "postgres")
+            superuser = cluster_conninfo(data_dir, SUPERUSER)
             owner = cluster_conninfo(data_dir, db.owner_role)
             app = cluster_conninfo(data_dir, db.app_role)
             info = machine(superuser)
@@ -833,13 +824,7 @@ def main() -> None:
     parser.add_argument("--keep-log", type=Path, help="copy serve.log and postgresql.log here")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    result = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    text = json.dumps(result, indent=2, default=str)
-    (args.out / f"load-{stamp}.json").write_text(text)
-    (args.out / "latest.json").write_text(text)
-    print(text)
+    print(write_results(run(args), "load", "latest", args.out))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import math
 import statistics
@@ -35,11 +34,12 @@ import httpx
 import numpy as np
 import psycopg
 import uvicorn
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.analysis import machine
 from bench.cluster import BenchCluster, bench_user, migrated_cluster
 from bench.generator import journal_entry_text
+from bench.report import machine, percentile, write_results
 from diarist.analysis import service as analysis_service
 from diarist.analysis.embedder_service import embedder_app
 from diarist.analysis.embeddings import get_embedder
@@ -49,6 +49,7 @@ from diarist.config import AnalysisSettings
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import libpq_url
 from diarist.journal import service as entries_service
+from diarist.journal.content import derive
 from diarist.journal.repository import EntryFilters
 from diarist.journal.schemas import EntryCreate
 from diarist.search import repository as search_repo
@@ -56,7 +57,6 @@ from diarist.search import service as search_service
 from diarist.search.repository import Ranking
 from diarist.search.service import Mode, SearchRequest
 
-RESULTS = Path(__file__).parent / "results"
 EVAL_SET = Path(__file__).parent / "data" / "search_eval.json"
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -167,12 +167,12 @@ def _load_vectors(
                 " processing_status) FROM STDIN"
             ) as copy:
                 for n in range(count):
-                    body = journal_entry_text(serial)
+                    raw_data = {"text": journal_entry_text(serial)}
                     serial += 1
+                    derived = derive(raw_data)
                     copy.write_row((
-                        user_id, json.dumps({"text": body}), "text", body,
-                        hashlib.sha256(body.encode()).digest(),
-                        NOW - timedelta(hours=n), "completed",
+                        user_id, json.dumps(raw_data), derived.format, derived.content,
+                        derived.content_hash, NOW - timedelta(hours=n), "completed",
                     ))  # fmt: skip
             ids = [row[0] for row in conn.execute(
                 "SELECT id FROM entries WHERE user_id = %s ORDER BY id", (user_id,)
@@ -194,14 +194,10 @@ def _load_vectors(
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50_ms": round(ordered[len(ordered) // 2], 2),
-        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
-    }
+    return {f"p{q}_ms": round(percentile(samples, q), 2) for q in (50, 95)}
 
 
-async def _timed(session: AsyncSession, run: Any, repeats: int) -> tuple[list[float], Any]:
+async def _timed(run: Any, repeats: int) -> tuple[list[float], Any]:
     samples: list[float] = []
     result = None
     for _ in range(repeats):
@@ -214,8 +210,8 @@ async def _timed(session: AsyncSession, run: Any, repeats: int) -> tuple[list[fl
 async def _execution_ms(session: AsyncSession, run: Any) -> float:
     """PostgreSQL's own execution time of the statement `run` sends (EXPLAIN ANALYZE)."""
     captured: list[tuple[str, Any]] = []
-    sync_engine = (await session.connection()).engine.sync_engine
-    from sqlalchemy import event
+    connection = await session.connection()
+    sync_engine = connection.engine.sync_engine
 
     def capture(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
         captured.append((statement, parameters))
@@ -226,8 +222,7 @@ async def _execution_ms(session: AsyncSession, run: Any) -> float:
     finally:
         event.remove(sync_engine, "before_cursor_execute", capture)
     statement, parameters = captured[-1]
-    raw = await session.connection()
-    driver = await raw.get_raw_connection()
+    driver = await connection.get_raw_connection()
     cursor = driver.driver_connection.cursor()  # type: ignore[union-attr]
     await cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
     row = await cursor.fetchone()
@@ -264,7 +259,7 @@ async def latency(bench: BenchCluster, sizes: dict[str, int], repeats: int) -> l
                         return await search_repo.ranked_search(session, u, r, EntryFilters(), n)
 
                     await run()  # warm
-                    samples, hits = await _timed(session, run, repeats)
+                    samples, hits = await _timed(run, repeats)
                     results.append(
                         {
                             "op": f"{op} search (exact k-NN), top {limit}",
@@ -281,7 +276,7 @@ async def latency(bench: BenchCluster, sizes: dict[str, int], repeats: int) -> l
                     return await search_repo.ranked_search(session, u, r, EntryFilters(), 10)
 
                 await hnsw()
-                samples, found = await _timed(session, hnsw, repeats)
+                samples, found = await _timed(hnsw, repeats)
                 results.append(
                     {
                         "op": "semantic search (HNSW, iterative scan, ef_search 100), top 10",
@@ -337,12 +332,7 @@ def main() -> None:
                 "users": len(sizes) + 30,
                 "note": "synthetic clustered 384-d unit vectors for the latency runs",
             }
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    output = json.dumps(report, indent=2)
-    (RESULTS / f"search-{stamp}.json").write_text(output)
-    (RESULTS / "search-latest.json").write_text(output)
-    print(output)
+    print(write_results(report, "search", "search-latest"))
 
 
 if __name__ == "__main__":
