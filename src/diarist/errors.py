@@ -53,6 +53,12 @@ class Conflict(DiaristError):
     title = "Conflict"
 
 
+class Unprocessable(DiaristError):
+    status = 422
+    code = "unprocessable"
+    title = "Unprocessable request"
+
+
 def problem(
     status: int,
     code: str,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
+
 import bcrypt
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import backoff_seconds
 from diarist.db.engine import Database, act_as
 from tests.conftest import FakeClock
@@ -154,3 +160,26 @@ async def test_bcrypt_hash_is_accepted_and_upgraded(
     assert isinstance(stored, str)
     assert stored.startswith("$argon2id$")
     await login(client, email, "imported-from-daylog")
+
+
+def test_keyring_digests_use_one_derived_key_per_purpose() -> None:
+    secret = "test-secret-key-with-enough-entropy-0123456789"
+    keyring = Keyring(SecretStr(secret))
+
+    def expected(label: str, message: str) -> hmac.HMAC:
+        key = hmac.new(secret.encode(), label.encode(), hashlib.sha256).digest()
+        return hmac.new(key, message.encode(), hashlib.sha256)
+
+    user_id = uuid.UUID(int=7)
+    assert keyring.code_digest(user_id, "login", "012345") == (
+        expected("code", f"{user_id}:login:012345").digest()
+    )
+    assert keyring.identifier_digest("email", "a@example.org") == (
+        expected("throttle", "email:a@example.org").digest()
+    )
+    assert (
+        keyring.audit_digest("203.0.113.5") == (expected("audit", "203.0.113.5").hexdigest()[:32])
+    )
+    assert keyring.audit_digest("") is None
+    # Purposes never share a key: the same input hashes differently per purpose.
+    assert keyring.identifier_digest("x", "y") != expected("code", "x:y").digest()

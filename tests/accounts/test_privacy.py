@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from diarist.accounts import service as accounts_service
 from diarist.accounts.service import AccountsContext
 from diarist.db.engine import Database, act_as
 from tests.conftest import Mailbox
-from tests.factories.accounts import PASSWORD, login, signed_up, unique_email
+from tests.factories.accounts import PASSWORD, login, signed_up, unique_email, user_id_of
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, fill_journal
 from tests.fixtures.catalog import user_owned_tables
@@ -67,8 +66,7 @@ async def test_admin_deactivated_account_cannot_sign_in(
     client: httpx.AsyncClient, session: AsyncSession, accounts_context: AccountsContext
 ) -> None:
     account = await signed_up(client)
-    user_id = (await client.get("/api/v1/me", headers=account.auth)).json()["id"]
-    await act_as(session, uuid.UUID(user_id))
+    await act_as(session, await user_id_of(client, account))
     await accounts_service.set_active(session, accounts_context, account.email, active=False)
     await session.commit()
     assert (await client.get("/api/v1/me", headers=account.auth)).status_code == 401
@@ -85,7 +83,7 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     await client.post("/api/v1/auth/tokens", json={"name": "p"}, headers=account.auth)
     await client.post("/api/v1/auth/otp/request", json={"email": account.email})
     await fill_journal(client, account.auth)
-    user_id = uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
+    user_id = await user_id_of(client, account)
     await analyze_entries(database, user_id)
     await fill_statistics(database, user_id)
     catalog = await user_owned_tables(session)

@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts.mailer import ConsoleMailer
 from diarist.db.engine import act_as
-from tests.factories.accounts import signed_up
-
-
-async def _user_id(client: httpx.AsyncClient, auth: dict[str, str]) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=auth)).json()["id"])
+from tests.factories.accounts import signed_up, user_id_of
 
 
 async def _session_row(session: AsyncSession, user_id: uuid.UUID) -> dict[str, object]:
@@ -32,7 +28,7 @@ async def test_activity_is_recorded_at_most_once_a_minute(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     account = await signed_up(client)
-    user_id = await _user_id(client, account.auth)
+    user_id = await user_id_of(client, account)
     first = await _session_row(session, user_id)
     await session.commit()
     await client.get("/api/v1/me", headers=account.auth)
@@ -56,7 +52,7 @@ async def test_expired_sessions_are_refused(
     client: httpx.AsyncClient, session: AsyncSession, column: str
 ) -> None:
     account = await signed_up(client)
-    row = await _session_row(session, await _user_id(client, account.auth))
+    row = await _session_row(session, await user_id_of(client, account))
     await session.execute(
         text(f"UPDATE auth_tokens SET {column} = now() - interval '1 second' WHERE id = :id"),  # noqa: S608
         {"id": row["id"]},

@@ -24,7 +24,7 @@ from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.worker import run_worker
 from tests.analysis.test_races import EditingAnalyzer
 from tests.conftest import make_settings
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import create_entry, markdown
 from tests.fixtures.live import live_app_client
 
@@ -56,7 +56,7 @@ async def live_database(settings: Settings, fresh_db: DatabaseUrls) -> AsyncIter
 async def _ids(
     client: httpx.AsyncClient, me: Account, entry: dict[str, Any]
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    user = uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
+    user = await user_id_of(client, me)
     return user, uuid.UUID(entry["id"])
 
 

@@ -18,7 +18,7 @@ from diarist.analysis.results import Analysis, TaskResult
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database, act_as
 from diarist.db.provision import DatabaseUrls, libpq_url
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry, markdown
 
 
@@ -65,7 +65,7 @@ async def me(client: httpx.AsyncClient) -> Account:
 async def _ids(
     client: httpx.AsyncClient, me: Account, entry: dict[str, Any]
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    user = uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
+    user = await user_id_of(client, me)
     return user, uuid.UUID(entry["id"])
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database, act_as
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry
 
 GARDEN = [
@@ -26,10 +26,6 @@ async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
 
 
-async def _user_id(client: httpx.AsyncClient, me: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
-
-
 async def _topics(client: httpx.AsyncClient, me: Account, **params: Any) -> list[dict[str, Any]]:
     response = await client.get("/api/v1/topics", params=params, headers=me.auth)
     assert response.status_code == 200, response.text
@@ -41,7 +37,7 @@ async def test_topics_recur_across_entries(
 ) -> None:
     entries = [await create_entry(client, me.auth, text) for text in GARDEN]
     await create_entry(client, me.auth, "Quarterly report deadline at the office.")
-    await analyze_entries(database, await _user_id(client, me))
+    await analyze_entries(database, await user_id_of(client, me))
 
     topics = await _topics(client, me)
     garden = next(t for t in topics if t["name"].startswith("garden"))
@@ -64,7 +60,7 @@ async def test_topics_recur_across_entries(
 async def test_merged_topics_keep_receiving_keywords(
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     for text_ in GARDEN[:2]:
         await create_entry(client, me.auth, text_)
     await create_entry(client, me.auth, "Compost, compost, compost: the compost heap is warm.")
@@ -108,7 +104,7 @@ async def _assignment(
 async def test_suggestions_are_offered_not_applied(
     client: httpx.AsyncClient, me: Account, database: Database, session: AsyncSession
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     await create_entry(client, me.auth, GARDEN[0], tags=["garden"])
     entry = await create_entry(client, me.auth, GARDEN[1])
     await analyze_entries(database, user_id)
@@ -129,7 +125,7 @@ async def test_suggestions_are_offered_not_applied(
 async def test_auto_rule_applies_a_confident_suggestion(
     client: httpx.AsyncClient, me: Account, database: Database, session: AsyncSession
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     await create_entry(client, me.auth, GARDEN[0], tags=["garden"])
     tag = (await client.get("/api/v1/tags", headers=me.auth)).json()[0]
     rule = await client.patch(

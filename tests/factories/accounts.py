@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -48,3 +49,10 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 async def signed_up(client: httpx.AsyncClient, email: str | None = None) -> Account:
     email = await register(client, email)
     return Account(email=email, password=PASSWORD, token=await login(client, email))
+
+
+async def user_id_of(client: httpx.AsyncClient, account: Account) -> uuid.UUID:
+    """The account's user id, as the API reports it."""
+    response = await client.get("/api/v1/me", headers=account.auth)
+    assert response.status_code == 200, response.text
+    return uuid.UUID(response.json()["id"])

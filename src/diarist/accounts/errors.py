@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diarist.errors import Conflict, DiaristError, Forbidden, NotFound
+from diarist.errors import Conflict, DiaristError, Forbidden, NotFound, Unprocessable
 
 
 class InvalidCredentials(DiaristError):
@@ -63,14 +63,12 @@ class EmailTaken(Conflict):
     title = "Email already registered"
 
 
-class InvalidEmail(DiaristError):
-    status = 422
+class InvalidEmail(Unprocessable):
     code = "invalid_email"
     title = "Invalid email address"
 
 
-class WeakPassword(DiaristError):
-    status = 422
+class WeakPassword(Unprocessable):
     code = "weak_password"
     title = "Password not accepted"
 

@@ -62,6 +62,16 @@ async def preferences_of(session: AsyncSession, user_id: uuid.UUID) -> dict[str,
     return user.preferences if user else {}
 
 
+def preferred_timezone(preferences: dict[str, Any]) -> str:
+    """The user's time zone, UTC when they chose none."""
+    return str(preferences.get("timezone") or "UTC")
+
+
+def preferred_language(preferences: dict[str, Any]) -> str:
+    """The user's language, English when they chose none."""
+    return str(preferences.get("language") or "en")
+
+
 async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken | None:
     """Check a bearer token, set its user as the tenant and read the user's preferences, in
     one round trip that writes nothing."""

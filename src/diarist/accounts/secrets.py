@@ -32,22 +32,24 @@ class Keyring:
     """Keys derived from the server secret, one per purpose (never the secret itself)."""
 
     def __init__(self, secret: SecretStr) -> None:
-        self._secret = secret.get_secret_value().encode()
-
-    def _key(self, label: str) -> bytes:
-        return hmac.new(self._secret, label.encode(), hashlib.sha256).digest()
+        # Derived once: the keyring lives as long as the app, its digests run per request.
+        root = secret.get_secret_value().encode()
+        self._code, self._throttle, self._audit = (
+            hmac.new(root, label.encode(), hashlib.sha256).digest()
+            for label in ("code", "throttle", "audit")
+        )
 
     def code_digest(self, user_id: uuid.UUID, purpose: str, code: str) -> bytes:
         # Keyed: a 6-digit code hashed without a secret would fall to a 10^6 search.
         message = f"{user_id}:{purpose}:{code}".encode()
-        return hmac.new(self._key("code"), message, hashlib.sha256).digest()
+        return hmac.new(self._code, message, hashlib.sha256).digest()
 
     def identifier_digest(self, kind: str, value: str) -> bytes:
         """Throttle keys: a keyed hash of an email or address, never the value itself."""
-        return hmac.new(self._key("throttle"), f"{kind}:{value}".encode(), hashlib.sha256).digest()
+        return hmac.new(self._throttle, f"{kind}:{value}".encode(), hashlib.sha256).digest()
 
     def audit_digest(self, value: str | None) -> str | None:
         """Hashed IP / user agent for the security log: comparable, not reversible."""
         if not value:
             return None
-        return hmac.new(self._key("audit"), value.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._audit, value.encode(), hashlib.sha256).hexdigest()[:32]

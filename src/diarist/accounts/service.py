@@ -42,7 +42,7 @@ from diarist.accounts.secrets import PAT_PREFIX, SESSION_PREFIX, Keyring, new_co
 from diarist.accounts.secrets import token_digest as digest_token
 from diarist.config import Settings
 from diarist.db.engine import act_as
-from diarist.errors import DiaristError
+from diarist.errors import DiaristError, NotFound, Unprocessable
 from diarist.kit.clock import Clock, SystemClock
 from diarist.kit.jobs import defer_by_name
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
@@ -97,8 +97,7 @@ class Mail:
     body: str
 
 
-class InvalidPreferences(DiaristError):
-    status = 422
+class InvalidPreferences(Unprocessable):
     code = "invalid_preferences"
     title = "Invalid preferences"
 
@@ -656,8 +655,7 @@ async def delete_account(session: AsyncSession, user_id: uuid.UUID) -> None:
 # --- administration (system role: `diarist user ...`) -------------------------------------------
 
 
-class UserNotFound(DiaristError):
-    status = 404
+class UserNotFound(NotFound):
     code = "user_not_found"
     title = "User not found"
 

@@ -21,7 +21,7 @@ from diarist.analysis.openai import consents as openai_consents
 from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult, remote_model_name
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
-from diarist.errors import DiaristError
+from diarist.errors import NotFound, Unprocessable
 from diarist.insights import statistics as insights_statistics
 from diarist.kit.jobs import defer_many
 from diarist.models import Topic
@@ -86,8 +86,7 @@ async def analyze_entry(
         if entry is None:
             return Outcome("gone")
         text, content_hash = entry.content, entry.content_hash
-        user = await accounts_repo.get_user(session, user_id)
-        preferences = user.preferences if user else {}
+        preferences = await accounts_repo.preferences_of(session, user_id)
         if not analysis_enabled(preferences):
             # Opted out: nothing derived from the text stays behind, or is shown as current.
             await repo.forget_analysis(session, entry_id)
@@ -111,7 +110,7 @@ async def analyze_entry(
             return Outcome("unchanged")
         first_analysis = entry.analyzed_hash is None
         config = str(entry.search_config)
-        language = str(preferences.get("language") or "en")
+        language = accounts_repo.preferred_language(preferences)
         await repo.set_status(
             session, entry_id, processing_status="processing", analysis_attempts=attempt
         )
@@ -320,20 +319,17 @@ async def suggest_tags(
     return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
 
 
-class SuggestionNotFound(DiaristError):
-    status = 404
+class SuggestionNotFound(NotFound):
     code = "suggestion_not_found"
     title = "No such suggestion"
 
 
-class TopicNotFound(DiaristError):
-    status = 404
+class TopicNotFound(NotFound):
     code = "topic_not_found"
     title = "Topic not found"
 
 
-class InvalidTopic(DiaristError):
-    status = 422
+class InvalidTopic(Unprocessable):
     code = "invalid_topic"
     title = "Invalid topic"
 

@@ -18,7 +18,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from diarist.errors import DiaristError
+from diarist.errors import Unprocessable
 
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -27,8 +27,7 @@ WORDS_PER_MINUTE = 200
 MAX_DEPTH = 32
 
 
-class InvalidRawData(DiaristError):
-    status = 422
+class InvalidRawData(Unprocessable):
     code = "invalid_raw_data"
     title = "Invalid entry content"
 

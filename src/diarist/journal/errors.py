@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diarist.errors import Conflict, DiaristError, NotFound
+from diarist.errors import Conflict, DiaristError, NotFound, Unprocessable
 
 
 class EntryNotFound(NotFound):
@@ -26,8 +26,7 @@ class RawDataTooLarge(DiaristError):
     title = "Entry content too large"
 
 
-class InvalidEntry(DiaristError):
-    status = 422
+class InvalidEntry(Unprocessable):
     code = "invalid_entry"
     title = "Invalid entry"
 
@@ -54,14 +53,12 @@ class TagExists(Conflict):
     title = "Tag already exists"
 
 
-class TagCycle(DiaristError):
-    status = 422
+class TagCycle(Unprocessable):
     code = "tag_cycle"
     title = "Tag hierarchy cycle"
 
 
-class InvalidTag(DiaristError):
-    status = 422
+class InvalidTag(Unprocessable):
     code = "invalid_tag"
     title = "Invalid tag"
 

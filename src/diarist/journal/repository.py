@@ -385,18 +385,32 @@ async def ensure_tags(
     return [row[0] for row in rows]
 
 
-async def tag_ids_by_names(
-    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
-) -> dict[str, uuid.UUID]:
-    rows = await session.execute(
-        select(Tag.name_key, Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(_keys(names)))
-    )
-    return {str(key): tag_id for key, tag_id in rows}
-
-
 def _keys(names: Sequence[str]) -> list[ColumnElement[str]]:
     """Names as the database folds them (its lower(), which the unique key uses)."""
     return [func.lower(literal(name, Text())) for name in names]
+
+
+async def tag_groups_by_names(
+    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
+) -> list[list[uuid.UUID]]:
+    """Each named tag that exists with every tag below it: one recursive query for all names."""
+    rows = await session.execute(
+        text(
+            """
+            WITH RECURSIVE tree(root, id) AS (
+                SELECT id, id FROM tags
+                WHERE user_id = :user
+                  AND name_key IN (SELECT lower(n) FROM unnest(CAST(:names AS text[])) AS n)
+                UNION
+                SELECT tree.root, t.id FROM tags t JOIN tree ON t.parent_id = tree.id
+                WHERE t.user_id = :user
+            )
+            SELECT array_agg(id) FROM tree GROUP BY root
+            """
+        ),
+        {"names": list(names), "user": user_id},
+    )
+    return [list(row[0]) for row in rows]
 
 
 async def descendants(

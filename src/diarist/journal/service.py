@@ -45,8 +45,8 @@ class WriterDefaults:
 async def writer_defaults(session: AsyncSession, user_id: uuid.UUID) -> WriterDefaults:
     preferences = await accounts_repo.preferences_of(session, user_id)
     return WriterDefaults(
-        timezone=str(preferences.get("timezone") or "UTC"),
-        language=str(preferences.get("language") or "en"),
+        timezone=accounts_repo.preferred_timezone(preferences),
+        language=accounts_repo.preferred_language(preferences),
     )
 
 
@@ -270,9 +270,8 @@ async def resolve_tag_groups(
     session: AsyncSession, user_id: uuid.UUID, names: list[str]
 ) -> tuple[list[list[uuid.UUID]], bool]:
     """Each named tag that exists with its descendants, and whether every name existed."""
-    ids = await repo.tag_ids_by_names(session, user_id, names)
-    groups = [await repo.descendants(session, user_id, tag_id) for tag_id in ids.values()]
-    return groups, len(ids) == len({name.lower() for name in names})
+    groups = await repo.tag_groups_by_names(session, user_id, names)
+    return groups, len(groups) == len({name.lower() for name in names})
 
 
 async def list_entries(
