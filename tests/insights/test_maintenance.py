@@ -20,17 +20,13 @@ from diarist.insights import repository as repo
 from diarist.insights import statistics, tasks
 from diarist.journal.schemas import EntryCreate
 from tests.conftest import make_settings
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry, markdown, user_with_entries
 
 
 @pytest.fixture
 async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
-
-
-async def _user_id(client: httpx.AsyncClient, me: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
 
 
 def _normal(rows: list[Any]) -> list[tuple[Any, ...]]:
@@ -62,7 +58,7 @@ async def _days(session: AsyncSession, user_id: uuid.UUID) -> dict[str, tuple[in
 async def test_drained_statistics_equal_a_full_recompute_after_every_kind_of_write(
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     auth = me.auth
     # Late evening in Los Angeles is the next day in UTC: the local day is the entry's own.
     late = await create_entry(

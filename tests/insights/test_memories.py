@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
 from diarist.db.engine import Database
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry
 
 
 @pytest.fixture
 async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
-
-
-async def _user_id(client: httpx.AsyncClient, me: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
 
 
 async def test_related_memories_rank_by_meaning(
@@ -34,7 +29,7 @@ async def test_related_memories_rank_by_meaning(
     pending = (await client.get(url, headers=me.auth)).json()
     assert pending == {"status": "pending", "items": []}
 
-    await analyze_entries(database, await _user_id(client, me))
+    await analyze_entries(database, await user_id_of(client, me))
     related = (await client.get(url, headers=me.auth)).json()
     assert related["status"] == "ready"
     titles = [item["title"] for item in related["items"]]

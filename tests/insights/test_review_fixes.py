@@ -20,7 +20,7 @@ from diarist.db.engine import Database
 from diarist.insights import repository as repo
 from diarist.insights import statistics, stored, tasks
 from diarist.insights.moments import Moments
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import create_entry
 
 API = "/api/v1/insights"
@@ -31,14 +31,10 @@ async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
 
 
-async def _user_id(client: httpx.AsyncClient, account: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
-
-
 async def test_entries_at_the_edges_of_the_calendar_break_no_drain_or_read(
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     await create_entry(client, me.auth, "Ordinary.", mood_rating=5)
     # Written before dates were bounded: 0001-12-31 BC and 10000-01-01 as local days, and
     # the first and last days Python can hold.
@@ -77,7 +73,7 @@ async def test_one_failing_user_does_not_stop_the_others(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     first, second = await signed_up(client), await signed_up(client)
-    users = [await _user_id(client, first), await _user_id(client, second)]
+    users = [await user_id_of(client, first), await user_id_of(client, second)]
     for account in (first, second):
         await create_entry(client, account.auth, "Secret words.", mood_rating=4)
     real_drain = statistics.drain_dirty_days
@@ -159,7 +155,7 @@ def test_confidence_follows_the_adjusted_q_value() -> None:
 async def test_refreshes_are_coalesced_and_queued_when_remote_results_are_saved(
     client: httpx.AsyncClient, me: Account, database: Database, settings: Settings
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     entry = await create_entry(client, me.auth, "Reflected upon.")
     lock = f"{statistics.REFRESH_LOCK}:{user_id}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics as pystats
-import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 from diarist.db.engine import Database
 from diarist.insights import stored, tasks
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.insights import ZONE, Planted, planted_journal
 from tests.factories.journal import create_entry
 
@@ -26,13 +25,9 @@ async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
 
 
-async def _user_id(client: httpx.AsyncClient, account: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
-
-
 @pytest.fixture
 async def planted(client: httpx.AsyncClient, me: Account, database: Database) -> Planted:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     journal = await planted_journal(database, user_id)
     await tasks.drain_user(database, user_id)
     return journal
@@ -86,7 +81,7 @@ async def test_writing_statistics_streaks_and_histograms(
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
     # Streaks are relative to the user's real today, the one the endpoint uses.
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     planted = await planted_journal(database, user_id, today=datetime.now(ZoneInfo(ZONE)).date())
     await tasks.drain_user(database, user_id)
     found = await _get(client, me, "/writing")
@@ -104,7 +99,7 @@ async def test_writing_statistics_streaks_and_histograms(
     # Writing today extends the current streak once the worker drained (reads never write).
     await create_entry(client, me.auth, "Today.", timezone="Europe/Berlin")
     assert (await _get(client, me, "/writing"))["current_streak"] == planted.current_streak
-    await tasks.drain_user(database, await _user_id(client, me))
+    await tasks.drain_user(database, await user_id_of(client, me))
     assert (await _get(client, me, "/writing"))["current_streak"] == planted.current_streak + 1
     # A range narrows the counts (streaks are always over the whole journal).
     day = planted.entries[-1][0].isoformat()
@@ -144,7 +139,7 @@ async def test_usage_per_month(client: httpx.AsyncClient, me: Account, planted: 
 async def test_stored_insights_recover_the_planted_patterns(
     client: httpx.AsyncClient, me: Account, planted: Planted, database: Database
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     assert await tasks.generate_for_user(database, user_id, planted.today) > 0
     items = await _get(client, me, "")
     assert items
@@ -184,7 +179,7 @@ async def test_emotions_need_analysis(client: httpx.AsyncClient, me: Account) ->
 async def test_a_user_never_sees_another_users_statistics(
     client: httpx.AsyncClient, me: Account, planted: Planted, database: Database
 ) -> None:
-    await tasks.generate_for_user(database, await _user_id(client, me), planted.today)
+    await tasks.generate_for_user(database, await user_id_of(client, me), planted.today)
     mine = await _get(client, me, "")
     other = await signed_up(client)
     assert (await _get(client, other, "/mood"))["items"] == []

@@ -19,7 +19,7 @@ from diarist.journal.schemas import EntryCreate
 from diarist.kit.jobs import defer_in_transaction
 from diarist.worker import run_worker
 from tests.conftest import make_settings
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.insights import planted_journal
 from tests.factories.journal import user_with_entries
 
@@ -29,10 +29,6 @@ API = "/api/v1/insights"
 @pytest.fixture
 async def me(client: httpx.AsyncClient) -> Account:
     return await signed_up(client)
-
-
-async def _user_id(client: httpx.AsyncClient, account: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=account.auth)).json()["id"])
 
 
 async def _list(client: httpx.AsyncClient, me: Account, **params: Any) -> list[dict[str, Any]]:
@@ -45,7 +41,7 @@ async def _list(client: httpx.AsyncClient, me: Account, **params: Any) -> list[d
 async def test_regenerating_neither_duplicates_nor_resurrects_dismissed_insights(
     client: httpx.AsyncClient, me: Account, database: Database
 ) -> None:
-    user_id = await _user_id(client, me)
+    user_id = await user_id_of(client, me)
     planted = await planted_journal(database, user_id)
     await tasks.generate_for_user(database, user_id, planted.today)
     first = await _list(client, me)

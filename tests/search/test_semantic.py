@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from diarist.db.engine import Database
-from tests.factories.accounts import Account, signed_up
+from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry
 from tests.fixtures.statements import sent_statements
 
@@ -59,16 +58,12 @@ JOURNAL = [
 NOW = "2026-11-25T12:00:00Z"
 
 
-async def _user_id(client: httpx.AsyncClient, me: Account) -> uuid.UUID:
-    return uuid.UUID((await client.get("/api/v1/me", headers=me.auth)).json()["id"])
-
-
 @pytest.fixture
 async def me(client: httpx.AsyncClient, database: Database) -> Account:
     account = await signed_up(client)
     for title, text, tags, when in JOURNAL:
         await create_entry(client, account.auth, text, title=title, tags=tags, entry_date=when)
-    await analyze_entries(database, await _user_id(client, account))
+    await analyze_entries(database, await user_id_of(client, account))
     return account
 
 
@@ -207,7 +202,7 @@ async def test_other_users_vectors_are_never_searched(
     await create_entry(
         client, other.auth, "Nobody called; I ate alone and the flat felt empty.", title="theirs"
     )
-    await analyze_entries(database, await _user_id(client, other))
+    await analyze_entries(database, await user_id_of(client, other))
     for mode in ("semantic", "hybrid"):
         mine = await _search(client, me, "feeling lonely", mode=mode, min_similarity=-1)
         assert "theirs" not in _titles(mine)

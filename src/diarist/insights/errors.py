@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from diarist.errors import DiaristError, NotFound
+from diarist.errors import NotFound, Unprocessable
 
 
-class InvalidPeriod(DiaristError):
-    status = 422
+class InvalidPeriod(Unprocessable):
     code = "invalid_period"
     title = "Invalid period"
 

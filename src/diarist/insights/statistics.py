@@ -91,9 +91,8 @@ def check_period(start: date | None, end: date | None) -> None:
 async def user_today(session: AsyncSession, user_id: uuid.UUID) -> date:
     """Today in the user's time zone (preferences.timezone, default UTC)."""
     preferences = await accounts_repo.preferences_of(session, user_id)
-    zone = str(preferences.get("timezone") or "UTC")
     try:
-        tz = zoneinfo.ZoneInfo(zone)
+        tz = zoneinfo.ZoneInfo(accounts_repo.preferred_timezone(preferences))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
     return datetime.now(tz).date()

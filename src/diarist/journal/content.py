@@ -151,3 +151,11 @@ def derive(raw_data: dict[str, Any]) -> Derived:
 def reading_minutes(word_count: int) -> int:
     """Whole minutes at 200 words a minute, at least 1 for any text."""
     return 0 if word_count == 0 else max(1, round(word_count / WORDS_PER_MINUTE))
+
+
+def excerpt(text: str, chars: int) -> str:
+    """The first `chars` characters of `text`, cut back to a word boundary and marked "…"
+    when the text goes on."""
+    if len(text) <= chars:
+        return text
+    return text[:chars].rsplit(" ", 1)[0] + "…"

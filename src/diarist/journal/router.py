@@ -16,7 +16,7 @@ from diarist.analysis import service as analysis_service
 from diarist.db.session import DbSession
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
-from diarist.journal.content import reading_minutes
+from diarist.journal.content import excerpt, reading_minutes
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
 from diarist.journal.repository import EntryView
@@ -65,13 +65,10 @@ def _expected_version(if_match: str | None) -> int | None:
 
 def summary_out(entry: Entry | Row[Any], tags: list[str]) -> dict[str, Any]:
     """The fields of an entry in lists (timeline, related, on this day)."""
-    excerpt = entry.content[:EXCERPT_CHARS]
-    if len(entry.content) > EXCERPT_CHARS:
-        excerpt = excerpt.rsplit(" ", 1)[0] + "…"
     return {
         "id": entry.id,
         "title": entry.title,
-        "excerpt": excerpt,
+        "excerpt": excerpt(entry.content, EXCERPT_CHARS),
         "entry_type": entry.entry_type,
         "format": entry.format,
         "mood_rating": entry.mood_rating,

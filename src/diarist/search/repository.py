@@ -33,7 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.journal.repository import EntryFilters, apply_filters
+from diarist.journal.content import excerpt
+from diarist.journal.repository import EntryFilters, apply_filters, list_entries
 from diarist.models import Entry, EntryEmbedding
 
 HEADLINE = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2"
@@ -236,27 +237,19 @@ async def ranked_search(
 async def dated_entries(
     session: AsyncSession, user_id: uuid.UUID, filters: EntryFilters, limit: int
 ) -> list[Hit]:
-    """A query of date words only ("last week"): the entries of the range, newest first, with
-    their opening words as the snippet."""
-    opening = func.left(Entry.content, SNIPPET_CHARS + 1)  # one more: was it cut?
-    rows = await session.execute(
-        apply_filters(select(Entry.id, Entry.title, opening, Entry.entry_date), user_id, filters)
-        .order_by(Entry.entry_date.desc(), Entry.id.desc())
-        .limit(limit)
-    )
-    return [Hit(r[0], r[1], _opening(r[2]), r[3], score=0.0) for r in rows]
+    """A query of date words only ("last week"): the entries of the range as the timeline
+    lists them, newest first, their opening words as the snippet."""
+    rows = await list_entries(
+        session, user_id, filters, order="entry_date", after=None, limit=limit,
+        text_chars=SNIPPET_CHARS,
+    )  # fmt: skip
+    return [
+        Hit(r.id, r.title, excerpt(r.content, SNIPPET_CHARS), r.entry_date, score=0.0) for r in rows
+    ]
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _opening(text: str) -> str:
-    """The first words of `text`, cut at a word boundary."""
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    text = text[:SNIPPET_CHARS]
-    return text[: text.rfind(" ") if " " in text else len(text)].rstrip() + " …"
 
 
 async def known_words(session: AsyncSession, user_id: uuid.UUID, words: list[str]) -> set[str]:

@@ -110,7 +110,7 @@ async def search(
     """Search the user's entries as `request` asks: date words to a filter, then the keyword
     and/or semantic lists (fused for hybrid); typo correction for keyword search alone."""
     preferences = await accounts_repo.preferences_of(session, user_id)
-    zone = zoneinfo.ZoneInfo(str(preferences.get("timezone") or "UTC"))
+    zone = zoneinfo.ZoneInfo(accounts_repo.preferred_timezone(preferences))
     text, dates = request.query.strip(), None
     if request.parse_dates:
         now = request.now if request.now.tzinfo else request.now.replace(tzinfo=zone)
@@ -146,7 +146,7 @@ async def search(
         cap = settings.search.exact_max_vectors + 1
         approximate = await repo.vector_count(session, user_id, model, cap) == cap
     ranking = Ranking(
-        config=search_config(str(preferences.get("language") or "en")),
+        config=search_config(accounts_repo.preferred_language(preferences)),
         keyword_query=None if request.mode == "semantic" else text,
         headline_query=text,
         vector=vector,
