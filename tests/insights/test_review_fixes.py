@@ -20,6 +20,7 @@ from diarist.db.engine import Database
 from diarist.insights import repository as repo
 from diarist.insights import statistics, stored, tasks
 from diarist.insights.moments import Moments
+from diarist.kit.jobs import defer_once
 from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import create_entry
 
@@ -182,10 +183,7 @@ async def test_refreshes_are_coalesced_and_queued_when_remote_results_are_saved(
         async with database.unit_of_work(user_id=user_id) as session:
             await statistics.request_refresh(session, user_id)
     async with database.unit_of_work(user_id=user_id) as session:
-        again = await repo.defer_job_once(
-            session, queue=statistics.REFRESH_QUEUE, task_name=statistics.REFRESH_TASK,
-            lock=lock, queueing_lock=lock, args={"user_id": str(user_id)},
-        )  # fmt: skip
+        again = await defer_once(session, statistics.REFRESH_TASK, lock=lock, user_id=str(user_id))
         assert again is False
         assert await session.scalar(text("SELECT 1")) == 1  # the transaction is usable
     assert await queued() == 1

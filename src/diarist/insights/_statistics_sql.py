@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date
 
@@ -174,40 +173,6 @@ async def lock_queued_job(session: AsyncSession, queueing_lock: str) -> bool:
         {"queueing_lock": queueing_lock},
     )
     return found is not None
-
-
-_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
-
-
-async def defer_job_once(
-    session: AsyncSession,
-    *,
-    queue: str,
-    task_name: str,
-    lock: str,
-    queueing_lock: str,
-    args: dict[str, Any],
-) -> bool:
-    """Queue a job with procrastinate's defer function unless one with the same
-    `queueing_lock` is queued already (False then). In a savepoint: the conflict leaves the
-    caller's transaction usable."""
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                text(
-                    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task_name, 0, :lock, "
-                    ":queueing_lock, CAST(:args AS jsonb), NULL)"
-                    "::procrastinate_job_to_defer_v1])"
-                ).bindparams(bindparam("args", type_=JSONB())),
-                {"queue": queue, "task_name": task_name, "lock": lock,
-                 "queueing_lock": queueing_lock, "args": args},
-            )  # fmt: skip
-    except IntegrityError as exc:
-        diag = getattr(exc.orig, "diag", None)
-        if diag is not None and diag.constraint_name == _QUEUEING_LOCK_INDEX:
-            return False
-        raise
-    return True
 
 
 async def clear_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> None:

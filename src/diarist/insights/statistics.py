@@ -16,6 +16,7 @@ from diarist.accounts import repository as accounts_repo
 from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
 from diarist.insights.moments import Moments, moments_of, welch
+from diarist.kit.jobs import defer_once
 
 REFRESH_TASK = "insights:refresh_statistics"
 REFRESH_QUEUE = "insights"
@@ -42,10 +43,7 @@ async def request_refresh(session: AsyncSession, user_id: uuid.UUID) -> None:
     for _ in range(_REFRESH_ATTEMPTS):
         if await repo.lock_queued_job(session, lock):
             return
-        if await repo.defer_job_once(
-            session, queue=REFRESH_QUEUE, task_name=REFRESH_TASK, lock=lock,
-            queueing_lock=lock, args={"user_id": str(user_id)},
-        ):  # fmt: skip
+        if await defer_once(session, REFRESH_TASK, lock=lock, user_id=str(user_id)):
             return
         # Another transaction queued one since: lock that one (unless a worker took it).
     _log.warning("statistics_refresh_not_queued", user_id=str(user_id))  # the minute drain will

@@ -9,6 +9,7 @@ from typing import Any
 from procrastinate.tasks import Task
 from procrastinate.types import JSONValue
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.config import Settings
@@ -35,13 +36,15 @@ async def defer_by_name(
 _DEFER_MANY = text(
     """
     SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
-        SELECT ROW(j.queue_name, j.task_name, 0, j.lock, NULL, j.args, NULL)
+        SELECT ROW(j.queue_name, j.task_name, 0, j.lock, j.queueing_lock, j.args, NULL)
                ::procrastinate_job_to_defer_v1
         FROM jsonb_to_recordset(CAST(:jobs AS jsonb))
-             AS j(queue_name text, task_name text, lock text, args jsonb)
+             AS j(queue_name text, task_name text, lock text, queueing_lock text, args jsonb)
     )))
     """
 )
+# procrastinate's unique index: one waiting job per queueing lock.
+_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 
 
 async def defer_many(
@@ -51,10 +54,12 @@ async def defer_many(
     *,
     lock: str | None = None,
     lock_key: str | None = None,
+    queueing_lock: str | None = None,
 ) -> list[int]:
     """Defer many jobs of one task in one round trip, inside the session's transaction, with
     procrastinate's own defer function. Each job gets `lock`, or the lock named by its own
-    `lock_key` argument (jobs with one lock run one at a time, in order)."""
+    `lock_key` argument (jobs with one lock run one at a time, in order); `queueing_lock`
+    refuses a job while another with it waits (IntegrityError; see `defer_once`)."""
     from diarist.worker import app  # the registry of every task; imported late, once
 
     if not kwargs_list:
@@ -65,12 +70,31 @@ async def defer_many(
             "queue_name": queue,
             "task_name": task_name,
             "lock": f"{lock_key}:{kwargs[lock_key]}" if lock_key else lock,
+            "queueing_lock": queueing_lock,
             "args": kwargs,
         }
         for kwargs in kwargs_list
     ]
     result = await session.execute(_DEFER_MANY, {"jobs": json.dumps(jobs)})
     return [int(job_id) for job_id in result.scalars()]
+
+
+async def defer_once(
+    session: AsyncSession, task_name: str, *, lock: str, **task_kwargs: JSONValue
+) -> bool:
+    """Defer the task unless one with the same lock waits in the queue already (False then).
+    The `lock` is also the queueing lock. In a savepoint, so that the refusal leaves the
+    caller's transaction usable."""
+    try:
+        async with session.begin_nested():
+            await defer_many(session, task_name, [task_kwargs], lock=lock, queueing_lock=lock)
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == (
+            _QUEUEING_LOCK_INDEX
+        ):
+            return False
+        raise
+    return True
 
 
 @dataclass
