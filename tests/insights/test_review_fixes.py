@@ -19,8 +19,8 @@ from diarist.config import Settings
 from diarist.db.engine import Database
 from diarist.insights import repository as repo
 from diarist.insights import statistics, stored, tasks
-from diarist.insights.moments import Moments
 from diarist.kit.jobs import defer_once
+from diarist.kit.statistics import Moments
 from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import create_entry
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import repository as accounts_repo
 from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
-from diarist.insights.moments import Moments, moments_of, welch
 from diarist.kit.jobs import defer_once
+from diarist.kit.statistics import Moments, moments_of, welch
 
 REFRESH_TASK = "insights:refresh_statistics"
 REFRESH_QUEUE = "insights"

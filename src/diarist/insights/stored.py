@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.insights import repository as repo
 from diarist.insights import statistics
 from diarist.insights.errors import InsightNotFound
-from diarist.insights.moments import Moments, Welch, benjamini_hochberg, moments_of, welch
+from diarist.kit.statistics import Moments, Welch, benjamini_hochberg, moments_of, welch
 from diarist.models import Insight
 
 MIN_N = 8
