@@ -25,7 +25,10 @@ def render_openapi() -> str:
         environment=Environment.TEST,
         secret_key="openapi-snapshot-secret-key-0123456789abcdef",
     )
-    return json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return (
+        json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False, sort_keys=True)
+        + "\n"
+    )
 
 
 def test_openapi_document_matches_the_committed_copy() -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from diarist.analysis.embedder_service import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
 from diarist.analysis.embeddings import get_embedder
-from diarist.analysis.results import DIMENSIONS, MODEL_NAME
 from diarist.kit.sockets import MAX_SOCKET_DIR, UnsafeSocketDir, make_socket_dir, socket_dir
+from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL
 
 
 @pytest.fixture
@@ -26,29 +26,36 @@ async def embedder(embedder_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_embeds_like_the_worker(embedder: httpx.AsyncClient) -> None:
     texts = ["a walk by the sea", "tax forms"]
-    response = await embedder.post("/v1/embeddings", json={"model": MODEL_NAME, "input": texts})
+    response = await embedder.post(
+        "/v1/embeddings", json={"model": LOCAL_EMBEDDING_MODEL, "input": texts}
+    )
     assert response.status_code == 200
     body = response.json()
-    assert body["model"] == MODEL_NAME
+    assert body["model"] == LOCAL_EMBEDDING_MODEL
     assert [row["index"] for row in body["data"]] == [0, 1]
     expected = get_embedder().embed(texts)
     for row, vector in zip(body["data"], expected, strict=True):
-        assert len(row["embedding"]) == DIMENSIONS
+        assert len(row["embedding"]) == EMBEDDING_DIMENSIONS
         assert row["embedding"] == pytest.approx([float(x) for x in vector], abs=1e-6)
-    single = await embedder.post("/v1/embeddings", json={"model": MODEL_NAME, "input": texts[0]})
+    single = await embedder.post(
+        "/v1/embeddings", json={"model": LOCAL_EMBEDDING_MODEL, "input": texts[0]}
+    )
     assert single.json()["data"][0]["embedding"] == body["data"][0]["embedding"]
-    assert (await embedder.get("/healthz")).json() == {"status": "ok", "model": MODEL_NAME}
+    assert (await embedder.get("/healthz")).json() == {
+        "status": "ok",
+        "model": LOCAL_EMBEDDING_MODEL,
+    }
 
 
 @pytest.mark.parametrize(
     "body",
     [
         {"model": "text-embedding-3-small", "input": "x"},
-        {"model": MODEL_NAME},
-        {"model": MODEL_NAME, "input": []},
-        {"model": MODEL_NAME, "input": ["x"] * (MAX_INPUTS + 1)},
-        {"model": MODEL_NAME, "input": ["x" * (MAX_INPUT_CHARS + 1)]},
-        {"model": MODEL_NAME, "input": [1, 2]},
+        {"model": LOCAL_EMBEDDING_MODEL},
+        {"model": LOCAL_EMBEDDING_MODEL, "input": []},
+        {"model": LOCAL_EMBEDDING_MODEL, "input": ["x"] * (MAX_INPUTS + 1)},
+        {"model": LOCAL_EMBEDDING_MODEL, "input": ["x" * (MAX_INPUT_CHARS + 1)]},
+        {"model": LOCAL_EMBEDDING_MODEL, "input": [1, 2]},
         ["not", "an", "object"],
     ],
 )
@@ -64,7 +71,7 @@ async def test_a_body_that_is_not_json_is_refused(embedder: httpx.AsyncClient) -
 
 
 async def test_a_body_over_the_limit_is_refused(embedder: httpx.AsyncClient) -> None:
-    body = json.dumps({"model": MODEL_NAME, "input": ["x" * 1000] * 200}).encode()
+    body = json.dumps({"model": LOCAL_EMBEDDING_MODEL, "input": ["x" * 1000] * 200}).encode()
     assert len(body) > MAX_BODY_BYTES
     response = await embedder.post("/v1/embeddings", content=body)
     assert response.status_code == 413

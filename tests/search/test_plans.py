@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.analysis.results import DIMENSIONS, MODEL_NAME
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal import repository as journal_repo
+from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL
 from diarist.search import repository as search_repo
 from diarist.search.repository import Ranking
 from tests.conftest import make_settings
@@ -86,11 +86,12 @@ VECTOR_USERS = 5
 _VECTORS = f"""
 WITH pool AS (
     SELECT p, l2_normalize(array_agg(random() - 0.5)::vector) AS vector
-    FROM generate_series(0, 255) AS p, generate_series(1, {DIMENSIONS})
+    FROM generate_series(0, 255) AS p, generate_series(1, {EMBEDDING_DIMENSIONS})
     GROUP BY p
 )
 INSERT INTO entry_embeddings (user_id, entry_id, model, dimensions, embedding, content_hash)
-SELECT e.user_id, e.id, '{MODEL_NAME}', {DIMENSIONS}, pool.vector, e.content_hash
+SELECT e.user_id, e.id, '{LOCAL_EMBEDDING_MODEL}', {EMBEDDING_DIMENSIONS}, pool.vector,
+       e.content_hash
 FROM entries e JOIN pool ON pool.p = abs(hashtext(e.id::text)) %% 256
 WHERE e.user_id = ANY(%(users)s)
 """  # noqa: S608 (constants)
@@ -252,13 +253,13 @@ async def test_semantic_and_hybrid_read_only_the_users_vectors(
     everyone's. (For the heavy user, who owns most of this small table's vectors, a scan is
     the right plan; on a realistic table they are a few percent of it.)"""
     urls, heavy, light = loaded
-    vector = [1.0 / DIMENSIONS**0.5] * DIMENSIONS
+    vector = [1.0 / EMBEDDING_DIMENSIONS**0.5] * EMBEDDING_DIMENSIONS
     ranking = Ranking(
         config="english",
         keyword_query=keyword,
         headline_query=keyword or "garden",
         vector=vector,
-        model=MODEL_NAME,
+        model=LOCAL_EMBEDDING_MODEL,
         min_similarity=-1,
     )
     filters = journal_repo.EntryFilters()
@@ -283,10 +284,10 @@ async def test_a_large_journal_is_searched_through_the_hnsw_index(
     index with iterative scans. (Recall is measured by `make bench` on clustered vectors; these
     random ones are all about equally far from any query, the worst case for any index.)"""
     session, heavy = heavy_session
-    vector = [1.0 / DIMENSIONS**0.5] * DIMENSIONS
+    vector = [1.0 / EMBEDDING_DIMENSIONS**0.5] * EMBEDDING_DIMENSIONS
     approximate = Ranking(
         config="english", keyword_query=None, headline_query="garden",
-        vector=vector, model=MODEL_NAME, min_similarity=-1, approximate=True,
+        vector=vector, model=LOCAL_EMBEDDING_MODEL, min_similarity=-1, approximate=True,
     )  # fmt: skip
     filters = journal_repo.EntryFilters()
     plans = await _explain(

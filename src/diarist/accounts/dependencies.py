@@ -11,9 +11,9 @@ import structlog
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPBearer
 
+from diarist.accounts import preferences
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import InsufficientScope, NotAuthenticated
-from diarist.accounts.repository import PREFERENCES_KEY
 from diarist.accounts.secrets import token_digest
 from diarist.accounts.service import AccountsContext, Client
 from diarist.db.engine import TENANT_KEY, Database
@@ -73,7 +73,7 @@ async def current_principal(
     if resolved is None:
         raise NotAuthenticated("The token is invalid, expired or revoked.")
     session.info[TENANT_KEY] = resolved.user_id
-    session.info[PREFERENCES_KEY] = resolved.preferences
+    preferences.remember_for_request(session, resolved.preferences)
     if resolved.needs_touch:
         idle = timedelta(days=ctx.settings.auth.session_idle_days)
         background.add_task(_touch, database, resolved.token_id, idle)

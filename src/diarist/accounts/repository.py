@@ -16,7 +16,6 @@ from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.db.engine import TENANT_KEY
 from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 
 
@@ -46,30 +45,6 @@ async def find_account(session: AsyncSession, email: str) -> AccountLookup | Non
         await session.execute(text("SELECT * FROM auth_find_account(:email)"), {"email": email})
     ).one_or_none()
     return AccountLookup(*row) if row else None
-
-
-# The acting user's preferences, read with their token (session.info, one request long).
-PREFERENCES_KEY = "preferences"
-
-
-async def preferences_of(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
-    """A user's preferences: those read with the request's token when `user_id` is the acting
-    user (no query), else from their row."""
-    if session.info.get(TENANT_KEY) == user_id and PREFERENCES_KEY in session.info:
-        cached: dict[str, Any] = session.info[PREFERENCES_KEY]
-        return cached
-    user = await get_user(session, user_id)
-    return user.preferences if user else {}
-
-
-def preferred_timezone(preferences: dict[str, Any]) -> str:
-    """The user's time zone, UTC when they chose none."""
-    return str(preferences.get("timezone") or "UTC")
-
-
-def preferred_language(preferences: dict[str, Any]) -> str:
-    """The user's language, English when they chose none."""
-    return str(preferences.get("language") or "en")
 
 
 async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken | None:

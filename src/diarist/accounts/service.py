@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts import preferences as preferences_api
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import (
     AccountInactive,
@@ -480,7 +481,7 @@ async def update_profile(
     if preferences is not None:
         before = user.preferences.get("language")
         user.preferences = merge_preferences(user.preferences, preferences)
-        session.info.pop(repo.PREFERENCES_KEY, None)  # read with the token: now stale
+        preferences_api.forget_for_request(session)  # read with the token: now stale
         if user.preferences.get("language") != before:
             # Entries are indexed with the writer's language; re-index them in the background.
             await defer_by_name(session, "journal:reindex_language", user_id=str(user_id))

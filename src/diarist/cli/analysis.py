@@ -14,10 +14,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from diarist.analysis import service as analysis_service
-from diarist.analysis.results import remote_model_name
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls, system_database
 from diarist.db.provision import libpq_url
+from diarist.models.analysis import remote_model_name
 
 analysis_cli = typer.Typer(help="The analysis pipeline.", no_args_is_help=True)
 console = Console()

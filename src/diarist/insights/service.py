@@ -7,8 +7,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import repository as accounts_repo
-from diarist.analysis.openai import effective_embedding_model
+from diarist.accounts import preferences as preferences_api
 from diarist.config import AnalysisSettings
 from diarist.insights import repository as repo
 from diarist.insights import statistics
@@ -28,8 +27,7 @@ async def find_related_entries(
     """Nearest entries in meaning under the user's effective embedding model; None while the
     entry is not analysed yet."""
     await entries_service.get_entry(session, user_id, entry_id, deleted=False)
-    preferences = await accounts_repo.preferences_of(session, user_id)
-    model = effective_embedding_model(settings, preferences)
+    model = (await preferences_api.preferences_of(session, user_id)).embedding_model(settings)
     return await repo.find_related_entries(
         session, user_id, entry_id, model, limit=limit, min_similarity=min_similarity
     )

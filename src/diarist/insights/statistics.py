@@ -12,7 +12,7 @@ from typing import Any, Literal
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import repository as accounts_repo
+from diarist.accounts import preferences as preferences_api
 from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
 from diarist.kit.jobs import defer_once
@@ -88,9 +88,9 @@ def check_period(start: date | None, end: date | None) -> None:
 
 async def user_today(session: AsyncSession, user_id: uuid.UUID) -> date:
     """Today in the user's time zone (preferences.timezone, default UTC)."""
-    preferences = await accounts_repo.preferences_of(session, user_id)
+    preferences = await preferences_api.preferences_of(session, user_id)
     try:
-        tz = zoneinfo.ZoneInfo(accounts_repo.preferred_timezone(preferences))
+        tz = zoneinfo.ZoneInfo(preferences.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
     return datetime.now(tz).date()

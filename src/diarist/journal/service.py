@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import repository as accounts_repo
+from diarist.accounts import preferences
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
 from diarist.journal import repository as repo
@@ -43,11 +43,8 @@ class WriterDefaults:
 
 
 async def writer_defaults(session: AsyncSession, user_id: uuid.UUID) -> WriterDefaults:
-    preferences = await accounts_repo.preferences_of(session, user_id)
-    return WriterDefaults(
-        timezone=accounts_repo.preferred_timezone(preferences),
-        language=accounts_repo.preferred_language(preferences),
-    )
+    mine = await preferences.preferences_of(session, user_id)
+    return WriterDefaults(timezone=mine.timezone, language=mine.language)
 
 
 def _canonical(value: object) -> bytes:

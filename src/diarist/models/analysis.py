@@ -29,6 +29,16 @@ from diarist.models.base import Base, UUIDv7PrimaryKey, same_user_fk
 
 TASK_TYPES = ("sentiment", "emotions", "keywords")
 
+# The values of `entry_embeddings.model`. The local model's vectors have an HNSW index of their
+# own (made by the analysis migration); a remote model's index is made by `diarist analysis`.
+LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2-int8"
+EMBEDDING_DIMENSIONS = 384
+
+
+def remote_model_name(model: str) -> str:
+    """How a remote embedding model is named in `entry_embeddings.model`."""
+    return f"openai:{model}"
+
 
 class ProcessedContent(UUIDv7PrimaryKey, Base):
     """The latest result of one analysis task for one entry (seed 000's processed_content)."""

@@ -11,9 +11,9 @@ import httpx
 import structlog
 
 from diarist.analysis.openai import OpenAIClient, ProviderError
-from diarist.analysis.results import DIMENSIONS, MODEL_NAME, remote_model_name
 from diarist.config import OpenAISettings, Settings
 from diarist.errors import DiaristError
+from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL, remote_model_name
 
 _log = structlog.get_logger("diarist.search")
 
@@ -36,8 +36,8 @@ def _local_client(settings: Settings) -> OpenAIClient:
         url = "http://embedder"
     local = OpenAISettings(
         base_url=url.rstrip("/") + "/v1",
-        embedding_model=MODEL_NAME,
-        embedding_dimensions=DIMENSIONS,
+        embedding_model=LOCAL_EMBEDDING_MODEL,
+        embedding_dimensions=EMBEDDING_DIMENSIONS,
         timeout_s=settings.analysis.embedder_timeout_s,
         requests_per_minute=100_000,
     )
@@ -55,7 +55,7 @@ class QueryEmbedder:
 
     async def embed(self, text: str, model: str) -> list[float]:
         """The vector of `text` under `model` (the user's effective embedding model)."""
-        if model == MODEL_NAME:
+        if model == LOCAL_EMBEDDING_MODEL:
             client = self._local
         elif self._remote is not None and self._remote[0] == model:
             client = self._remote[1]

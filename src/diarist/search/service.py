@@ -17,8 +17,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import repository as accounts_repo
-from diarist.analysis.openai import effective_embedding_model
+from diarist.accounts import preferences as preferences_api
 from diarist.config import Settings
 from diarist.journal.errors import InvalidEntry
 from diarist.journal.languages import search_config
@@ -109,8 +108,8 @@ async def search(
 ) -> SearchResult:
     """Search the user's entries as `request` asks: date words to a filter, then the keyword
     and/or semantic lists (fused for hybrid); typo correction for keyword search alone."""
-    preferences = await accounts_repo.preferences_of(session, user_id)
-    zone = zoneinfo.ZoneInfo(accounts_repo.preferred_timezone(preferences))
+    preferences = await preferences_api.preferences_of(session, user_id)
+    zone = zoneinfo.ZoneInfo(preferences.timezone)
     text, dates = request.query.strip(), None
     if request.parse_dates:
         now = request.now if request.now.tzinfo else request.now.replace(tzinfo=zone)
@@ -132,7 +131,7 @@ async def search(
     vector: list[float] | None = None
     model: str | None = None
     if request.mode != "keyword":
-        model = effective_embedding_model(settings.analysis, preferences)
+        model = preferences.embedding_model(settings.analysis)
         try:
             vector = await embedder.embed(text, model)
         except SemanticSearchUnavailable:
@@ -146,7 +145,7 @@ async def search(
         cap = settings.search.exact_max_vectors + 1
         approximate = await repo.vector_count(session, user_id, model, cap) == cap
     ranking = Ranking(
-        config=search_config(accounts_repo.preferred_language(preferences)),
+        config=search_config(preferences.language),
         keyword_query=None if request.mode == "semantic" else text,
         headline_query=text,
         vector=vector,
