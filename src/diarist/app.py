@@ -10,15 +10,16 @@ from fastapi import FastAPI
 from diarist import __version__
 from diarist.accounts.router import auth_router, me_router
 from diarist.accounts.service import AccountsContext
-from diarist.analysis.router import suggestions_router, topics_router
+from diarist.analysis.router import topics_router
 from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
-from diarist.insights.router import insights_router, related_router
+from diarist.insights.router import insights_router
 from diarist.journal.router import entries_router, tags_router
 from diarist.kit.requests import BodyLimitMiddleware, RequestContextMiddleware
 from diarist.logging import configure_logging
+from diarist.memories.router import on_this_day_router, related_router
 from diarist.ops.router import router as ops_router
 from diarist.search.embedding import QueryEmbedder
 from diarist.search.router import search_router
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(tags_router)
     app.include_router(search_router)
     app.include_router(topics_router)
-    app.include_router(suggestions_router)
     app.include_router(related_router)
+    app.include_router(on_this_day_router)
     app.include_router(insights_router)
     return app

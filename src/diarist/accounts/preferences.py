@@ -8,8 +8,10 @@ The public face of accounts for every other domain; the document itself is valid
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +48,14 @@ class UserPreferences:
     def allows_remote_analysis(self) -> bool:
         """Diary text may leave the machine: analysis enabled and the remote provider chosen."""
         return self.analysis_enabled and REMOTE_PROVIDER in self.providers
+
+    def today(self) -> date:
+        """Today in the user's time zone (UTC for a zone this machine does not know)."""
+        try:
+            zone = zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        return datetime.now(zone).date()
 
     def embedding_model(self, settings: AnalysisSettings) -> str:
         """The embedding model the user's entries are searched and compared with: the remote

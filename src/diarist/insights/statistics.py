@@ -4,9 +4,8 @@ the API (reads never write; they show what the last drain computed)."""
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -88,12 +87,7 @@ def check_period(start: date | None, end: date | None) -> None:
 
 async def user_today(session: AsyncSession, user_id: uuid.UUID) -> date:
     """Today in the user's time zone (preferences.timezone, default UTC)."""
-    preferences = await preferences_api.preferences_of(session, user_id)
-    try:
-        tz = zoneinfo.ZoneInfo(preferences.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
-    return datetime.now(tz).date()
+    return (await preferences_api.preferences_of(session, user_id)).today()
 
 
 def summary(m: Moments) -> dict[str, Any]:

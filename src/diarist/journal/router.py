@@ -9,19 +9,17 @@ from typing import Annotated, Any
 import pydantic_core
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
+from diarist.analysis.schemas import TagSuggestion
 from diarist.db.session import DbSession
+from diarist.journal import presenters
 from diarist.journal import service as entries_service
 from diarist.journal import tags as tags_service
-from diarist.journal.content import excerpt, reading_minutes
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
-from diarist.journal.repository import EntryView
 from diarist.journal.schemas import (
-    AnalysisOut,
     EntryCreate,
     EntryOut,
     EntryPage,
@@ -29,7 +27,6 @@ from diarist.journal.schemas import (
     RelationshipCreate,
     RelationshipOut,
     RevisionOut,
-    SentimentOut,
     TagCreate,
     TagMerge,
     TagOut,
@@ -46,7 +43,6 @@ _PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 412, 413, 422)
 }
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
-EXCERPT_CHARS = 280
 
 
 def _etag(entry: Entry) -> dict[str, str]:
@@ -63,64 +59,9 @@ def _expected_version(if_match: str | None) -> int | None:
     return int(found.group(1))
 
 
-def summary_out(entry: Entry | Row[Any], tags: list[str]) -> dict[str, Any]:
-    """The fields of an entry in lists (timeline, related, on this day)."""
-    return {
-        "id": entry.id,
-        "title": entry.title,
-        "excerpt": excerpt(entry.content, EXCERPT_CHARS),
-        "entry_type": entry.entry_type,
-        "format": entry.format,
-        "mood_rating": entry.mood_rating,
-        "entry_date": entry.entry_date,
-        "timezone": entry.timezone,
-        "visibility": entry.visibility,
-        "starred": entry.starred,
-        "pinned": entry.pinned,
-        "tags": tags,
-        "word_count": entry.word_count,
-        "reading_minutes": reading_minutes(entry.word_count),
-        "processing_status": entry.processing_status,
-        "version": entry.version,
-        "created_at": entry.created_at,
-        "updated_at": entry.updated_at,
-        "deleted_at": entry.deleted_at,
-    }
-
-
-def _analysis_out(
-    entry: Entry, results: dict[str, dict[str, Any]], topics: list[str]
-) -> AnalysisOut:
-    sentiment = results.get("sentiment")
-    emotions = results.get("emotions")
-    keywords = results.get("keywords")
-    return AnalysisOut(
-        status=entry.processing_status,
-        error=entry.analysis_error,
-        sentiment=SentimentOut.model_validate(sentiment) if sentiment else None,
-        emotions=emotions["scores"] if emotions else None,
-        keywords=[k["keyword"] for k in keywords["keywords"]] if keywords else None,
-        reflection=results["reflection"]["text"] if "reflection" in results else None,
-        topics=topics,
-    )
-
-
-def _view_out(view: EntryView) -> EntryOut:
-    entry = view.entry
-    return EntryOut.model_validate(
-        {
-            **summary_out(entry, view.tags),
-            "raw_data": entry.raw_data,
-            "metadata": entry.meta,
-            "published_at": entry.published_at,
-            "analysis": _analysis_out(entry, view.results, view.topics),
-        }
-    )
-
-
 async def _entry_out(session: DbSession, entry: Entry) -> EntryOut:
     """The full representation of an entry just written (one more statement)."""
-    return _view_out(
+    return presenters.view_out(
         await entries_service.entry_view(session, entry.user_id, entry.id, entry=entry)
     )
 
@@ -163,10 +104,10 @@ async def list_entries(
         return json_response(EntryPage(items=[], next_cursor=None))
     rows, next_cursor = await entries_service.list_entries(
         session, me.user_id, filters, order=query.order, cursor=query.cursor, limit=query.limit,
-        text_chars=EXCERPT_CHARS,
+        text_chars=presenters.EXCERPT_CHARS,
     )  # fmt: skip
     # Rows from our own tables are valid: serialised straight to JSON, never validated again.
-    items = [summary_out(row, list(row.tags)) for row in rows]
+    items = [presenters.summary_out(row, list(row.tags)) for row in rows]
     body = pydantic_core.to_json({"items": items, "next_cursor": next_cursor})
     return Response(content=body, media_type="application/json")
 
@@ -175,7 +116,7 @@ async def list_entries(
 async def get_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
     """One entry (also from the trash), with its version as `ETag`."""
     view = await entries_service.entry_view(session, me.user_id, entry_id)
-    return _entry_response(_view_out(view), view.entry)
+    return _entry_response(presenters.view_out(view), view.entry)
 
 
 @entries_router.patch("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
@@ -283,6 +224,52 @@ async def restore_revision(
         expected_version=_expected_version(if_match),
     )
     return _entry_response(await _entry_out(session, entry), entry)
+
+
+# --- tag suggestions (analysis's, of an entry) -----------------------------------------------
+
+_SUGGESTION_PROBLEM: dict[int | str, dict[str, Any]] = {
+    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 422)
+}
+
+
+@entries_router.get(
+    "/{entry_id}/tag-suggestions", response_model=list[TagSuggestion], responses=_SUGGESTION_PROBLEM
+)
+async def suggest_tags(
+    entry_id: uuid.UUID, settings: AppSettings, session: DbSession, me: CurrentPrincipal
+) -> list[TagSuggestion]:
+    """My tags that fit this entry (from its topics and from entries like it), with why."""
+    entry = await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
+    found = await analysis_service.suggest_tags(
+        session, settings.analysis, me.user_id, entry.id, str(entry.search_config)
+    )
+    return [TagSuggestion.model_validate(row) for row in found]
+
+
+@entries_router.post(
+    "/{entry_id}/tag-suggestions/{tag_id}/accept",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_SUGGESTION_PROBLEM,
+)
+async def accept_suggestion(
+    entry_id: uuid.UUID,
+    tag_id: uuid.UUID,
+    settings: AppSettings,
+    session: DbSession,
+    me: CurrentPrincipal,
+) -> Response:
+    """Put a suggested tag on the entry (recorded as `ai_suggested`, with the reasons)."""
+    entry = await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
+    await analysis_service.accept_suggestion(
+        session,
+        settings.analysis,
+        me.user_id,
+        entry.id,
+        tag_id,
+        str(entry.search_config),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- tags -------------------------------------------------------------------------------------

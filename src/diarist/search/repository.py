@@ -33,8 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.journal.content import excerpt
-from diarist.journal.repository import EntryFilters, apply_filters, list_entries
+from diarist.journal.queries import EntryFilters, apply_filters, excerpt, list_entries
 from diarist.models import Entry, EntryEmbedding
 
 HEADLINE = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.db.session import DbSession
-from diarist.journal.filters import EntryQuery, resolve_filters
+from diarist.journal.queries import EntryQuery, resolve_filters
 from diarist.kit.responses import json_response
 from diarist.kit.settings import AppSettings
 from diarist.search import service as search_service

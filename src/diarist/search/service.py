@@ -19,9 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
 from diarist.config import Settings
-from diarist.journal.errors import InvalidEntry
-from diarist.journal.languages import search_config
-from diarist.journal.repository import EntryFilters
+from diarist.journal.queries import EntryFilters, InvalidEntry, search_config
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
 from diarist.search.embedding import Embeds, SemanticSearchUnavailable

@@ -9,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
 from diarist.config import AnalysisSettings
-from diarist.insights import repository as repo
-from diarist.insights import statistics
-from diarist.journal import service as entries_service
+from diarist.journal import queries as journal_queries
+from diarist.memories import repository as repo
 from diarist.models import Entry
 
 
@@ -26,7 +25,7 @@ async def find_related_entries(
 ) -> list[tuple[Entry, float]] | None:
     """Nearest entries in meaning under the user's effective embedding model; None while the
     entry is not analysed yet."""
-    await entries_service.get_entry(session, user_id, entry_id, deleted=False)
+    await journal_queries.get_entry(session, user_id, entry_id, deleted=False)
     model = (await preferences_api.preferences_of(session, user_id)).embedding_model(settings)
     return await repo.find_related_entries(
         session, user_id, entry_id, model, limit=limit, min_similarity=min_similarity
@@ -37,5 +36,5 @@ async def on_this_day(
     session: AsyncSession, user_id: uuid.UUID, day: date | None, limit: int
 ) -> tuple[date, list[Entry]]:
     """Entries of earlier years from `day` (default: today in the user's time zone)."""
-    day = day or await statistics.user_today(session, user_id)
+    day = day or (await preferences_api.preferences_of(session, user_id)).today()
     return day, await repo.list_entries_on_this_day(session, user_id, day, limit)

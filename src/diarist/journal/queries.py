@@ -1,0 +1,25 @@
+"""The journal's public face for the domains that read entries (search, memories): the
+timeline's filters and listing query, one entry by id, tag names, excerpts and the text search
+configuration of a language."""
+
+from __future__ import annotations
+
+from diarist.journal.content import excerpt
+from diarist.journal.errors import InvalidEntry
+from diarist.journal.filters import EntryQuery, resolve_filters
+from diarist.journal.languages import search_config
+from diarist.journal.repository import EntryFilters, apply_filters, list_entries
+from diarist.journal.service import get_entry, tag_names_for
+
+__all__ = [
+    "EntryFilters",
+    "EntryQuery",
+    "InvalidEntry",
+    "apply_filters",
+    "excerpt",
+    "get_entry",
+    "list_entries",
+    "resolve_filters",
+    "search_config",
+    "tag_names_for",
+]

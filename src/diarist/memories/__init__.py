@@ -1,0 +1,1 @@
+"""Memories: entries brought back, by meaning (related) and by date (on this day)."""
