@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.jobs import defer
 from diarist.db.provision import DatabaseUrls, libpq_url
-from diarist.kit.jobs import defer_in_transaction
-from diarist.ops.tasks import ping
+from diarist.ops.jobs import PING
 from diarist.worker import run_worker
 from tests.conftest import make_settings
 
@@ -26,7 +26,7 @@ def _jobs(urls: DatabaseUrls) -> list[tuple[str, str, dict[str, str]]]:
 
 async def _defer_then_fail(database: Database) -> None:
     async with database.unit_of_work() as session:
-        await defer_in_transaction(session, ping, token="rolled-back")
+        await defer(session, PING, token="rolled-back")
         raise RuntimeError("the caller's transaction fails after deferring")
 
 
@@ -39,7 +39,7 @@ async def test_job_deferred_in_committed_transaction_runs(
     )
     try:
         async with database.unit_of_work() as session:
-            job_id = await defer_in_transaction(session, ping, token="committed")
+            job_id = await defer(session, PING, token="committed")
         with pytest.raises(RuntimeError, match="after deferring"):
             await _defer_then_fail(database)
     finally:

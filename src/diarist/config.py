@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
+from fastapi import Depends, Request
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -233,3 +234,12 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, built once from the environment."""
     return Settings()
+
+
+async def app_settings(request: Request) -> Settings:
+    """The one Settings object built at start-up, as a request dependency."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]

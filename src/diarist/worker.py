@@ -2,7 +2,7 @@
 
 The module's App has a connector without a pool; a running worker swaps in one of its own.
 API processes never open it: they defer jobs on their own transaction's connection
-(`diarist.kit.jobs`).
+(`diarist.db.jobs`).
 """
 
 from __future__ import annotations
@@ -14,22 +14,26 @@ import procrastinate
 import structlog
 from procrastinate.app import WorkerOptions
 
+from diarist.analysis import jobs as analysis_jobs
 from diarist.analysis import tasks as analysis_tasks
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
+from diarist.db.jobs import WorkerResources, install_worker_resources
 from diarist.db.provision import libpq_url
+from diarist.insights import jobs as insights_jobs
 from diarist.insights import tasks as insights_tasks
+from diarist.journal import jobs as journal_jobs
 from diarist.journal import tasks as journal_tasks
-from diarist.kit.jobs import WorkerResources, install_worker_resources
+from diarist.ops import jobs as ops_jobs
 from diarist.ops import tasks as ops_tasks
 
 _log = structlog.get_logger("diarist.worker")
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
-app.add_tasks_from(ops_tasks.blueprint, namespace="ops")
-app.add_tasks_from(journal_tasks.blueprint, namespace="journal")
-app.add_tasks_from(analysis_tasks.blueprint, namespace="analysis")
-app.add_tasks_from(insights_tasks.blueprint, namespace="insights")
+app.add_tasks_from(ops_tasks.blueprint, namespace=ops_jobs.NAMESPACE)
+app.add_tasks_from(journal_tasks.blueprint, namespace=journal_jobs.NAMESPACE)
+app.add_tasks_from(analysis_tasks.blueprint, namespace=analysis_jobs.NAMESPACE)
+app.add_tasks_from(insights_tasks.blueprint, namespace=insights_jobs.NAMESPACE)
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:

@@ -13,10 +13,10 @@ import pytest
 
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.jobs import defer
 from diarist.db.provision import DatabaseUrls, libpq_url
-from diarist.insights import tasks
+from diarist.insights import jobs, tasks
 from diarist.journal.schemas import EntryCreate
-from diarist.kit.jobs import defer_in_transaction
 from diarist.worker import run_worker
 from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up, user_id_of
@@ -127,8 +127,8 @@ async def test_worker_refreshes_after_analysis_and_runs_the_periodic_tasks(
     )
     try:
         async with database.unit_of_work() as session:
-            for task in (tasks.drain_statistics, tasks.rebuild_statistics, tasks.generate_insights):
-                await defer_in_transaction(session, task, timestamp=0)
+            for spec in (jobs.DRAIN_STATISTICS, jobs.REBUILD_STATISTICS, jobs.GENERATE_INSIGHTS):
+                await defer(session, spec, timestamp=0)
     finally:
         await database.dispose()
     await _run_worker_until_idle(settings, libpq_url(fresh_db.owner))

@@ -7,11 +7,11 @@ from pathlib import Path
 import psycopg
 
 from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.jobs import defer
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal import service as entries_service
+from diarist.journal.jobs import PURGE_TRASH
 from diarist.journal.schemas import EntryCreate
-from diarist.journal.tasks import purge_trash
-from diarist.kit.jobs import defer_in_transaction
 from diarist.worker import app as worker_app
 from diarist.worker import run_worker
 from tests.conftest import make_settings
@@ -39,7 +39,7 @@ async def test_purge_task_removes_only_expired_trash(
                 (ids["old trash"],),
             )
         async with database.unit_of_work() as session:
-            await defer_in_transaction(session, purge_trash, timestamp=0)
+            await defer(session, PURGE_TRASH, timestamp=0)
     finally:
         await database.dispose()
     assert "journal:purge_trash" in worker_app.tasks

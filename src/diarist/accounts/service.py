@@ -45,7 +45,6 @@ from diarist.config import Settings
 from diarist.db.engine import act_as
 from diarist.errors import DiaristError, NotFound, Unprocessable
 from diarist.kit.clock import Clock, SystemClock
-from diarist.kit.jobs import defer_by_name
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.models import AuthCode, AuthToken, SecurityEvent, User
 
@@ -479,12 +478,10 @@ async def update_profile(
     if name is not None:
         user.name = name.strip()
     if preferences is not None:
-        before = user.preferences.get("language")
+        # A new language re-indexes the writer's entries: the journal's trigger on users
+        # defers that (db/sql/journal/reindex_on_language_change.sql).
         user.preferences = merge_preferences(user.preferences, preferences)
         preferences_api.forget_for_request(session)  # read with the token: now stale
-        if user.preferences.get("language") != before:
-            # Entries are indexed with the writer's language; re-index them in the background.
-            await defer_by_name(session, "journal:reindex_language", user_id=str(user_id))
     await session.flush()
     await session.refresh(user)
     return user

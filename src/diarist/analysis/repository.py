@@ -12,15 +12,13 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.analysis import jobs
+from diarist.db.jobs import no_live_job_sql
 from diarist.models import Entry, EntryEmbedding, EntryTopic, ProcessedContent, Topic
 
 # An entry `e` with no analysis job waiting or running (one place for the sweeper, the model
 # switch and the backfill).
-_NO_LIVE_JOB = (
-    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-    "WHERE j.task_name = 'analysis:analyze_entry' AND j.status IN ('todo', 'doing') "
-    "AND j.args ->> 'entry_id' = e.id::text)"
-)
+_NO_LIVE_JOB = no_live_job_sql(jobs.ANALYZE_ENTRY, "entry_id", "e.id::text")
 
 
 async def entry_for_analysis(
@@ -208,16 +206,6 @@ async def backfill_targets(
         {"everything": everything},
     )
     return [(row[0], row[1]) for row in rows]
-
-
-async def queue_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(
-        text(
-            "SELECT status::text, count(*) FROM procrastinate_jobs "
-            "WHERE task_name = 'analysis:analyze_entry' GROUP BY 1"
-        )
-    )
-    return {row[0]: row[1] for row in rows}
 
 
 # --- topics and tag suggestions ---------------------------------------------------------------

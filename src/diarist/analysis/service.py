@@ -15,13 +15,14 @@ from procrastinate.jobs import Status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
+from diarist.analysis import jobs
 from diarist.analysis import repository as repo
 from diarist.analysis.results import Analysis, TaskResult
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
+from diarist.db.jobs import count_jobs_by_status, defer_many
 from diarist.errors import NotFound, Unprocessable
 from diarist.insights import statistics as insights_statistics
-from diarist.kit.jobs import defer_many
 from diarist.models import Topic
 from diarist.models.analysis import LOCAL_EMBEDDING_MODEL, remote_model_name
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # the models load in the job worker only, never in an API pro
     from diarist.analysis.openai import OpenAIClient
 
 _log = structlog.get_logger("diarist.analysis")
-ANALYZE_TASK = "analysis:analyze_entry"
 
 
 async def request_analysis(
@@ -55,7 +55,7 @@ async def _defer(
     # once (the later jobs find the text analysed already).
     await defer_many(
         session,
-        ANALYZE_TASK,
+        jobs.ANALYZE_ENTRY,
         [{"entry_id": str(e), "user_id": str(u), "force": force} for e, u in targets],
         lock_key="entry_id",
     )
@@ -418,7 +418,7 @@ async def revive_stalled_jobs(
     for job in stalled:
         if job.attempts + 1 >= settings.max_attempts:
             await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            if job.task_name == ANALYZE_TASK:
+            if job.task_name == jobs.ANALYZE_ENTRY.task_name:
                 await repo.set_status(
                     session,
                     uuid.UUID(str(job.task_kwargs["entry_id"])),
@@ -467,7 +467,7 @@ async def queue_many(session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.
 
 
 async def queue_counts(session: AsyncSession) -> dict[str, int]:
-    return await repo.queue_counts(session)
+    return await count_jobs_by_status(session, jobs.ANALYZE_ENTRY)
 
 
 async def status_counts(session: AsyncSession) -> dict[str, int]:

@@ -10,10 +10,11 @@ import structlog
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
+from diarist.analysis import jobs
 from diarist.analysis import service as analysis_service
 from diarist.analysis.openai import OpenAIClient
 from diarist.config import OpenAISettings
-from diarist.kit.jobs import worker_resources
+from diarist.db.jobs import worker_resources
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.analysis.tasks")
@@ -44,7 +45,12 @@ class SettingsRetry(BaseRetryStrategy):
         return RetryDecision(retry_in={"seconds": wait})
 
 
-@blueprint.task(name="analyze_entry", queue="analysis", retry=SettingsRetry(), pass_context=True)
+@blueprint.task(
+    name=jobs.ANALYZE_ENTRY.name,
+    queue=jobs.ANALYZE_ENTRY.queue,
+    retry=SettingsRetry(),
+    pass_context=True,
+)
 async def analyze_entry(
     context: procrastinate.JobContext, entry_id: str, user_id: str, force: bool = False
 ) -> str:
@@ -73,7 +79,7 @@ async def analyze_entry(
 
 @blueprint.periodic(cron="*/5 * * * *")
 @blueprint.task(
-    name="sweep", queue="maintenance", queueing_lock="analysis_sweep", pass_context=True
+    name=jobs.SWEEP.name, queue=jobs.SWEEP.queue, queueing_lock="analysis_sweep", pass_context=True
 )
 async def sweep(context: procrastinate.JobContext, timestamp: int) -> int:
     """Every 5 minutes: retry jobs of workers that died, queue entries that have no job."""

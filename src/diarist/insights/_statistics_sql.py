@@ -161,20 +161,6 @@ async def claim_dirty_days(session: AsyncSession, user_id: uuid.UUID, limit: int
     return sorted({row[0] for row in rows})
 
 
-async def lock_queued_job(session: AsyncSession, queueing_lock: str) -> bool:
-    """Share-lock the job queued (not started) under `queueing_lock` until the transaction
-    ends; False when there is none. A worker fetches with FOR UPDATE SKIP LOCKED, so the job
-    cannot start before this transaction's writes are visible to it."""
-    found = await session.scalar(
-        text(
-            "SELECT id FROM procrastinate_jobs WHERE queueing_lock = :queueing_lock "
-            "AND status = 'todo' FOR SHARE"
-        ),
-        {"queueing_lock": queueing_lock},
-    )
-    return found is not None
-
-
 async def clear_dirty_days(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Forget every visible dirty mark of the user (before a full recompute)."""
     await session.execute(

@@ -12,13 +12,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
+from diarist.db.jobs import defer_once, share_lock_waiting_job
+from diarist.insights import jobs
 from diarist.insights import repository as repo
 from diarist.insights.errors import InvalidPeriod
-from diarist.kit.jobs import defer_once
 from diarist.kit.statistics import Moments, moments_of, welch
 
-REFRESH_TASK = "insights:refresh_statistics"
-REFRESH_QUEUE = "insights"
 # Both the procrastinate lock (one refresh of a user runs at a time) and its queueing lock
 # (at most one waits): insights_stats:<user id>.
 REFRESH_LOCK = "insights_stats"
@@ -40,9 +39,9 @@ async def request_refresh(session: AsyncSession, user_id: uuid.UUID) -> None:
     this transaction's marks are visible to it (a worker skips locked jobs)."""
     lock = f"{REFRESH_LOCK}:{user_id}"
     for _ in range(_REFRESH_ATTEMPTS):
-        if await repo.lock_queued_job(session, lock):
+        if await share_lock_waiting_job(session, lock):
             return
-        if await defer_once(session, REFRESH_TASK, lock=lock, user_id=str(user_id)):
+        if await defer_once(session, jobs.REFRESH_STATISTICS, lock=lock, user_id=str(user_id)):
             return
         # Another transaction queued one since: lock that one (unless a worker took it).
     _log.warning("statistics_refresh_not_queued", user_id=str(user_id))  # the minute drain will

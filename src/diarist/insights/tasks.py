@@ -13,8 +13,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database
-from diarist.insights import statistics, stored
-from diarist.kit.jobs import worker_resources
+from diarist.db.jobs import worker_resources
+from diarist.insights import jobs, statistics, stored
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.insights.tasks")
@@ -93,7 +93,7 @@ async def generate_all(database: Database, system_database: Database) -> int:
     )
 
 
-@blueprint.task(name="refresh_statistics", queue=statistics.REFRESH_QUEUE)
+@blueprint.task(name=jobs.REFRESH_STATISTICS.name, queue=jobs.REFRESH_STATISTICS.queue)
 async def refresh_statistics(user_id: str) -> int:
     """After an entry's analysis is saved: recompute the user's dirty days."""
     resources = worker_resources()
@@ -103,7 +103,11 @@ async def refresh_statistics(user_id: str) -> int:
 
 
 @blueprint.periodic(cron="* * * * *")
-@blueprint.task(name="drain_statistics", queue="maintenance", queueing_lock="insights_drain")
+@blueprint.task(
+    name=jobs.DRAIN_STATISTICS.name,
+    queue=jobs.DRAIN_STATISTICS.queue,
+    queueing_lock="insights_drain",
+)
 async def drain_statistics(timestamp: int) -> int:
     """Every minute: the safety net for writes that queue no analysis (mood, tags, trash)."""
     resources = worker_resources()
@@ -114,7 +118,11 @@ async def drain_statistics(timestamp: int) -> int:
 
 
 @blueprint.periodic(cron="7 3 * * *")
-@blueprint.task(name="rebuild_statistics", queue="maintenance", queueing_lock="insights_rebuild")
+@blueprint.task(
+    name=jobs.REBUILD_STATISTICS.name,
+    queue=jobs.REBUILD_STATISTICS.queue,
+    queueing_lock="insights_rebuild",
+)
 async def rebuild_statistics(timestamp: int) -> int:
     """Nightly: recompute every user's statistics from the source rows."""
     resources = worker_resources()
@@ -124,7 +132,11 @@ async def rebuild_statistics(timestamp: int) -> int:
 
 
 @blueprint.periodic(cron="37 3 * * *")
-@blueprint.task(name="generate_insights", queue="maintenance", queueing_lock="insights_generate")
+@blueprint.task(
+    name=jobs.GENERATE_INSIGHTS.name,
+    queue=jobs.GENERATE_INSIGHTS.queue,
+    queueing_lock="insights_generate",
+)
 async def generate_insights(timestamp: int) -> int:
     """Daily, after the rebuild: store each user's insights."""
     resources = worker_resources()

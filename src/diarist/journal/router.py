@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.analysis.schemas import TagSuggestion
+from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal import presenters
 from diarist.journal import service as entries_service
@@ -33,7 +34,6 @@ from diarist.journal.schemas import (
     TagUpdate,
 )
 from diarist.kit.responses import json_response
-from diarist.kit.settings import AppSettings
 from diarist.models import Entry, EntryRevision, Tag, TagRelationship
 
 entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])

@@ -7,15 +7,18 @@ import uuid
 import procrastinate
 import structlog
 
+from diarist.db.jobs import worker_resources
+from diarist.journal import jobs
 from diarist.journal import service as entries_service
-from diarist.kit.jobs import worker_resources
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.journal.tasks")
 
 
 @blueprint.periodic(cron="17 * * * *")
-@blueprint.task(name="purge_trash", queue="maintenance", queueing_lock="purge_trash")
+@blueprint.task(
+    name=jobs.PURGE_TRASH.name, queue=jobs.PURGE_TRASH.queue, queueing_lock="purge_trash"
+)
 async def purge_trash(timestamp: int) -> int:
     """Hourly: hard-delete entries that sat in the trash longer than the retention."""
     resources = worker_resources()
@@ -25,7 +28,7 @@ async def purge_trash(timestamp: int) -> int:
     return purged
 
 
-@blueprint.task(name="reindex_language", queue="maintenance")
+@blueprint.task(name=jobs.REINDEX_LANGUAGE.name, queue=jobs.REINDEX_LANGUAGE.queue)
 async def reindex_language(user_id: str) -> int:
     """After a language change: re-index the user's entries with the new configuration."""
     resources = worker_resources()

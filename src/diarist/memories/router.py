@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal import presenters
 from diarist.journal import queries as journal_queries
 from diarist.journal.presenters import EntrySummary
-from diarist.kit.settings import AppSettings
 from diarist.memories import service as memories_service
 from diarist.memories.schemas import (
     OnThisDay,

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal.queries import EntryQuery, resolve_filters
 from diarist.kit.responses import json_response
-from diarist.kit.settings import AppSettings
 from diarist.search import service as search_service
 from diarist.search.embedding import QueryEmbedder
 from diarist.search.repository import Hit
