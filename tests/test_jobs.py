@@ -29,9 +29,7 @@ def _declared() -> list[JobSpec]:
 
 def test_the_worker_registers_exactly_the_declared_tasks_on_their_queues() -> None:
     declared = {spec.task_name: spec.queue for spec in _declared()}
-    registered = {
-        name: task.queue for name, task in app.tasks.items() if task.queue != "builtin"
-    }
+    registered = {name: task.queue for name, task in app.tasks.items() if task.queue != "builtin"}
     assert registered == declared
 
 
