@@ -55,7 +55,8 @@ from diarist.journal.schemas import EntryCreate
 from diarist.search import repository as search_repo
 from diarist.search import service as search_service
 from diarist.search.repository import Ranking
-from diarist.search.service import Mode, SearchRequest
+from diarist.search.schemas import Mode
+from diarist.search.service import SearchRequest
 
 EVAL_SET = Path(__file__).parent / "data" / "search_eval.json"
 MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")

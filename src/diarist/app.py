@@ -16,12 +16,13 @@ from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
 from diarist.insights.router import insights_router
-from diarist.journal.router import entries_router, tags_router
+from diarist.journal.router import entries_router
+from diarist.journal.tags_router import tags_router
 from diarist.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from diarist.logging import configure_logging
 from diarist.memories.router import on_this_day_router, related_router
 from diarist.ops.router import router as ops_router
-from diarist.search.embedding import QueryEmbedder
+from diarist.search.query_embedder import QueryEmbedder
 from diarist.search.router import search_router
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from diarist.journal.content import InvalidRawData, derive, reading_minutes
+from diarist.journal.content import derive, reading_minutes
+from diarist.journal.errors import InvalidRawData
 
 
 def test_markdown_loses_its_markup() -> None:

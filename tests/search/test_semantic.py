@@ -241,7 +241,7 @@ async def test_a_query_of_blanks_is_refused(client: httpx.AsyncClient, me: Accou
 async def test_without_the_embedder_hybrid_degrades_and_semantic_says_so(
     app: FastAPI, client: httpx.AsyncClient, me: Account, tmp_path: Path
 ) -> None:
-    from diarist.search.embedding import QueryEmbedder
+    from diarist.search.query_embedder import QueryEmbedder
 
     settings = app.state.settings.model_copy(deep=True)
     settings.analysis.embedder_url = f"unix:{tmp_path / 'missing.sock'}"

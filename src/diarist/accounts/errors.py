@@ -63,6 +63,11 @@ class EmailTaken(Conflict):
     title = "Email already registered"
 
 
+class InvalidPreferences(Unprocessable):
+    code = "invalid_preferences"
+    title = "Invalid preferences"
+
+
 class InvalidEmail(Unprocessable):
     code = "invalid_email"
     title = "Invalid email address"
@@ -98,6 +103,11 @@ class SessionNotFound(NotFound):
 class TokenNotFound(NotFound):
     code = "token_not_found"
     title = "Token not found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "User not found"
 
 
 class MailUnavailable(DiaristError):

@@ -168,3 +168,7 @@ class SecurityEventPage(BaseModel):
 
 class RevokedOut(BaseModel):
     revoked: int
+
+
+class Accepted(BaseModel):
+    detail: str

@@ -18,18 +18,13 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from diarist.errors import Unprocessable
+from diarist.journal.errors import InvalidRawData
 
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 WORDS_PER_MINUTE = 200
 MAX_DEPTH = 32
-
-
-class InvalidRawData(Unprocessable):
-    code = "invalid_raw_data"
-    title = "Invalid entry content"
 
 
 @dataclass(frozen=True)

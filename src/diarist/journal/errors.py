@@ -20,6 +20,11 @@ class TagNotFound(NotFound):
     title = "Tag not found"
 
 
+class RelationshipNotFound(TagNotFound):
+    code = "relationship_not_found"
+    title = "Relationship not found"
+
+
 class RawDataTooLarge(DiaristError):
     status = 413
     code = "raw_data_too_large"
@@ -29,6 +34,11 @@ class RawDataTooLarge(DiaristError):
 class InvalidEntry(Unprocessable):
     code = "invalid_entry"
     title = "Invalid entry"
+
+
+class InvalidRawData(Unprocessable):
+    code = "invalid_raw_data"
+    title = "Invalid entry content"
 
 
 class VersionMismatch(DiaristError):
@@ -51,6 +61,11 @@ class IdempotencyKeyReused(Conflict):
 class TagExists(Conflict):
     code = "tag_exists"
     title = "Tag already exists"
+
+
+class RelationshipExists(Conflict):
+    code = "relationship_exists"
+    title = "Relationship already exists"
 
 
 class TagCycle(Unprocessable):

@@ -1,4 +1,5 @@
-"""HTTP routes of entries (`/api/v1/entries`), tags (`/api/v1/tags`) and search."""
+"""HTTP routes of entries (`/api/v1/entries`): the timeline, one entry, its revisions and
+its tag suggestions."""
 
 from __future__ import annotations
 
@@ -8,36 +9,22 @@ from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.analysis import schemas as analysis_schemas
 from diarist.analysis import service as analysis_service
-from diarist.analysis.schemas import TagSuggestion
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal import presenters
 from diarist.journal import service as entries_service
-from diarist.journal import tags as tags_service
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
-from diarist.journal.schemas import (
-    EntryCreate,
-    EntryOut,
-    EntryPage,
-    EntryUpdate,
-    RelationshipCreate,
-    RelationshipOut,
-    RevisionOut,
-    TagCreate,
-    TagMerge,
-    TagOut,
-    TagUpdate,
-)
+from diarist.journal.schemas import EntryCreate, EntryOut, EntryPage, EntryUpdate, RevisionOut
 from diarist.kit.responses import json_response
-from diarist.models import Entry, EntryRevision, Tag, TagRelationship
+from diarist.models import Entry, EntryRevision
 
 entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])
-tags_router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 
 _PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 412, 413, 422)
@@ -234,17 +221,19 @@ _SUGGESTION_PROBLEM: dict[int | str, dict[str, Any]] = {
 
 
 @entries_router.get(
-    "/{entry_id}/tag-suggestions", response_model=list[TagSuggestion], responses=_SUGGESTION_PROBLEM
+    "/{entry_id}/tag-suggestions",
+    response_model=list[analysis_schemas.TagSuggestion],
+    responses=_SUGGESTION_PROBLEM,
 )
 async def suggest_tags(
     entry_id: uuid.UUID, settings: AppSettings, session: DbSession, me: CurrentPrincipal
-) -> list[TagSuggestion]:
+) -> list[analysis_schemas.TagSuggestion]:
     """My tags that fit this entry (from its topics and from entries like it), with why."""
     entry = await entries_service.get_entry(session, me.user_id, entry_id, deleted=False)
     found = await analysis_service.suggest_tags(
         session, settings.analysis, me.user_id, entry.id, str(entry.search_config)
     )
-    return [TagSuggestion.model_validate(row) for row in found]
+    return [analysis_schemas.TagSuggestion.model_validate(row) for row in found]
 
 
 @entries_router.post(
@@ -269,119 +258,4 @@ async def accept_suggestion(
         tag_id,
         str(entry.search_config),
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-# --- tags -------------------------------------------------------------------------------------
-
-
-def _tag_out(tag: Tag) -> TagOut:
-    return TagOut(
-        id=tag.id,
-        name=tag.name,
-        color=tag.color,
-        icon=tag.icon,
-        description=tag.description,
-        parent_id=tag.parent_id,
-        auto_apply=tag.auto_apply,
-        usage_count=tag.usage_count,
-        created_at=tag.created_at,
-        updated_at=tag.updated_at,
-    )
-
-
-def _relationship_out(row: TagRelationship) -> RelationshipOut:
-    return RelationshipOut(
-        id=row.id,
-        tag_id=row.tag_id,
-        related_tag_id=row.related_tag_id,
-        kind=row.kind,
-        strength=float(row.strength),
-        created_at=row.created_at,
-    )
-
-
-class TagListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    q: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
-
-
-@tags_router.get("", response_model=list[TagOut], responses=_PROBLEM)
-async def list_tags(
-    query: Annotated[TagListQuery, Query()], session: DbSession, me: CurrentPrincipal
-) -> list[TagOut]:
-    """My tags by name, or those resembling `q` (typo-tolerant)."""
-    rows = await tags_service.list_tags(session, me.user_id, query=query.q, limit=query.limit)
-    return [_tag_out(t) for t in rows]
-
-
-@tags_router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=TagOut, responses=_PROBLEM
-)
-async def create_tag(body: TagCreate, session: DbSession, me: CurrentPrincipal) -> TagOut:
-    return _tag_out(await tags_service.create_tag(session, me.user_id, body))
-
-
-@tags_router.get("/{tag_id}", response_model=TagOut, responses=_PROBLEM)
-async def get_tag(tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> TagOut:
-    return _tag_out(await tags_service.get_tag(session, me.user_id, tag_id))
-
-
-@tags_router.patch("/{tag_id}", response_model=TagOut, responses=_PROBLEM)
-async def update_tag(
-    tag_id: uuid.UUID, body: TagUpdate, session: DbSession, me: CurrentPrincipal
-) -> TagOut:
-    """Rename, recolour, describe or move (`parent_id`) a tag."""
-    return _tag_out(await tags_service.update_tag(session, me.user_id, tag_id, body))
-
-
-@tags_router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
-async def delete_tag(tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
-    await tags_service.delete_tag(session, me.user_id, tag_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@tags_router.post("/{tag_id}/merge", response_model=TagOut, responses=_PROBLEM)
-async def merge_tag(
-    tag_id: uuid.UUID, body: TagMerge, session: DbSession, me: CurrentPrincipal
-) -> TagOut:
-    """Fold this tag into `into`: its entries, children and relationships move there."""
-    return _tag_out(await tags_service.merge_tag(session, me.user_id, tag_id, body.into))
-
-
-@tags_router.get(
-    "/{tag_id}/relationships", response_model=list[RelationshipOut], responses=_PROBLEM
-)
-async def list_relationships(
-    tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
-) -> list[RelationshipOut]:
-    rows = await tags_service.list_relationships(session, me.user_id, tag_id)
-    return [_relationship_out(r) for r in rows]
-
-
-@tags_router.post(
-    "/{tag_id}/relationships",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RelationshipOut,
-    responses=_PROBLEM,
-)
-async def create_relationship(
-    tag_id: uuid.UUID, body: RelationshipCreate, session: DbSession, me: CurrentPrincipal
-) -> RelationshipOut:
-    """Link two tags as synonyms, related, or mutually exclusive (strength 0-1)."""
-    row = await tags_service.create_relationship(session, me.user_id, tag_id, body)
-    return _relationship_out(row)
-
-
-@tags_router.delete(
-    "/{tag_id}/relationships/{relationship_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=_PROBLEM,
-)
-async def delete_relationship(
-    tag_id: uuid.UUID, relationship_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
-) -> Response:
-    await tags_service.delete_relationship(session, me.user_id, tag_id, relationship_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

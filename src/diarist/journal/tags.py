@@ -10,22 +10,17 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.errors import Conflict
 from diarist.journal import repository as repo
-from diarist.journal.errors import InvalidTag, TagCycle, TagExists, TagNotFound
+from diarist.journal.errors import (
+    InvalidTag,
+    RelationshipExists,
+    RelationshipNotFound,
+    TagCycle,
+    TagExists,
+    TagNotFound,
+)
 from diarist.journal.schemas import RelationshipCreate, TagCreate, TagUpdate
 from diarist.models import Tag, TagRelationship
-
-
-class RelationshipExists(Conflict):
-    code = "relationship_exists"
-    title = "Relationship already exists"
-
-
-class RelationshipNotFound(TagNotFound):
-    code = "relationship_not_found"
-    title = "Relationship not found"
-
 
 _UNIQUE_NAME = "uq_tags_user_id_name_key"
 

@@ -1,1 +1,1 @@
-"""Search over a user's own entries: keyword now; semantic and hybrid later."""
+"""Search over a user's own entries: keyword, semantic, or both fused (hybrid)."""

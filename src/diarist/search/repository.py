@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.journal.queries import EntryFilters, apply_filters, excerpt, list_entries
+from diarist.journal import queries as journal_queries
 from diarist.models import Entry, EntryEmbedding
 
 HEADLINE = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2"
@@ -86,7 +86,10 @@ def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subq
 
 
 def _keyword_list(
-    user_id: uuid.UUID, tsquery: ColumnElement[Any], filters: EntryFilters, depth: int
+    user_id: uuid.UUID,
+    tsquery: ColumnElement[Any],
+    filters: journal_queries.EntryFilters,
+    depth: int,
 ) -> Subquery:
     """The best `depth` keyword matches, ranked by ts_rank_cd (recency breaks ties).
 
@@ -96,7 +99,9 @@ def _keyword_list(
         column("entry_id", Uuid()), column("score", Float())
     )
     top = (
-        apply_filters(select(Entry.id, matches.c.score, Entry.entry_date), user_id, filters)
+        journal_queries.apply_filters(
+            select(Entry.id, matches.c.score, Entry.entry_date), user_id, filters
+        )
         .join(matches, matches.c.entry_id == Entry.id)
         .order_by(matches.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
         .limit(depth)
@@ -105,7 +110,7 @@ def _keyword_list(
 
 
 def _semantic_list(
-    user_id: uuid.UUID, ranking: Ranking, filters: EntryFilters, depth: int
+    user_id: uuid.UUID, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
 ) -> Subquery:
     """The `depth` entries nearest to the query vector, by exact k-NN over the user's own
     vectors of the model (the user_id index, then distance; see docs/search.md)."""
@@ -116,7 +121,9 @@ def _semantic_list(
     # One distance per vector: the sort reuses the selected column.
     similarity = (1 - EntryEmbedding.embedding.cosine_distance(ranking.vector)).label("score")
     top = (
-        apply_filters(select(Entry.id, similarity, Entry.entry_date), user_id, filters)
+        journal_queries.apply_filters(
+            select(Entry.id, similarity, Entry.entry_date), user_id, filters
+        )
         .join(EntryEmbedding, EntryEmbedding.entry_id == Entry.id)
         .where(EntryEmbedding.user_id == user_id, EntryEmbedding.model == ranking.model)
         .order_by(similarity.desc(), Entry.entry_date.desc(), Entry.id.desc())
@@ -126,7 +133,7 @@ def _semantic_list(
 
 
 def _nearest_by_index(
-    user_id: uuid.UUID, ranking: Ranking, filters: EntryFilters, depth: int
+    user_id: uuid.UUID, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
 ) -> Select[Any]:
     """The nearest `depth` vectors from the model's HNSW index (iterative scans keep reading
     it until enough of them are the user's: `hnsw.iterative_scan` is set per connection),
@@ -145,7 +152,9 @@ def _nearest_by_index(
     )
     similarity = (1 - nearest.c.distance).label("score")
     return (
-        apply_filters(select(Entry.id, similarity, Entry.entry_date), user_id, filters)
+        journal_queries.apply_filters(
+            select(Entry.id, similarity, Entry.entry_date), user_id, filters
+        )
         .join(nearest, nearest.c.entry_id == Entry.id)
         .order_by(similarity.desc(), Entry.entry_date.desc(), Entry.id.desc())
         .limit(depth)
@@ -167,7 +176,7 @@ async def ranked_search(
     session: AsyncSession,
     user_id: uuid.UUID,
     ranking: Ranking,
-    filters: EntryFilters,
+    filters: journal_queries.EntryFilters,
     limit: int,
 ) -> list[Hit]:
     """One round trip: the keyword and/or semantic candidate lists, fused by reciprocal rank
@@ -234,16 +243,23 @@ async def ranked_search(
 
 
 async def dated_entries(
-    session: AsyncSession, user_id: uuid.UUID, filters: EntryFilters, limit: int
+    session: AsyncSession, user_id: uuid.UUID, filters: journal_queries.EntryFilters, limit: int
 ) -> list[Hit]:
     """A query of date words only ("last week"): the entries of the range as the timeline
     lists them, newest first, their opening words as the snippet."""
-    rows = await list_entries(
+    rows = await journal_queries.list_entries(
         session, user_id, filters, order="entry_date", after=None, limit=limit,
         text_chars=SNIPPET_CHARS,
     )  # fmt: skip
     return [
-        Hit(r.id, r.title, excerpt(r.content, SNIPPET_CHARS), r.entry_date, score=0.0) for r in rows
+        Hit(
+            r.id,
+            r.title,
+            journal_queries.excerpt(r.content, SNIPPET_CHARS),
+            r.entry_date,
+            score=0.0,
+        )
+        for r in rows
     ]
 
 

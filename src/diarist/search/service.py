@@ -13,19 +13,19 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
 from diarist.config import Settings
-from diarist.journal.queries import EntryFilters, InvalidEntry, search_config
+from diarist.journal import queries as journal_queries
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
-from diarist.search.embedding import Embeds, SemanticSearchUnavailable
+from diarist.search.errors import SemanticSearchUnavailable
+from diarist.search.query_embedder import Embeds
 from diarist.search.repository import Hit, Ranking
+from diarist.search.schemas import Mode
 
-Mode = Literal["keyword", "semantic", "hybrid"]
 # Fewer keyword hits than this and the query is checked for typos.
 FEW_HITS = 3
 SIMILARITY = 0.35
@@ -37,7 +37,7 @@ _OPERATORS = {"or", "and", "not"}
 class SearchRequest:
     query: str
     mode: Mode
-    filters: EntryFilters
+    filters: journal_queries.EntryFilters
     limit: int
     now: datetime
     min_similarity: float | None = None
@@ -82,7 +82,9 @@ async def _corrected(session: AsyncSession, user_id: uuid.UUID, query: str) -> s
     return " ".join(rewritten) if changed else None
 
 
-def _within(filters: EntryFilters, dates: DateRange) -> EntryFilters | None:
+def _within(
+    filters: journal_queries.EntryFilters, dates: DateRange
+) -> journal_queries.EntryFilters | None:
     """The filters narrowed to the query's dates; None when nothing is left."""
     start = max(filter(None, (filters.date_from, dates.start)))
     end = min(filter(None, (filters.date_to, dates.end)))
@@ -113,11 +115,11 @@ async def search(
         now = request.now if request.now.tzinfo else request.now.replace(tzinfo=zone)
         parsed = parse_query(request.query, now, zone)
         text, dates = parsed.text, parsed.dates
-    filters: EntryFilters | None = request.filters
+    filters: journal_queries.EntryFilters | None = request.filters
     if dates is not None:
         filters = _within(request.filters, dates)
     if not text and dates is None:
-        raise InvalidEntry("The query has no words to search for.", field="q")
+        raise journal_queries.InvalidEntry("The query has no words to search for.", field="q")
     result = SearchResult(hits=[], text=text, dates=dates)
     if filters is None:
         return result
@@ -139,11 +141,11 @@ async def search(
     min_similarity = request.min_similarity
     fused = request.mode == "hybrid" and vector is not None
     approximate = False
-    if vector is not None and model is not None and filters == EntryFilters():
+    if vector is not None and model is not None and filters == journal_queries.EntryFilters():
         cap = settings.search.exact_max_vectors + 1
         approximate = await repo.vector_count(session, user_id, model, cap) == cap
     ranking = Ranking(
-        config=search_config(preferences.language),
+        config=journal_queries.search_config(preferences.language),
         keyword_query=None if request.mode == "semantic" else text,
         headline_query=text,
         vector=vector,

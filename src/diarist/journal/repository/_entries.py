@@ -1,5 +1,5 @@
-"""Every query of the journal. All run under the acting user's RLS context; the explicit
-`user_id` filters are the first wall, the policies the second."""
+"""Queries of entries: write, read one (with everything its full representation shows), list
+a page of the timeline, trash and purge, and the entries' tag links."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     tuple_,
     update,
 )
@@ -33,18 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_or
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.models import (
-    Entry,
-    EntryRevision,
-    EntryTag,
-    EntryTopic,
-    ProcessedContent,
-    Tag,
-    TagRelationship,
-    Topic,
-)
-
-# --- entries ----------------------------------------------------------------------------------
+from diarist.models import Entry, EntryTag, EntryTopic, ProcessedContent, Tag, Topic
 
 
 async def insert_entry(session: AsyncSession, values: dict[str, Any]) -> Entry | None:
@@ -64,6 +52,7 @@ async def insert_entry(session: AsyncSession, values: dict[str, Any]) -> Entry |
 async def entry_by_idempotency_key(
     session: AsyncSession, user_id: uuid.UUID, key: str
 ) -> Entry | None:
+    """The user's entry written under this idempotency key, if any."""
     query = select(Entry).where(Entry.user_id == user_id, Entry.idempotency_key == key)
     return (await session.scalars(query)).first()
 
@@ -161,12 +150,14 @@ async def entry_view(
 
 
 async def update_entry(session: AsyncSession, entry_id: uuid.UUID, values: dict[str, Any]) -> Entry:
+    """Set `values` on an entry the caller has read (by id alone) and return it as it is now."""
     statement = update(Entry).where(Entry.id == entry_id).values(**values).returning(Entry)
     result = await session.scalars(statement.execution_options(populate_existing=True))
     return result.one()
 
 
 async def delete_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID) -> bool:
+    """Hard-delete one of the user's entries; False when there was none."""
     result = await session.execute(
         delete(Entry).where(Entry.user_id == user_id, Entry.id == entry_id)
     )
@@ -174,6 +165,7 @@ async def delete_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid
 
 
 async def set_search_config(session: AsyncSession, user_id: uuid.UUID, config: str) -> int:
+    """Index the user's entries with `config` where they use another; the number changed."""
     result = await session.execute(
         update(Entry)
         .where(Entry.user_id == user_id, Entry.search_config != cast(literal(config), REGCONFIG))
@@ -327,246 +319,3 @@ async def set_entry_tags(
             )
             .on_conflict_do_nothing()
         )
-
-
-# --- revisions --------------------------------------------------------------------------------
-
-
-async def insert_revision(session: AsyncSession, entry: Entry) -> None:
-    """Keep the entry's current title and raw_data under its current version."""
-    await session.execute(
-        pg_insert(EntryRevision)
-        .values(
-            user_id=entry.user_id,
-            entry_id=entry.id,
-            version=entry.version,
-            title=entry.title,
-            raw_data=entry.raw_data,
-        )
-        .on_conflict_do_nothing(index_elements=[EntryRevision.entry_id, EntryRevision.version])
-    )
-
-
-async def list_revisions(session: AsyncSession, entry_id: uuid.UUID) -> list[EntryRevision]:
-    query = (
-        select(EntryRevision)
-        .where(EntryRevision.entry_id == entry_id)
-        .order_by(EntryRevision.version.desc())
-    )
-    return list((await session.scalars(query)).all())
-
-
-async def get_revision(
-    session: AsyncSession, entry_id: uuid.UUID, version: int
-) -> EntryRevision | None:
-    query = select(EntryRevision).where(
-        EntryRevision.entry_id == entry_id, EntryRevision.version == version
-    )
-    return (await session.scalars(query)).first()
-
-
-# --- tags -------------------------------------------------------------------------------------
-
-
-async def ensure_tags(
-    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
-) -> list[uuid.UUID]:
-    """Ids of the tags with these names, creating the missing ones (race-safe)."""
-    if not names:
-        return []
-    await session.execute(
-        pg_insert(Tag)
-        .values([{"user_id": user_id, "name": name} for name in sorted(set(names))])
-        .on_conflict_do_nothing(index_elements=[Tag.user_id, Tag.name_key])
-    )
-    rows = await session.execute(
-        select(Tag.id).where(Tag.user_id == user_id, Tag.name_key.in_(_keys(names)))
-    )
-    return [row[0] for row in rows]
-
-
-def _keys(names: Sequence[str]) -> list[ColumnElement[str]]:
-    """Names as the database folds them (its lower(), which the unique key uses)."""
-    return [func.lower(literal(name, Text())) for name in names]
-
-
-async def tag_groups_by_names(
-    session: AsyncSession, user_id: uuid.UUID, names: Sequence[str]
-) -> list[list[uuid.UUID]]:
-    """Each named tag that exists with every tag below it: one recursive query for all names."""
-    rows = await session.execute(
-        text(
-            """
-            WITH RECURSIVE tree(root, id) AS (
-                SELECT id, id FROM tags
-                WHERE user_id = :user
-                  AND name_key IN (SELECT lower(n) FROM unnest(CAST(:names AS text[])) AS n)
-                UNION
-                SELECT tree.root, t.id FROM tags t JOIN tree ON t.parent_id = tree.id
-                WHERE t.user_id = :user
-            )
-            SELECT array_agg(id) FROM tree GROUP BY root
-            """
-        ),
-        {"names": list(names), "user": user_id},
-    )
-    return [list(row[0]) for row in rows]
-
-
-async def descendants(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """The tag and every tag below it."""
-    rows = await session.execute(
-        text(
-            """
-            WITH RECURSIVE tree(id) AS (
-                SELECT CAST(:tag AS uuid)
-                UNION
-                SELECT t.id FROM tags t JOIN tree ON t.parent_id = tree.id
-                WHERE t.user_id = :user
-            )
-            SELECT id FROM tree
-            """
-        ),
-        {"tag": tag_id, "user": user_id},
-    )
-    return [row[0] for row in rows]
-
-
-async def ancestors(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID
-) -> list[uuid.UUID]:
-    """The tag and every tag above it."""
-    rows = await session.execute(
-        text(
-            """
-            WITH RECURSIVE up(id, parent_id) AS (
-                SELECT id, parent_id FROM tags WHERE id = :tag AND user_id = :user
-                UNION
-                SELECT t.id, t.parent_id FROM tags t JOIN up ON t.id = up.parent_id
-            )
-            SELECT id FROM up
-            """
-        ),
-        {"tag": tag_id, "user": user_id},
-    )
-    return [row[0] for row in rows]
-
-
-async def lock_tag_tree(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Serialise hierarchy changes of one user, so two moves cannot close a cycle together."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"tags:{user_id}"},
-    )
-
-
-async def get_tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> Tag | None:
-    query = select(Tag).where(Tag.user_id == user_id, Tag.id == tag_id)
-    return (await session.scalars(query.execution_options(populate_existing=True))).first()
-
-
-async def list_tags(
-    session: AsyncSession, user_id: uuid.UUID, *, query: str | None, limit: int
-) -> list[Tag]:
-    """All tags by name, or those resembling `query` (trigram similarity, then prefix)."""
-    statement = select(Tag).where(Tag.user_id == user_id)
-    if query:
-        similarity = func.similarity(Tag.name_key, query.lower())
-        statement = statement.where(
-            or_(Tag.name_key.startswith(query.lower(), autoescape=True), similarity > 0.2)
-        ).order_by(similarity.desc(), Tag.name_key)
-    else:
-        statement = statement.order_by(Tag.name_key)
-    return list((await session.scalars(statement.limit(limit))).all())
-
-
-async def insert_tag(session: AsyncSession, values: dict[str, Any]) -> Tag:
-    return (await session.scalars(pg_insert(Tag).values(**values).returning(Tag))).one()
-
-
-async def update_tag(session: AsyncSession, tag_id: uuid.UUID, values: dict[str, Any]) -> Tag:
-    statement = update(Tag).where(Tag.id == tag_id).values(**values).returning(Tag)
-    return (await session.scalars(statement.execution_options(populate_existing=True))).one()
-
-
-async def delete_tag(session: AsyncSession, tag_id: uuid.UUID) -> None:
-    await session.execute(delete(Tag).where(Tag.id == tag_id))
-
-
-async def move_tag_links(
-    session: AsyncSession, user_id: uuid.UUID, source: uuid.UUID, target: uuid.UUID
-) -> None:
-    """Give `target` every entry, child and relationship of `source` (before it is deleted)."""
-    moved = {"source": source, "target": target, "user": user_id}
-    await session.execute(
-        text(
-            "INSERT INTO entry_tags (user_id, entry_id, tag_id) "
-            "SELECT user_id, entry_id, :target FROM entry_tags WHERE tag_id = :source "
-            "ORDER BY entry_id ON CONFLICT DO NOTHING"
-        ),
-        moved,
-    )
-    await session.execute(
-        update(Tag)
-        .where(Tag.user_id == user_id, Tag.parent_id == source, Tag.id != target)
-        .values(parent_id=target)
-    )
-    # Relationships are copied onto the target (links to the target itself are dropped);
-    # the source's own go with it when it is deleted.
-    await session.execute(
-        text(
-            "INSERT INTO tag_relationships (user_id, tag_id, related_tag_id, kind, strength) "
-            "SELECT user_id, "
-            "  CASE WHEN tag_id = :source THEN :target ELSE tag_id END, "
-            "  CASE WHEN related_tag_id = :source THEN :target ELSE related_tag_id END, "
-            "  kind, strength "
-            "FROM tag_relationships "
-            "WHERE user_id = :user AND :source IN (tag_id, related_tag_id) "
-            "  AND :target NOT IN (tag_id, related_tag_id) "
-            "ON CONFLICT DO NOTHING"
-        ),
-        moved,
-    )
-
-
-async def insert_relationship(
-    session: AsyncSession, values: dict[str, Any]
-) -> TagRelationship | None:
-    statement = (
-        pg_insert(TagRelationship)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=[
-                TagRelationship.tag_id,
-                TagRelationship.related_tag_id,
-                TagRelationship.kind,
-            ]
-        )
-        .returning(TagRelationship)
-    )
-    return (await session.scalars(statement)).first()
-
-
-async def list_relationships(session: AsyncSession, tag_id: uuid.UUID) -> list[TagRelationship]:
-    query = (
-        select(TagRelationship)
-        .where(or_(TagRelationship.tag_id == tag_id, TagRelationship.related_tag_id == tag_id))
-        .order_by(TagRelationship.id)
-    )
-    return list((await session.scalars(query)).all())
-
-
-async def delete_relationship(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, relationship_id: uuid.UUID
-) -> bool:
-    """Delete a relationship of `tag_id` (from either end)."""
-    result = await session.execute(
-        delete(TagRelationship).where(
-            TagRelationship.user_id == user_id,
-            TagRelationship.id == relationship_id,
-            or_(TagRelationship.tag_id == tag_id, TagRelationship.related_tag_id == tag_id),
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,61 +1,45 @@
-"""HTTP routes of accounts: `/api/v1/auth/...` and `/api/v1/me...`."""
+"""HTTP routes of `/api/v1/auth`: registration, sign-in, codes, sessions and tokens."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from fastapi import APIRouter, BackgroundTasks, Response, status
 
-from diarist.accounts import export
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
 from diarist.accounts.mailer import Mailer
+from diarist.accounts.router._common import PROBLEMS, user_out
 from diarist.accounts.schemas import (
+    Accepted,
     CodeLoginIn,
     EmailIn,
     LoginIn,
-    PasswordChangeIn,
     PasswordResetIn,
     PatCreatedOut,
     PatCreateIn,
     PatOut,
-    Preferences,
-    ProfilePatch,
-    ReauthIn,
     RegisterIn,
     RevokedOut,
-    SecurityEventOut,
-    SecurityEventPage,
     SessionOut,
     TokenOut,
     UserOut,
 )
 from diarist.accounts.service import Issued, Mail
-from diarist.db.session import DatabaseDep, DbSession
+from diarist.db.session import DbSession
 from diarist.errors import DiaristError
-from diarist.models import AuthToken, User
+from diarist.models import AuthToken
 
 _log = structlog.get_logger("diarist.accounts.router")
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
-
-
-class Accepted(BaseModel):
-    detail: str
-
 
 _ACCEPTED = Accepted(detail="If the address belongs to an account, a code is on its way.")
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 422, 429)
-}
 
 
-async def _send(mailer: Mailer, mail: Mail) -> None:
+async def _send_mail(mailer: Mailer, mail: Mail) -> None:
     try:
         await mailer.send(mail.to, mail.subject, mail.body)
     except DiaristError as exc:
@@ -65,25 +49,11 @@ async def _send(mailer: Mailer, mail: Mail) -> None:
 def _queue_mail(background: BackgroundTasks, ctx: Accounts, mail: Mail | None) -> None:
     # After the response, so an existing account does not answer slower than a missing one.
     if mail is not None:
-        background.add_task(_send, ctx.mailer, mail)
+        background.add_task(_send_mail, ctx.mailer, mail)
 
 
 def _token_out(issued: Issued) -> TokenOut:
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
-
-
-def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        auth_provider=user.auth_provider,
-        is_active=user.is_active,
-        email_verified=user.email_verified_at is not None,
-        preferences=Preferences.model_validate({**Preferences().model_dump(), **user.preferences}),
-        created_at=user.created_at,
-        last_login_at=user.last_login_at,
-    )
 
 
 def _session_out(token: AuthToken, current: uuid.UUID) -> SessionOut:
@@ -98,7 +68,7 @@ def _session_out(token: AuthToken, current: uuid.UUID) -> SessionOut:
     )
 
 
-def _pat_out(token: AuthToken) -> dict[str, Any]:
+def _pat_fields(token: AuthToken) -> dict[str, Any]:
     return {
         "id": token.id,
         "name": token.name,
@@ -109,11 +79,8 @@ def _pat_out(token: AuthToken) -> dict[str, Any]:
     }
 
 
-# --- /api/v1/auth -----------------------------------------------------------------------------
-
-
 @auth_router.post(
-    "/register", status_code=status.HTTP_201_CREATED, response_model=UserOut, responses=_PROBLEM
+    "/register", status_code=status.HTTP_201_CREATED, response_model=UserOut, responses=PROBLEMS
 )
 async def register(
     body: RegisterIn, session: DbSession, ctx: Accounts, client: ClientInfo, bg: BackgroundTasks
@@ -126,7 +93,7 @@ async def register(
     return user_out(user)
 
 
-@auth_router.post("/login", response_model=TokenOut, responses=_PROBLEM)
+@auth_router.post("/login", response_model=TokenOut, responses=PROBLEMS)
 async def login(body: LoginIn, session: DbSession, ctx: Accounts, client: ClientInfo) -> TokenOut:
     """Sign in with email and password; returns a bearer session token."""
     issued = await accounts_service.login(
@@ -135,7 +102,7 @@ async def login(body: LoginIn, session: DbSession, ctx: Accounts, client: Client
     return _token_out(issued)
 
 
-async def _request_code(
+async def _accept_code_request(
     body: EmailIn,
     session: DbSession,
     ctx: Accounts,
@@ -151,16 +118,16 @@ async def _request_code(
     "/otp/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=_PROBLEM,
+    responses=PROBLEMS,
 )
 async def request_login_code(
     body: EmailIn, session: DbSession, ctx: Accounts, bg: BackgroundTasks
 ) -> Accepted:
     """Email a one-time sign-in code (the same answer whether or not the account exists)."""
-    return await _request_code(body, session, ctx, bg, "login")
+    return await _accept_code_request(body, session, ctx, bg, "login")
 
 
-@auth_router.post("/otp/login", response_model=TokenOut, responses=_PROBLEM)
+@auth_router.post("/otp/login", response_model=TokenOut, responses=PROBLEMS)
 async def login_with_code(
     body: CodeLoginIn, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> TokenOut:
@@ -175,16 +142,16 @@ async def login_with_code(
     "/verify-email/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=_PROBLEM,
+    responses=PROBLEMS,
 )
 async def request_verification_code(
     body: EmailIn, session: DbSession, ctx: Accounts, bg: BackgroundTasks
 ) -> Accepted:
     """Email a code that confirms the address."""
-    return await _request_code(body, session, ctx, bg, "verify_email")
+    return await _accept_code_request(body, session, ctx, bg, "verify_email")
 
 
-@auth_router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
+@auth_router.post("/verify-email", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
 async def verify_email(
     body: CodeLoginIn, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
@@ -199,16 +166,16 @@ async def verify_email(
     "/password-reset/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=_PROBLEM,
+    responses=PROBLEMS,
 )
 async def request_password_reset(
     body: EmailIn, session: DbSession, ctx: Accounts, bg: BackgroundTasks
 ) -> Accepted:
     """Email a password reset code."""
-    return await _request_code(body, session, ctx, bg, "reset_password")
+    return await _accept_code_request(body, session, ctx, bg, "reset_password")
 
 
-@auth_router.post("/password-reset", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
+@auth_router.post("/password-reset", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
 async def reset_password(
     body: PasswordResetIn, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
@@ -224,7 +191,7 @@ async def reset_password(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.get("/sessions", response_model=list[SessionOut], responses=_PROBLEM)
+@auth_router.get("/sessions", response_model=list[SessionOut], responses=PROBLEMS)
 async def list_sessions(session: DbSession, me: CurrentPrincipal) -> list[SessionOut]:
     """My active sessions; the one making this request is marked `current`."""
     rows = await accounts_service.list_sessions(session, me.user_id)
@@ -232,7 +199,7 @@ async def list_sessions(session: DbSession, me: CurrentPrincipal) -> list[Sessio
 
 
 @auth_router.delete(
-    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM
+    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS
 )
 async def revoke_session(
     session_id: uuid.UUID,
@@ -246,7 +213,7 @@ async def revoke_session(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.post("/sessions/revoke-others", response_model=RevokedOut, responses=_PROBLEM)
+@auth_router.post("/sessions/revoke-others", response_model=RevokedOut, responses=PROBLEMS)
 async def revoke_other_sessions(
     session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
 ) -> RevokedOut:
@@ -257,7 +224,7 @@ async def revoke_other_sessions(
     return RevokedOut(revoked=count)
 
 
-@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
 async def logout(
     session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
 ) -> Response:
@@ -266,15 +233,15 @@ async def logout(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.get("/tokens", response_model=list[PatOut], responses=_PROBLEM)
+@auth_router.get("/tokens", response_model=list[PatOut], responses=PROBLEMS)
 async def list_tokens(session: DbSession, me: CurrentPrincipal) -> list[PatOut]:
     """My personal access tokens (never the tokens themselves)."""
     rows = await accounts_service.list_pats(session, me.user_id)
-    return [PatOut.model_validate(_pat_out(row)) for row in rows]
+    return [PatOut.model_validate(_pat_fields(row)) for row in rows]
 
 
 @auth_router.post(
-    "/tokens", status_code=status.HTTP_201_CREATED, response_model=PatCreatedOut, responses=_PROBLEM
+    "/tokens", status_code=status.HTTP_201_CREATED, response_model=PatCreatedOut, responses=PROBLEMS
 )
 async def create_token(
     body: PatCreateIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
@@ -289,11 +256,11 @@ async def create_token(
         expires_in_days=body.expires_in_days,
         client=client,
     )
-    return PatCreatedOut.model_validate({**_pat_out(row), "token": token})
+    return PatCreatedOut.model_validate({**_pat_fields(row), "token": token})
 
 
 @auth_router.delete(
-    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM
+    "/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS
 )
 async def revoke_token(
     token_id: uuid.UUID, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
@@ -301,105 +268,3 @@ async def revoke_token(
     """Revoke one of my personal access tokens."""
     await accounts_service.revoke_token(session, ctx, me.user_id, token_id, "pat", client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-# --- /api/v1/me -------------------------------------------------------------------------------
-
-
-@me_router.get("", response_model=UserOut, responses=_PROBLEM)
-async def get_me(session: DbSession, me: CurrentPrincipal) -> UserOut:
-    """My profile and preferences."""
-    return user_out(await accounts_service.get_user(session, me.user_id))
-
-
-@me_router.patch("", response_model=UserOut, responses=_PROBLEM)
-async def update_me(body: ProfilePatch, session: DbSession, me: CurrentPrincipal) -> UserOut:
-    """Change my name or preferences (merged section by section)."""
-    user = await accounts_service.update_profile(
-        session, me.user_id, name=body.name, preferences=body.preferences
-    )
-    return user_out(user)
-
-
-@me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
-async def change_password(
-    body: PasswordChangeIn,
-    session: DbSession,
-    ctx: Accounts,
-    me: CurrentPrincipal,
-    client: ClientInfo,
-) -> Response:
-    """Change my password; my other sessions end."""
-    await accounts_service.change_password(
-        session,
-        ctx,
-        me.user_id,
-        me.token_id,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        client=client,
-    )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@me_router.get("/security-events", response_model=SecurityEventPage, responses=_PROBLEM)
-async def list_security_events(
-    session: DbSession,
-    me: CurrentPrincipal,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-) -> SecurityEventPage:
-    """My security log, newest first."""
-    rows, next_cursor = await accounts_service.list_security_events(
-        session, me.user_id, cursor=cursor, limit=limit
-    )
-    return SecurityEventPage(
-        items=[SecurityEventOut.model_validate(row) for row in rows], next_cursor=next_cursor
-    )
-
-
-@me_router.post("/deactivate", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
-async def deactivate_me(
-    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
-) -> Response:
-    """Deactivate my account (signing in again reactivates it)."""
-    await accounts_service.reauthenticate(
-        session, ctx, me.user_id, password=body.password, code=body.code
-    )
-    await accounts_service.deactivate_self(session, ctx, me.user_id, client)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@me_router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)
-async def delete_me(
-    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal
-) -> Response:
-    """Delete my account and everything it owns, after re-entering my password."""
-    await accounts_service.reauthenticate(
-        session, ctx, me.user_id, password=body.password, code=body.code
-    )
-    await accounts_service.delete_account(session, me.user_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@me_router.get(
-    "/export", responses={200: {"content": {"application/json": {}, "application/zip": {}}}}
-)
-async def export_me(
-    database: DatabaseDep,
-    me: CurrentPrincipal,
-    format: Annotated[Literal["json", "zip"], Query()] = "json",
-) -> StreamingResponse:
-    """All my data as one JSON document (`format=zip` for a compressed archive of it)."""
-    name = f"diarist-export-{me.user_id}"
-    if format == "zip":
-        return StreamingResponse(
-            export.zip_chunks(database, me.user_id),
-            media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
-        )
-    return StreamingResponse(
-        export.json_chunks(database, me.user_id),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
-    )

@@ -10,25 +10,19 @@ from typing import Protocol
 import httpx
 import structlog
 
-from diarist.analysis.openai import OpenAIClient, ProviderError
+from diarist.analysis import openai as analysis_openai
 from diarist.config import OpenAISettings, Settings
-from diarist.errors import DiaristError
 from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL, remote_model_name
+from diarist.search.errors import SemanticSearchUnavailable
 
 _log = structlog.get_logger("diarist.search")
-
-
-class SemanticSearchUnavailable(DiaristError):
-    status = 503
-    code = "semantic_search_unavailable"
-    title = "Semantic search is unavailable"
 
 
 class Embeds(Protocol):
     async def embed(self, text: str, model: str) -> list[float]: ...
 
 
-def _local_client(settings: Settings) -> OpenAIClient:
+def _local_client(settings: Settings) -> analysis_openai.OpenAIClient:
     url = settings.embedder_url
     transport: httpx.AsyncBaseTransport | None = None
     if url.startswith("unix:"):
@@ -41,17 +35,23 @@ def _local_client(settings: Settings) -> OpenAIClient:
         timeout_s=settings.analysis.embedder_timeout_s,
         requests_per_minute=100_000,
     )
-    return OpenAIClient(local, transport=transport)
+    return analysis_openai.OpenAIClient(local, transport=transport)
 
 
 class QueryEmbedder:
+    """Asks the embedder of the user's model (local service or remote endpoint) for a query's
+    vector."""
+
     def __init__(self, settings: Settings) -> None:
         self._timeout_s = settings.analysis.embedder_timeout_s
         self._local = _local_client(settings)
         remote = settings.analysis.openai
-        self._remote: tuple[str, OpenAIClient] | None = None
+        self._remote: tuple[str, analysis_openai.OpenAIClient] | None = None
         if remote.base_url and remote.embedding_model:
-            self._remote = (remote_model_name(remote.embedding_model), OpenAIClient(remote))
+            self._remote = (
+                remote_model_name(remote.embedding_model),
+                analysis_openai.OpenAIClient(remote),
+            )
 
     async def embed(self, text: str, model: str) -> list[float]:
         """The vector of `text` under `model` (the user's effective embedding model)."""
@@ -66,7 +66,7 @@ class QueryEmbedder:
             # wait on it longer than on the local embedder.
             async with asyncio.timeout(self._timeout_s):
                 return (await client.embed([text]))[0]
-        except (ProviderError, TimeoutError) as exc:
+        except (analysis_openai.ProviderError, TimeoutError) as exc:
             _log.warning("query_embedding_failed", model=model, reason=str(exc) or "timeout")
             raise SemanticSearchUnavailable(
                 "The embedding service did not answer; try again, or use mode=keyword."

@@ -1,0 +1,124 @@
+"""HTTP routes of `/api/v1/me`: my profile, password, security log, deactivation, deletion
+and export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import StreamingResponse
+
+from diarist.accounts import export
+from diarist.accounts import service as accounts_service
+from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
+from diarist.accounts.router._common import PROBLEMS, user_out
+from diarist.accounts.schemas import (
+    PasswordChangeIn,
+    ProfilePatch,
+    ReauthIn,
+    SecurityEventOut,
+    SecurityEventPage,
+    UserOut,
+)
+from diarist.db.session import DatabaseDep, DbSession
+
+me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+
+@me_router.get("", response_model=UserOut, responses=PROBLEMS)
+async def get_me(session: DbSession, me: CurrentPrincipal) -> UserOut:
+    """My profile and preferences."""
+    return user_out(await accounts_service.get_user(session, me.user_id))
+
+
+@me_router.patch("", response_model=UserOut, responses=PROBLEMS)
+async def update_me(body: ProfilePatch, session: DbSession, me: CurrentPrincipal) -> UserOut:
+    """Change my name or preferences (merged section by section)."""
+    user = await accounts_service.update_profile(
+        session, me.user_id, name=body.name, preferences=body.preferences
+    )
+    return user_out(user)
+
+
+@me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
+async def change_password(
+    body: PasswordChangeIn,
+    session: DbSession,
+    ctx: Accounts,
+    me: CurrentPrincipal,
+    client: ClientInfo,
+) -> Response:
+    """Change my password; my other sessions end."""
+    await accounts_service.change_password(
+        session,
+        ctx,
+        me.user_id,
+        me.token_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        client=client,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.get("/security-events", response_model=SecurityEventPage, responses=PROBLEMS)
+async def list_security_events(
+    session: DbSession,
+    me: CurrentPrincipal,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> SecurityEventPage:
+    """My security log, newest first."""
+    rows, next_cursor = await accounts_service.list_security_events(
+        session, me.user_id, cursor=cursor, limit=limit
+    )
+    return SecurityEventPage(
+        items=[SecurityEventOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@me_router.post("/deactivate", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
+async def deactivate_me(
+    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
+) -> Response:
+    """Deactivate my account (signing in again reactivates it)."""
+    await accounts_service.reauthenticate(
+        session, ctx, me.user_id, password=body.password, code=body.code
+    )
+    await accounts_service.deactivate_self(session, ctx, me.user_id, client)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
+async def delete_me(
+    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal
+) -> Response:
+    """Delete my account and everything it owns, after re-entering my password."""
+    await accounts_service.reauthenticate(
+        session, ctx, me.user_id, password=body.password, code=body.code
+    )
+    await accounts_service.delete_account(session, me.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@me_router.get(
+    "/export", responses={200: {"content": {"application/json": {}, "application/zip": {}}}}
+)
+async def export_me(
+    database: DatabaseDep,
+    me: CurrentPrincipal,
+    format: Annotated[Literal["json", "zip"], Query()] = "json",
+) -> StreamingResponse:
+    """All my data as one JSON document (`format=zip` for a compressed archive of it)."""
+    name = f"diarist-export-{me.user_id}"
+    if format == "zip":
+        return StreamingResponse(
+            export.zip_chunks(database, me.user_id),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+        )
+    return StreamingResponse(
+        export.json_chunks(database, me.user_id),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+    )

@@ -1,0 +1,70 @@
+"""The rules of accounts: registration, login (password or emailed code), sessions, tokens,
+password change and reset, verification, profile, deactivation and deletion.
+
+Services never commit; failed logins raise errors that keep their writes (counters, events).
+Nothing here logs a password, token or code. One private module a concept; this package is
+the only way in (`from diarist.accounts import service as accounts_service`).
+"""
+
+from diarist.accounts.service._admin import admin_reset_password, list_users, set_active
+from diarist.accounts.service._codes import request_code, reset_password, verify_email
+from diarist.accounts.service._context import (
+    AccountsContext,
+    Client,
+    Issued,
+    Mail,
+    normalize_email,
+)
+from diarist.accounts.service._events import list_security_events, record_event
+from diarist.accounts.service._login import login, login_with_code, register
+from diarist.accounts.service._profile import (
+    change_password,
+    deactivate_self,
+    delete_account,
+    get_user,
+    merge_preferences,
+    reauthenticate,
+    update_profile,
+)
+from diarist.accounts.service._throttle import backoff_seconds
+from diarist.accounts.service._tokens import (
+    create_pat,
+    list_pats,
+    list_sessions,
+    logout,
+    revoke_other_sessions,
+    revoke_token,
+)
+
+__all__ = [
+    "AccountsContext",
+    "Client",
+    "Issued",
+    "Mail",
+    "admin_reset_password",
+    "backoff_seconds",
+    "change_password",
+    "create_pat",
+    "deactivate_self",
+    "delete_account",
+    "get_user",
+    "list_pats",
+    "list_security_events",
+    "list_sessions",
+    "list_users",
+    "login",
+    "login_with_code",
+    "logout",
+    "merge_preferences",
+    "normalize_email",
+    "reauthenticate",
+    "record_event",
+    "register",
+    "request_code",
+    "reset_password",
+    "revoke_other_sessions",
+    "revoke_token",
+    "set_active",
+    "update_profile",
+    "verify_email",
+]

@@ -1,0 +1,54 @@
+"""The security log: each user's append-only record of sign-ins, changes and revocations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as repo
+from diarist.accounts.service._context import AccountsContext, Client
+from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from diarist.models import SecurityEvent
+
+_log = structlog.get_logger("diarist.accounts")
+
+
+async def record_event(
+    session: AsyncSession,
+    ctx: AccountsContext,
+    user_id: uuid.UUID,
+    event_type: str,
+    client: Client | None = None,
+    **details: Any,
+) -> None:
+    """Append to the user's security log; address and user agent only as keyed hashes."""
+    await repo.insert_event(
+        session,
+        SecurityEvent(
+            user_id=user_id,
+            event_type=event_type,
+            ip_hash=ctx.keyring.audit_digest(client.ip) if client else None,
+            user_agent_hash=ctx.keyring.audit_digest(client.user_agent) if client else None,
+            details=details,
+        ),
+    )
+    _log.info("security_event", event_type=event_type, user_id=str(user_id))
+
+
+async def list_security_events(
+    session: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[SecurityEvent], str | None]:
+    """One page of the user's security log, newest first, and the cursor of the next."""
+    before = None
+    if cursor:
+        try:
+            before = uuid.UUID(decode_cursor(cursor, 1)[0])
+        except ValueError:
+            raise InvalidCursor("The cursor is not one this server issued.") from None
+    rows = await repo.list_events(session, user_id, before=before, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None

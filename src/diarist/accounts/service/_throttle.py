@@ -1,0 +1,65 @@
+"""Throttling of failed sign-ins and codes: per account and per address, with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as repo
+from diarist.accounts.errors import TooManyAttempts
+from diarist.accounts.service._context import AccountsContext, Client
+
+
+def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:
+    """No wait for the first `free` failures, then base, 2·base, 4·base … up to `cap`."""
+    if failures <= free:
+        return 0.0
+    return float(min(cap, base * 2 ** (failures - free - 1)))
+
+
+def derive_throttle_keys(
+    ctx: AccountsContext, email: str, client: Client
+) -> list[tuple[str, bytes]]:
+    """The counters an attempt on `email` from `client` counts against: account, then address."""
+    keys = [("account", ctx.keyring.identifier_digest("account", email))]
+    if client.ip:
+        keys.append(("ip", ctx.keyring.identifier_digest("ip", client.ip)))
+    return keys
+
+
+async def check_throttle(
+    session: AsyncSession, ctx: AccountsContext, keys: list[tuple[str, bytes]]
+) -> None:
+    """Lock the counters and refuse (429) while any of them is blocked."""
+    now = ctx.clock.now()
+    wait = 0.0
+    for kind, key in keys:  # always account before address: one lock order for everyone
+        state = await repo.throttle_lock(session, kind, key, now)
+        if state.blocked_until is not None and state.blocked_until > now:
+            wait = max(wait, (state.blocked_until - now).total_seconds())
+    if wait > 0:
+        raise TooManyAttempts(wait)
+
+
+async def record_failed_attempt(
+    session: AsyncSession, ctx: AccountsContext, keys: list[tuple[str, bytes]]
+) -> None:
+    """Count a failure against each counter and block it for its backoff."""
+    auth = ctx.settings.auth
+    now = ctx.clock.now()
+    window = timedelta(hours=auth.failure_window_hours)
+    for kind, key in keys:
+        failures = await repo.throttle_record_failure(session, kind, key, now, window)
+        free = auth.account_free_failures if kind == "account" else auth.ip_free_failures
+        delay = backoff_seconds(failures, free, auth.backoff_base_s, auth.backoff_cap_s)
+        await repo.throttle_block(
+            session, kind, key, now + timedelta(seconds=delay) if delay else None
+        )
+
+
+async def clear_account_throttle(session: AsyncSession, keys: list[tuple[str, bytes]]) -> None:
+    """After a success: forget the account's counter (and the address's, if it is clean)."""
+    # The account's counter goes; an address's stays while it holds failures on others.
+    for kind, key in keys:
+        await repo.throttle_clear(session, kind, key, only_if_clean=kind == "ip")
