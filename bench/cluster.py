@@ -1,4 +1,5 @@
-"""A throwaway embedded PostgreSQL, provisioned and migrated as `diarist serve` would do it."""
+"""The benches' embedded PostgreSQL: a throwaway one, provisioned and migrated as `diarist serve`
+would do it, or the one a running `diarist serve` started."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext, Client
 from diarist.config import DatabaseSettings, Settings
 from diarist.db import migrate
-from diarist.db.embedded import SUPERUSER, DataDirLock, EmbeddedPostgres
+from diarist.db.embedded import SUPERUSER, DataDirLock, EmbeddedPostgres, RunningCluster
 from diarist.db.engine import Database
-from diarist.db.provision import DatabaseUrls, embedded_urls, provision
+from diarist.db.provision import DatabaseUrls, embedded_urls, libpq_url, provision
 from diarist.kit.clock import SystemClock
 
 # The secret key of every bench cluster (throw-away, never served to anyone).
@@ -78,3 +79,17 @@ def migrated_cluster(max_connections: int = 100) -> Iterator[BenchCluster]:
                 yield BenchCluster(data_dir, urls, settings)
             finally:
                 server.stop()
+
+
+def find_running_cluster(data_dir: Path) -> RunningCluster:
+    """The PostgreSQL of a running `diarist serve` on `data_dir`."""
+    cluster = EmbeddedPostgres(data_dir).running()
+    if cluster is None:
+        raise RuntimeError(f"no PostgreSQL running on {data_dir}")
+    return cluster
+
+
+def cluster_conninfo(data_dir: Path, role: str) -> str:
+    """libpq conninfo for `role` on the embedded cluster of a running `diarist serve`."""
+    cluster = find_running_cluster(data_dir)
+    return libpq_url(cluster.url(role, DatabaseSettings().name))

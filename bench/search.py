@@ -41,10 +41,9 @@ from bench.cluster import BenchCluster, bench_user, migrated_cluster
 from bench.generator import journal_entry_text
 from bench.report import machine, percentile, write_results
 from diarist.analysis import service as analysis_service
-from diarist.analysis.embedder_service import embedder_app
+from diarist.analysis.embedder_server import embedder_app
 from diarist.analysis.embeddings import get_embedder
 from diarist.analysis.local import get_local_analyzer
-from diarist.analysis.results import DIMENSIONS, MODEL_NAME
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import libpq_url
@@ -52,6 +51,8 @@ from diarist.journal import service as entries_service
 from diarist.journal.content import derive
 from diarist.journal.repository import EntryFilters
 from diarist.journal.schemas import EntryCreate
+from diarist.models.analysis import EMBEDDING_DIMENSIONS as DIMENSIONS
+from diarist.models.analysis import LOCAL_EMBEDDING_MODEL as MODEL_NAME
 from diarist.search import repository as search_repo
 from diarist.search import service as search_service
 from diarist.search.repository import Ranking

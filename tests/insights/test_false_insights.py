@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from diarist.insights import stored
+from diarist.insights import stored_insights as stored
 
 TODAY = date(2026, 3, 18)
 

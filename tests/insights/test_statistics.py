@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from diarist.db.engine import Database
-from diarist.insights import stored, tasks
+from diarist.insights import stored_insights as stored
+from diarist.insights import tasks
 from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.insights import ZONE, Planted, planted_journal
 from tests.factories.journal import create_entry

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from diarist.analysis.embedder_service import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
+from diarist.analysis.embedder_server import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
 from diarist.analysis.embeddings import get_embedder
 from diarist.kit.sockets import MAX_SOCKET_DIR, UnsafeSocketDir, make_socket_dir, socket_dir
 from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL

@@ -74,7 +74,7 @@ def embedder(
     ] = None,
 ) -> None:
     """Serve query embeddings of the local model to API processes (started by `serve`)."""
-    from diarist.analysis.embedder_service import run_embedder
+    from diarist.analysis.embedder_server import run_embedder
 
     settings = settings_for(data_dir)
     configure_logging(settings.log)

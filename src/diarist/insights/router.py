@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.db.session import DbSession
-from diarist.insights import statistics, stored
+from diarist.insights import statistics, stored_insights
 from diarist.insights.schemas import (
     CorrelationQuery,
     EmotionDistribution,
@@ -96,7 +96,7 @@ async def list_insights(
     query: Annotated[InsightsQuery, Query()], session: DbSession, me: CurrentPrincipal
 ) -> list[InsightOut]:
     """My current insights, most confident first; dismissed ones only when asked for."""
-    found = await stored.list_insights(
+    found = await stored_insights.list_insights(
         session, me.user_id, include_dismissed=query.include_dismissed
     )
     return [InsightOut.model_validate(insight) for insight in found]
@@ -110,7 +110,9 @@ async def list_insights(
 )
 async def dismiss(insight_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> InsightOut:
     """Hide an insight; regenerating never brings it back."""
-    return InsightOut.model_validate(await stored.dismiss_insight(session, me.user_id, insight_id))
+    return InsightOut.model_validate(
+        await stored_insights.dismiss_insight(session, me.user_id, insight_id)
+    )
 
 
 @insights_router.post(
@@ -121,4 +123,6 @@ async def dismiss(insight_id: uuid.UUID, session: DbSession, me: CurrentPrincipa
 )
 async def restore(insight_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> InsightOut:
     """Undo a dismissal."""
-    return InsightOut.model_validate(await stored.restore_insight(session, me.user_id, insight_id))
+    return InsightOut.model_validate(
+        await stored_insights.restore_insight(session, me.user_id, insight_id)
+    )

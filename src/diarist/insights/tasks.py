@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database
 from diarist.db.jobs import worker_resources
-from diarist.insights import jobs, statistics, stored
+from diarist.insights import jobs, statistics, stored_insights
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.insights.tasks")
@@ -80,7 +80,7 @@ async def generate_for_user(
     (default: today in their time zone); how many hold."""
     await drain_user(database, user_id)
     async with database.unit_of_work(user_id=user_id) as session:
-        return len(await stored.generate_insights(session, user_id, today))
+        return len(await stored_insights.generate_insights(session, user_id, today))
 
 
 async def generate_all(database: Database, system_database: Database) -> int:

@@ -1,4 +1,4 @@
-"""`diarist embedder`: the local embedding model as a small HTTP service, so API processes can
+"""`diarist embedder`: the local embedding model as a small HTTP server, so API processes can
 embed a search query without loading a model (they stay small; see docs/architecture.md).
 
 It speaks the OpenAI embeddings protocol (`POST /v1/embeddings`), so the API reaches it with

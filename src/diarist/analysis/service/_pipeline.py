@@ -1,5 +1,5 @@
-"""The analysis pipeline's rules: request analysis with the write that needs it, run it once per
-text (by content hash), record failures, and re-queue what got stuck."""
+"""The pipeline: request analysis with the write that needs it, run it once per text (by
+content hash) in transactions of its own, and record failures."""
 
 from __future__ import annotations
 
@@ -9,22 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import procrastinate
 import structlog
-from procrastinate.jobs import Status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
 from diarist.analysis import jobs
 from diarist.analysis import repository as repo
 from diarist.analysis.results import Analysis, TaskResult
+from diarist.analysis.service._suggestions import apply_auto_rules
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
-from diarist.db.jobs import count_jobs_by_status, defer_many
-from diarist.errors import NotFound, Unprocessable
+from diarist.db.jobs import defer_many
 from diarist.insights import statistics as insights_statistics
-from diarist.models import Topic
-from diarist.models.analysis import LOCAL_EMBEDDING_MODEL, remote_model_name
+from diarist.models.analysis import LOCAL_EMBEDDING_MODEL
 
 if TYPE_CHECKING:  # the models load in the job worker only, never in an API process
     from diarist.analysis.local import LocalAnalyzer
@@ -45,12 +42,13 @@ async def request_analysis(
     A new entry is pending already; `force` re-runs even for an unchanged text."""
     if not new:
         await repo.mark_requested(session, [entry_id], force)
-    await _defer(session, [(entry_id, user_id)], force)
+    await defer_analysis(session, [(entry_id, user_id)], force)
 
 
-async def _defer(
+async def defer_analysis(
     session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]], force: bool
 ) -> None:
+    """Queue the analysis of each (entry, user) in the caller's transaction."""
     # One lock per entry: its jobs run one after another, so a burst of edits is analysed
     # once (the later jobs find the text analysed already).
     await defer_many(
@@ -63,6 +61,8 @@ async def _defer(
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one run of `analyze_entry` did."""
+
     status: str  # completed | unchanged | gone | disabled | superseded
 
 
@@ -276,199 +276,8 @@ async def _save_local(
             [(k["keyword"], float(k["relevance"])) for k in keywords["keywords"]],
         )
         if auto_rules:  # only on an entry's first analysis: a tag the user removed stays off
-            await _apply_auto_rules(session, user_id, entry_id, config, analysis.model)
+            await apply_auto_rules(session, user_id, entry_id, config, analysis.model)
         await repo.set_status(session, entry_id, analyzed_hash=content_hash)
         # Sentiment, emotions and topics feed the statistics: recompute the entry's day.
         await insights_statistics.request_refresh(session, user_id)
     return True
-
-
-AUTO_APPLY_CONFIDENCE = 0.6
-SUGGESTION_CONFIDENCE = 0.3
-
-
-async def _apply_auto_rules(
-    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, config: str, model: str
-) -> None:
-    """Tags the user marked `auto_apply` are put on when suggested with enough confidence."""
-    for suggestion in await repo.tag_suggestions(session, user_id, entry_id, model, config):
-        if suggestion["auto_apply"] and suggestion["confidence"] >= AUTO_APPLY_CONFIDENCE:
-            await repo.assign_tag(
-                session,
-                user_id,
-                entry_id,
-                suggestion["tag_id"],
-                "auto_rule",
-                {"confidence": round(float(suggestion["confidence"]), 3),
-                 "reasons": suggestion["reasons"]},
-            )  # fmt: skip
-
-
-async def suggest_tags(
-    session: AsyncSession,
-    settings: AnalysisSettings,
-    user_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    config: str,
-) -> list[dict[str, Any]]:
-    """Suggestions for the entry, above the confidence threshold; never applied here."""
-    model = (await preferences_api.preferences_of(session, user_id)).embedding_model(settings)
-    found = await repo.tag_suggestions(session, user_id, entry_id, model, config)
-    return [s for s in found if s["confidence"] >= SUGGESTION_CONFIDENCE]
-
-
-class SuggestionNotFound(NotFound):
-    code = "suggestion_not_found"
-    title = "No such suggestion"
-
-
-class TopicNotFound(NotFound):
-    code = "topic_not_found"
-    title = "Topic not found"
-
-
-class InvalidTopic(Unprocessable):
-    code = "invalid_topic"
-    title = "Invalid topic"
-
-
-async def accept_suggestion(
-    session: AsyncSession,
-    settings: AnalysisSettings,
-    user_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    tag_id: uuid.UUID,
-    config: str,
-) -> None:
-    """Put a suggested tag on the entry, keeping why it was suggested."""
-    suggestion = next(
-        (
-            s
-            for s in await suggest_tags(session, settings, user_id, entry_id, config)
-            if s["tag_id"] == tag_id
-        ),
-        None,
-    )
-    if suggestion is None:
-        raise SuggestionNotFound("This tag is not (or no longer) suggested for the entry.")
-    await repo.assign_tag(
-        session,
-        user_id,
-        entry_id,
-        tag_id,
-        "ai_suggested",
-        {"confidence": round(float(suggestion["confidence"]), 3), "reasons": suggestion["reasons"]},
-    )
-
-
-async def list_topics(
-    session: AsyncSession, user_id: uuid.UUID, *, min_entries: int, include_hidden: bool, limit: int
-) -> list[dict[str, Any]]:
-    return await repo.list_topics(
-        session, user_id, min_entries=min_entries, include_hidden=include_hidden, limit=limit
-    )
-
-
-async def _topic(session: AsyncSession, user_id: uuid.UUID, topic_id: uuid.UUID) -> Topic:
-    topic = await repo.get_topic(session, user_id, topic_id)
-    if topic is None:
-        raise TopicNotFound("No such topic.")
-    return topic
-
-
-async def update_topic(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    topic_id: uuid.UUID,
-    *,
-    name: str | None,
-    hidden: bool | None,
-) -> Topic:
-    """Rename (its keywords still find it) or hide a topic."""
-    topic = await _topic(session, user_id, topic_id)
-    if name is not None:
-        topic.name = name
-    if hidden is not None:
-        topic.hidden = hidden
-    await session.flush()
-    return topic
-
-
-async def merge_topic(
-    session: AsyncSession, user_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
-) -> Topic:
-    """Fold one topic into another; the source's keywords join the target from now on."""
-    if source_id == target_id:
-        raise InvalidTopic("A topic cannot be merged into itself.", field="into")
-    source = await _topic(session, user_id, source_id)
-    target = await _topic(session, user_id, target_id)
-    await repo.merge_topics(session, source, target)
-    return target
-
-
-async def revive_stalled_jobs(
-    app: procrastinate.App, session: AsyncSession, settings: AnalysisSettings
-) -> int:
-    """Retry now every job whose worker stopped sending heartbeats (killed, lost) — within
-    the attempt limit: a job that keeps killing its worker ends `failed` (system role)."""
-    stalled = list(
-        await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after_s)
-    )
-    revived = 0
-    for job in stalled:
-        if job.attempts + 1 >= settings.max_attempts:
-            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            if job.task_name == jobs.ANALYZE_ENTRY.task_name:
-                await repo.set_status(
-                    session,
-                    uuid.UUID(str(job.task_kwargs["entry_id"])),
-                    processing_status="failed",
-                    analysis_error="WorkerLost: the worker stopped while analysing",
-                )
-            continue
-        await app.job_manager.retry_job(job, retry_at=datetime.now(UTC))
-        revived += 1
-    if stalled:
-        _log.warning("stalled_jobs", revived=revived, failed=len(stalled) - revived)
-    return revived
-
-
-async def requeue_stuck(session: AsyncSession, settings: AnalysisSettings) -> int:
-    """Queue again entries left pending or processing with no job, and — while a remote
-    embedding model is active — entries of consenting users that lack its vector (that is how
-    switching models re-embeds in the background). System role."""
-    before = datetime.now(UTC) - timedelta(minutes=settings.stuck_after_minutes)
-    stuck = await repo.stuck_entries(session, before, limit=1000)
-    model = settings.openai.embedding_model
-    if settings.embedding_provider == "openai" and model:
-        missing = await repo.missing_remote_vectors(session, remote_model_name(model), limit=1000)
-        stuck += [target for target in missing if target not in stuck]
-    if stuck:
-        await repo.mark_requested(session, [entry_id for entry_id, _ in stuck], force=False)
-        await _defer(session, stuck, force=False)
-    return len(stuck)
-
-
-async def purge_expired_results(session: AsyncSession) -> int:
-    return await repo.purge_expired_results(session, datetime.now(UTC))
-
-
-async def backfill_targets(
-    session: AsyncSession, everything: bool
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(entry, user) of live entries never analysed, or all of them (system role)."""
-    return await repo.backfill_targets(session, everything)
-
-
-async def queue_many(session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """Queue analysis (forced) for many entries in one transaction (system role)."""
-    await repo.mark_requested(session, [entry_id for entry_id, _ in targets], force=True)
-    await _defer(session, targets, force=True)
-
-
-async def queue_counts(session: AsyncSession) -> dict[str, int]:
-    return await count_jobs_by_status(session, jobs.ANALYZE_ENTRY)
-
-
-async def status_counts(session: AsyncSession) -> dict[str, int]:
-    return await repo.status_counts(session)
