@@ -1,4 +1,5 @@
-"""Tags: names, colours, hierarchy without cycles, relationships, usage counts, merge."""
+"""Tags: names (case folded in any script), colours, hierarchy without cycles (a merge into a
+descendant too), relationships (deleted only through their own tags), usage counts, merge."""
 
 from __future__ import annotations
 
@@ -171,3 +172,60 @@ async def test_tag_search_tolerates_typos(client: httpx.AsyncClient, me: Account
     assert {t["name"] for t in prefix} == {"gardening", "garden party"}
     bad = await client.get("/api/v1/tags", params={"sort": "name"}, headers=me.auth)
     assert _problem(bad) == (422, "validation_error")
+
+
+async def test_unicode_tag_names(client: httpx.AsyncClient, me: Account) -> None:
+    entry = await create_entry(client, me.auth, tags=["İstanbul", "ΟΔΟΣ"])
+    assert sorted(entry["tags"]) == sorted(["İstanbul", "ΟΔΟΣ"])
+    # The database folds case: "İSTANBUL" is the tag "İstanbul", not a new one.
+    again = await create_entry(client, me.auth, tags=["İSTANBUL", "ΟΔΟΣ"])
+    assert sorted(again["tags"]) == sorted(["İstanbul", "ΟΔΟΣ"])
+    tags = (await client.get("/api/v1/tags", headers=me.auth)).json()
+    assert {(t["name"], t["usage_count"]) for t in tags} == {("ΟΔΟΣ", 2), ("İstanbul", 2)}
+
+
+async def test_merge_into_a_descendant(client: httpx.AsyncClient, me: Account) -> None:
+    async def tag(name: str, parent: str | None = None) -> str:
+        body = {"name": name, **({"parent_id": parent} if parent else {})}
+        made = await client.post("/api/v1/tags", json=body, headers=me.auth)
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    root = await tag("root")
+    a1 = await tag("a1", root)
+    a2 = await tag("a2", a1)
+    a3 = await tag("a3", a2)
+    merged = await client.post(f"/api/v1/tags/{a1}/merge", json={"into": a3}, headers=me.auth)
+    assert merged.status_code == 200
+    assert merged.json()["parent_id"] == root, "the target takes the source's place"
+    child = (await client.get(f"/api/v1/tags/{a2}", headers=me.auth)).json()
+    assert child["parent_id"] == a3
+    # No cycle: walking up from a2 reaches the root.
+    seen, current = set(), a2
+    while current:
+        assert current not in seen
+        seen.add(current)
+        current = (await client.get(f"/api/v1/tags/{current}", headers=me.auth)).json()["parent_id"]
+
+
+async def test_relationships_are_deleted_only_through_their_tags(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    ids = []
+    for name in ("p", "q", "r"):
+        ids.append(
+            (await client.post("/api/v1/tags", json={"name": name}, headers=me.auth)).json()["id"]
+        )
+    link = await client.post(
+        f"/api/v1/tags/{ids[0]}/relationships",
+        json={"related_tag_id": ids[1], "kind": "related"},
+        headers=me.auth,
+    )
+    wrong = await client.delete(
+        f"/api/v1/tags/{ids[2]}/relationships/{link.json()['id']}", headers=me.auth
+    )
+    assert _problem(wrong) == (404, "relationship_not_found")
+    right = await client.delete(
+        f"/api/v1/tags/{ids[1]}/relationships/{link.json()['id']}", headers=me.auth
+    )
+    assert right.status_code == 204

@@ -11,9 +11,6 @@ suggestions. Callers use this package as a module: `analysis_service.analyze_ent
 from __future__ import annotations
 
 from diarist.analysis.service._pipeline import Outcome, analyze_entry, request_analysis
-
-# Not public: tests/insights/test_review_fixes.py calls it as `analysis_service._save_results`.
-from diarist.analysis.service._pipeline import _save_results as _save_results
 from diarist.analysis.service._suggestions import (
     AUTO_APPLY_CONFIDENCE,
     SUGGESTION_CONFIDENCE,

@@ -1,0 +1,91 @@
+"""Malformed input is refused with a 4xx problem, never a 500: NUL characters anywhere, blank
+names, forged cursors, over-deep JSON filters, out-of-range revision numbers; odd but valid
+input (mixed offsets in a range, a table block with non-text cells) is accepted."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories.accounts import Account, signed_up
+
+
+@pytest.fixture
+async def me(client: httpx.AsyncClient) -> Account:
+    return await signed_up(client)
+
+
+def _code(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["code"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"raw_data": {"text": "x"}, "title": "a\u0000b"},
+        {"raw_data": {"text": "x\u0000"}},
+        {"raw_data": {"te\u0000xt": "x"}},
+        {"raw_data": {"text": "x"}, "metadata": {"source": "\u0000"}},
+        {"raw_data": {"text": "x"}, "tags": ["a\u0000"]},
+    ],
+)
+async def test_nul_characters_are_refused(
+    client: httpx.AsyncClient, me: Account, payload: dict[str, Any]
+) -> None:
+    response = await client.post("/api/v1/entries", json=payload, headers=me.auth)
+    assert _code(response) == (422, "validation_error")
+
+
+async def test_nul_in_filters_and_names(client: httpx.AsyncClient, me: Account) -> None:
+    response = await client.get(
+        "/api/v1/entries", params={"metadata_contains": '{"a": "\\u0000"}'}, headers=me.auth
+    )
+    assert response.status_code == 422
+    named = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "nul@example.org", "name": "a\u0000", "password": "amber-falcon-river-92"},
+    )
+    assert _code(named) == (422, "validation_error")
+
+
+async def test_blank_names_are_refused(client: httpx.AsyncClient, me: Account) -> None:
+    registered = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "blank@example.org", "name": "   ", "password": "amber-falcon-river-92"},
+    )
+    assert _code(registered) == (422, "validation_error")
+    assert _code(await client.patch("/api/v1/me", json={"name": "  "}, headers=me.auth)) == (
+        422,
+        "validation_error",
+    )
+    token = await client.post("/api/v1/auth/tokens", json={"name": "   "}, headers=me.auth)
+    assert _code(token) == (422, "validation_error")
+    tag = await client.post("/api/v1/tags", json={"name": "   "}, headers=me.auth)
+    assert _code(tag) == (422, "validation_error")
+
+
+async def test_more_malformed_input_is_4xx(client: httpx.AsyncClient, me: Account) -> None:
+    forged = base64.urlsafe_b64encode(b'["abc"]').decode().rstrip("=")
+    events = await client.get(f"/api/v1/me/security-events?cursor={forged}", headers=me.auth)
+    assert _code(events) == (400, "invalid_cursor")
+    mixed = await client.get(
+        "/api/v1/entries",
+        params={"from": "2024-01-01T00:00:00Z", "to": "2024-02-01T00:00:00"},
+        headers=me.auth,
+    )
+    assert mixed.status_code == 200
+    deep = await client.get(
+        "/api/v1/entries", params={"raw_data_contains": "[" * 3000}, headers=me.auth
+    )
+    assert _code(deep) == (422, "invalid_entry")
+    table = {"blocks": [{"id": "t", "type": "table", "data": {"content": [5, None, ["ok"]]}}]}
+    created = await client.post("/api/v1/entries", json={"raw_data": table}, headers=me.auth)
+    assert created.status_code == 201
+    assert created.json()["excerpt"] == "ok"
+    huge = await client.get(
+        f"/api/v1/entries/{created.json()['id']}/revisions/99999999999", headers=me.auth
+    )
+    assert huge.status_code == 422
