@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from diarist.db.engine import Database
+from diarist.ops import repository as repo
 from diarist.ops.schemas import Readiness
 
 _log = structlog.get_logger("diarist.ops")
@@ -16,11 +16,7 @@ async def check_readiness(database: Database, heads: set[str]) -> Readiness:
     """Whether the database answers and holds every packaged migration."""
     try:
         async with database.engine.connect() as conn:
-            exists = await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
-            current: set[str] = set()
-            if exists:
-                result = await conn.execute(text("SELECT version_num FROM alembic_version"))
-                current = set(result.scalars())
+            current = await repo.applied_revisions(conn)
     except (SQLAlchemyError, OSError) as exc:
         _log.warning("readiness_database_unreachable", error=type(exc).__name__)
         return Readiness(status="unavailable", database=False, migrations="unknown")
