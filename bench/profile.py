@@ -1,0 +1,174 @@
+"""Where an API worker's CPU goes, by layer: `diarist serve --workers 1` on a loaded dataset,
+`wrk` drives one op at a time while `py-spy` samples the API process; each sample's stack is
+attributed to the innermost layer it passes through (our code, the driver, SQLAlchemy,
+validation, FastAPI/Starlette, the ASGI server, logging ...).
+
+    python -m bench.profile [--ops timeline get ...] [--seconds 15] [--connections 8]
+
+Writes bench/results/profile-latest.json and prints a table per op. Needs `wrk` (Debian:
+`apt-get install wrk`) and `py-spy` (PyPI, in the dev extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.cluster import cluster_conninfo
+from bench.dataset import DatasetSpec, load_dataset
+from bench.load._http import HOST
+from bench.load._processes import list_server_processes
+from bench.load._server import find_free_port, start_server, stop_server, wait_until_ready
+from bench.report import machine, write_results
+from diarist.config import DatabaseSettings
+
+# (layer, substring of a frame's file name); the innermost frame matching any rule wins, so
+# order does not matter here, but a frame in several is taken by the first listed.
+LAYERS: list[tuple[str, str]] = [
+    ("logging", "/structlog/"),
+    ("logging", "/logging/"),
+    ("driver (psycopg)", "/psycopg/"),
+    ("driver (psycopg)", "/psycopg_pool/"),
+    ("session (SQLAlchemy)", "/sqlalchemy/"),
+    ("validation (pydantic)", "/pydantic/"),
+    ("validation (pydantic)", "/pydantic_core/"),
+    ("serialisation (json)", "/json/"),
+    ("routing, dependencies (FastAPI)", "/fastapi/"),
+    ("middleware, requests (Starlette)", "/starlette/"),
+    ("ASGI server (uvicorn, httptools)", "/uvicorn/"),
+    ("ASGI server (uvicorn, httptools)", "/httptools/"),
+    ("event loop (asyncio, uvloop)", "/asyncio/"),
+    ("event loop (asyncio, uvloop)", "/uvloop/"),
+    ("greenlet bridge", "/greenlet/"),
+    ("diarist", "/diarist/"),
+]
+OPS = {
+    "timeline": "/api/v1/entries?limit=20",
+    "me": "/api/v1/me",
+    "tags": "/api/v1/tags",
+    "search_keyword": "/api/v1/search?q=walk&mode=keyword",
+    "search_semantic": "/api/v1/search?q=walk&mode=semantic",
+}
+
+
+def find_tool(name: str) -> str:
+    """A tool on PATH or beside this interpreter (py-spy installs into the venv)."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name) or (str(beside) if beside.exists() else None)
+    if found is None:
+        raise SystemExit(f"{name} is needed (wrk: apt-get install wrk; py-spy: pip install)")
+    return found
+
+
+def classify(stack: list[str]) -> str:
+    """The layer of a sample: the innermost frame whose file belongs to a known layer."""
+    for frame in reversed(stack):
+        for layer, marker in LAYERS:
+            if marker in frame:
+                return layer
+    return "other (C, interpreter)"
+
+
+def read_raw_profile(path: Path) -> collections.Counter[str]:
+    """py-spy's raw (collapsed) format: `frame;frame;... count` per line."""
+    layers: collections.Counter[str] = collections.Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            layers[classify(stack.split(";"))] += int(count)
+    return layers
+
+
+def run_wrk(port: int, path: str, token: str, seconds: int, connections: int) -> dict[str, Any]:
+    """Drive one path with wrk; requests per second and the non-2xx count."""
+    out = subprocess.run(
+        [
+            find_tool("wrk"), f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+            "-H", f"Authorization: Bearer {token}", f"http://{HOST}:{port}{path}",
+        ],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    rps = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
+    bad = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
+    return {"requests_per_s": rps, "non_2xx": bad}
+
+
+def profile_op(
+    port: int, pid: int, op: str, token: str, seconds: int, connections: int, out_dir: Path
+) -> dict[str, Any]:
+    raw = out_dir / f"{op}.txt"
+    spy = subprocess.Popen(
+        [find_tool("py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+         "--duration", str(seconds), "--nonblocking", "--output", str(raw)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)
+    load = run_wrk(port, OPS[op], token, seconds, connections)
+    spy.wait(seconds + 30)
+    layers = read_raw_profile(raw)
+    total = sum(layers.values()) or 1
+    return {
+        **load,
+        "samples": total,
+        "layers_pct": {k: round(100 * v / total, 1) for k, v in layers.most_common()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("--ops", nargs="*", choices=sorted(OPS), default=list(OPS))
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--entries", type=int, default=1000)
+    args = parser.parse_args()
+    for tool in ("wrk", "py-spy"):
+        find_tool(tool)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="diarist-profile-") as tmp:
+        data_dir = Path(tmp)
+        port = find_free_port()
+        server = start_server(data_dir, port, workers=1)
+        try:
+            wait_until_ready(server, port)
+            owner = cluster_conninfo(data_dir, DatabaseSettings().owner_role)
+            users, _ = load_dataset(owner, DatasetSpec(args.users, args.entries, 0))
+            roles = list_server_processes(server.pid, data_dir)
+            api = (roles.get("api_worker") or roles["api_supervisor"])[0]
+            for process in roles.get("job_worker", []):
+                process.suspend()  # nothing to analyse; keep it off the cores
+            for op in args.ops:
+                results[op] = profile_op(
+                    port, api.pid, op, users[0].token, args.seconds, args.connections, data_dir
+                )
+                print(op, json.dumps(results[op]), flush=True)
+        finally:
+            stop_server(server)
+    write_results(
+        {
+            "settings": {
+                "server": "diarist serve --workers 1",
+                "users": args.users,
+                "entries_per_user": args.entries,
+                "seconds": args.seconds,
+                "connections": args.connections,
+                "sampler": "py-spy record --rate 250 --nonblocking (API worker only)",
+            },
+            "machine": machine(),
+            "results": results,
+        },
+        "profile",
+        "profile-latest",
+    )
+
+
+if __name__ == "__main__":
+    main()
