@@ -1,17 +1,27 @@
-"""An authenticated read costs two statements — the token check (which sets the tenant and
-reads the preferences) and the query — and writes nothing; a token's activity is recorded
-after the response, in a transaction of its own, at most once a minute."""
+"""An authenticated read writes nothing. A hot read (the plain timeline) is one round trip on
+the wire: BEGIN, the token check, the page and COMMIT in one flush. Others are two statements,
+the token check (which sets the tenant and reads the preferences) and the query. A token's
+activity is recorded after the response, in a transaction of its own, at most once a minute."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from diarist.accounts.service import AccountsContext
+from diarist.config import Settings
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls
+from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry
+from tests.fixtures.live import live_app_client
 from tests.fixtures.statements import sent_statements
+from tests.fixtures.wire import traced_connection
 
 
 @pytest.fixture
@@ -25,7 +35,7 @@ async def me(client: httpx.AsyncClient) -> Account:
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/entries",
+        "/api/v1/entries?starred=false",  # a filtered timeline: the general path
         "/api/v1/entries/{id}",
         "/api/v1/search?q=river&mode=keyword",
         "/api/v1/me",
@@ -64,3 +74,57 @@ async def test_activity_is_recorded_after_the_response(
     with sent_statements(app_engine) as seen:
         await client.get("/api/v1/entries", headers=me.auth)
     assert not [s for s in seen if "auth_touch_token" in s], "at most once a minute"
+
+
+@pytest.fixture
+async def one_connection(fresh_db: DatabaseUrls, settings: Settings) -> Database:
+    """The app's pool of a single connection, on a database whose commits are real."""
+    return Database(create_engine(fresh_db.app, settings.db, PoolPlan(1, 0), application_name="t"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/entries", "/api/v1/entries?limit=2&order=created_at", "/api/v1/entries?deleted=true"],
+)
+async def test_a_plain_timeline_page_is_one_round_trip_on_the_wire(
+    fresh_db: DatabaseUrls,
+    tmp_path: Path,
+    accounts_context: AccountsContext,
+    one_connection: Database,
+    path: str,
+) -> None:
+    settings = make_settings(fresh_db, tmp_path)
+    async with live_app_client(
+        settings, fresh_db, accounts_context, PoolPlan(1, 0), one_connection
+    ) as client:
+        me = await signed_up(client)
+        for body in ("One.", "Two.", "Three."):
+            await create_entry(client, me.auth, body, tags=["walks"])
+        first = await client.get(path, headers=me.auth)
+        assert first.status_code == 200, first.text
+        async with traced_connection(one_connection) as wire:
+            response = await client.get(path, headers=me.auth)
+        assert response.json() == first.json()
+        assert wire.round_trips == 1, wire.messages_sent
+        cursor = first.json()["next_cursor"]
+        if cursor:
+            async with traced_connection(one_connection) as wire:
+                page = await client.get(f"{path}&cursor={cursor}", headers=me.auth)
+            assert page.status_code == 200
+            assert [e["id"] for e in page.json()["items"]] != [
+                e["id"] for e in first.json()["items"]
+            ]
+            assert wire.round_trips == 1, wire.messages_sent
+
+
+async def test_a_bad_token_on_a_plain_timeline_is_401_and_reads_nothing(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    response = await client.get("/api/v1/entries", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    bad_cursor = await client.get(
+        "/api/v1/entries?cursor=garbage", headers={"Authorization": "Bearer nope"}
+    )
+    assert bad_cursor.status_code == 401, "the token is checked before the cursor"
+    assert (await client.get("/api/v1/entries?cursor=garbage", headers=me.auth)).status_code == 400

@@ -47,6 +47,10 @@ async def find_account(session: AsyncSession, email: str) -> AccountLookup | Non
     return AccountLookup(*row) if row else None
 
 
+# The token check as the first statement of a hot read (db.pipeline), in psycopg's style.
+AUTH_RESOLVE_SQL = "SELECT * FROM auth_resolve_token(%(digest)s)"
+
+
 async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken | None:
     """Check a bearer token, set its user as the tenant and read the user's preferences, in
     one round trip that writes nothing."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import preferences
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
+from diarist.db.pipeline import Statement, read_in_one_trip
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
 from diarist.journal.errors import (
@@ -290,6 +291,29 @@ async def list_entries(
     page = rows[:limit]
     more = len(rows) > limit
     return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
+
+
+async def list_plain_entries_with_check(
+    session: AsyncSession,
+    check: Statement,
+    *,
+    order: str,
+    deleted: bool,
+    cursor: str | None,
+    limit: int,
+    text_chars: int,
+) -> tuple[list[Any], Sequence[Any], str | None]:
+    """A page of the timeline without filters and the rows of the token `check`, in one
+    round trip (db.pipeline): the check's rows, the page, the next page's cursor. The caller
+    confirms the check before it shows anything."""
+    after = parse_entry_cursor(cursor, order, deleted) if cursor else None
+    statement = repo.plain_timeline_statement(
+        order=order, deleted=deleted, after=after, limit=limit + 1, text_chars=text_chars
+    )
+    checked, rows = await read_in_one_trip(session, [check, statement])
+    page = rows[:limit]
+    more = len(rows) > limit
+    return checked, page, entry_cursor(page[-1], order, deleted) if more and page else None
 
 
 async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:

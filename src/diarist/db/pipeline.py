@@ -1,0 +1,69 @@
+"""A hot read in one round trip: its statements go to PostgreSQL in one flush (psycopg's
+pipeline mode) on the request's own connection, inside the request's own transaction.
+
+The first statement is the token check (`auth_resolve_token`, which sets the tenant for the
+transaction); the others read under RLS through `diarist_current_user_id()`, so they need no
+answer from the first before they are sent. A transaction the request began here is
+committed in the same flush (BEGIN ... COMMIT), so the unit of work's commit afterwards has
+nothing to send; a transaction open already (a test's, a savepoint) is left to its owner.
+See docs/architecture.md ("Hot reads").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL in psycopg's `%(name)s` style with its parameters (never values in the text)."""
+
+    sql: str
+    params: Mapping[str, Any]
+
+
+async def driver_connection(session: AsyncSession) -> AsyncConnection[Any]:
+    """The psycopg connection under the session's transaction (begun if need be)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    return driver
+
+
+async def read_in_one_trip(
+    session: AsyncSession, statements: Sequence[Statement]
+) -> list[list[Any]]:
+    """Send every statement at once (server-side prepared unless prepared statements are
+    off) and return each one's rows as named tuples. The session must not be used for
+    anything else afterwards: when the transaction began here, it has ended, and with it the
+    tenant."""
+    conn = await driver_connection(session)
+    owned = conn.info.transaction_status == TransactionStatus.IDLE
+    prepare = None if conn.prepare_threshold is None else True
+    cursors = []
+    if owned:
+        # psycopg would send its own BEGIN and wait for it; ours travels with the reads.
+        await conn.set_autocommit(True)
+    try:
+        async with conn.pipeline():
+            if owned:
+                await conn.execute("BEGIN")
+            for statement in statements:
+                cursor = conn.cursor(row_factory=namedtuple_row)
+                await cursor.execute(statement.sql, statement.params, prepare=prepare)
+                cursors.append(cursor)
+            if owned:
+                await conn.execute("COMMIT")
+    finally:
+        if owned:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.rollback()  # a statement failed: its transaction is aborted
+            await conn.set_autocommit(False)
+    return [await cursor.fetchall() for cursor in cursors]
