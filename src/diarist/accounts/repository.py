@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.db.pipeline import Statement
 from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 
 
@@ -49,6 +50,14 @@ async def find_account(session: AsyncSession, email: str) -> AccountLookup | Non
 
 # The token check as the first statement of a hot read (db.pipeline), in psycopg's style.
 AUTH_RESOLVE_SQL = "SELECT * FROM auth_resolve_token(%(digest)s)"
+
+
+# The acting user's profile, read under their tenant in the same round trip as the check.
+_MY_PROFILE_SQL = (
+    "SELECT id, email, name, auth_provider, is_active, email_verified_at, preferences,"
+    " created_at, last_login_at FROM users WHERE id = diarist_current_user_id()"
+)
+MY_PROFILE = Statement(_MY_PROFILE_SQL, {})
 
 
 async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken | None:

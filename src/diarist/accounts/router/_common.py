@@ -12,8 +12,9 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def user_out(user: User) -> UserOut:
-    """The user as the API shows them: their stored preferences over the defaults."""
+def user_out(user: User | Any) -> UserOut:
+    """The user (a `User`, or a profile row with its columns) as the API shows them: their
+    stored preferences over the defaults."""
     return UserOut(
         id=user.id,
         email=user.email,

@@ -10,7 +10,12 @@ from fastapi.responses import StreamingResponse
 
 from diarist.accounts import export
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
+from diarist.accounts.dependencies import (
+    Accounts,
+    ClientInfo,
+    CurrentPrincipal,
+    UncheckedPrincipal,
+)
 from diarist.accounts.router._common import PROBLEMS, user_out
 from diarist.accounts.schemas import (
     PasswordChangeIn,
@@ -26,9 +31,11 @@ me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 
 @me_router.get("", response_model=UserOut, responses=PROBLEMS)
-async def get_me(session: DbSession, me: CurrentPrincipal) -> UserOut:
+async def get_me(session: DbSession, pending: UncheckedPrincipal) -> UserOut:
     """My profile and preferences."""
-    return user_out(await accounts_service.get_user(session, me.user_id))
+    checked, profile = await accounts_service.get_my_profile_with_check(session, pending.statement)
+    pending.confirm_rows(checked)
+    return user_out(profile)
 
 
 @me_router.patch("", response_model=UserOut, responses=PROBLEMS)

@@ -19,6 +19,7 @@ from diarist.accounts.schemas import Preferences
 from diarist.accounts.service._codes import consume_code
 from diarist.accounts.service._context import AccountsContext, Client
 from diarist.accounts.service._events import record_event
+from diarist.db.pipeline import Statement, read_in_one_trip
 from diarist.models import User
 
 _log = structlog.get_logger("diarist.accounts")
@@ -30,6 +31,17 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     if user is None:  # the token resolved, so RLS and the row agree; this is a race with delete
         raise SessionNotFound("The account no longer exists.")
     return user
+
+
+async def get_my_profile_with_check(
+    session: AsyncSession, check: Statement
+) -> tuple[list[Any], Any]:
+    """The token `check`'s rows and the acting user's profile row, in one round trip
+    (db.pipeline); the caller confirms the check first."""
+    checked, found = await read_in_one_trip(session, [check, repo.MY_PROFILE])
+    if checked and not found:  # the token resolved, so this is a race with delete
+        raise SessionNotFound("The account no longer exists.")
+    return checked, found[0] if found else None
 
 
 def merge_preferences(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
