@@ -18,7 +18,10 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ClauseElement
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,21 @@ class Statement:
 
     sql: str
     params: Mapping[str, Any]
+
+
+_DRIVER_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+
+
+def compile_for_driver(query: ClauseElement) -> tuple[str, dict[str, Any]]:
+    """A SQLAlchemy statement as psycopg SQL and its constant parameters (JSON documents
+    wrapped for psycopg). Compiling costs about a millisecond: cache the result per shape,
+    with every varying value a named `bindparam`."""
+    compiled = query.compile(dialect=_DRIVER_DIALECT)
+    constants = {
+        name: Jsonb(value) if isinstance(value, dict) else value
+        for name, value in compiled.params.items()
+    }
+    return str(compiled), constants
 
 
 async def driver_connection(session: AsyncSession) -> AsyncConnection[Any]:

@@ -94,14 +94,13 @@ async def list_entries(
     """The timeline, newest first, with filters; `deleted=true` lists the trash."""
     if query.model_fields_set <= _PLAIN_TIMELINE:
         try:
-            checked, rows, next_cursor = await entries_service.list_plain_entries_with_check(
-                session, pending.statement, order=query.order, deleted=query.deleted,
+            rows, next_cursor = await entries_service.list_plain_entries_checked(
+                session, pending, order=query.order, deleted=query.deleted,
                 cursor=query.cursor, limit=query.limit, text_chars=presenters.EXCERPT_CHARS,
             )  # fmt: skip
         except InvalidCursor:
             await current_principal(session, pending)  # a bad token says 401 first
             raise
-        pending.confirm_rows(checked)
         return _page_response(rows, next_cursor)
     me = await current_principal(session, pending)
     filters = await resolve_filters(session, me.user_id, query)
@@ -122,9 +121,11 @@ def _page_response(rows: Sequence[Any], next_cursor: str | None) -> Response:
 
 
 @entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
-async def get_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
+async def get_entry(
+    entry_id: uuid.UUID, session: DbSession, pending: UncheckedPrincipal
+) -> Response:
     """One entry (also from the trash), with its version as `ETag`."""
-    view = await entries_service.entry_view(session, me.user_id, entry_id)
+    view = await entries_service.entry_view_checked(session, pending, entry_id)
     return _entry_response(presenters.view_out(view), view.entry)
 
 

@@ -16,9 +16,10 @@ from sqlalchemy import Row, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
+from diarist.accounts.principal import PendingPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
-from diarist.db.pipeline import Statement, read_in_one_trip
+from diarist.db.pipeline import read_in_one_trip
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
 from diarist.journal.errors import (
@@ -293,27 +294,41 @@ async def list_entries(
     return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
 
 
-async def list_plain_entries_with_check(
+async def list_plain_entries_checked(
     session: AsyncSession,
-    check: Statement,
+    pending: PendingPrincipal,
     *,
     order: str,
     deleted: bool,
     cursor: str | None,
     limit: int,
     text_chars: int,
-) -> tuple[list[Any], Sequence[Any], str | None]:
-    """A page of the timeline without filters and the rows of the token `check`, in one
-    round trip (db.pipeline): the check's rows, the page, the next page's cursor. The caller
-    confirms the check before it shows anything."""
+) -> tuple[Sequence[Any], str | None]:
+    """A page of the timeline without filters and the next page's cursor, read in the same
+    round trip as the token check (db.pipeline), which is confirmed before anything else."""
     after = parse_entry_cursor(cursor, order, deleted) if cursor else None
     statement = repo.plain_timeline_statement(
         order=order, deleted=deleted, after=after, limit=limit + 1, text_chars=text_chars
     )
-    checked, rows = await read_in_one_trip(session, [check, statement])
+    checked, rows = await read_in_one_trip(session, [pending.statement, statement])
+    pending.confirm_rows(checked)
     page = rows[:limit]
     more = len(rows) > limit
-    return checked, page, entry_cursor(page[-1], order, deleted) if more and page else None
+    return page, entry_cursor(page[-1], order, deleted) if more and page else None
+
+
+async def entry_view_checked(
+    session: AsyncSession, pending: PendingPrincipal, entry_id: uuid.UUID
+) -> repo.EntryView:
+    """The entry (live or trashed) with its tags, analysis and topics, read in the same round
+    trip as the token check (db.pipeline), which is confirmed before anything else."""
+    statement = repo.entry_view_statement(entry_id)
+    checked, found = await read_in_one_trip(session, [pending.statement, statement])
+    pending.confirm_rows(checked)
+    if not found:
+        raise EntryNotFound("No such entry.")
+    row = found[0]
+    return repo.EntryView(row, list(row.tags), dict(row.results), list(row.topics))
 
 
 async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -33,9 +33,7 @@ me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
 @me_router.get("", response_model=UserOut, responses=PROBLEMS)
 async def get_me(session: DbSession, pending: UncheckedPrincipal) -> UserOut:
     """My profile and preferences."""
-    checked, profile = await accounts_service.get_my_profile_with_check(session, pending.statement)
-    pending.confirm_rows(checked)
-    return user_out(profile)
+    return user_out(await accounts_service.get_my_profile_checked(session, pending))
 
 
 @me_router.patch("", response_model=UserOut, responses=PROBLEMS)

@@ -15,11 +15,12 @@ from diarist.accounts import preferences as preferences_api
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import InvalidPreferences, SessionNotFound, WrongPassword
 from diarist.accounts.passwords import check_password_policy, hash_password, verify_password
+from diarist.accounts.principal import PendingPrincipal
 from diarist.accounts.schemas import Preferences
 from diarist.accounts.service._codes import consume_code
 from diarist.accounts.service._context import AccountsContext, Client
 from diarist.accounts.service._events import record_event
-from diarist.db.pipeline import Statement, read_in_one_trip
+from diarist.db.pipeline import read_in_one_trip
 from diarist.models import User
 
 _log = structlog.get_logger("diarist.accounts")
@@ -33,15 +34,14 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def get_my_profile_with_check(
-    session: AsyncSession, check: Statement
-) -> tuple[list[Any], Any]:
-    """The token `check`'s rows and the acting user's profile row, in one round trip
-    (db.pipeline); the caller confirms the check first."""
-    checked, found = await read_in_one_trip(session, [check, repo.MY_PROFILE])
-    if checked and not found:  # the token resolved, so this is a race with delete
+async def get_my_profile_checked(session: AsyncSession, pending: PendingPrincipal) -> Any:
+    """The acting user's profile row, read in the same round trip as the token check
+    (db.pipeline), which is confirmed before anything else."""
+    checked, found = await read_in_one_trip(session, [pending.statement, repo.MY_PROFILE])
+    pending.confirm_rows(checked)
+    if not found:  # the token resolved, so this is a race with delete
         raise SessionNotFound("The account no longer exists.")
-    return checked, found[0] if found else None
+    return found[0]
 
 
 def merge_preferences(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,10 +33,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.db.pipeline import Statement
+from diarist.db.pipeline import Statement, compile_for_driver
 from diarist.models import Entry, EntryTag, EntryTopic, ProcessedContent, Tag, Topic
 
 
@@ -97,24 +96,20 @@ def _tag_names(entry_id: Any) -> ScalarSelect[Any]:
 
 @dataclass(frozen=True)
 class EntryView:
-    """An entry with everything its full representation shows, read in one statement."""
+    """An entry with everything its full representation shows, read in one statement (the
+    entry an ORM object, or a row of `VIEW_COLUMNS` from a hot read)."""
 
-    entry: Entry
+    entry: Entry | Any
     tags: list[str]
     results: dict[str, dict[str, Any]]
     topics: list[str]
 
 
-async def entry_view(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    *,
-    deleted: bool | None = None,
-    entry: Entry | None = None,
-) -> EntryView | None:
-    """The entry (or, given `entry`, only what goes with it), its tags, its analysis results
-    ({task_type: processed_data}) and its visible topics: one round trip."""
+def _entry_details(
+    entry_id: uuid.UUID | ColumnElement[uuid.UUID],
+) -> tuple[ScalarSelect[Any], ScalarSelect[Any], ScalarSelect[Any]]:
+    """What an entry view shows besides the entry: its tag names, its analysis results
+    ({task_type: processed_data}) and its visible topics, as scalar subqueries."""
     results = (
         select(
             func.coalesce(
@@ -139,7 +134,20 @@ async def entry_view(
         .where(EntryTopic.entry_id == entry_id, Topic.hidden.is_(False))
         .scalar_subquery()
     )
-    details = (_tag_names(entry_id), results, topics)
+    return _tag_names(entry_id), results, topics
+
+
+async def entry_view(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    *,
+    deleted: bool | None = None,
+    entry: Entry | None = None,
+) -> EntryView | None:
+    """The entry (or, given `entry`, only what goes with it), its tags, its analysis results
+    ({task_type: processed_data}) and its visible topics: one round trip."""
+    details = _entry_details(entry_id)
     if entry is not None:
         row = (await session.execute(select(*details))).one()
         return EntryView(entry, list(row[0]), dict(row[1]), list(row[2]))
@@ -287,9 +295,6 @@ async def list_entries(
     return rows
 
 
-_DRIVER_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
-
-
 @functools.cache
 def _plain_timeline_sql(order: str, deleted: bool, paged: bool) -> tuple[str, dict[str, Any]]:
     """`list_entries` without filters as driver SQL, compiled once per shape (compiling costs
@@ -308,8 +313,7 @@ def _plain_timeline_sql(order: str, deleted: bool, paged: bool) -> tuple[str, di
         )
         query = query.where(tuple_(column, Entry.id) < bound)
     query = query.order_by(column.desc(), Entry.id.desc()).limit(bindparam("limit", type_=Integer))
-    compiled = query.compile(dialect=_DRIVER_DIALECT)
-    return str(compiled), dict(compiled.params)
+    return compile_for_driver(query)
 
 
 def plain_timeline_statement(
@@ -327,6 +331,33 @@ def plain_timeline_statement(
     if after is not None:
         params |= {"after_value": after[0], "after_id": after[1]}
     return Statement(sql, params)
+
+
+# The columns of an entry a view shows (`presenters.view_out`), by their attribute names.
+VIEW_COLUMNS = (
+    *SUMMARY_COLUMNS, "content", "raw_data", "meta", "published_at", "analysis_error",
+)  # fmt: skip
+
+
+@functools.cache
+def _entry_view_sql() -> tuple[str, dict[str, Any]]:
+    """`entry_view` (live or trashed) as driver SQL, compiled once; the user is the
+    transaction's tenant. Its constant parameters."""
+    entry_id = bindparam("entry_id", type_=Uuid())
+    query = select(
+        *(getattr(Entry, name).label(name) for name in VIEW_COLUMNS),
+        *(detail.label(name) for detail, name in zip(
+            _entry_details(entry_id), ("tags", "results", "topics"), strict=True
+        )),
+    ).where(Entry.user_id == func.diarist_current_user_id(), Entry.id == entry_id)  # fmt: skip
+    return compile_for_driver(query)
+
+
+def entry_view_statement(entry_id: uuid.UUID) -> Statement:
+    """`entry_view` for a hot read that checks the token in the same round trip: one row
+    with the entry's view columns, `tags`, `results` and `topics`, or none."""
+    sql, constants = _entry_view_sql()
+    return Statement(sql, {**constants, "entry_id": entry_id})
 
 
 async def tag_names_for(

@@ -1,0 +1,70 @@
+"""Who a request acts for: the `Principal` of a checked token, and the `PendingPrincipal` of
+one a hot read checks in its own round trip (db.pipeline). Public: other domains' hot reads
+take a `PendingPrincipal` and confirm it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from fastapi import BackgroundTasks
+
+from diarist.accounts import repository as repo
+from diarist.accounts.errors import InsufficientScope, NotAuthenticated
+from diarist.db.engine import Database
+from diarist.db.pipeline import Statement
+
+_log = structlog.get_logger("diarist.accounts")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    token_id: uuid.UUID
+    kind: str
+    scope: str
+
+
+async def _touch(database: Database, token_id: uuid.UUID, idle: timedelta) -> None:
+    """After the response: a read's only write, in a transaction of its own."""
+    try:
+        async with database.unit_of_work() as session:
+            await repo.touch_token(session, token_id, idle)
+    except Exception as exc:
+        _log.warning("token_touch_failed", error=type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class PendingPrincipal:
+    """A request's bearer token, not yet checked: a hot read sends its check as the first
+    statement of its one round trip (`statement`), then `confirm`s what came back."""
+
+    digest: bytes
+    method: str
+    database: Database
+    idle: timedelta
+    background: BackgroundTasks
+
+    @property
+    def statement(self) -> Statement:
+        return Statement(repo.AUTH_RESOLVE_SQL, {"digest": self.digest})
+
+    def confirm_rows(self, rows: Sequence[Any]) -> Principal:
+        """`confirm` the rows of `statement` (sent by the hot read)."""
+        return self.confirm(repo.ResolvedToken(*rows[0]) if rows else None)
+
+    def confirm(self, resolved: repo.ResolvedToken | None) -> Principal:
+        """The principal of a checked token: 401 when the token is not valid, 403 when a
+        read-only token tries to write; its activity is recorded after the response."""
+        if resolved is None:
+            raise NotAuthenticated("The token is invalid, expired or revoked.")
+        if resolved.needs_touch:
+            self.background.add_task(_touch, self.database, resolved.token_id, self.idle)
+        if resolved.scope == "read" and self.method not in _SAFE_METHODS:
+            raise InsufficientScope("This token may only read.")
+        return Principal(resolved.user_id, resolved.token_id, resolved.kind, resolved.scope)
