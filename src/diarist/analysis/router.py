@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -11,12 +11,11 @@ from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.analysis.schemas import TopicMerge, TopicOut, TopicPatch, TopicQuery
 from diarist.db.session import DbSession
+from diarist.kit.responses import problem_responses
 from diarist.models import Topic
 
 topics_router = APIRouter(prefix="/api/v1/topics", tags=["topics"])
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 422)
-}
+_PROBLEM = problem_responses(400, 401, 403, 404, 422)
 
 
 def _topic_out(topic: Topic) -> TopicOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
@@ -24,11 +24,10 @@ from diarist.insights.schemas import (
     UsageQuery,
     WritingStatistics,
 )
+from diarist.kit.responses import problem_responses
 
 insights_router = APIRouter(prefix="/api/v1/insights", tags=["insights"])
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 422)
-}
+_PROBLEM = problem_responses(400, 401, 403, 404, 422)
 
 
 # Statistics: computed by the worker from the dirty-day log (see docs/insights.md); reads only.

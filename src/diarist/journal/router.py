@@ -23,14 +23,12 @@ from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
 from diarist.journal.schemas import EntryCreate, EntryOut, EntryPage, EntryUpdate, RevisionOut
 from diarist.kit.pagination import InvalidCursor
-from diarist.kit.responses import json_response
+from diarist.kit.responses import json_response, problem_responses
 from diarist.models import Entry, EntryRevision
 
 entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])
 
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 412, 413, 422)
-}
+_PROBLEM = problem_responses(400, 401, 403, 404, 409, 412, 413, 422)
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
 
@@ -238,9 +236,7 @@ async def restore_revision(
 
 # --- tag suggestions (analysis's, of an entry) -----------------------------------------------
 
-_SUGGESTION_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 422)
-}
+_SUGGESTION_PROBLEM = problem_responses(400, 401, 403, 404, 422)
 
 
 @entries_router.get(

@@ -4,7 +4,7 @@ relationships."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -20,13 +20,12 @@ from diarist.journal.schemas import (
     TagOut,
     TagUpdate,
 )
+from diarist.kit.responses import problem_responses
 from diarist.models import Tag, TagRelationship
 
 tags_router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 412, 413, 422)
-}
+_PROBLEM = problem_responses(400, 401, 403, 404, 409, 412, 413, 422)
 
 
 def _tag_out(tag: Tag) -> TagOut:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -17,3 +19,8 @@ def json_response(
         media_type="application/json",
         headers=headers,
     )
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses` for the problem+json statuses it may answer with."""
+    return {code: {"description": "problem+json"} for code in codes}

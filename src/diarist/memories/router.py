@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -13,6 +13,7 @@ from diarist.db.session import DbSession
 from diarist.journal import presenters
 from diarist.journal import queries as journal_queries
 from diarist.journal.presenters import EntrySummary
+from diarist.kit.responses import problem_responses
 from diarist.memories import service as memories_service
 from diarist.memories.schemas import (
     OnThisDay,
@@ -25,9 +26,7 @@ from diarist.memories.schemas import (
 # The paths and OpenAPI tags are those of the insights API, where these began.
 related_router = APIRouter(prefix="/api/v1/entries", tags=["insights"])
 on_this_day_router = APIRouter(prefix="/api/v1/insights", tags=["insights"])
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 422)
-}
+_PROBLEM = problem_responses(400, 401, 403, 404, 422)
 
 
 @related_router.get("/{entry_id}/related", response_model=RelatedPage, responses=_PROBLEM)

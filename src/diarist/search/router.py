@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -11,7 +11,7 @@ from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal import queries as journal_queries
-from diarist.kit.responses import json_response
+from diarist.kit.responses import json_response, problem_responses
 from diarist.search import service as search_service
 from diarist.search.dependencies import QueryEmbedderDep
 from diarist.search.repository import Hit
@@ -27,9 +27,7 @@ from diarist.search.schemas import (
 from diarist.search.service import SearchRequest
 
 search_router = APIRouter(prefix="/api/v1/search", tags=["search"])
-_PROBLEM: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 422, 503)
-}
+_PROBLEM = problem_responses(400, 401, 403, 422, 503)
 
 
 def _hit(hit: Hit, dates: str | None) -> SearchHit:

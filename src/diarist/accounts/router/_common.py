@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from diarist.accounts.schemas import Preferences, UserOut
+from diarist.kit.responses import problem_responses
 from diarist.models import User
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": "problem+json"} for code in (400, 401, 403, 404, 409, 422, 429)
-}
+PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 429)
 
 
 def user_out(user: User | Any) -> UserOut:
