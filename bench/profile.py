@@ -30,25 +30,25 @@ from bench.load._server import find_free_port, start_server, stop_server, wait_u
 from bench.report import machine, write_results
 from diarist.config import DatabaseSettings
 
-# (layer, substring of a frame's file name); the innermost frame matching any rule wins, so
-# order does not matter here, but a frame in several is taken by the first listed.
+# (layer, how a frame of it starts in py-spy's raw format: `function (package/module.py:line)`);
+# the innermost frame matching a rule wins.
 LAYERS: list[tuple[str, str]] = [
-    ("logging", "/structlog/"),
-    ("logging", "/logging/"),
-    ("driver (psycopg)", "/psycopg/"),
-    ("driver (psycopg)", "/psycopg_pool/"),
-    ("session (SQLAlchemy)", "/sqlalchemy/"),
-    ("validation (pydantic)", "/pydantic/"),
-    ("validation (pydantic)", "/pydantic_core/"),
-    ("serialisation (json)", "/json/"),
-    ("routing, dependencies (FastAPI)", "/fastapi/"),
-    ("middleware, requests (Starlette)", "/starlette/"),
-    ("ASGI server (uvicorn, httptools)", "/uvicorn/"),
-    ("ASGI server (uvicorn, httptools)", "/httptools/"),
-    ("event loop (asyncio, uvloop)", "/asyncio/"),
-    ("event loop (asyncio, uvloop)", "/uvloop/"),
-    ("greenlet bridge", "/greenlet/"),
-    ("diarist", "/diarist/"),
+    ("logging", "(structlog/"),
+    ("logging", "(logging/"),
+    ("driver (psycopg)", "(psycopg/"),
+    ("driver (psycopg)", "(psycopg_pool/"),
+    ("session (SQLAlchemy)", "(sqlalchemy/"),
+    ("validation (pydantic)", "(pydantic/"),
+    ("validation (pydantic)", "(pydantic_core/"),
+    ("serialisation (json)", "(json/"),
+    ("routing, dependencies (FastAPI)", "(fastapi/"),
+    ("middleware, requests (Starlette)", "(starlette/"),
+    ("ASGI server (uvicorn, httptools)", "(uvicorn/"),
+    ("ASGI server (uvicorn, httptools)", "(httptools/"),
+    ("event loop (asyncio, uvloop)", "(asyncio/"),
+    ("event loop (asyncio, uvloop)", "(uvloop/"),
+    ("greenlet bridge", "(greenlet/"),
+    ("diarist", "(diarist/"),
 ]
 OPS = {
     "timeline": "/api/v1/entries?limit=20",

@@ -7,10 +7,12 @@ every server process. Beside each op: how many SQL statements a request costs an
 take inside PostgreSQL (from the server's statement log, at concurrency 1), and the SQL floor:
 EXPLAIN ANALYZE of the op's main statement, as the application role with the tenant set.
 
-The driver is this process: asyncio (uvloop) with a minimal HTTP/1.1 keep-alive client, one
-connection per virtual client; each request picks a user at random and sends that user's token.
-`wrk` is not installed here and httpx costs about ten times as much CPU per request as the
-minimal client, which on two cores is taken from the server under test.
+The load generator is `wrk` (a C program; Debian: `apt-get install wrk`), one thread, sending
+2,000 requests built per cell (random users, their tokens) in random order; without wrk, this
+process drives the cells itself (asyncio + uvloop, a minimal HTTP/1.1 keep-alive client). In the
+same run and on the same data, two floors are measured the same way (`_floor_apps`): a bare
+ASGI hello world and a minimal psycopg handler of the newest-20 page; every cell also carries
+its requests/s as a ratio to each floor at its concurrency.
 
     python -m bench.load                 # small: 10 users x 200 entries + a 20,000-entry user
     python -m bench.load --size large    # 100 x 1,000 + heavy user, then 1 M entries (latency)

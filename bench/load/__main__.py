@@ -21,6 +21,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+")
     parser.add_argument("--ops", nargs="+", choices=ALL_OPS)
     parser.add_argument("--no-probe", dest="probe", action="store_false")
+    parser.add_argument("--no-floors", dest="floors", action="store_false")
+    parser.add_argument(
+        "--python-driver", action="store_true", help="the Python client even where wrk is installed"
+    )
     parser.add_argument(
         "--grow-to", type=int, help="entries for the last latency cells (large: 1 M; 0: skip)"
     )

@@ -28,6 +28,8 @@ from bench.load._scenarios import (
     run_cell_sync,
 )
 from bench.load._server import find_free_port, start_server, stop_server, wait_until_ready
+from bench.load._throughput_floors import add_floor_ratios, measure_floors
+from bench.load._wrk import run_cell_wrk, wrk_path
 from diarist.config import DatabaseSettings
 from diarist.db.embedded import SUPERUSER
 
@@ -72,7 +74,12 @@ def run_load_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     concurrency = tuple(args.concurrency or size.concurrency)
     ops = [op for op in ALL_OPS if op in (args.ops or ALL_OPS)]
     db = DatabaseSettings()
+    run_cell = run_cell_wrk if wrk_path() and not args.python_driver else run_cell_sync
+    driver = "wrk" if run_cell is run_cell_wrk else "python"
     notes: list[str] = []
+    if driver == "python":
+        notes.append("wrk not found (apt-get install wrk): cells driven by the Python client")
+    floors_rps: dict[str, dict[int, dict[str, Any]]] = {}
     results: list[dict[str, Any]] = []
     million: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="diarist-load-") as tmp:
@@ -128,13 +135,21 @@ def run_load_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                         if (op, c) in size.skip:
                             continue
                         before = monitor.cpu_seconds()
-                        cell = run_cell_sync(port, build[op], users, c, warmup, duration)
+                        cell = run_cell(port, build[op], users, c, warmup, duration)
                         cell["cpu_ms_per_request"] = compute_cpu_per_request(
                             before, monitor.cpu_seconds(), cell["finished_incl_warmup"]
                         )
                         monitor.sample()
                         results.append(build_result_row(op, c, cell, floors.get(op), "base"))
                         print(json.dumps(results[-1]), flush=True)
+                if args.floors:
+                    print("floors: hello world and the minimal psycopg page ...", flush=True)
+                    floors_rps = measure_floors(
+                        run_cell, users, concurrency, warmup, duration, args.workers, owner,
+                        data_dir / "floors.log",
+                    )  # fmt: skip
+                    add_floor_ratios(results, floors_rps)
+                    print(json.dumps(floors_rps), flush=True)
                 grow_to = size.grow_to if args.grow_to is None else args.grow_to
                 if grow_to:
                     million = measure_grown_data(
@@ -179,10 +194,15 @@ def run_load_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "server": f"diarist serve --workers {args.workers} (embedded PostgreSQL, defaults)",
             "warmup_s": warmup,
             "duration_s": duration,
-            "driver": "asyncio + uvloop, minimal HTTP/1.1 keep-alive client, same machine",
+            "driver": (
+                "wrk, one thread, requests from a Lua table of 2,000 built per cell"
+                if driver == "wrk"
+                else "asyncio + uvloop, minimal HTTP/1.1 keep-alive client, same machine"
+            ),
             "users_per_request": "uniformly random over all users (heavy user included)",
         },
         "results": results,
+        "floors": floors_rps,
         "sql": floors,
         "memory": monitor.report(),
         "notes": notes,
