@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--keep", type=Path, help="copy each op's raw py-spy profile here")
     args = parser.parse_args()
     for tool in ("wrk", "py-spy"):
         find_tool(tool)
@@ -150,6 +151,9 @@ def main() -> None:
                     port, api.pid, op, users[0].token, args.seconds, args.connections, data_dir
                 )
                 print(op, json.dumps(results[op]), flush=True)
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(data_dir / f"{op}.txt", args.keep / f"{op}.txt")
         finally:
             stop_server(server)
     write_results(
