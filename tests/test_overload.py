@@ -41,12 +41,17 @@ async def test_an_exhausted_pool_is_server_busy(
         (psycopg.errors.UniqueViolation("duplicate key value"), 500, "internal_error"),
     ],
 )  # fmt: skip
+@pytest.mark.parametrize("through_sqlalchemy", [True, False], ids=["orm", "hot_read"])
 async def test_a_statement_timeout_is_a_503_and_other_database_errors_a_500(
-    app: FastAPI, error: Exception, status: int, code: str
+    app: FastAPI, error: Exception, status: int, code: str, through_sqlalchemy: bool
 ) -> None:
+    """Hot reads (db.pipeline) raise psycopg's errors as they are; others come wrapped."""
+
     @app.get("/boom")
     async def boom() -> None:
-        raise sqlalchemy.exc.DBAPIError("SELECT 1", None, error)
+        if through_sqlalchemy:
+            raise sqlalchemy.exc.DBAPIError("SELECT 1", None, error)
+        raise error
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, ClassVar
 
+import psycopg
 import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
@@ -160,7 +161,7 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
         "unhandled_error",
         path=request.url.path,
         error=type(exc).__name__,
-        sqlstate=getattr(getattr(exc, "orig", None), "sqlstate", None),
+        sqlstate=_sqlstate(exc),
         traceback="".join(traceback.format_tb(exc.__traceback__)),
     )
     return problem(
@@ -173,6 +174,12 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 _QUERY_CANCELED = "57014"  # statement_timeout
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    """The SQLSTATE of a driver error, raised by psycopg (hot reads) or wrapped by SQLAlchemy."""
+    state = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return str(state) if state else None
 
 
 async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
@@ -191,7 +198,7 @@ async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A statement that ran into `statement_timeout` is a 503; anything else is unexpected."""
-    if getattr(getattr(exc, "orig", None), "sqlstate", None) != _QUERY_CANCELED:
+    if _sqlstate(exc) != _QUERY_CANCELED:
         return await _unhandled_error(request, exc)
     _log.warning("statement_timeout", path=request.url.path)
     return problem(
@@ -209,6 +216,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DiaristError, _diarist_error)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, _pool_timeout)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)  # hot reads (db.pipeline)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unhandled_error)
