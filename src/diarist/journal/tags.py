@@ -10,6 +10,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts.principal import PendingPrincipal
+from diarist.db.pipeline import read_in_one_trip
 from diarist.journal import repository as repo
 from diarist.journal.errors import (
     InvalidTag,
@@ -40,6 +42,17 @@ async def list_tags(
     session: AsyncSession, user_id: uuid.UUID, *, query: str | None, limit: int
 ) -> list[Tag]:
     return await repo.list_tags(session, user_id, query=query, limit=limit)
+
+
+async def list_tags_checked(
+    session: AsyncSession, pending: PendingPrincipal, *, query: str | None, limit: int
+) -> list[Any]:
+    """`list_tags`, read in the same round trip as the token check (db.pipeline), which is
+    confirmed before anything else."""
+    statement = repo.tag_list_statement(query=query, limit=limit)
+    checked, rows = await read_in_one_trip(session, [pending.statement, statement])
+    pending.confirm_rows(checked)
+    return list(rows)
 
 
 async def _check_parent(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.accounts.dependencies import CurrentPrincipal, UncheckedPrincipal
 from diarist.db.session import DbSession
 from diarist.journal import tags as tags_service
 from diarist.journal.schemas import (
@@ -56,10 +56,10 @@ def _relationship_out(row: TagRelationship) -> RelationshipOut:
 
 @tags_router.get("", response_model=list[TagOut], responses=_PROBLEM)
 async def list_tags(
-    query: Annotated[TagListQuery, Query()], session: DbSession, me: CurrentPrincipal
+    query: Annotated[TagListQuery, Query()], session: DbSession, pending: UncheckedPrincipal
 ) -> list[TagOut]:
     """My tags by name, or those resembling `q` (typo-tolerant)."""
-    rows = await tags_service.list_tags(session, me.user_id, query=query.q, limit=query.limit)
+    rows = await tags_service.list_tags_checked(session, pending, query=query.q, limit=query.limit)
     return [_tag_out(t) for t in rows]
 
 

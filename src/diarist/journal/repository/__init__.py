@@ -37,6 +37,7 @@ from diarist.journal.repository._tags import (
     lock_tag_tree,
     move_tag_links,
     tag_groups_by_names,
+    tag_list_statement,
     update_tag,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "set_entry_tags",
     "set_search_config",
     "tag_groups_by_names",
+    "tag_list_statement",
     "tag_names_for",
     "update_entry",
     "update_tag",

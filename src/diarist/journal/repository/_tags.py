@@ -3,14 +3,28 @@ themselves, merging, and relationships between tags."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, delete, func, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.db.pipeline import Statement, compile_for_driver
 from diarist.models import Tag, TagRelationship
 
 
@@ -127,6 +141,41 @@ async def list_tags(
     else:
         statement = statement.order_by(Tag.name_key)
     return list((await session.scalars(statement.limit(limit))).all())
+
+
+# The columns of a tag the API shows, by their attribute names.
+TAG_COLUMNS = (
+    "id", "name", "color", "icon", "description", "parent_id", "auto_apply", "usage_count",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _tag_list_sql(searching: bool) -> tuple[str, dict[str, Any]]:
+    """`list_tags` as driver SQL, compiled once per shape; the user is the transaction's
+    tenant. A prefix is `^@` (starts_with), which needs no LIKE escaping of the query."""
+    statement = select(*(getattr(Tag, name).label(name) for name in TAG_COLUMNS)).where(
+        Tag.user_id == func.diarist_current_user_id()
+    )
+    if searching:
+        key = bindparam("key", type_=Text)
+        similarity = func.similarity(Tag.name_key, key)
+        statement = statement.where(or_(Tag.name_key.op("^@")(key), similarity > 0.2)).order_by(
+            similarity.desc(), Tag.name_key
+        )
+    else:
+        statement = statement.order_by(Tag.name_key)
+    return compile_for_driver(statement.limit(bindparam("limit", type_=Integer)))
+
+
+def tag_list_statement(*, query: str | None, limit: int) -> Statement:
+    """`list_tags` for a hot read that checks the token in the same round trip (rows of
+    `TAG_COLUMNS`)."""
+    sql, constants = _tag_list_sql(bool(query))
+    params = {**constants, "limit": limit}
+    if query:
+        params["key"] = query.lower()
+    return Statement(sql, params)
 
 
 async def insert_tag(session: AsyncSession, values: dict[str, Any]) -> Tag:
