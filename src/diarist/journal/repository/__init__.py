@@ -11,17 +11,16 @@ from diarist.journal.repository._entries import (
     delete_entry,
     entry_by_idempotency_key,
     entry_view,
-    entry_view_statement,
     get_entry,
     insert_entry,
     list_entries,
-    plain_timeline_statement,
     purge_trash,
     set_entry_tags,
     set_search_config,
     tag_names_for,
     update_entry,
 )
+from diarist.journal.repository._hot import entry_view_statement, plain_timeline_statement
 from diarist.journal.repository._revisions import get_revision, insert_revision, list_revisions
 from diarist.journal.repository._tags import (
     ancestors,

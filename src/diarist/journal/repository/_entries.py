@@ -3,7 +3,6 @@ a page of the timeline, trash and purge, and the entries' tag links."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,14 +12,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
-    Integer,
     Row,
     ScalarSelect,
     Select,
     Text,
     Uuid,
     and_,
-    bindparam,
     cast,
     delete,
     exists,
@@ -35,7 +32,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_or
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.db.pipeline import Statement, compile_for_driver
 from diarist.models import Entry, EntryTag, EntryTopic, ProcessedContent, Tag, Topic
 
 
@@ -80,7 +76,7 @@ async def get_entry(
     return (await session.scalars(query.execution_options(populate_existing=True))).first()
 
 
-def _tag_names(entry_id: Any) -> ScalarSelect[Any]:
+def tag_names_of(entry_id: Any) -> ScalarSelect[Any]:
     """The entry's tag names, sorted case-insensitively, as one array column."""
     names = func.coalesce(
         func.array_agg(aggregate_order_by(Tag.name, Tag.name_key)), literal([], ARRAY(Text))
@@ -97,7 +93,7 @@ def _tag_names(entry_id: Any) -> ScalarSelect[Any]:
 @dataclass(frozen=True)
 class EntryView:
     """An entry with everything its full representation shows, read in one statement (the
-    entry an ORM object, or a row of `VIEW_COLUMNS` from a hot read)."""
+    entry an ORM object, or a row of `_hot.VIEW_COLUMNS` from a hot read)."""
 
     entry: Entry | Any
     tags: list[str]
@@ -105,7 +101,7 @@ class EntryView:
     topics: list[str]
 
 
-def _entry_details(
+def entry_details(
     entry_id: uuid.UUID | ColumnElement[uuid.UUID],
 ) -> tuple[ScalarSelect[Any], ScalarSelect[Any], ScalarSelect[Any]]:
     """What an entry view shows besides the entry: its tag names, its analysis results
@@ -134,7 +130,7 @@ def _entry_details(
         .where(EntryTopic.entry_id == entry_id, Topic.hidden.is_(False))
         .scalar_subquery()
     )
-    return _tag_names(entry_id), results, topics
+    return tag_names_of(entry_id), results, topics
 
 
 async def entry_view(
@@ -147,7 +143,7 @@ async def entry_view(
 ) -> EntryView | None:
     """The entry (or, given `entry`, only what goes with it), its tags, its analysis results
     ({task_type: processed_data}) and its visible topics: one round trip."""
-    details = _entry_details(entry_id)
+    details = entry_details(entry_id)
     if entry is not None:
         row = (await session.execute(select(*details))).one()
         return EntryView(entry, list(row[0]), dict(row[1]), list(row[2]))
@@ -284,7 +280,7 @@ async def list_entries(
     page = select(
         *(getattr(Entry, name) for name in SUMMARY_COLUMNS),
         func.left(Entry.content, text_chars + 1).label("content"),
-        _tag_names(Entry.id).label("tags"),
+        tag_names_of(Entry.id).label("tags"),
     )
     query = apply_filters(page, user_id, filters)
     if after is not None:
@@ -293,71 +289,6 @@ async def list_entries(
     query = query.order_by(column.desc(), Entry.id.desc()).limit(limit)
     rows: Sequence[Row[Any]] = (await session.execute(query)).all()
     return rows
-
-
-@functools.cache
-def _plain_timeline_sql(order: str, deleted: bool, paged: bool) -> tuple[str, dict[str, Any]]:
-    """`list_entries` without filters as driver SQL, compiled once per shape (compiling costs
-    about a millisecond); the user is the transaction's tenant. Its constant parameters."""
-    column = Entry.deleted_at if deleted else getattr(Entry, order)
-    page = select(
-        *(getattr(Entry, name) for name in SUMMARY_COLUMNS),
-        func.left(Entry.content, bindparam("chars", type_=Integer)).label("content"),
-        _tag_names(Entry.id).label("tags"),
-    )
-    query = apply_filters(page, func.diarist_current_user_id(), EntryFilters(deleted=deleted))
-    if paged:
-        bound = tuple_(
-            bindparam("after_value", type_=DateTime(timezone=True)),
-            bindparam("after_id", type_=Uuid()),
-        )
-        query = query.where(tuple_(column, Entry.id) < bound)
-    query = query.order_by(column.desc(), Entry.id.desc()).limit(bindparam("limit", type_=Integer))
-    return compile_for_driver(query)
-
-
-def plain_timeline_statement(
-    *,
-    order: str,
-    deleted: bool,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    text_chars: int,
-) -> Statement:
-    """`list_entries` without filters, for a hot read that checks the token in the same
-    round trip (the same rows, as named tuples)."""
-    sql, constants = _plain_timeline_sql(order, deleted, after is not None)
-    params = {**constants, "chars": text_chars + 1, "limit": limit}
-    if after is not None:
-        params |= {"after_value": after[0], "after_id": after[1]}
-    return Statement(sql, params)
-
-
-# The columns of an entry a view shows (`presenters.view_out`), by their attribute names.
-VIEW_COLUMNS = (
-    *SUMMARY_COLUMNS, "content", "raw_data", "meta", "published_at", "analysis_error",
-)  # fmt: skip
-
-
-@functools.cache
-def _entry_view_sql() -> tuple[str, dict[str, Any]]:
-    """`entry_view` (live or trashed) as driver SQL, compiled once; the user is the
-    transaction's tenant. Its constant parameters."""
-    entry_id = bindparam("entry_id", type_=Uuid())
-    query = select(
-        *(getattr(Entry, name).label(name) for name in VIEW_COLUMNS),
-        *(detail.label(name) for detail, name in zip(
-            _entry_details(entry_id), ("tags", "results", "topics"), strict=True
-        )),
-    ).where(Entry.user_id == func.diarist_current_user_id(), Entry.id == entry_id)  # fmt: skip
-    return compile_for_driver(query)
-
-
-def entry_view_statement(entry_id: uuid.UUID) -> Statement:
-    """`entry_view` for a hot read that checks the token in the same round trip: one row
-    with the entry's view columns, `tags`, `results` and `topics`, or none."""
-    sql, constants = _entry_view_sql()
-    return Statement(sql, {**constants, "entry_id": entry_id})
 
 
 async def tag_names_for(
