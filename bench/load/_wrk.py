@@ -4,11 +4,14 @@ keep-alive connections. Without wrk the Python driver (`_scenarios.run_cell_sync
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
 import subprocess
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,21 @@ def run_wrk(port: int, script: Path, concurrency: int, seconds: float) -> dict[s
     return result
 
 
+def wait_until_idle(port: int, timeout_s: float = 120) -> float:
+    """wrk stops at its deadline, but the server still answers what it had queued (a cell at
+    concurrency 256 leaves seconds of it): wait until a health check is quick twice in a row,
+    so that the next cell starts on an idle server. The seconds waited."""
+    started = time.monotonic()
+    quick = 0
+    while quick < 2 and time.monotonic() - started < timeout_s:
+        sent = time.monotonic()
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=30).close()
+        quick = quick + 1 if time.monotonic() - sent < 0.05 else 0
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
 def run_cell_wrk(
     port: int,
     build: Builder,
@@ -104,6 +122,7 @@ def run_cell_wrk(
         write_script(script, build, users, seed=1_000 * concurrency)
         warm = run_wrk(port, script, concurrency, warmup_s) if warmup_s > 0 else {"requests": 0}
         run = run_wrk(port, script, concurrency, duration_s)
+        drained_s = wait_until_idle(port)
     seconds = run["duration_us"] / 1e6
     errors = sum(
         run[k]
@@ -119,6 +138,7 @@ def run_cell_wrk(
         "p99_ms": round(run["p99_us"] / 1000, 2),
         "max_ms": round(run["max_us"] / 1000, 2),
         "driver": "wrk",
+        "drain_s": round(drained_s, 1),
     }
     kinds = {k: run[k] for k in ("status_errors", "connect_errors", "read_errors") if run[k]}
     kinds |= {k: run[k] for k in ("write_errors", "timeouts") if run[k]}
