@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import cluster_conninfo
-from bench.dataset import DatasetSpec, load_dataset
-from bench.load._http import HOST
+from bench.dataset import BenchUser, DatasetSpec, load_dataset
 from bench.load._processes import list_server_processes
+from bench.load._scenarios import create_request_builders
 from bench.load._server import find_free_port, start_server, stop_server, wait_until_ready
+from bench.load._wrk import run_wrk, write_script
 from bench.report import machine, write_results
 from diarist.config import DatabaseSettings
 
@@ -50,13 +51,8 @@ LAYERS: list[tuple[str, str]] = [
     ("greenlet bridge", "(greenlet/"),
     ("diarist", "(diarist/"),
 ]
-OPS = {
-    "timeline": "/api/v1/entries?limit=20",
-    "me": "/api/v1/me",
-    "tags": "/api/v1/tags",
-    "search_keyword": "/api/v1/search?q=walk&mode=keyword",
-    "search_semantic": "/api/v1/search?q=walk&mode=semantic",
-}
+# The load bench's requests (bench/load/_scenarios.py), for one user at a time.
+OPS = ("timeline", "get", "me", "tags", "search_keyword", "search_semantic", "create")
 
 
 def find_tool(name: str) -> str:
@@ -87,22 +83,14 @@ def read_raw_profile(path: Path) -> collections.Counter[str]:
     return layers
 
 
-def run_wrk(port: int, path: str, token: str, seconds: int, connections: int) -> dict[str, Any]:
-    """Drive one path with wrk; requests per second and the non-2xx count."""
-    out = subprocess.run(
-        [
-            find_tool("wrk"), f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
-            "-H", f"Authorization: Bearer {token}", f"http://{HOST}:{port}{path}",
-        ],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    rps = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
-    bad = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
-    return {"requests_per_s": rps, "non_2xx": bad}
-
-
 def profile_op(
-    port: int, pid: int, op: str, token: str, seconds: int, connections: int, out_dir: Path
+    port: int,
+    pid: int,
+    op: str,
+    users: list[BenchUser],
+    seconds: int,
+    connections: int,
+    out_dir: Path,
 ) -> dict[str, Any]:
     raw = out_dir / f"{op}.txt"
     spy = subprocess.Popen(
@@ -110,9 +98,14 @@ def profile_op(
          "--duration", str(seconds), "--nonblocking", "--output", str(raw)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    script = out_dir / f"{op}.lua"
+    write_script(script, create_request_builders()[op], users, seed=1)
     time.sleep(0.5)
-    load = run_wrk(port, OPS[op], token, seconds, connections)
+    run = run_wrk(port, script, connections, seconds)
     spy.wait(seconds + 30)
+    errors = sum(run[k] for k in ("status_errors", "connect_errors", "read_errors", "timeouts"))
+    load = {"requests_per_s": round(run["requests"] / (run["duration_us"] / 1e6), 1)}
+    load["errors"] = errors
     layers = read_raw_profile(raw)
     total = sum(layers.values()) or 1
     return {
@@ -124,7 +117,7 @@ def profile_op(
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--ops", nargs="*", choices=sorted(OPS), default=list(OPS))
+    parser.add_argument("--ops", nargs="*", choices=OPS, default=list(OPS))
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--users", type=int, default=10)
@@ -148,7 +141,7 @@ def main() -> None:
                 process.suspend()  # nothing to analyse; keep it off the cores
             for op in args.ops:
                 results[op] = profile_op(
-                    port, api.pid, op, users[0].token, args.seconds, args.connections, data_dir
+                    port, api.pid, op, users, args.seconds, args.connections, data_dir
                 )
                 print(op, json.dumps(results[op]), flush=True)
                 if args.keep:

@@ -54,7 +54,15 @@ def create_request_builders() -> dict[str, Builder]:
         payload = json.dumps(body).encode()
         return format_request_head("POST", "/api/v1/entries", user.token, payload), payload, 201
 
+    def build_me(_rng: random.Random, user: BenchUser) -> Request:
+        return format_request_head("GET", "/api/v1/me", user.token), b"", 200
+
+    def build_tags(_rng: random.Random, user: BenchUser) -> Request:
+        return format_request_head("GET", "/api/v1/tags", user.token), b"", 200
+
     return {
+        "me": build_me,
+        "tags": build_tags,
         "timeline": build_timeline,
         "get": build_get,
         "search_keyword": make_search_builder("keyword"),
