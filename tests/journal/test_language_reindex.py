@@ -32,7 +32,7 @@ async def test_language_change_reindexes_entries(
     job = await session.scalar(
         text(
             "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'journal:reindex_language' "
-            "AND args->>'user_id' = :u"
+            "AND queue_name = 'maintenance' AND args->>'user_id' = :u"
         ),
         {"u": str(user_id)},
     )

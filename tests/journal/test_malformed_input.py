@@ -22,6 +22,13 @@ def _code(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.json()["code"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/tags?q=a%00b", "/api/v1/entries?tag=a%00b"])
+async def test_nul_characters_in_a_query_are_refused(
+    client: httpx.AsyncClient, me: Account, path: str
+) -> None:
+    assert _code(await client.get(path, headers=me.auth)) == (422, "validation_error")
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -12,11 +12,12 @@ from typing import Any
 
 import structlog
 from fastapi import BackgroundTasks
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import InsufficientScope, NotAuthenticated
 from diarist.db.engine import Database
-from diarist.db.pipeline import Statement
+from diarist.db.pipeline import Statement, read_in_one_trip
 
 _log = structlog.get_logger("diarist.accounts")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,6 +54,14 @@ class PendingPrincipal:
     @property
     def statement(self) -> Statement:
         return Statement(repo.AUTH_RESOLVE_SQL, {"digest": self.digest})
+
+    async def read(
+        self, session: AsyncSession, *statements: Statement
+    ) -> tuple[Principal, list[list[Any]]]:
+        """A hot read: the token check and `statements` in one round trip (db.pipeline), the
+        check confirmed before any row is returned; the principal and each statement's rows."""
+        checked, *rows = await read_in_one_trip(session, [self.statement, *statements])
+        return self.confirm_rows(checked), rows
 
     def confirm_rows(self, rows: Sequence[Any]) -> Principal:
         """`confirm` the rows of `statement` (sent by the hot read)."""

@@ -40,9 +40,12 @@ def compile_for_driver(query: ClauseElement) -> tuple[str, dict[str, Any]]:
     wrapped for psycopg). Compiling costs about a millisecond: cache the result per shape,
     with every varying value a named `bindparam`."""
     compiled = query.compile(dialect=_DRIVER_DIALECT)
+    # Named parameters without a value are left out: a caller that forgets one gets an error
+    # from psycopg, not NULL (a `LIMIT NULL` would read every row).
     constants = {
         name: Jsonb(value) if isinstance(value, dict) else value
         for name, value in compiled.params.items()
+        if value is not None
     }
     return str(compiled), constants
 
@@ -81,7 +84,19 @@ async def read_in_one_trip(
                 await conn.execute("COMMIT")
     finally:
         if owned:
-            if conn.info.transaction_status != TransactionStatus.IDLE:
-                await conn.rollback()  # a statement failed: its transaction is aborted
-            await conn.set_autocommit(False)
+            await _restore(session, conn)
     return [await cursor.fetchall() for cursor in cursors]
+
+
+async def _restore(session: AsyncSession, conn: AsyncConnection[Any]) -> None:
+    """Leave the connection as the pool expects it: idle, out of autocommit. If that fails
+    (a broken connection), the pool must discard it: in autocommit, a later unit of work's
+    statements would each be a transaction of their own."""
+    try:
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()  # a statement failed: its transaction is aborted
+        await conn.set_autocommit(False)
+    except BaseException:
+        connection = await session.connection()
+        await connection.invalidate()
+        raise

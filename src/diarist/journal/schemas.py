@@ -211,10 +211,8 @@ class TagUpdate(TagFields):
     pass
 
 
-class TagListQuery(BaseModel):
+class TagListQuery(StrictInput):
     """`GET /api/v1/tags`: all tags, or those resembling `q`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     q: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     limit: int = Field(default=100, ge=1, le=1000)

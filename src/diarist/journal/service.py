@@ -19,7 +19,6 @@ from diarist.accounts import preferences
 from diarist.accounts.principal import PendingPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
-from diarist.db.pipeline import read_in_one_trip
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
 from diarist.journal.errors import (
@@ -310,8 +309,7 @@ async def list_plain_entries_checked(
     statement = repo.plain_timeline_statement(
         order=order, deleted=deleted, after=after, limit=limit + 1, text_chars=text_chars
     )
-    checked, rows = await read_in_one_trip(session, [pending.statement, statement])
-    pending.confirm_rows(checked)
+    _, (rows,) = await pending.read(session, statement)
     page = rows[:limit]
     more = len(rows) > limit
     return page, entry_cursor(page[-1], order, deleted) if more and page else None
@@ -322,9 +320,7 @@ async def entry_view_checked(
 ) -> repo.EntryView:
     """The entry (live or trashed) with its tags, analysis and topics, read in the same round
     trip as the token check (db.pipeline), which is confirmed before anything else."""
-    statement = repo.entry_view_statement(entry_id)
-    checked, found = await read_in_one_trip(session, [pending.statement, statement])
-    pending.confirm_rows(checked)
+    _, (found,) = await pending.read(session, repo.entry_view_statement(entry_id))
     if not found:
         raise EntryNotFound("No such entry.")
     row = found[0]

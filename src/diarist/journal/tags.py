@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts.principal import PendingPrincipal
-from diarist.db.pipeline import read_in_one_trip
 from diarist.journal import repository as repo
 from diarist.journal.errors import (
     InvalidTag,
@@ -49,10 +48,8 @@ async def list_tags_checked(
 ) -> list[Any]:
     """`list_tags`, read in the same round trip as the token check (db.pipeline), which is
     confirmed before anything else."""
-    statement = repo.tag_list_statement(query=query, limit=limit)
-    checked, rows = await read_in_one_trip(session, [pending.statement, statement])
-    pending.confirm_rows(checked)
-    return list(rows)
+    _, (rows,) = await pending.read(session, repo.tag_list_statement(query=query, limit=limit))
+    return rows
 
 
 async def _check_parent(

@@ -20,7 +20,6 @@ from diarist.accounts.schemas import Preferences
 from diarist.accounts.service._codes import consume_code
 from diarist.accounts.service._context import AccountsContext, Client
 from diarist.accounts.service._events import record_event
-from diarist.db.pipeline import read_in_one_trip
 from diarist.models import User
 
 _log = structlog.get_logger("diarist.accounts")
@@ -37,8 +36,7 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 async def get_my_profile_checked(session: AsyncSession, pending: PendingPrincipal) -> Any:
     """The acting user's profile row, read in the same round trip as the token check
     (db.pipeline), which is confirmed before anything else."""
-    checked, found = await read_in_one_trip(session, [pending.statement, repo.MY_PROFILE])
-    pending.confirm_rows(checked)
+    _, (found,) = await pending.read(session, repo.MY_PROFILE)
     if not found:  # the token resolved, so this is a race with delete
         raise SessionNotFound("The account no longer exists.")
     return found[0]
