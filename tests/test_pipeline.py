@@ -25,6 +25,7 @@ async def test_a_failed_hot_read_leaves_a_connection_that_is_one_transaction_aga
         async with database.unit_of_work() as session:
             await session.execute(text("INSERT INTO pipeline_probe VALUES (1)"))
             await session.execute(text("INSERT INTO pipeline_probe VALUES (1)"))
+
     try:
         async with database.unit_of_work() as session:
             await session.execute(text("CREATE TABLE pipeline_probe (n int PRIMARY KEY)"))
