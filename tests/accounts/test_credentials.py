@@ -183,3 +183,20 @@ def test_keyring_digests_use_one_derived_key_per_purpose() -> None:
     assert keyring.audit_digest("") is None
     # Purposes never share a key: the same input hashes differently per purpose.
     assert keyring.identifier_digest("x", "y") != expected("code", "x:y").digest()
+
+
+async def test_a_password_longer_than_the_strength_checker_takes_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    """zxcvbn refuses more than 72 characters; diarist's limit is 1,024 (it was a 500)."""
+    long_password = "correct horse battery staple on a windy hill " * 2  # 92 characters
+    email = await register(client, password=long_password)
+    token = await login(client, email, long_password)
+    longer = long_password + "and the sea beyond the dunes"
+    changed = await client.post(
+        "/api/v1/me/password",
+        json={"current_password": long_password, "new_password": longer},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert changed.status_code == 204, changed.text
+    assert await login(client, email, longer)

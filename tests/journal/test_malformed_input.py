@@ -96,3 +96,54 @@ async def test_more_malformed_input_is_4xx(client: httpx.AsyncClient, me: Accoun
         f"/api/v1/entries/{created.json()['id']}/revisions/99999999999", headers=me.auth
     )
     assert huge.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"raw_data": {"text": "x", "n": NaN}}',
+        b'{"raw_data": {"text": "x", "n": Infinity}}',
+        b'{"raw_data": {"text": "x", "n": -Infinity}}',
+        b'{"raw_data": {"text": "x", "n": 1e999}}',
+        b'{"raw_data": {"text": "x"}, "metadata": {"n": NaN}}',
+        b'{"raw_data": {"text": "a\\ud800b"}}',
+        b'{"raw_data": {"te\\udfffxt": "x"}}',
+        b'{"raw_data": {"text": "x"}, "metadata": {"s": "\\ud800"}}',
+    ],
+)
+async def test_values_postgresql_cannot_store_are_refused(
+    client: httpx.AsyncClient, me: Account, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/v1/entries",
+        content=body,
+        headers={**me.auth, "Content-Type": "application/json"},
+    )
+    assert _code(response) == (422, "validation_error")
+    listed = await client.get("/api/v1/entries", headers=me.auth)
+    assert listed.json()["items"] == [], "nothing half-written"
+
+
+async def test_a_paired_surrogate_is_an_ordinary_character(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    response = await client.post(
+        "/api/v1/entries",
+        content=b'{"raw_data": {"text": "a \\ud83d\\ude00 day"}}',
+        headers={**me.auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory"])
+async def test_zone_files_that_are_no_zone_are_refused(
+    client: httpx.AsyncClient, me: Account, zone: str
+) -> None:
+    patched = await client.patch(
+        "/api/v1/me", json={"preferences": {"timezone": zone}}, headers=me.auth
+    )
+    assert patched.status_code == 422
+    created = await client.post(
+        "/api/v1/entries", json={"raw_data": {"text": "x"}, "timezone": zone}, headers=me.auth
+    )
+    assert _code(created) == (422, "validation_error")

@@ -20,6 +20,7 @@ _HASHER = PasswordHash(
     (Argon2Hasher(time_cost=2, memory_cost=19 * 1024, parallelism=1), BcryptHasher())
 )
 _COMMON_COUNT = 10_000
+_ZXCVBN_MAX = 72
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +42,8 @@ def check_password_policy(password: str, *, min_length: int, context: list[str])
         raise WeakPassword(f"Use at most {MAX_LENGTH} characters.", reason="too_long")
     if password.lower() in _common_passwords():
         raise WeakPassword("This password is among the most common ones.", reason="common")
-    if zxcvbn(password[:100], user_inputs=context)["score"] < 2:
+    # zxcvbn refuses more than 72 characters; a longer password is judged by its first 72.
+    if zxcvbn(password[:_ZXCVBN_MAX], user_inputs=context)["score"] < 2:
         raise WeakPassword("This password is too easy to guess.", reason="guessable")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.journal import repository as journal_repo
 from diarist.journal import service as entries_service
 from diarist.journal.errors import InvalidEntry
-from diarist.kit.validation import StrictInput, find_nul
+from diarist.kit.validation import StrictInput, find_unstorable
 
 
 class EntryQuery(StrictInput):
@@ -60,8 +60,11 @@ def _json_filter(raw: str | None, name: str) -> dict[str, Any] | None:
         value = json.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidEntry(f"{name} must be a JSON object.", field=name) from None
-    if not isinstance(value, dict) or find_nul(value):
-        raise InvalidEntry(f"{name} must be a JSON object (without NUL characters).", field=name)
+    if not isinstance(value, dict) or find_unstorable(value):
+        raise InvalidEntry(
+            f"{name} must be a JSON object (without NUL characters or non-finite numbers).",
+            field=name,
+        )
     return value
 
 

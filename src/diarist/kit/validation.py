@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import zoneinfo
 from functools import cache
 from typing import Any
@@ -11,32 +13,43 @@ from pydantic import BaseModel, ConfigDict, model_validator
 MAX_DEPTH = 64
 
 
-def find_nul(value: Any, depth: int = 0) -> bool:
-    """True if a NUL character hides in a string or key anywhere in `value`.
+# PostgreSQL's text and jsonb hold neither U+0000 nor an unpaired UTF-16 surrogate.
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
-    PostgreSQL text and jsonb cannot hold U+0000; refused at the door it is a 422, not a 500.
-    """
+
+def find_unstorable(value: Any, depth: int = 0) -> bool:
+    """True if a value PostgreSQL cannot store hides anywhere in `value`: a NUL character or
+    an unpaired surrogate in a string or key, or a number that is not finite (NaN, Infinity,
+    1e999 as JSON parses them). Refused at the door it is a 422, not a 500."""
     if depth > MAX_DEPTH:
         return False  # deeper structures are refused by the rules of their own field
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE_TEXT.search(value) is not None
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(find_nul(k, depth + 1) or find_nul(v, depth + 1) for k, v in value.items())
+        return any(
+            find_unstorable(k, depth + 1) or find_unstorable(v, depth + 1) for k, v in value.items()
+        )
     if isinstance(value, list | tuple):
-        return any(find_nul(item, depth + 1) for item in value)
+        return any(find_unstorable(item, depth + 1) for item in value)
     return False
 
 
 class StrictInput(BaseModel):
-    """A request body or query: unknown fields and NUL characters are refused."""
+    """A request body or query: unknown fields and values PostgreSQL cannot store (NUL,
+    unpaired surrogates, non-finite numbers) are refused."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
-        if find_nul(data):
-            raise ValueError("text must not contain NUL (U+0000) characters")
+        if find_unstorable(data):
+            raise ValueError(
+                "text must not contain NUL (U+0000) or unpaired surrogate characters, "
+                "and numbers must be finite"
+            )
         return data
 
 
@@ -44,4 +57,9 @@ class StrictInput(BaseModel):
 def time_zones() -> frozenset[str]:
     """The IANA zone names (`zoneinfo.available_timezones()` reads the zone files on every
     call: once per process is enough)."""
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
+
+
+# Files of the zone database that name no zone PostgreSQL knows (`localtime` is this machine's
+# own zone, whatever it is).
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
