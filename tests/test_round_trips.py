@@ -115,9 +115,9 @@ async def test_a_hot_read_is_one_round_trip_on_the_wire(
         assert response.json() == first.json()
         assert response.headers.get("etag") == first.headers.get("etag")
         assert wire.round_trips == 1, wire.messages_sent
-        body = first.json()
-        cursor = body.get("next_cursor") if isinstance(body, dict) else None
-        if cursor:
+        if "limit=2" in path:  # three entries: a second page, read through the cursor
+            cursor = first.json()["next_cursor"]
+            assert cursor
             async with traced_connection(one_connection) as wire:
                 page = await client.get(f"{path}&cursor={cursor}", headers=me.auth)
             assert page.status_code == 200

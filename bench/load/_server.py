@@ -33,13 +33,16 @@ def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[by
     )
 
 
-def wait_until_ready(server: subprocess.Popen[bytes], port: int, timeout_s: float = 180) -> None:
+def wait_until_ready(
+    server: subprocess.Popen[bytes], port: int, timeout_s: float = 180, path: str = "/readyz"
+) -> None:
+    """Until `path` answers 200 (the server's log says why it exited, if it does)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"diarist serve exited with {server.returncode}; see serve.log")
+            raise RuntimeError(f"the server exited with {server.returncode}; see its log")
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=2) as response:
+            with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):

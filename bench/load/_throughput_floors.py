@@ -8,15 +8,13 @@ import os
 import random
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.dataset import BenchUser
 from bench.load._http import HOST, Builder, Request
-from bench.load._server import find_free_port, stop_server
+from bench.load._server import find_free_port, stop_server, wait_until_ready
 
 FLOORS = ("hello", "page")
 CellRunner = Callable[[int, Builder, list[BenchUser], int, float, float], dict[str, Any]]
@@ -46,18 +44,6 @@ def _start_floor(app: str, port: int, workers: int, conninfo: str, log: Path) ->
     )  # fmt: skip
 
 
-def _wait_for(port: int, server: Any, path: str) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise RuntimeError("a floor server exited; see floors.log")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("a floor server did not start")
-
-
 def measure_floors(
     run_cell: CellRunner,
     users: list[BenchUser],
@@ -74,7 +60,8 @@ def measure_floors(
         port = find_free_port()
         server = _start_floor(app, port, workers, conninfo, log)
         try:
-            _wait_for(port, server, "/" if app == "hello" else f"/page/{users[0].id}")
+            path = "/" if app == "hello" else f"/page/{users[0].id}"
+            wait_until_ready(server, port, timeout_s=60, path=path)
             floors[app] = {
                 c: run_cell(port, _BUILDERS[app], users, c, warmup_s, duration_s)
                 for c in concurrency

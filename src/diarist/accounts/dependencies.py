@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-import structlog
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPBearer
 
@@ -18,7 +17,6 @@ from diarist.accounts.service import AccountsContext, Client
 from diarist.db.engine import TENANT_KEY
 from diarist.db.session import DatabaseDep, DbSession
 
-_log = structlog.get_logger("diarist.accounts")
 # Declares the scheme in OpenAPI; parsing is ours, so that errors are problem+json.
 _bearer_scheme = HTTPBearer(auto_error=False, description="A session token or a personal token.")
 

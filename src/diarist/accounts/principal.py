@@ -5,7 +5,6 @@ take a `PendingPrincipal` and confirm it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -61,11 +60,7 @@ class PendingPrincipal:
         """A hot read: the token check and `statements` in one round trip (db.pipeline), the
         check confirmed before any row is returned; the principal and each statement's rows."""
         checked, *rows = await read_in_one_trip(session, [self.statement, *statements])
-        return self.confirm_rows(checked), rows
-
-    def confirm_rows(self, rows: Sequence[Any]) -> Principal:
-        """`confirm` the rows of `statement` (sent by the hot read)."""
-        return self.confirm(repo.ResolvedToken(*rows[0]) if rows else None)
+        return self.confirm(repo.ResolvedToken(*checked[0]) if checked else None), rows
 
     def confirm(self, resolved: repo.ResolvedToken | None) -> Principal:
         """The principal of a checked token: 401 when the token is not valid, 403 when a

@@ -288,9 +288,16 @@ async def list_entries(
         session, user_id, filters, order=order, after=after, limit=limit + 1,
         text_chars=text_chars,
     )  # fmt: skip
+    return _page_of(rows, limit, order, filters.deleted)
+
+
+def _page_of(
+    rows: Sequence[Any], limit: int, order: str, deleted: bool
+) -> tuple[Sequence[Any], str | None]:
+    """The first `limit` of `limit + 1` rows read, and the next page's cursor if there is one."""
     page = rows[:limit]
     more = len(rows) > limit
-    return page, entry_cursor(page[-1], order, filters.deleted) if more and page else None
+    return page, entry_cursor(page[-1], order, deleted) if more and page else None
 
 
 async def list_plain_entries_checked(
@@ -305,14 +312,16 @@ async def list_plain_entries_checked(
 ) -> tuple[Sequence[Any], str | None]:
     """A page of the timeline without filters and the next page's cursor, read in the same
     round trip as the token check (db.pipeline), which is confirmed before anything else."""
-    after = parse_entry_cursor(cursor, order, deleted) if cursor else None
+    try:
+        after = parse_entry_cursor(cursor, order, deleted) if cursor else None
+    except InvalidCursor:
+        await pending.read(session)  # the token alone: a bad one says 401 before the cursor
+        raise
     statement = repo.plain_timeline_statement(
         order=order, deleted=deleted, after=after, limit=limit + 1, text_chars=text_chars
     )
     _, (rows,) = await pending.read(session, statement)
-    page = rows[:limit]
-    more = len(rows) > limit
-    return page, entry_cursor(page[-1], order, deleted) if more and page else None
+    return _page_of(rows, limit, order, deleted)
 
 
 async def entry_view_checked(
