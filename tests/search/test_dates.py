@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from diarist.search.dates import parse_query
+from diarist.search.service import undated_words
 from tests.search.date_cases import (
     AUCKLAND,
     LOS_ANGELES,
@@ -308,3 +309,26 @@ def test_every_range_is_non_empty_whole_days(zone: ZoneInfo) -> None:
             assert starts_a_local_day(parsed.dates.end, zone), (query, now)
             assert parsed.dates.phrase in query
         now += timedelta(hours=97)
+
+
+BOUNDARY_QUERIES = ["126 years ago", "127 years ago", "74 years ago", "75 years ago"]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [NOW, NEW_YEAR, LEAP_DAY, datetime(2026, 12, 31, 13, tzinfo=UTC), datetime(2027, 1, 1, 9)],
+)
+def test_a_query_found_undated_names_no_dates_in_any_zone(now: datetime) -> None:
+    """A keyword search without date words is read before the user's zone is known (in one
+    round trip with its token check): no zone may find dates in what it searches."""
+    zones = [ZoneInfo(name) for name in ("Etc/GMT+12", "Pacific/Kiritimati", "UTC", "Asia/Tokyo")]
+    for query in [*PROPERTY_QUERIES, *BOUNDARY_QUERIES, "river walk", "I may go", "Feb 30"]:
+        words = undated_words(query, now, parse_dates=True)
+        for zone in zones:
+            local_now = now if now.tzinfo else now.replace(tzinfo=zone)
+            parsed = parse_query(query, local_now, zone)
+            if words is not None:
+                assert parsed.dates is None, (query, zone)
+                assert parsed.text == words
+    assert undated_words("  river   walk ", now, parse_dates=True) == "river walk"
+    assert undated_words("  river   walk ", now, parse_dates=False) == "river   walk"

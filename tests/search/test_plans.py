@@ -236,13 +236,37 @@ async def test_search_of_a_20000_entry_journal_avoids_seq_scans(
 ) -> None:
     session, heavy = heavy_session
     filters = journal_repo.EntryFilters()
-    ranking = Ranking(config="english", keyword_query=query, headline_query=query)
+    ranking = Ranking(keyword_query=query, headline_query=query)
     plans = await _explain(
         session, lambda: search_repo.ranked_search(session, heavy, ranking, filters, 20)
     )
     assert plans
     assert _seq_scans(plans) == []
     assert await search_repo.ranked_search(session, heavy, ranking, filters, 20)
+
+
+@pytest.mark.parametrize("plan_mode", ["force_custom_plan", "force_generic_plan"])
+async def test_the_hot_keyword_statement_reads_as_the_checked_one(
+    heavy_session: tuple[AsyncSession, uuid.UUID], plan_mode: str
+) -> None:
+    """The keyword search sent with its token check (the tenant's id and text configuration
+    from SQL, server-side prepared, so later runs may use a generic plan) avoids seq scans
+    and finds what `ranked_search` finds."""
+    session, heavy = heavy_session
+    statement = search_repo.keyword_statement("garden coffee", deleted=False, limit=20)
+    connection = await session.connection()
+    await connection.exec_driver_sql(f"SET LOCAL plan_cache_mode = {plan_mode}")
+    explained = await connection.exec_driver_sql(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement.sql, dict(statement.params)
+    )
+    assert _seq_scans([explained.scalar_one()[0]]) == []
+    rows = await connection.exec_driver_sql(statement.sql, dict(statement.params))
+    ranking = Ranking(keyword_query="garden coffee", headline_query="garden coffee")
+    checked = await search_repo.ranked_search(
+        session, heavy, ranking, journal_repo.EntryFilters(), 20
+    )
+    assert search_repo.hits_of(rows) == checked
+    assert len(checked) == 20
 
 
 @pytest.mark.parametrize("keyword", [None, "garden coffee"])
@@ -255,7 +279,6 @@ async def test_semantic_and_hybrid_read_only_the_users_vectors(
     urls, heavy, light = loaded
     vector = [1.0 / EMBEDDING_DIMENSIONS**0.5] * EMBEDDING_DIMENSIONS
     ranking = Ranking(
-        config="english",
         keyword_query=keyword,
         headline_query=keyword or "garden",
         vector=vector,
@@ -286,7 +309,7 @@ async def test_a_large_journal_is_searched_through_the_hnsw_index(
     session, heavy = heavy_session
     vector = [1.0 / EMBEDDING_DIMENSIONS**0.5] * EMBEDDING_DIMENSIONS
     approximate = Ranking(
-        config="english", keyword_query=None, headline_query="garden",
+        keyword_query=None, headline_query="garden",
         vector=vector, model=LOCAL_EMBEDDING_MODEL, min_similarity=-1, approximate=True,
     )  # fmt: skip
     filters = journal_repo.EntryFilters()

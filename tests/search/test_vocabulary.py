@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,3 +60,26 @@ async def test_language_preference_picks_an_accent_insensitive_configuration(
     for query in ("Muller", "müller", "Apfel"):
         found = await client.get("/api/v1/search", params={"q": query}, headers=me.auth)
         assert [hit["title"] for hit in found.json()["items"]] == ["Markt"], query
+
+
+@pytest.mark.parametrize(
+    ("language", "config"),
+    [
+        ("en", "english"),
+        ("EN-gb", "english"),
+        ("", "english"),
+        (None, "english"),
+        ("de-CH", "diarist_german"),
+        ("nb", "diarist_norwegian"),
+        ("pt-BR", "diarist_portuguese"),
+        ("xx", "diarist_simple"),
+        ("ja", "diarist_simple"),
+    ],
+)
+async def test_a_language_names_its_text_configuration(
+    session: AsyncSession, language: str | None, config: str
+) -> None:
+    found = await session.scalar(
+        text("SELECT diarist_search_config(:language)::text"), {"language": language}
+    )
+    assert found == config

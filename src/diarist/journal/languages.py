@@ -1,33 +1,20 @@
-"""Which text search configuration an entry is indexed with, from the user's language."""
+"""Which text search configuration an entry is indexed and searched with: its author's
+language's. The mapping is SQL's (`diarist_search_config`, db/sql/journal/search_config.sql),
+so that a hot read can name the tenant's configuration inside its own statement."""
 
 from __future__ import annotations
 
-# ISO 639-1 -> the accent-insensitive configurations made by the journal migration. English
-# keeps PostgreSQL's own configuration (accents are rare and stemming matters more).
-_CONFIGS = {
-    "en": "english",
-    "da": "diarist_danish",
-    "nl": "diarist_dutch",
-    "fi": "diarist_finnish",
-    "fr": "diarist_french",
-    "de": "diarist_german",
-    "hu": "diarist_hungarian",
-    "it": "diarist_italian",
-    "no": "diarist_norwegian",
-    "nb": "diarist_norwegian",
-    "nn": "diarist_norwegian",
-    "pt": "diarist_portuguese",
-    "ro": "diarist_romanian",
-    "ru": "diarist_russian",
-    "es": "diarist_spanish",
-    "sv": "diarist_swedish",
-    "tr": "diarist_turkish",
-}
-FALLBACK = "diarist_simple"
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.dialects.postgresql import REGCONFIG
 
 
-def search_config(language: str | None) -> str:
-    """`de-CH` -> `diarist_german`; unknown languages get unaccented words without stemming."""
-    if not language:
-        return "english"
-    return _CONFIGS.get(language.split("-")[0].lower(), FALLBACK)
+def search_config_of(language: str) -> ColumnElement[Any]:
+    """`de-CH` -> diarist_german; unknown languages get unaccented words without stemming."""
+    return func.diarist_search_config(language, type_=REGCONFIG)
+
+
+def my_search_config() -> ColumnElement[Any]:
+    """The configuration of the acting user (the transaction's tenant)."""
+    return func.diarist_my_search_config(type_=REGCONFIG)

@@ -1,13 +1,13 @@
 """The journal's public face for the domains that read entries (search, memories): the
-timeline's filters and listing query, one entry by id, tag names, excerpts and the text search
-configuration of a language."""
+timeline's filters and listing query, one entry by id, tag names, excerpts and the acting
+user's text search configuration."""
 
 from __future__ import annotations
 
 from diarist.journal.content import excerpt
 from diarist.journal.errors import InvalidEntry
 from diarist.journal.filters import EntryQuery, resolve_filters
-from diarist.journal.languages import search_config
+from diarist.journal.languages import my_search_config
 from diarist.journal.repository import EntryFilters, apply_filters, list_entries
 from diarist.journal.service import get_entry, tag_names_for
 
@@ -19,7 +19,7 @@ __all__ = [
     "excerpt",
     "get_entry",
     "list_entries",
+    "my_search_config",
     "resolve_filters",
-    "search_config",
     "tag_names_for",
 ]

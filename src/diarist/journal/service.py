@@ -29,7 +29,7 @@ from diarist.journal.errors import (
     RevisionNotFound,
     VersionMismatch,
 )
-from diarist.journal.languages import search_config
+from diarist.journal.languages import search_config_of
 from diarist.journal.schemas import EntryCreate, EntryUpdate
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.models import Entry, EntryRevision
@@ -114,7 +114,7 @@ async def create_entry(
         "starred": bool(data.starred),
         "pinned": bool(data.pinned),
         "processing_status": "pending",
-        "search_config": search_config(defaults.language),
+        "search_config": search_config_of(defaults.language),
     }
     request_hash = hashlib.sha256(_canonical(data.model_dump(mode="json"))).digest()
     if idempotency_key is not None:
@@ -340,7 +340,7 @@ async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:
     """Index every entry with the text configuration of the user's current language (after a
     language change); analysis bookkeeping only, the entries' versions stay."""
     defaults = await writer_defaults(session, user_id)
-    return await repo.set_search_config(session, user_id, search_config(defaults.language))
+    return await repo.set_search_config(session, user_id, defaults.language)
 
 
 async def tag_names_for(

@@ -8,16 +8,19 @@ applies the caller's user filter itself and lets the GIN and user_id indexes com
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Float,
+    Integer,
     Select,
     Subquery,
     Uuid,
@@ -25,14 +28,14 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal,
     null,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import Text as TextType
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.db.pipeline import Statement, compile_for_driver
 from diarist.journal import queries as journal_queries
 from diarist.models import Entry, EntryEmbedding
 
@@ -55,13 +58,20 @@ class Hit:
     similarity: float | None = None
 
 
+# The acting user: their id, or the transaction's tenant for a statement sent in the same round
+# trip as its token check (db.pipeline).
+User: TypeAlias = uuid.UUID | ColumnElement[uuid.UUID]
+# A value of the query: given, or a named parameter of a statement compiled once (db.pipeline).
+Value: TypeAlias = str | BindParameter[str]
+
+
 @dataclass(frozen=True)
 class Ranking:
-    """What to rank by: a keyword query, a query vector of `model`, or both (fused)."""
+    """What to rank by: a keyword query, a query vector of `model`, or both (fused). Words are
+    read with the acting user's text search configuration."""
 
-    config: str
-    keyword_query: str | None
-    headline_query: str
+    keyword_query: Value | None
+    headline_query: Value
     vector: list[float] | None = None
     model: str | None = None
     # Nearest neighbours through the model's HNSW index instead of exact k-NN (for users with
@@ -86,7 +96,7 @@ def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subq
 
 
 def _keyword_list(
-    user_id: uuid.UUID,
+    user_id: User,
     tsquery: ColumnElement[Any],
     filters: journal_queries.EntryFilters,
     depth: int,
@@ -110,7 +120,7 @@ def _keyword_list(
 
 
 def _semantic_list(
-    user_id: uuid.UUID, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
+    user_id: User, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
 ) -> Subquery:
     """The `depth` entries nearest to the query vector, by exact k-NN over the user's own
     vectors of the model (the user_id index, then distance; see docs/search.md)."""
@@ -133,7 +143,7 @@ def _semantic_list(
 
 
 def _nearest_by_index(
-    user_id: uuid.UUID, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
+    user_id: User, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
 ) -> Select[Any]:
     """The nearest `depth` vectors from the model's HNSW index (iterative scans keep reading
     it until enough of them are the user's: `hnsw.iterative_scan` is set per connection),
@@ -172,18 +182,17 @@ async def vector_count(session: AsyncSession, user_id: uuid.UUID, model: str, ca
     return int(await session.scalar(select(func.count()).select_from(mine)) or 0)
 
 
-async def ranked_search(
-    session: AsyncSession,
-    user_id: uuid.UUID,
+def _ranked_query(
+    user_id: User,
     ranking: Ranking,
     filters: journal_queries.EntryFilters,
-    limit: int,
-) -> list[Hit]:
-    """One round trip: the keyword and/or semantic candidate lists, fused by reciprocal rank
-    when both are asked for, then titles and snippets for the page's rows only."""
-    config = cast(literal(ranking.config), REGCONFIG)
+    limit: int | BindParameter[int],
+) -> Select[Any]:
+    """The keyword and/or semantic candidate lists, fused by reciprocal rank when both are
+    asked for, then titles and snippets for the page's rows only: one statement."""
+    config = journal_queries.my_search_config()
     fused = ranking.keyword_query is not None and ranking.vector is not None
-    depth = max(ranking.depth, limit) if fused else limit
+    depth: Any = max(ranking.depth, limit) if fused and isinstance(limit, int) else limit
     lists: dict[str, Subquery] = {}
     if ranking.keyword_query is not None:
         tsquery = func.websearch_to_tsquery(config, ranking.keyword_query)
@@ -221,16 +230,20 @@ async def ranked_search(
     )
     headline_query = func.websearch_to_tsquery(config, ranking.headline_query)
     headline = func.ts_headline(Entry.search_config, Entry.content, headline_query, HEADLINE)
-    rows = await session.execute(
-        select(Entry.title, headline, Entry.entry_date, page)
+    return (
+        select(Entry.title, headline.label("snippet"), Entry.entry_date, page)
         .join(page, page.c.id == Entry.id)
         .order_by(page.c.score.desc(), Entry.entry_date.desc(), Entry.id.desc())
     )
+
+
+def hits_of(rows: Iterable[Any]) -> list[Hit]:
+    """The hits of `_ranked_query`'s rows (SQLAlchemy's or the driver's named tuples)."""
     return [
         Hit(
             id=row.id,
             title=row.title,
-            snippet=row[1],
+            snippet=row.snippet,
             entry_date=row.entry_date,
             score=float(row.score),
             keyword_rank=row.keyword_rank,
@@ -240,6 +253,38 @@ async def ranked_search(
         )
         for row in rows
     ]
+
+
+async def ranked_search(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    ranking: Ranking,
+    filters: journal_queries.EntryFilters,
+    limit: int,
+) -> list[Hit]:
+    """The page of hits `ranking` finds among the user's entries (one round trip)."""
+    return hits_of(await session.execute(_ranked_query(user_id, ranking, filters, limit)))
+
+
+@functools.cache
+def _keyword_sql(deleted: bool) -> tuple[str, dict[str, Any]]:
+    """A keyword search without filters as driver SQL, compiled once per shape; the user is
+    the transaction's tenant. Its constant parameters."""
+    words = bindparam("q", type_=TextType)
+    query = _ranked_query(
+        func.diarist_current_user_id(),
+        Ranking(keyword_query=words, headline_query=words),
+        journal_queries.EntryFilters(deleted=deleted),
+        bindparam("limit", type_=Integer),
+    )
+    return compile_for_driver(query)
+
+
+def keyword_statement(words: str, *, deleted: bool, limit: int) -> Statement:
+    """A keyword search without filters (`ranked_search` of a keyword ranking) for a hot read
+    that checks the token in the same round trip; its rows make hits with `hits_of`."""
+    sql, constants = _keyword_sql(deleted)
+    return Statement(sql, {**constants, "q": words, "limit": limit})
 
 
 async def dated_entries(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from diarist.accounts.dependencies import CurrentPrincipal
+from diarist.accounts.dependencies import UncheckedPrincipal, current_principal
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.journal import queries as journal_queries
@@ -24,7 +24,7 @@ from diarist.search.schemas import (
     SearchQuery,
     SemanticMatch,
 )
-from diarist.search.service import SearchRequest
+from diarist.search.service import SearchRequest, SearchResult
 
 search_router = APIRouter(prefix="/api/v1/search", tags=["search"])
 _PROBLEM = problem_responses(400, 401, 403, 422, 503)
@@ -46,11 +46,16 @@ def _hit(hit: Hit, dates: str | None) -> SearchHit:
     )
 
 
+# Parameters that leave a keyword search "plain": without date words (`undated_words`), such a
+# search is one round trip with its token check.
+_PLAIN_SEARCH = frozenset({"q", "mode", "limit", "now", "parse_dates", "deleted"})
+
+
 @search_router.get("", status_code=200, response_model=SearchPage, responses=_PROBLEM)
 async def search(
     query: Annotated[SearchQuery, Query()],
     session: DbSession,
-    me: CurrentPrincipal,
+    pending: UncheckedPrincipal,
     settings: AppSettings,
     embedder: QueryEmbedderDep,
 ) -> Response:
@@ -58,8 +63,17 @@ async def search(
     two rankings). Keyword syntax: "quoted phrases", `or`, `-exclusion`; typos are corrected.
     Date words ("last week", "in March", "last Christmas") filter by date in my time zone.
     Each hit says why it matched; the timeline's filters apply."""
-    filters = await journal_queries.resolve_filters(session, me.user_id, query)
     now = query.now or datetime.now(UTC)
+    words = None
+    if query.mode == "keyword" and query.model_fields_set <= _PLAIN_SEARCH:
+        words = search_service.undated_words(query.q, now, parse_dates=query.parse_dates)
+    if words is not None:
+        result = await search_service.keyword_search_checked(
+            session, pending, words, deleted=query.deleted, limit=query.limit
+        )
+        return _page_response(query, result)
+    me = await current_principal(session, pending)
+    filters = await journal_queries.resolve_filters(session, me.user_id, query)
     empty = Interpretation(text=query.q.strip())
     if filters is None:
         return json_response(SearchPage(items=[], mode=query.mode, interpreted=empty))
@@ -73,6 +87,10 @@ async def search(
         parse_dates=query.parse_dates,
     )
     result = await search_service.search(session, settings, embedder, me.user_id, request)
+    return _page_response(query, result)
+
+
+def _page_response(query: SearchQuery, result: SearchResult) -> Response:
     phrase = result.dates.phrase if result.dates else None
     page = SearchPage(
         items=[_hit(hit, phrase) for hit in result.hits],

@@ -17,7 +17,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
+from diarist.accounts.principal import PendingPrincipal
 from diarist.config import Settings
+from diarist.db.engine import act_as
 from diarist.journal import queries as journal_queries
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
@@ -26,7 +28,7 @@ from diarist.search.query_embedder import Embeds
 from diarist.search.repository import Hit, Ranking
 from diarist.search.schemas import Mode
 
-# Fewer keyword hits than this and the query is checked for typos.
+# Fewer keyword hits than this (or than the page holds) and the query is checked for typos.
 FEW_HITS = 3
 SIMILARITY = 0.35
 _TOKEN = re.compile(r'"[^"]*"|\S+')
@@ -95,6 +97,10 @@ def _keyword_hits(hits: list[Hit]) -> int:
     return sum(1 for hit in hits if hit.keyword_rank is not None)
 
 
+def _few(hits: list[Hit], limit: int) -> bool:
+    return _keyword_hits(hits) < min(FEW_HITS, limit)
+
+
 def _semantic_hits(hits: list[Hit]) -> int:
     return sum(1 for hit in hits if hit.semantic_rank is not None)
 
@@ -145,7 +151,6 @@ async def search(
         cap = settings.search.exact_max_vectors + 1
         approximate = await repo.vector_count(session, user_id, model, cap) == cap
     ranking = Ranking(
-        config=journal_queries.search_config(preferences.language),
         keyword_query=None if request.mode == "semantic" else text,
         headline_query=text,
         vector=vector,
@@ -164,13 +169,66 @@ async def search(
         hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
     # Typos are corrected for keyword search alone: meaning already finds past them, and
     # guessed words would add noise to a fused ranking.
-    if ranking.keyword_query is None or fused or _keyword_hits(hits) >= FEW_HITS:
+    if ranking.keyword_query is None or fused:
         return replace(result, hits=hits)
-    corrected = await _corrected(session, user_id, text)
+    return await _typos_corrected(session, user_id, ranking, filters, request.limit, result, hits)
+
+
+async def _typos_corrected(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    ranking: Ranking,
+    filters: journal_queries.EntryFilters,
+    limit: int,
+    result: SearchResult,
+    hits: list[Hit],
+) -> SearchResult:
+    """`hits` of a keyword search; when they are few, the query widened with the user's own
+    words closest to those they never wrote, if that finds more."""
+    if not _few(hits, limit):
+        return replace(result, hits=hits)
+    assert isinstance(ranking.keyword_query, str)
+    corrected = await _corrected(session, user_id, ranking.keyword_query)
     if corrected is None:
         return replace(result, hits=hits)
     widened = replace(ranking, keyword_query=corrected, headline_query=corrected)
-    more = await repo.ranked_search(session, user_id, widened, filters, request.limit)
+    more = await repo.ranked_search(session, user_id, widened, filters, limit)
     if _keyword_hits(more) > _keyword_hits(hits):
         return replace(result, hits=more, corrected_query=corrected)
     return replace(result, hits=hits)
+
+
+# The zones whose dates are the earliest and the latest on Earth at any instant.
+_EARLIEST, _LATEST = zoneinfo.ZoneInfo("Etc/GMT+12"), zoneinfo.ZoneInfo("Etc/GMT-14")
+
+
+def undated_words(query: str, now: datetime, *, parse_dates: bool) -> str | None:
+    """The words of a query that names no dates in any time zone, as `search` reads them;
+    None when it may name some (their range needs the user's zone) or has no words. Whether
+    words are dates depends on the zone only through today's date (a year must lie in
+    1900-2100), which is earliest and latest in these two zones."""
+    if not parse_dates:
+        return query.strip() or None
+    for zone in (_EARLIEST, _LATEST):
+        parsed = parse_query(query, now if now.tzinfo else now.replace(tzinfo=zone), zone)
+        if parsed.dates is not None:
+            return None
+    return parsed.text or None
+
+
+async def keyword_search_checked(
+    session: AsyncSession, pending: PendingPrincipal, words: str, *, deleted: bool, limit: int
+) -> SearchResult:
+    """A keyword search without filters or date words (`undated_words`), read in the same
+    round trip as the token check (db.pipeline), which is confirmed before anything else.
+    Few hits take more trips: the typo correction of `search`."""
+    statement = repo.keyword_statement(words, deleted=deleted, limit=limit)
+    principal, (rows,) = await pending.read(session, statement)
+    hits = repo.hits_of(rows)
+    result = SearchResult(hits=hits, text=words)
+    if not _few(hits, limit):
+        return result
+    await act_as(session, principal.user_id)  # the read's transaction, and tenant, have ended
+    ranking = Ranking(keyword_query=words, headline_query=words)
+    filters = journal_queries.EntryFilters(deleted=deleted)
+    return await _typos_corrected(session, principal.user_id, ranking, filters, limit, result, hits)

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Text,
     Uuid,
     and_,
-    cast,
     delete,
     exists,
     func,
@@ -28,10 +27,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.journal.languages import search_config_of
 from diarist.models import Entry, EntryTag, EntryTopic, ProcessedContent, Tag, Topic
 
 
@@ -173,12 +173,14 @@ async def delete_entry(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def set_search_config(session: AsyncSession, user_id: uuid.UUID, config: str) -> int:
-    """Index the user's entries with `config` where they use another; the number changed."""
+async def set_search_config(session: AsyncSession, user_id: uuid.UUID, language: str) -> int:
+    """Index the user's entries with the configuration of `language` where they use another;
+    the number changed."""
+    config = search_config_of(language)
     result = await session.execute(
         update(Entry)
-        .where(Entry.user_id == user_id, Entry.search_config != cast(literal(config), REGCONFIG))
-        .values(search_config=cast(literal(config), REGCONFIG))
+        .where(Entry.user_id == user_id, Entry.search_config != config)
+        .values(search_config=config)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
