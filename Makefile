@@ -23,6 +23,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy tests
+	$(BIN)/mypy bench
 
 # SIZE=small (default, a few minutes) or SIZE=large (100 x 1,000 entries, then 1 M entries).
 SIZE ?= small

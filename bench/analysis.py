@@ -42,6 +42,11 @@ async def write_entries(app_url: URL, settings: Settings, count: int) -> None:
         await database.dispose()
 
 
+def _secret(settings: Settings) -> str:
+    assert settings.secret_key is not None, "the bench cluster sets a secret key"
+    return settings.secret_key.get_secret_value()
+
+
 def run(count: int, concurrency: int) -> dict[str, object]:
     with migrated_cluster() as bench:
         urls = bench.urls
@@ -50,7 +55,7 @@ def run(count: int, concurrency: int) -> dict[str, object]:
             **{k: v for k, v in os.environ.items() if not k.startswith("DIARIST_")},
             "DIARIST_DATABASE_URL": urls.app.render_as_string(hide_password=False),
             "DIARIST_DB__SYSTEM_URL": urls.system.render_as_string(hide_password=False),
-            "DIARIST_SECRET_KEY": bench.settings.secret_key.get_secret_value(),
+            "DIARIST_SECRET_KEY": _secret(bench.settings),
             "DIARIST_DATA_DIR": str(bench.data_dir),
             "DIARIST_WORKER__QUEUES": '["analysis"]',
             "DIARIST_WORKER__CONCURRENCY": str(concurrency),

@@ -65,7 +65,7 @@ def migrated_cluster(max_connections: int = 100) -> Iterator[BenchCluster]:
                 urls = embedded_urls(superuser, db)
                 migrate.upgrade(urls.owner)
                 settings = Settings(
-                    _env_file=None,  # type: ignore[call-arg]
+                    _env_file=None,
                     data_dir=data_dir,
                     database_url=SecretStr(urls.app.render_as_string(hide_password=False)),
                     secret_key=SECRET_KEY,

@@ -75,7 +75,7 @@ class InProcessEmbedder:
 
 def ndcg_at_10(ranked: list[str], judged: dict[str, int]) -> float:
     def dcg(grades: list[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:10]))
+        return float(sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:10])))
 
     ideal = dcg(sorted(judged.values(), reverse=True))
     return dcg([judged.get(key, 0) for key in ranked]) / ideal if ideal else 0.0
@@ -244,11 +244,11 @@ async def latency(bench: BenchCluster, sizes: dict[str, int], repeats: int) -> l
             query = centres[rng.integers(0, _CENTRES)] + rng.normal(scale=0.6, size=DIMENSIONS)
             query = (query / np.linalg.norm(query)).tolist()
             exact = Ranking(
-                config="english", keyword_query=None, headline_query="garden",
+                keyword_query=None, headline_query="garden",
                 vector=query, model=MODEL_NAME, min_similarity=-1,
             )  # fmt: skip
             hybrid = Ranking(
-                config="english", keyword_query="sister dinner", headline_query="sister dinner",
+                keyword_query="sister dinner", headline_query="sister dinner",
                 vector=query, model=MODEL_NAME, min_similarity=-1,
             )  # fmt: skip
             async with database.unit_of_work(user_id=user_id) as session:

@@ -20,7 +20,6 @@ from bench.dataset._spec import DIMENSIONS, DatasetSpec
 from bench.generator import TAGS, entry_title, journal_entry_text
 from diarist.accounts.secrets import PAT_PREFIX
 from diarist.journal.content import derive
-from diarist.journal.languages import search_config
 
 CLUSTERS = 8
 ZONES = (
@@ -30,7 +29,7 @@ ZONES = (
 )  # fmt: skip
 # Every timestamp is relative to this instant, so that two runs write the same rows.
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
-_CONFIG = search_config("en")
+_CONFIG = "english"  # diarist_search_config("en")
 _WORD = re.compile(r"[a-z]+")
 # The columns of an entry's line, in order.
 ENTRY_COLUMNS = (

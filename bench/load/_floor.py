@@ -28,7 +28,7 @@ def measure_sql_floor(
     times = []
     triggers: dict[str, list[float]] = {}
     args = sql.SQL(", ").join(sql.Literal(v) for v in statement.params)
-    query = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_floor")
+    query: sql.SQL | sql.Composed = sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE bench_floor")
     if statement.params:
         query = query + sql.SQL("({})").format(args)
     with psycopg.connect(app_conninfo, autocommit=True) as conn:
