@@ -73,6 +73,7 @@ async def fill_journal_with_services(session: AsyncSession, user_id: uuid.UUID) 
         EntryCreate(raw_data=markdown("Gardening in the rain"), tags=["garden", "rain"]),
         limits,
     )
+    await entries_service.fold_vocabulary(session, user_id)  # the edit's words stay recorded
     await entries_service.update_entry(
         session,
         user_id,

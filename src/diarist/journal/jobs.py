@@ -10,3 +10,4 @@ from diarist.db.jobs import JobSpec
 NAMESPACE = "journal"
 PURGE_TRASH = JobSpec(NAMESPACE, "purge_trash", queue="maintenance")
 REINDEX_LANGUAGE = JobSpec(NAMESPACE, "reindex_language", queue="maintenance")
+FOLD_VOCABULARY = JobSpec(NAMESPACE, "fold_vocabulary", queue="maintenance")

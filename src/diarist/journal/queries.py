@@ -1,6 +1,6 @@
 """The journal's public face for the domains that read entries (search, memories): the
-timeline's filters and listing query, one entry by id, tag names, excerpts and the acting
-user's text search configuration."""
+timeline's filters and listing query, one entry by id, tag names, excerpts, the acting
+user's text search configuration and the upkeep of their vocabulary."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from diarist.journal.errors import InvalidEntry
 from diarist.journal.filters import EntryQuery, resolve_filters
 from diarist.journal.languages import my_search_config
 from diarist.journal.repository import EntryFilters, apply_filters, list_entries
-from diarist.journal.service import get_entry, tag_names_for
+from diarist.journal.service import fold_vocabulary, get_entry, tag_names_for
 
 __all__ = [
     "EntryFilters",
@@ -17,6 +17,7 @@ __all__ = [
     "InvalidEntry",
     "apply_filters",
     "excerpt",
+    "fold_vocabulary",
     "get_entry",
     "list_entries",
     "my_search_config",

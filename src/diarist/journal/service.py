@@ -19,6 +19,7 @@ from diarist.accounts import preferences
 from diarist.accounts.principal import PendingPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
+from diarist.db.engine import Database
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
 from diarist.journal.errors import (
@@ -243,6 +244,25 @@ async def purge_expired_trash(session: AsyncSession, limits: JournalSettings) ->
     while purged := await repo.purge_trash(session, cutoff):
         total += purged
     return total
+
+
+async def fold_vocabulary(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Count the user's recorded word changes into their vocabulary (as search reads it)."""
+    return await repo.fold_vocabulary(session, user_id)
+
+
+async def fold_all_vocabularies(system_database: Database, batch: int = 500) -> int:
+    """Count every user's recorded word changes into their vocabulary, one transaction per
+    user (system role); the changes counted."""
+    total = 0
+    while True:
+        async with system_database.unit_of_work() as session:
+            users = await repo.users_with_vocabulary_changes(session, batch)
+        for user_id in users:
+            async with system_database.unit_of_work() as session:
+                total += await repo.fold_vocabulary(session, user_id)
+        if len(users) < batch:
+            return total
 
 
 # --- listing ----------------------------------------------------------------------------------

@@ -28,6 +28,21 @@ async def purge_trash(timestamp: int) -> int:
     return purged
 
 
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(
+    name=jobs.FOLD_VOCABULARY.name,
+    queue=jobs.FOLD_VOCABULARY.queue,
+    queueing_lock="fold_vocabulary",
+)
+async def fold_vocabulary(timestamp: int) -> int:
+    """Every minute: count the words that writes of entries recorded into each user's
+    vocabulary (search counts its user's own before it reads them)."""
+    folded = await entries_service.fold_all_vocabularies(worker_resources().system_database)
+    if folded:
+        _log.info("vocabulary_folded", changes=folded)
+    return folded
+
+
 @blueprint.task(name=jobs.REINDEX_LANGUAGE.name, queue=jobs.REINDEX_LANGUAGE.queue)
 async def reindex_language(user_id: str) -> int:
     """After a language change: re-index the user's entries with the new configuration."""

@@ -4,7 +4,15 @@ from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityE
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
 from diarist.models.insights import Insight, StatsDay, StatsDaySubject, StatsDirtyDay
-from diarist.models.journal import Entry, EntryRevision, EntryTag, Tag, TagRelationship, UserWord
+from diarist.models.journal import (
+    Entry,
+    EntryRevision,
+    EntryTag,
+    Tag,
+    TagRelationship,
+    UserWord,
+    VocabularyChange,
+)
 
 __all__ = [
     "AuthCode",
@@ -29,4 +37,5 @@ __all__ = [
     "UUIDv7PrimaryKey",
     "User",
     "UserWord",
+    "VocabularyChange",
 ]

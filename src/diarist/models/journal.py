@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -23,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diarist.models.base import Base, UUIDv7PrimaryKey, in_list, same_user_fk, user_fk
@@ -230,7 +232,8 @@ class EntryTag(Base):
 
 class UserWord(Base):
     """Each distinct word of a user's entries and in how many entries it occurs; the
-    vocabulary that typo-tolerant search corrects against (maintained by triggers)."""
+    vocabulary that typo-tolerant search corrects against (folded from `vocabulary_changes`
+    by `vocabulary_fold()`)."""
 
     __tablename__ = "user_words"
     __table_args__ = (
@@ -241,3 +244,17 @@ class UserWord(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     word: Mapped[str] = mapped_column(Text)
     entry_count: Mapped[int] = mapped_column(Integer)
+
+
+class VocabularyChange(Base):
+    """The words one write of an entry added to and removed from its author's vocabulary: an
+    append-only log written by a trigger (writers never wait on each other's words), folded
+    into `user_words` by the worker, and by search before it reads the vocabulary."""
+
+    __tablename__ = "vocabulary_changes"
+    __table_args__ = (Index("ix_vocabulary_changes_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
+    added: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    removed: Mapped[list[str]] = mapped_column(ARRAY(Text))

@@ -68,6 +68,8 @@ async def _corrected(session: AsyncSession, user_id: uuid.UUID, query: str) -> s
     words = {t: w for t in tokens if (w := _correctable(t))}
     if not words:
         return None
+    # The words written since the worker last counted them, counted now.
+    await journal_queries.fold_vocabulary(session, user_id)
     known = await repo.known_words(session, user_id, sorted(set(words.values())))
     changed = False
     rewritten: list[str] = []

@@ -39,6 +39,7 @@ from diarist.journal.repository._tags import (
     tag_list_statement,
     update_tag,
 )
+from diarist.journal.repository._vocabulary import fold_vocabulary, users_with_vocabulary_changes
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -54,6 +55,7 @@ __all__ = [
     "entry_by_idempotency_key",
     "entry_view",
     "entry_view_statement",
+    "fold_vocabulary",
     "get_entry",
     "get_revision",
     "get_tag",
@@ -76,4 +78,5 @@ __all__ = [
     "tag_names_for",
     "update_entry",
     "update_tag",
+    "users_with_vocabulary_changes",
 ]

@@ -1,5 +1,5 @@
 -- Row-level security of the journal tables: entries, their revisions, tags, tag links and
--- each user's vocabulary.
+-- each user's vocabulary with its log of changes.
 -- One owner-only policy per table, as diarist.db.rls.enable_owner_rls() made them: a row is
 -- visible and writable only when its owner column equals diarist_current_user_id() (the
 -- transaction's tenant, kit/current_user_id.sql); with no tenant, no row is.
@@ -43,5 +43,12 @@ ALTER TABLE user_words ENABLE ROW LEVEL SECURITY;
 ALTER TABLE user_words FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS user_words_owner_only ON user_words;
 CREATE POLICY user_words_owner_only ON user_words
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE vocabulary_changes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE vocabulary_changes FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS vocabulary_changes_owner_only ON vocabulary_changes;
+CREATE POLICY vocabulary_changes_owner_only ON vocabulary_changes
     USING (user_id = diarist_current_user_id())
     WITH CHECK (user_id = diarist_current_user_id());
