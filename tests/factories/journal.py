@@ -49,6 +49,12 @@ async def create_entry(
 async def fill_journal(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     """Rows in every journal table: an edited, tagged entry and related tags."""
     entry = await create_entry(client, auth, "Gardening in the rain", tags=["garden", "rain"])
+    # A search that corrects a typo counts the words written so far into the vocabulary; the
+    # edit's stay recorded.
+    typo = await client.get(
+        "/api/v1/search", params={"q": "gardning", "mode": "keyword"}, headers=auth
+    )
+    assert typo.json()["corrected_query"], typo.text
     edited = await client.patch(
         f"/api/v1/entries/{entry['id']}",
         json={"raw_data": markdown("Gardening in the rain, then tea.")},
