@@ -1,6 +1,7 @@
 """An authenticated read writes nothing. A hot read (the plain timeline, one entry, /me, tags,
 a keyword search without filters or date words) is one round trip on the wire: BEGIN, the
-token check, the read and COMMIT in one flush. Others are two statements,
+token check, the read and COMMIT in one flush. A create is two: the token check, then the
+writes with the COMMIT. Other reads are two statements,
 the token check (which sets the tenant and reads the preferences) and the query. A token's
 activity is recorded after the response, in a transaction of its own, at most once a minute."""
 
@@ -142,3 +143,38 @@ async def test_a_bad_token_on_a_plain_timeline_is_401_and_reads_nothing(
     )
     assert bad_cursor.status_code == 401, "the token is checked before the cursor"
     assert (await client.get("/api/v1/entries?cursor=garbage", headers=me.auth)).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Idempotency-Key": "wire-1"}], ids=["plain", "idempotent"]
+)
+async def test_a_create_is_two_round_trips_on_the_wire(
+    fresh_db: DatabaseUrls,
+    tmp_path: Path,
+    accounts_context: AccountsContext,
+    one_connection: Database,
+    headers: dict[str, str],
+) -> None:
+    """The token check with the new entry's id, then the entry, its tags (one new, one
+    known), their links, its analysis job, the entry as GET shows it and the commit."""
+    settings = make_settings(fresh_db, tmp_path)
+    async with live_app_client(
+        settings, fresh_db, accounts_context, PoolPlan(1, 0), one_connection
+    ) as client:
+        me = await signed_up(client)
+        await create_entry(client, me.auth, "Before.", tags=["walks"])
+        body = {"raw_data": {"text": "A walk by the river."}, "tags": ["Walks", "river"]}
+        async with traced_connection(one_connection) as wire:
+            created = await client.post(
+                "/api/v1/entries", json=body, headers={**me.auth, **headers}
+            )
+        assert created.status_code == 201, created.text
+        assert wire.round_trips == 2, wire.messages_sent
+        entry = created.json()
+        assert sorted(entry["tags"]) == ["river", "walks"]
+        shown = await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)
+        assert shown.json() == entry
+        assert shown.headers["etag"] == created.headers["etag"]
+        assert created.headers["location"] == f"/api/v1/entries/{entry['id']}"
+        tags = (await client.get("/api/v1/tags", headers=me.auth)).json()
+        assert {t["name"]: t["usage_count"] for t in tags} == {"walks": 2, "river": 1}

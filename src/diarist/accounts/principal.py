@@ -1,6 +1,6 @@
 """Who a request acts for: the `Principal` of a checked token, and the `PendingPrincipal` of
-one a hot read checks in its own round trip (db.pipeline). Public: other domains' hot reads
-take a `PendingPrincipal` and confirm it."""
+one a hot request checks in its own round trip (db.pipeline). Public: other domains' hot
+reads and writes take a `PendingPrincipal` and confirm it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import InsufficientScope, NotAuthenticated
+from diarist.accounts.preferences import UserPreferences
 from diarist.db.engine import Database
-from diarist.db.pipeline import Statement, read_in_one_trip
+from diarist.db.pipeline import Statement, Transaction, read_in_one_trip
 
 _log = structlog.get_logger("diarist.accounts")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -61,6 +62,18 @@ class PendingPrincipal:
         check confirmed before any row is returned; the principal and each statement's rows."""
         checked, *rows = await read_in_one_trip(session, [self.statement, *statements])
         return self.confirm(repo.ResolvedToken(*checked[0]) if checked else None), rows
+
+    async def check(
+        self, transaction: Transaction, *statements: Statement
+    ) -> tuple[Principal, UserPreferences, list[list[Any]]]:
+        """A hot write's first round trip: the token check (it opens `transaction` and sets
+        its tenant) and `statements` that need no answer from it, the check confirmed before
+        any row is returned; the principal, their preferences and each statement's rows."""
+        checked, *rows = await transaction.send([self.statement, *statements])
+        resolved = repo.ResolvedToken(*checked[0]) if checked else None
+        principal = self.confirm(resolved)
+        assert resolved is not None  # confirmed
+        return principal, UserPreferences.from_document(resolved.preferences), rows
 
     def confirm(self, resolved: repo.ResolvedToken | None) -> Principal:
         """The principal of a checked token: 401 when the token is not valid, 403 when a

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from procrastinate.types import JSONValue
+from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.config import Settings
 from diarist.db.engine import Database
+from diarist.db.pipeline import Statement
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,39 @@ _DEFER_MANY = text(
 _QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 
 
+@dataclass(frozen=True)
+class Deferral:
+    """One job to defer: its task, arguments and lock (jobs with one lock run one at a time,
+    in order)."""
+
+    spec: JobSpec
+    args: dict[str, JSONValue]
+    lock: str | None = None
+    queueing_lock: str | None = None
+
+    def as_row(self) -> dict[str, JSONValue]:
+        return {
+            "queue_name": self.spec.queue,
+            "task_name": self.spec.task_name,
+            "lock": self.lock,
+            "queueing_lock": self.queueing_lock,
+            "args": self.args,
+        }
+
+
+def defer_statement(deferral: Deferral, *, source: str = "", **params: Any) -> Statement:
+    """`deferral` as a statement to send with others (db.pipeline), deferring one job per row
+    of `source` (SQL text after SELECT ...: `FROM entries WHERE id = %(entry_id)s`, its
+    `params` named), or one job without a source."""
+    row: dict[str, Any] = {f"job_{name}": value for name, value in deferral.as_row().items()}
+    row["job_args"] = Jsonb(deferral.args)
+    sql = (
+        "SELECT diarist_defer_job(%(job_task_name)s, %(job_queue_name)s, %(job_args)s,"
+        f" %(job_lock)s, %(job_queueing_lock)s) {source}"
+    )
+    return Statement(sql.rstrip(), {**row, **params})
+
+
 async def defer(session: AsyncSession, spec: JobSpec, **task_kwargs: JSONValue) -> int:
     """Defer one job in the session's open transaction (see `defer_many`)."""
     return (await defer_many(session, spec, [task_kwargs]))[0]
@@ -63,18 +99,25 @@ async def defer_many(
     job gets `lock`, or the lock named by its own `lock_key` argument (jobs with one lock run
     one at a time, in order); `queueing_lock` refuses a job while another with it waits
     (IntegrityError; see `defer_once`)."""
-    if not kwargs_list:
+    return await defer_all(
+        session,
+        [
+            Deferral(
+                spec,
+                kwargs,
+                lock=f"{lock_key}:{kwargs[lock_key]}" if lock_key else lock,
+                queueing_lock=queueing_lock,
+            )
+            for kwargs in kwargs_list
+        ],
+    )
+
+
+async def defer_all(session: AsyncSession, deferrals: list[Deferral]) -> list[int]:
+    """Defer every job in one round trip, inside the session's transaction; their ids."""
+    if not deferrals:
         return []
-    jobs = [
-        {
-            "queue_name": spec.queue,
-            "task_name": spec.task_name,
-            "lock": f"{lock_key}:{kwargs[lock_key]}" if lock_key else lock,
-            "queueing_lock": queueing_lock,
-            "args": kwargs,
-        }
-        for kwargs in kwargs_list
-    ]
+    jobs = [deferral.as_row() for deferral in deferrals]
     result = await session.execute(_DEFER_MANY, {"jobs": json.dumps(jobs)})
     return [int(job_id) for job_id in result.scalars()]
 

@@ -1,5 +1,6 @@
-"""A hot read in one round trip: its statements go to PostgreSQL in one flush (psycopg's
-pipeline mode) on the request's own connection, inside the request's own transaction.
+"""A hot request in one or two round trips: its statements go to PostgreSQL in one flush per
+trip (psycopg's pipeline mode) on the request's own connection, inside the request's own
+transaction. A read is one trip; a write two (the token check, then the writes).
 
 The first statement is the token check (`auth_resolve_token`, which sets the tenant for the
 transaction); the others read under RLS through `diarist_current_user_id()`, so they need no
@@ -11,7 +12,8 @@ See docs/architecture.md ("Hot reads").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,34 +60,59 @@ async def driver_connection(session: AsyncSession) -> AsyncConnection[Any]:
     return driver
 
 
-async def read_in_one_trip(
-    session: AsyncSession, statements: Sequence[Statement]
-) -> list[list[Any]]:
-    """Send every statement at once (server-side prepared unless prepared statements are
-    off) and return each one's rows as named tuples. The session must not be used for
-    anything else afterwards: when the transaction began here, it has ended, and with it the
-    tenant."""
-    conn = await driver_connection(session)
-    owned = conn.info.transaction_status == TransactionStatus.IDLE
-    prepare = None if conn.prepare_threshold is None else True
-    cursors = []
-    if owned:
-        # psycopg would send its own BEGIN and wait for it; ours travels with the reads.
-        await conn.set_autocommit(True)
-    try:
+class Transaction:
+    """One transaction on the session's connection, sent in as few round trips as it needs:
+    each `send` is one flush. The first opens the transaction (when the session had none),
+    the one marked `last` commits it; a failure anywhere rolls it back."""
+
+    def __init__(self, conn: AsyncConnection[Any], owned: bool) -> None:
+        self._conn = conn
+        self._owned = owned
+        self._begun = False
+        self._prepare = None if conn.prepare_threshold is None else True
+
+    async def send(self, statements: Sequence[Statement], *, last: bool = False) -> list[list[Any]]:
+        """Send every statement at once (server-side prepared unless prepared statements
+        are off) and return each one's rows as named tuples (none for a statement that
+        returns no rows)."""
+        conn, cursors = self._conn, []
         async with conn.pipeline():
-            if owned:
+            if self._owned and not self._begun:
                 await conn.execute("BEGIN")
+                self._begun = True
             for statement in statements:
                 cursor = conn.cursor(row_factory=namedtuple_row)
-                await cursor.execute(statement.sql, statement.params, prepare=prepare)
+                await cursor.execute(statement.sql, statement.params, prepare=self._prepare)
                 cursors.append(cursor)
-            if owned:
+            if self._owned and last:
                 await conn.execute("COMMIT")
+        return [await c.fetchall() if c.description is not None else [] for c in cursors]
+
+
+@asynccontextmanager
+async def transaction(session: AsyncSession) -> AsyncIterator[Transaction]:
+    """A transaction in round trips (`Transaction.send`). The session must not be used for
+    anything else meanwhile, nor afterwards without setting the tenant again (`act_as`):
+    when the transaction began here, it has ended, and with it the tenant."""
+    conn = await driver_connection(session)
+    owned = conn.info.transaction_status == TransactionStatus.IDLE
+    if owned:
+        # psycopg would send its own BEGIN and wait for it; ours travels with the statements.
+        await conn.set_autocommit(True)
+    try:
+        yield Transaction(conn, owned)
     finally:
         if owned:
             await _restore(session, conn)
-    return [await cursor.fetchall() for cursor in cursors]
+
+
+async def read_in_one_trip(
+    session: AsyncSession, statements: Sequence[Statement]
+) -> list[list[Any]]:
+    """A read in one round trip: BEGIN, every statement and COMMIT in one flush; each
+    statement's rows as named tuples."""
+    async with transaction(session) as reading:
+        return await reading.send(statements, last=True)
 
 
 async def _restore(session: AsyncSession, conn: AsyncConnection[Any]) -> None:

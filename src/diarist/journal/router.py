@@ -66,15 +66,15 @@ async def create_entry(
     body: EntryCreate,
     settings: AppSettings,
     session: DbSession,
-    me: CurrentPrincipal,
+    pending: UncheckedPrincipal,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Write an entry. With `Idempotency-Key`, a retry returns the entry made the first time."""
-    entry, replayed = await entries_service.create_entry(
-        session, me.user_id, body, settings.journal, idempotency_key=idempotency_key
+    view, replayed = await entries_service.create_entry_checked(
+        session, pending, body, settings.journal, idempotency_key=idempotency_key
     )
-    response = _entry_response(await _entry_out(session, entry), entry, 200 if replayed else 201)
-    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
+    response = _entry_response(presenters.view_out(view), view.entry, 200 if replayed else 201)
+    response.headers["Location"] = f"/api/v1/entries/{view.entry.id}"
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response

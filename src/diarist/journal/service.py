@@ -19,7 +19,8 @@ from diarist.accounts import preferences
 from diarist.accounts.principal import PendingPrincipal
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
-from diarist.db.engine import Database
+from diarist.db.engine import Database, act_as
+from diarist.db.pipeline import transaction
 from diarist.journal import repository as repo
 from diarist.journal.content import derive
 from diarist.journal.errors import (
@@ -84,6 +85,50 @@ def _check_publication(visibility: str, published_at: datetime | None) -> None:
         )
 
 
+def _request_hash(data: EntryCreate) -> bytes:
+    return hashlib.sha256(_canonical(data.model_dump(mode="json"))).digest()
+
+
+def _new_entry_values(
+    data: EntryCreate,
+    limits: JournalSettings,
+    defaults: WriterDefaults,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """The columns of a new entry (by attribute name) but its author's; `entry_date` None
+    when the request names none (the moment of the insert)."""
+    zone = data.timezone or defaults.timezone
+    visibility = data.visibility or "private"
+    _check_publication(visibility, data.published_at)
+    values: dict[str, Any] = {
+        **_content_values(data.raw_data, limits),
+        "title": data.title,
+        "entry_type": data.entry_type or "text",
+        "meta": data.metadata or {},
+        "mood_rating": data.mood_rating,
+        "entry_date": _localize(data.entry_date, zone) if data.entry_date else None,
+        "timezone": zone,
+        "visibility": visibility,
+        "published_at": data.published_at,
+        "starred": bool(data.starred),
+        "pinned": bool(data.pinned),
+        "processing_status": "pending",
+    }
+    if idempotency_key is not None:
+        values |= {"idempotency_key": idempotency_key, "idempotency_hash": _request_hash(data)}
+    return values
+
+
+async def _first_of(
+    session: AsyncSession, user_id: uuid.UUID, idempotency_key: str, data: EntryCreate
+) -> Entry:
+    """The entry made by the first request with this key, if this one is its retry."""
+    existing = await repo.entry_by_idempotency_key(session, user_id, idempotency_key)
+    if existing is None or existing.idempotency_hash != _request_hash(data):
+        raise IdempotencyKeyReused("This Idempotency-Key was used for a different request.")
+    return existing
+
+
 async def create_entry(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -98,42 +143,59 @@ async def create_entry(
     time; the same key with a different request is refused.
     """
     defaults = await writer_defaults(session, user_id)
-    zone = data.timezone or defaults.timezone
-    visibility = data.visibility or "private"
-    _check_publication(visibility, data.published_at)
-    values: dict[str, Any] = {
-        **_content_values(data.raw_data, limits),
+    values = _new_entry_values(data, limits, defaults, idempotency_key)
+    values |= {
         "user_id": user_id,
-        "title": data.title,
-        "entry_type": data.entry_type or "text",
-        "meta": data.metadata or {},
-        "mood_rating": data.mood_rating,
-        "entry_date": _localize(data.entry_date, zone) if data.entry_date else func.now(),
-        "timezone": zone,
-        "visibility": visibility,
-        "published_at": data.published_at,
-        "starred": bool(data.starred),
-        "pinned": bool(data.pinned),
-        "processing_status": "pending",
+        "entry_date": values["entry_date"] or func.now(),
         "search_config": search_config_of(defaults.language),
     }
-    request_hash = hashlib.sha256(_canonical(data.model_dump(mode="json"))).digest()
-    if idempotency_key is not None:
-        values |= {"idempotency_key": idempotency_key, "idempotency_hash": request_hash}
     entry = await repo.insert_entry(session, values)
     if entry is None:  # the key was used before (or concurrently, and that one committed)
         assert idempotency_key is not None
-        existing = await repo.entry_by_idempotency_key(session, user_id, idempotency_key)
-        if existing is None or existing.idempotency_hash != request_hash:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was used for a different request.",
-            )
-        return existing, True
+        return await _first_of(session, user_id, idempotency_key, data), True
     if data.tags:
         tag_ids = await repo.ensure_tags(session, user_id, data.tags)
         await repo.set_entry_tags(session, user_id, entry.id, tag_ids, new=True)
     await analysis_service.request_analysis(session, entry.id, user_id, new=True)
     return entry, False
+
+
+async def create_entry_checked(
+    session: AsyncSession,
+    pending: PendingPrincipal,
+    data: EntryCreate,
+    limits: JournalSettings,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[repo.EntryView, bool]:
+    """`create_entry` in two round trips (db.pipeline): the token check with the new entry's
+    id, then the writes, the entry as GET shows it and the commit. Returns (view, replayed);
+    a replay reads the first request's entry afterwards."""
+    async with transaction(session) as writing:
+        principal, mine, (ids,) = await pending.check(writing, repo.NEW_ENTRY_ID)
+        entry_id: uuid.UUID = ids[0].id
+        defaults = WriterDefaults(timezone=mine.timezone, language=mine.language)
+        values = _new_entry_values(data, limits, defaults, idempotency_key)
+        statements = repo.create_statements(
+            entry_id,
+            values | {"language": mine.language},
+            data.tags or [],
+            analysis_service.analysis_deferral(entry_id, principal.user_id),
+        )
+        inserted, *_, view = await writing.send(
+            [*statements, repo.entry_view_statement(entry_id)], last=True
+        )
+    if inserted:
+        return _view_of(view[0]), False
+    assert idempotency_key is not None  # only a taken key inserts nothing
+    await act_as(session, principal.user_id)  # the transaction, and its tenant, have ended
+    first = await _first_of(session, principal.user_id, idempotency_key, data)
+    return await entry_view(session, principal.user_id, first.id, entry=first), True
+
+
+def _view_of(row: Any) -> repo.EntryView:
+    """The view of an `entry_view_statement` row."""
+    return repo.EntryView(row, list(row.tags), dict(row.results), list(row.topics))
 
 
 async def entry_view(
@@ -352,8 +414,7 @@ async def entry_view_checked(
     _, (found,) = await pending.read(session, repo.entry_view_statement(entry_id))
     if not found:
         raise EntryNotFound("No such entry.")
-    row = found[0]
-    return repo.EntryView(row, list(row.tags), dict(row.results), list(row.topics))
+    return _view_of(found[0])
 
 
 async def reindex_search(session: AsyncSession, user_id: uuid.UUID) -> int:

@@ -10,7 +10,12 @@ suggestions. Callers use this package as a module: `analysis_service.analyze_ent
 
 from __future__ import annotations
 
-from diarist.analysis.service._pipeline import Outcome, analyze_entry, request_analysis
+from diarist.analysis.service._pipeline import (
+    Outcome,
+    analysis_deferral,
+    analyze_entry,
+    request_analysis,
+)
 from diarist.analysis.service._suggestions import (
     AUTO_APPLY_CONFIDENCE,
     SUGGESTION_CONFIDENCE,
@@ -33,6 +38,7 @@ __all__ = [
     "SUGGESTION_CONFIDENCE",
     "Outcome",
     "accept_suggestion",
+    "analysis_deferral",
     "analyze_entry",
     "backfill_targets",
     "list_topics",

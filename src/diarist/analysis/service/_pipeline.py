@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences as preferences_api
@@ -19,7 +20,7 @@ from diarist.analysis.results import Analysis, TaskResult
 from diarist.analysis.service._suggestions import apply_auto_rules
 from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
-from diarist.db.jobs import defer_many
+from diarist.db.jobs import Deferral, defer_all
 from diarist.insights import statistics as insights_statistics
 from diarist.models.analysis import LOCAL_EMBEDDING_MODEL
 
@@ -49,14 +50,18 @@ async def defer_analysis(
     session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.UUID]], force: bool
 ) -> None:
     """Queue the analysis of each (entry, user) in the caller's transaction."""
-    # One lock per entry: its jobs run one after another, so a burst of edits is analysed
-    # once (the later jobs find the text analysed already).
-    await defer_many(
-        session,
-        jobs.ANALYZE_ENTRY,
-        [{"entry_id": str(e), "user_id": str(u), "force": force} for e, u in targets],
-        lock_key="entry_id",
-    )
+    await defer_all(session, [analysis_deferral(e, u, force=force) for e, u in targets])
+
+
+def analysis_deferral(entry_id: uuid.UUID, user_id: uuid.UUID, *, force: bool = False) -> Deferral:
+    """The job that analyses an entry. One lock per entry: its jobs run one after another, so
+    a burst of edits is analysed once (the later jobs find the text analysed already)."""
+    args: dict[str, JSONValue] = {
+        "entry_id": str(entry_id),
+        "user_id": str(user_id),
+        "force": force,
+    }
+    return Deferral(jobs.ANALYZE_ENTRY, args, lock=f"entry_id:{entry_id}")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from diarist.journal.repository._create import NEW_ENTRY_ID, create_statements
 from diarist.journal.repository._entries import (
     SUMMARY_COLUMNS,
     EntryFilters,
@@ -42,11 +43,13 @@ from diarist.journal.repository._tags import (
 from diarist.journal.repository._vocabulary import fold_vocabulary, users_with_vocabulary_changes
 
 __all__ = [
+    "NEW_ENTRY_ID",
     "SUMMARY_COLUMNS",
     "EntryFilters",
     "EntryView",
     "ancestors",
     "apply_filters",
+    "create_statements",
     "delete_entry",
     "delete_relationship",
     "delete_tag",
