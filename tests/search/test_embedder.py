@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import pytest
 
 from diarist.analysis.embedder_server import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
 from diarist.analysis.embeddings import get_embedder
+from diarist.analysis.openai import decode_embedding
 from diarist.kit.sockets import MAX_SOCKET_DIR, UnsafeSocketDir, make_socket_dir, socket_dir
 from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL
 
@@ -91,3 +93,20 @@ def test_a_socket_directory_others_could_swap_is_refused(tmp_path: Path) -> None
     deep = tmp_path / ("d" * 90)
     assert socket_dir(deep) == socket_dir(deep), "a long path maps to one short place"
     assert len(str(socket_dir(deep))) < MAX_SOCKET_DIR
+
+
+async def test_vectors_come_as_float32_bytes_when_asked(embedder: httpx.AsyncClient) -> None:
+    """`encoding_format: base64` (as OpenAI's endpoint): the same vector, a quarter of the
+    JSON, read by the API's client without parsing floats."""
+    body = {"model": LOCAL_EMBEDDING_MODEL, "input": ["a walk by the sea"]}
+    floats = (await embedder.post("/v1/embeddings", json=body)).json()["data"][0]["embedding"]
+    packed = await embedder.post("/v1/embeddings", json={**body, "encoding_format": "base64"})
+    encoded = packed.json()["data"][0]["embedding"]
+    assert isinstance(encoded, str)
+    assert len(base64.b64decode(encoded)) == 4 * EMBEDDING_DIMENSIONS
+    assert decode_embedding(encoded) == pytest.approx(floats, abs=1e-6)
+    assert decode_embedding(floats) == floats
+    refused = await embedder.post("/v1/embeddings", json={**body, "encoding_format": "int8"})
+    assert refused.status_code == 400
+    with pytest.raises(ValueError, match="float32"):
+        decode_embedding("abc=")  # not whole float32 values

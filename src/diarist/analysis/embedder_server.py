@@ -1,8 +1,9 @@
 """`diarist embedder`: the local embedding model as a small HTTP server, so API processes can
 embed a search query without loading a model (they stay small; see docs/architecture.md).
 
-It speaks the OpenAI embeddings protocol (`POST /v1/embeddings`), so the API reaches it with
-the same client as a remote provider. It listens on a unix socket under the data dir by
+It speaks the OpenAI embeddings protocol (`POST /v1/embeddings`, vectors as floats or, with
+`encoding_format: base64`, as float32 bytes), so the API reaches it with the same client as a
+remote provider. It listens on a unix socket under the data dir by
 default (only local processes of the same user can reach it), or on a TCP port for a
 deployment with the API on several hosts (it has no authentication of its own: keep such a
 port on a private network). The model is loaded before the socket is bound: a refused
@@ -12,6 +13,7 @@ anyone who can reach the service which phrases were searched recently.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import AsyncIterator
@@ -19,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import structlog
 import uvicorn
 from starlette.applications import Starlette
@@ -37,10 +40,19 @@ _log = structlog.get_logger("diarist.embedder")
 MAX_INPUTS = 16
 MAX_INPUT_CHARS = 4000
 MAX_BODY_BYTES = 128 * 1024
+_ENCODINGS = frozenset({"float", "base64"})
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": "invalid_request_error"}}, status)
+
+
+def _encode(vector: np.ndarray[Any, Any], encoding: str) -> list[float] | str:
+    """A vector as the protocol's `float` list or `base64` (little-endian float32 bytes,
+    what OpenAI's endpoint answers: a quarter of the JSON, no float formatting or parsing)."""
+    if encoding == "base64":
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+    return [float(x) for x in vector]
 
 
 def _inputs(body: Any) -> list[str] | str:
@@ -56,6 +68,8 @@ def _inputs(body: Any) -> list[str] | str:
         return f"input must be a string or a list of 1 to {MAX_INPUTS} strings"
     if not all(isinstance(text, str) and len(text) <= MAX_INPUT_CHARS for text in texts):
         return f"each input must be a string of at most {MAX_INPUT_CHARS} characters"
+    if body.get("encoding_format", "float") not in _ENCODINGS:
+        return "encoding_format must be 'float' or 'base64'"
     return texts
 
 
@@ -85,10 +99,11 @@ def embedder_app(embedder: Embedder, socket: Path | None = None) -> Starlette:
         texts = _inputs(body)
         if isinstance(texts, str):
             return _error(400, texts)
-        vectors = (await run_in_threadpool(embedder.embed, texts)).tolist()
+        vectors = await run_in_threadpool(embedder.embed, texts)
+        encoding = body.get("encoding_format", "float")
         data = [
-            {"object": "embedding", "index": index, "embedding": values}
-            for index, values in enumerate(vectors)
+            {"object": "embedding", "index": index, "embedding": _encode(vector, encoding)}
+            for index, vector in enumerate(vectors)
         ]
         return JSONResponse({"object": "list", "model": LOCAL_EMBEDDING_MODEL, "data": data})
 

@@ -4,7 +4,10 @@ chat endpoint. Diary text leaves the machine only for users who allowed it (see 
 from __future__ import annotations
 
 import asyncio
+import base64
+import sys
 import time
+from array import array
 from collections import deque
 from typing import Any
 
@@ -25,6 +28,23 @@ _log = structlog.get_logger("diarist.analysis.openai")
 
 class ProviderError(RuntimeError):
     """The remote provider failed (status, timeout, or an answer we cannot read)."""
+
+
+def decode_embedding(embedding: Any) -> list[float]:
+    """An embedding as the provider sent it: base64 float32 bytes (asked for: a quarter of the
+    JSON and no float parsing), or a list of numbers from a provider that ignores the ask."""
+    if isinstance(embedding, str):
+        raw = base64.b64decode(embedding, validate=True)
+        if len(raw) % 4:
+            raise ValueError("not float32 bytes")
+        return array("f", raw).tolist() if sys.byteorder == "little" else _swapped(raw)
+    return [float(x) for x in embedding]
+
+
+def _swapped(raw: bytes) -> list[float]:
+    values = array("f", raw)
+    values.byteswap()
+    return values.tolist()
 
 
 class _RateLimiter:
@@ -80,10 +100,11 @@ class OpenAIClient:
         model = self.settings.embedding_model
         if not model:
             raise ProviderError("no embedding model is configured")
-        payload, _ = await self._post("embeddings", {"model": model, "input": texts})
+        body = {"model": model, "input": texts, "encoding_format": "base64"}
+        payload, _ = await self._post("embeddings", body)
         try:
             rows = sorted(payload["data"], key=lambda row: row["index"])
-            vectors = [[float(x) for x in row["embedding"]] for row in rows]
+            vectors = [decode_embedding(row["embedding"]) for row in rows]
         except (KeyError, TypeError, ValueError):
             raise ProviderError("unreadable provider answer") from None
         if len(vectors) != len(texts) or any(
