@@ -47,12 +47,14 @@ class Size:
 
 
 SIZES = {
-    "small": Size(DatasetSpec(10, 200), warmup_s=2, duration_s=8, concurrency=(1, 32, 256)),
+    "small": Size(
+        DatasetSpec(10, 200), warmup_s=2, duration_s=8, concurrency=(1, 32, 256, 1_000)
+    ),
     "large": Size(
         DatasetSpec(100, 1_000),
         warmup_s=5,
         duration_s=25,
-        concurrency=(1, 32, 256),
+        concurrency=(1, 32, 256, 1_000),
         grow_to=1_000_000,
     ),
 }

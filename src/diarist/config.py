@@ -140,7 +140,7 @@ class AnalysisSettings(BaseModel):
 
 
 class SearchSettings(BaseModel):
-    """Semantic and hybrid search."""
+    """Keyword, semantic and hybrid search."""
 
     # Semantic hits below this cosine similarity are dropped (a request may ask for another).
     min_similarity: float = Field(default=0.2, ge=-1, le=1)
@@ -151,6 +151,9 @@ class SearchSettings(BaseModel):
     # Up to this many vectors, a user's entries are searched by exact k-NN; above it (and
     # without filters) through the HNSW index with iterative scans (docs/search.md).
     exact_max_vectors: int = Field(default=5000, ge=0, le=10_000_000)
+    # A keyword search without filters ranks at most this many of the newest entries that
+    # match (ranking reads each one's whole text index; docs/search.md).
+    keyword_candidates: int = Field(default=1000, ge=20, le=1_000_000)
 
 
 def default_data_dir() -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
@@ -253,7 +253,9 @@ async def test_the_hot_keyword_statement_reads_as_the_checked_one(
     from SQL, server-side prepared, so later runs may use a generic plan) avoids seq scans
     and finds what `ranked_search` finds."""
     session, heavy = heavy_session
-    statement = search_repo.keyword_statement("garden coffee", deleted=False, limit=20)
+    statement = search_repo.keyword_statement(
+        "garden coffee", deleted=False, limit=20, candidates=1000
+    )
     connection = await session.connection()
     await connection.exec_driver_sql(f"SET LOCAL plan_cache_mode = {plan_mode}")
     explained = await connection.exec_driver_sql(
@@ -261,12 +263,40 @@ async def test_the_hot_keyword_statement_reads_as_the_checked_one(
     )
     assert _seq_scans([explained.scalar_one()[0]]) == []
     rows = await connection.exec_driver_sql(statement.sql, dict(statement.params))
-    ranking = Ranking(keyword_query="garden coffee", headline_query="garden coffee")
+    ranking = Ranking(
+        keyword_query="garden coffee", headline_query="garden coffee", candidates=1000
+    )
     checked = await search_repo.ranked_search(
         session, heavy, ranking, journal_repo.EntryFilters(), 20
     )
     assert search_repo.hits_of(rows) == checked
     assert len(checked) == 20
+
+
+async def test_only_the_newest_matches_are_ranked_without_filters(
+    heavy_session: tuple[AsyncSession, uuid.UUID],
+) -> None:
+    """With `candidates`, the keyword list ranks the newest matches only: a word in most of a
+    large journal does not rank them all. A filter turns the cap off (it could leave none)."""
+    session, heavy = heavy_session
+    words = "garden"
+    newest = await session.execute(
+        text(
+            "SELECT id FROM entries WHERE user_id = :u AND deleted_at IS NULL"
+            " AND search_vector @@ websearch_to_tsquery('english', :q)"
+            " ORDER BY entry_date DESC LIMIT 30"
+        ),
+        {"u": heavy, "q": words},
+    )
+    newest_ids = {row[0] for row in newest}
+    assert len(newest_ids) == 30
+    capped = Ranking(keyword_query=words, headline_query=words, candidates=30)
+    hits = await search_repo.ranked_search(session, heavy, capped, journal_repo.EntryFilters(), 20)
+    assert len(hits) == 20
+    assert {hit.id for hit in hits} <= newest_ids
+    starred = journal_repo.EntryFilters(starred=False)
+    filtered = await search_repo.ranked_search(session, heavy, capped, starred, 20)
+    assert {hit.id for hit in filtered} - newest_ids, "with a filter, older matches rank too"
 
 
 @pytest.mark.parametrize("keyword", [None, "garden coffee"])

@@ -80,6 +80,8 @@ class Ranking:
     min_similarity: float = 0.0
     depth: int = 50
     rrf_k: int = 60
+    # Without filters, rank at most this many of the newest keyword matches (None: all).
+    candidates: int | BindParameter[int] | None = None
 
 
 def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subquery:
@@ -100,12 +102,16 @@ def _keyword_list(
     tsquery: ColumnElement[Any],
     filters: journal_queries.EntryFilters,
     depth: int,
+    candidates: int | BindParameter[int] | None,
 ) -> Subquery:
     """The best `depth` keyword matches, ranked by ts_rank_cd (recency breaks ties).
 
-    The match runs in `search_entry_ids()` (see the journal migration); the other filters run
-    here, under RLS."""
-    matches = func.search_entry_ids(tsquery, filters.deleted).table_valued(
+    The match runs in `search_entry_ids()` (db/sql/search/search_entry_ids.sql), which ranks
+    only the newest `candidates` matches; the other filters run here, under RLS, so with any
+    of them every match is ranked (they might leave none of the newest)."""
+    if filters != journal_queries.EntryFilters(deleted=filters.deleted):
+        candidates = None
+    matches = func.search_entry_ids(tsquery, filters.deleted, candidates).table_valued(
         column("entry_id", Uuid()), column("score", Float())
     )
     top = (
@@ -196,7 +202,7 @@ def _ranked_query(
     lists: dict[str, Subquery] = {}
     if ranking.keyword_query is not None:
         tsquery = func.websearch_to_tsquery(config, ranking.keyword_query)
-        lists["keyword"] = _keyword_list(user_id, tsquery, filters, depth)
+        lists["keyword"] = _keyword_list(user_id, tsquery, filters, depth, ranking.candidates)
     if ranking.vector is not None:
         lists["semantic"] = _semantic_list(user_id, ranking, filters, depth)
     kw, sem = lists.get("keyword"), lists.get("semantic")
@@ -271,20 +277,21 @@ def _keyword_sql(deleted: bool) -> tuple[str, dict[str, Any]]:
     """A keyword search without filters as driver SQL, compiled once per shape; the user is
     the transaction's tenant. Its constant parameters."""
     words = bindparam("q", type_=TextType)
+    candidates = bindparam("candidates", type_=Integer)
     query = _ranked_query(
         func.diarist_current_user_id(),
-        Ranking(keyword_query=words, headline_query=words),
+        Ranking(keyword_query=words, headline_query=words, candidates=candidates),
         journal_queries.EntryFilters(deleted=deleted),
         bindparam("limit", type_=Integer),
     )
     return compile_for_driver(query)
 
 
-def keyword_statement(words: str, *, deleted: bool, limit: int) -> Statement:
+def keyword_statement(words: str, *, deleted: bool, limit: int, candidates: int) -> Statement:
     """A keyword search without filters (`ranked_search` of a keyword ranking) for a hot read
     that checks the token in the same round trip; its rows make hits with `hits_of`."""
     sql, constants = _keyword_sql(deleted)
-    return Statement(sql, {**constants, "q": words, "limit": limit})
+    return Statement(sql, {**constants, "q": words, "limit": limit, "candidates": candidates})
 
 
 async def dated_entries(

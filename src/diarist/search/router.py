@@ -69,7 +69,12 @@ async def search(
         words = search_service.undated_words(query.q, now, parse_dates=query.parse_dates)
     if words is not None:
         result = await search_service.keyword_search_checked(
-            session, pending, words, deleted=query.deleted, limit=query.limit
+            session,
+            pending,
+            words,
+            deleted=query.deleted,
+            limit=query.limit,
+            candidates=settings.search.keyword_candidates,
         )
         return _page_response(query, result)
     me = await current_principal(session, pending)

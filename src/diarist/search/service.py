@@ -161,6 +161,7 @@ async def search(
         min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
         depth=settings.search.fusion_depth,
         rrf_k=settings.search.rrf_k,
+        candidates=settings.search.keyword_candidates,
     )
     hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
     if approximate and _semantic_hits(hits) == 0:
@@ -219,18 +220,24 @@ def undated_words(query: str, now: datetime, *, parse_dates: bool) -> str | None
 
 
 async def keyword_search_checked(
-    session: AsyncSession, pending: PendingPrincipal, words: str, *, deleted: bool, limit: int
+    session: AsyncSession,
+    pending: PendingPrincipal,
+    words: str,
+    *,
+    deleted: bool,
+    limit: int,
+    candidates: int,
 ) -> SearchResult:
     """A keyword search without filters or date words (`undated_words`), read in the same
     round trip as the token check (db.pipeline), which is confirmed before anything else.
     Few hits take more trips: the typo correction of `search`."""
-    statement = repo.keyword_statement(words, deleted=deleted, limit=limit)
+    statement = repo.keyword_statement(words, deleted=deleted, limit=limit, candidates=candidates)
     principal, (rows,) = await pending.read(session, statement)
     hits = repo.hits_of(rows)
     result = SearchResult(hits=hits, text=words)
     if not _few(hits, limit):
         return result
     await act_as(session, principal.user_id)  # the read's transaction, and tenant, have ended
-    ranking = Ranking(keyword_query=words, headline_query=words)
+    ranking = Ranking(keyword_query=words, headline_query=words, candidates=candidates)
     filters = journal_queries.EntryFilters(deleted=deleted)
     return await _typos_corrected(session, principal.user_id, ranking, filters, limit, result, hits)
