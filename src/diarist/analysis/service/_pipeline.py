@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.accounts import preferences as preferences_api
 from diarist.analysis import jobs
 from diarist.analysis import repository as repo
+from diarist.analysis.bounds import analysed_text
 from diarist.analysis.results import Analysis, TaskResult
 from diarist.analysis.service._suggestions import apply_auto_rules
 from diarist.config import AnalysisSettings
@@ -89,7 +90,7 @@ async def analyze_entry(
         entry = await repo.entry_for_analysis(session, entry_id, lock=True)
         if entry is None:
             return Outcome("gone")
-        text, content_hash = entry.content, entry.content_hash
+        text, content_hash = analysed_text(entry.content), entry.content_hash
         preferences = await preferences_api.preferences_of(session, user_id)
         if not preferences.analysis_enabled:
             # Opted out: nothing derived from the text stays behind, or is shown as current.
