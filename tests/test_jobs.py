@@ -61,3 +61,42 @@ async def test_deferred_jobs_keep_their_order_lock_and_arguments(session: AsyncS
     assert [tuple(row[1:]) for row in rows] == [
         ("analysis:analyze_entry", "analysis", f"entry_id:{e}", e) for e in entry_ids
     ]
+
+
+async def _turns(session: AsyncSession, ids: list[int]) -> list[tuple[str, int]]:
+    """The jobs' users and priorities in the order a worker takes them."""
+    rows = await session.execute(
+        text(
+            "SELECT args ->> 'user_id', priority FROM procrastinate_jobs WHERE id = ANY(:ids)"
+            " ORDER BY priority DESC, id"
+        ),
+        {"ids": ids},
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def test_one_users_many_jobs_take_turns_with_anothers_one(session: AsyncSession) -> None:
+    busy, other = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async def analyse(user: str, entry: str | None = None) -> int:
+        args = {"entry_id": entry or str(uuid.uuid4()), "user_id": user, "force": False}
+        (job,) = await defer_many(session, analysis_jobs.ANALYZE_ENTRY, [args], lock_key="entry_id")
+        return job
+
+    ids = [await analyse(busy) for _ in range(4)]
+    ids.append(await analyse(other))
+    assert await _turns(session, ids) == [
+        (busy, 0), (other, 0), (busy, -1), (busy, -2), (busy, -3)
+    ]  # fmt: skip
+
+    # A job never outranks an earlier waiting job with its lock, even when the user's queue
+    # has drained since: jobs of one entry keep their order.
+    entry = str(uuid.uuid4())
+    first = await analyse(busy, entry)  # behind 4 waiting jobs of the user: -4
+    await session.execute(
+        text("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = ANY(:ids)"),
+        {"ids": ids},
+    )
+    second = await analyse(busy, entry)  # 1 waiting, but its lock's first waits at -4
+    assert await _turns(session, [first, second]) == [(busy, -4), (busy, -4)]
+    assert first < second
