@@ -47,9 +47,7 @@ class Size:
 
 
 SIZES = {
-    "small": Size(
-        DatasetSpec(10, 200), warmup_s=2, duration_s=8, concurrency=(1, 32, 256, 1_000)
-    ),
+    "small": Size(DatasetSpec(10, 200), warmup_s=2, duration_s=8, concurrency=(1, 32, 256, 1_000)),
     "large": Size(
         DatasetSpec(100, 1_000),
         warmup_s=5,
