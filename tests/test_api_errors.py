@@ -73,11 +73,35 @@ async def test_unknown_route_is_404_problem(
     assert not tracebacks(caplog)
 
 
-async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
-    response = await client.delete("/healthz")
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/v1/entries", "GET, POST"),
+        ("DELETE", "/api/v1/entries", "GET, POST"),
+        ("PUT", "/api/v1/entries/0b0e5c1e-7d3a-4c1f-9a57-2f3c8d9e1a00", "DELETE, GET, PATCH"),
+        ("POST", "/api/v1/tags/not-even-an-id", "DELETE, GET, PATCH"),
+        ("DELETE", "/healthz", "GET"),
+        ("GET", "/api/v1/auth/login", "POST"),
+    ],
+)
+async def test_wrong_method_is_405_problem_allowing_every_method_of_the_path(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path)
     assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "method_not_allowed"
-    assert "GET" in response.headers["allow"]
+    assert response.headers["allow"] == allow
+
+
+async def test_head_is_answered_where_allow_says_so(client: httpx.AsyncClient) -> None:
+    """HEAD is not among the methods of a GET route: Allow must not promise it."""
+    head = await client.head("/healthz")
+    assert head.status_code == 405
+    assert head.headers["allow"] == "GET"
+    assert (await client.get("/openapi.json")).status_code == 200
+    assert (await client.head("/openapi.json")).status_code == 200
+    assert (await client.put("/openapi.json")).headers["allow"] == "GET, HEAD"
 
 
 async def test_malformed_json_is_400_problem(

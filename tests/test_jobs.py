@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from procrastinate.types import JSONValue
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,7 +80,11 @@ async def test_one_users_many_jobs_take_turns_with_anothers_one(session: AsyncSe
     busy, other = str(uuid.uuid4()), str(uuid.uuid4())
 
     async def analyse(user: str, entry: str | None = None) -> int:
-        args = {"entry_id": entry or str(uuid.uuid4()), "user_id": user, "force": False}
+        args: dict[str, JSONValue] = {
+            "entry_id": entry or str(uuid.uuid4()),
+            "user_id": user,
+            "force": False,
+        }
         (job,) = await defer_many(session, analysis_jobs.ANALYZE_ENTRY, [args], lock_key="entry_id")
         return job
 

@@ -18,7 +18,12 @@ from diarist.errors import install_error_handlers
 from diarist.insights.router import insights_router
 from diarist.journal.router import entries_router
 from diarist.journal.tags_router import tags_router
-from diarist.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from diarist.kit.api_docs import install_api_docs
+from diarist.kit.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    RequestHeadLimitMiddleware,
+)
 from diarist.logging import configure_logging
 from diarist.memories.router import on_this_day_router, related_router
 from diarist.ops.router import router as ops_router
@@ -59,11 +64,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         summary="A self-hostable journaling platform with private insight from your own writing.",
         lifespan=lifespan,
+        # FastAPI's own pages load from a CDN; install_api_docs serves them from the app.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.accounts = AccountsContext.from_settings(settings)
     install_error_handlers(app)
+    install_api_docs(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.journal.max_request_bytes)
+    app.add_middleware(RequestHeadLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
     app.include_router(ops_router)
     app.include_router(auth_router)

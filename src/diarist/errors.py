@@ -11,7 +11,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 _log = structlog.get_logger("diarist.errors")
@@ -60,6 +62,31 @@ class Unprocessable(DiaristError):
     title = "Unprocessable request"
 
 
+class PayloadTooLarge(DiaristError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+# Refused by the HTTP protocol (diarist.kit.http_protocol) or a middleware, before any route.
+class UriTooLong(DiaristError):
+    status = 414
+    code = "uri_too_long"
+    title = "URI too long"
+
+
+class HeadersTooLarge(DiaristError):
+    status = 431
+    code = "headers_too_large"
+    title = "Request header fields too large"
+
+
+class MalformedRequest(DiaristError):
+    status = 400
+    code = "malformed_request"
+    title = "Malformed request"
+
+
 def problem(
     status: int,
     code: str,
@@ -85,6 +112,19 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_for(error: DiaristError, *, instance: str | None = None) -> JSONResponse:
+    """Render a domain error; also where there is no request to hand (the HTTP protocol)."""
+    return problem(
+        error.status,
+        error.code,
+        error.title,
+        error.detail,
+        instance=instance,
+        headers=error.headers,
+        **error.extra,
+    )
+
+
 _HTTP_CODES = {
     400: ("bad_request", "Bad request"),
     401: ("unauthorized", "Unauthorized"),
@@ -99,15 +139,7 @@ _HTTP_CODES = {
 
 async def _diarist_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DiaristError)
-    return problem(
-        exc.status,
-        exc.code,
-        exc.title,
-        exc.detail,
-        instance=request.url.path,
-        headers=exc.headers,
-        **exc.extra,
-    )
+    return problem_for(exc, instance=request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -116,14 +148,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail is not None and detail.lower() == title.lower():
         detail = None
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return problem(
-        exc.status_code,
-        code,
-        title,
-        detail,
-        instance=request.url.path,
-        headers=dict(exc.headers) if exc.headers else None,
+        exc.status_code, code, title, detail, instance=request.url.path, headers=headers or None
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the path answers. Starlette's 405 names only the first route
+    that matched the path, and FastAPI has one route per method."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # included routers flattened
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

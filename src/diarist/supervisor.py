@@ -29,6 +29,8 @@ from diarist.logging import configure_logging
 
 _log = structlog.get_logger("diarist.serve")
 _CHILD_STOP_TIMEOUT_S = 20
+# uvicorn's httptools protocol with diarist's request-head limits and problem+json refusals.
+HTTP_PROTOCOL = "diarist.kit.http_protocol:ProblemHttpToolsProtocol"
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,20 @@ def _child_env(settings: Settings, urls: DatabaseUrls, workers: int) -> dict[str
     return env
 
 
+def api_command(settings: Settings, options: ServeOptions) -> list[str]:
+    """The uvicorn command line of the API workers."""
+    return [
+        sys.executable, "-m", "uvicorn", "diarist.app:create_app", "--factory",
+        "--host", settings.host, "--port", str(settings.port),
+        "--workers", str(options.workers), "--http", HTTP_PROTOCOL,
+        "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+
+
 def _start_children(
     settings: Settings, options: ServeOptions, env: dict[str, str]
 ) -> list[subprocess.Popen[bytes]]:
-    api = [
-        sys.executable, "-m", "uvicorn", "diarist.app:create_app", "--factory",
-        "--host", settings.host, "--port", str(settings.port),
-        "--workers", str(options.workers),
-        "--no-access-log", "--no-server-header", "--timeout-graceful-shutdown", "10",
-    ]  # fmt: skip
-    commands = [(api, env)]
+    commands = [(api_command(settings, options), env)]
     if settings.analysis.embedder_url is None:  # else one runs elsewhere
         # The embedder needs no database and no secret: it gets neither.
         secrets = ("DIARIST_DATABASE_URL", "DIARIST_DB__OWNER_URL", "DIARIST_DB__SYSTEM_URL",

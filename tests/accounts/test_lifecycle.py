@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
+from diarist.analysis import jobs as analysis_jobs
 from diarist.cli import cli
 from diarist.config import get_settings
+from diarist.db.jobs import defer_many, defer_once
 from diarist.db.provision import DatabaseUrls
-from tests.factories.accounts import PASSWORD, login, signed_up
+from diarist.insights import jobs as insights_jobs
+from tests.factories.accounts import PASSWORD, login, signed_up, user_id_of
+from tests.factories.journal import create_entry
 
 SECRET = "test-secret-key-with-enough-entropy-0123456789"
 
@@ -83,6 +90,63 @@ async def test_delete_account_needs_the_password(client: httpx.AsyncClient) -> N
         "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
     )
     assert gone.status_code == 401
+
+
+async def _jobs_naming(session: AsyncSession, value: object) -> list[str]:
+    """The status of every queued job whose row holds `value` anywhere (arguments, locks)."""
+    rows = await session.execute(
+        text(
+            "SELECT status::text FROM procrastinate_jobs j "
+            "WHERE strpos(to_jsonb(j)::text, :value) > 0 ORDER BY id"
+        ),
+        {"value": str(value)},
+    )
+    return [row[0] for row in rows]
+
+
+async def test_deletion_leaves_no_job_that_names_the_user(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    account, other = await signed_up(client), await signed_up(client)
+    user_id, other_id = await user_id_of(client, account), await user_id_of(client, other)
+    entry = await create_entry(client, account.auth, "A walk by the river.")  # its analysis
+    await create_entry(client, other.auth, "Their walk by the sea.")
+    lock = f"refresh_statistics:{user_id}"
+    assert await defer_once(
+        session, insights_jobs.REFRESH_STATISTICS, lock=lock, user_id=str(user_id)
+    )
+    finished = await defer_many(
+        session,
+        analysis_jobs.ANALYZE_ENTRY,
+        [{"entry_id": str(uuid.uuid4()), "user_id": str(user_id)} for _ in range(3)],
+        lock_key="entry_id",
+    )
+    await session.execute(
+        text(
+            "UPDATE procrastinate_jobs SET status = s.status::procrastinate_job_status "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[])) AS s(id, status) "
+            "WHERE procrastinate_jobs.id = s.id"
+        ),
+        {"ids": finished, "statuses": ["succeeded", "failed", "doing"]},
+    )
+    await session.commit()
+    assert await _jobs_naming(session, user_id) == ["todo", "todo", "succeeded", "failed", "doing"]
+    theirs = await _jobs_naming(session, other_id)
+    assert theirs
+
+    deleted = await client.request(
+        "DELETE", "/api/v1/me", json={"password": PASSWORD}, headers=account.auth
+    )
+    assert deleted.status_code == 204
+    assert await _jobs_naming(session, user_id) == []
+    assert await _jobs_naming(session, entry["id"]) == []
+    # The running job keeps its row (its worker finishes it by id), with nothing in it.
+    running = await session.execute(
+        text("SELECT args, lock, queueing_lock FROM procrastinate_jobs WHERE id = :id"),
+        {"id": finished[2]},
+    )
+    assert running.one() == ({}, None, None)
+    assert await _jobs_naming(session, other_id) == theirs
 
 
 @pytest.fixture

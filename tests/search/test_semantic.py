@@ -134,6 +134,41 @@ async def test_hybrid_fuses_both_rankings_and_explains_each_hit(
     assert scores == sorted(scores, reverse=True)
 
 
+async def test_hybrid_corrects_typos_on_its_keyword_side(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    """A misspelt word's vector is near nothing: hybrid search used to answer "gardning" with
+    no corrected query, and only weak neighbours or nothing at all."""
+    keyword = await _search(client, me, "gardning", mode="keyword")
+    body = await _search(client, me, "gardning")
+    assert body["mode"] == "hybrid"
+    assert body["corrected_query"] == keyword["corrected_query"] == "gardning or gardening"
+    assert set(_titles(body)) == {"tomatoes", "compost"}
+    for item in body["items"]:
+        assert item["match"]["keyword"] is not None
+        assert "<mark>" in item["snippet"]
+    # A query without typos is not rewritten, and one with nothing to correct to stays empty.
+    assert (await _search(client, me, "gardening"))["corrected_query"] is None
+    nothing = await _search(client, me, "zzzqqq")
+    assert (nothing["corrected_query"], nothing["items"]) == (None, [])
+
+
+async def test_hybrid_keeps_semantic_hits_above_the_threshold_only(
+    client: httpx.AsyncClient, me: Account
+) -> None:
+    query = "the dog was sick"  # no word matches: every hit is semantic
+    loose = await _search(client, me, query, mode="semantic", min_similarity=-1)
+    similarity = {i["title"]: i["match"]["semantic"]["similarity"] for i in loose["items"]}
+    above = {title for title, value in similarity.items() if value >= 0.2}  # the default
+    assert above, "the journal has entries on both sides of the threshold"
+    assert above != set(similarity)
+    body = await _search(client, me, query)
+    assert set(_titles(body)) == above
+    assert all(i["match"]["semantic"]["similarity"] >= 0.2 for i in body["items"])
+    strict = await _search(client, me, query, min_similarity=0.5)
+    assert _titles(strict) == ["vet"]
+
+
 async def test_modes_share_the_timeline_filters(client: httpx.AsyncClient, me: Account) -> None:
     for mode in ("keyword", "semantic", "hybrid"):
         tagged = await _search(client, me, "gardening", mode=mode, tag="garden")
@@ -258,17 +293,6 @@ async def test_without_the_embedder_hybrid_degrades_and_semantic_says_so(
     assert semantic.status_code == 503
     assert semantic.headers["content-type"] == "application/problem+json"
     assert semantic.json()["code"] == "semantic_search_unavailable"
-
-
-async def test_typos_are_corrected_for_keyword_search_only(
-    client: httpx.AsyncClient, me: Account
-) -> None:
-    keyword = await _search(client, me, "gardning", mode="keyword")
-    assert keyword["corrected_query"] == "gardning or gardening"
-    assert {"tomatoes", "compost"} <= set(_titles(keyword))
-    hybrid = await _search(client, me, "gardning", min_similarity=0.3)
-    assert hybrid["corrected_query"] is None
-    assert all(item["match"]["keyword"] is None for item in hybrid["items"])
 
 
 def _used_the_index(statements: list[str]) -> bool:

@@ -56,6 +56,7 @@ class EmailNotVerified(Forbidden):
 class WrongPassword(Forbidden):
     code = "wrong_password"
     title = "Wrong password"
+    keeps_writes = True  # the failure counters must survive
 
 
 class EmailTaken(Conflict):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from diarist.kit.validation import StrictInput, time_zones
+from diarist.kit.validation import BodyInt, StrictInput, time_zones
 
 # Lengths are checked here (cheap) before any policy or hashing work; see docs/api.md.
 Email = Annotated[str, Field(min_length=3, max_length=254)]
@@ -42,15 +42,29 @@ class CodeLoginIn(Strict):
     code: Code
 
 
+# Sessions end on a password change or reset, and on "sign out everywhere"; personal access
+# tokens (scripts, the CLI) only when asked: docs/security.md.
+RevokePersonalTokens = Annotated[
+    bool,
+    Field(description="Also revoke personal access tokens (not the one making this request)."),
+]
+
+
 class PasswordResetIn(Strict):
     email: Email
     code: Code
     new_password: Password
+    revoke_personal_tokens: RevokePersonalTokens = False
 
 
 class PasswordChangeIn(Strict):
     current_password: Password
     new_password: Password
+    revoke_personal_tokens: RevokePersonalTokens = False
+
+
+class RevokeSessionsIn(Strict):
+    revoke_personal_tokens: RevokePersonalTokens = False
 
 
 class ReauthIn(Strict):
@@ -134,7 +148,7 @@ class SessionOut(BaseModel):
 class PatCreateIn(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     scope: Literal["read", "read_write"] = "read"
-    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    expires_in_days: Annotated[BodyInt, Field(ge=1, le=3650)] | None = None
 
 
 class PatOut(BaseModel):

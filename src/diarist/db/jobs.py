@@ -9,6 +9,7 @@ defers through `diarist_defer_job()` (db/sql/kit/defer_job.sql), the same functi
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +176,33 @@ async def count_jobs_by_status(session: AsyncSession, spec: JobSpec) -> dict[str
         {"task_name": spec.task_name},
     )
     return {row[0]: row[1] for row in rows}
+
+
+# A job "mentions" a user when their id appears in its arguments or its locks (ids are UUIDs:
+# no other value contains one). A running job keeps its row, since its worker finishes it by
+# id, but loses what names anyone; every other job goes, whatever its status.
+_MENTIONS_USER = (
+    "(strpos(args::text, :user_id) > 0 OR strpos(coalesce(lock, ''), :user_id) > 0"
+    " OR strpos(coalesce(queueing_lock, ''), :user_id) > 0)"
+)
+_DELETE_USER_JOBS = text(
+    f"DELETE FROM procrastinate_jobs WHERE status <> 'doing' AND {_MENTIONS_USER}"  # noqa: S608
+)
+_ANONYMISE_USER_JOBS = text(
+    "UPDATE procrastinate_jobs SET args = '{}'::jsonb, lock = NULL, queueing_lock = NULL"  # noqa: S608
+    f" WHERE status = 'doing' AND {_MENTIONS_USER}"
+)
+
+
+async def forget_user_jobs(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Erase a deleted user from the job queue in the caller's transaction: their jobs of any
+    status go (their events with them), and a running one keeps its row without arguments or
+    locks. How many jobs were touched. Deletes first, so a job a worker takes meanwhile is
+    found running by the update (a waiting job locked here cannot be taken)."""
+    params = {"user_id": str(user_id)}
+    deleted = await session.execute(_DELETE_USER_JOBS, params)
+    anonymised = await session.execute(_ANONYMISE_USER_JOBS, params)
+    return int(deleted.rowcount) + int(anonymised.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass

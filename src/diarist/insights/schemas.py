@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from diarist.kit.validation import StrictInput
+from diarist.kit.validation import IsoDate, StrictInput
 
 Kind = Literal["tag", "topic"]
 
@@ -16,8 +16,8 @@ Kind = Literal["tag", "topic"]
 class PeriodQuery(StrictInput):
     """An inclusive range of local days; either end may be left open."""
 
-    start: dt.date | None = Field(default=None, alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
+    start: IsoDate | None = Field(default=None, alias="from")
+    end: IsoDate | None = Field(default=None, alias="to")
 
 
 class MoodQuery(PeriodQuery):

@@ -5,6 +5,10 @@ Recognised shapes:
 - EditorJS: `{"blocks": [{"id", "type", "data"}, ...]}` — each block validated, text per type;
 - plain text: `{"format": "text", "text": "..."}` or `{"text": "..."}`;
 - anything else: kept as is; its string leaves (not its keys) become the text.
+
+A text field of a recognised shape (`text`; an EditorJS block's `text`, `title`, `message`,
+`caption`, `code`, a list item's `content` or `text`) that holds something other than a string
+(or null, in a block) is refused, not turned into words: `{"text": 123}` is a client's mistake.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 WORDS_PER_MINUTE = 200
 MAX_DEPTH = 32
+_TEXT = "raw_data.text"
 
 
 @dataclass(frozen=True)
@@ -71,26 +76,40 @@ def _strings(value: Any, depth: int = 0) -> list[str]:
     return []
 
 
-def _list_items(items: Any) -> list[str]:
+def _text_field(value: Any, where: str) -> str:
+    """A block's text field: a string, or null/absent for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidRawData(f"{where} must be a string.", field=f"raw_data.{where}")
+    return value
+
+
+def _list_items(items: Any, where: str, depth: int = 0) -> list[str]:
+    if depth > MAX_DEPTH:
+        raise InvalidRawData(f"raw_data is nested deeper than {MAX_DEPTH} levels.")
     texts: list[str] = []
-    for item in items if isinstance(items, list) else []:
+    for index, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, str):
             texts.append(_inline_html(item))
         elif isinstance(item, dict):  # nested lists: {"content": ..., "items": [...]}
-            texts.append(_inline_html(str(item.get("content") or item.get("text") or "")))
-            texts.extend(_list_items(item.get("items")))
+            at = f"{where}[{index}]"
+            content = _text_field(item.get("content"), f"{at}.content")
+            text = _text_field(item.get("text"), f"{at}.text")
+            texts.append(_inline_html(content or text))
+            texts.extend(_list_items(item.get("items"), f"{at}.items", depth + 1))
     return texts
 
 
-def _block_text(block: dict[str, Any]) -> list[str]:
+def _block_text(block: dict[str, Any], where: str) -> list[str]:
     kind, data = block["type"], block["data"]
     if kind in {"paragraph", "header", "quote", "warning", "alert"}:
         keys = ("title", "text", "message", "caption")
-        return [_inline_html(str(data[key])) for key in keys if data.get(key)]
+        return [_inline_html(_text_field(data.get(key), f"{where}.data.{key}")) for key in keys]
     if kind in {"list", "checklist"}:
-        return _list_items(data.get("items"))
+        return _list_items(data.get("items"), f"{where}.data.items")
     if kind == "code":
-        return [str(data.get("code", ""))]
+        return [_text_field(data.get("code"), f"{where}.data.code")]
     if kind == "table":
         rows = data.get("content")
         rows = rows if isinstance(rows, list) else []
@@ -111,7 +130,7 @@ def _editorjs_text(blocks: Any) -> str:
             raise InvalidRawData(f"blocks[{index}] lacks {', '.join(missing)}.")
         if not isinstance(block["type"], str) or not isinstance(block["data"], dict):
             raise InvalidRawData(f"blocks[{index}] needs a string `type` and an object `data`.")
-        texts.extend(_block_text(block))
+        texts.extend(_block_text(block, f"blocks[{index}]"))
     return "\n".join(text for text in texts if text.strip())
 
 
@@ -120,10 +139,12 @@ def derive(raw_data: dict[str, Any]) -> Derived:
     fmt = raw_data.get("format")
     if fmt == "markdown":
         if not isinstance(raw_data.get("text"), str):
-            raise InvalidRawData('Markdown raw_data needs a string "text".')
+            raise InvalidRawData('Markdown raw_data needs a string "text".', field=_TEXT)
         kind, content = "markdown", _markdown_text(raw_data["text"])
     elif "blocks" in raw_data and fmt in (None, "editorjs"):
         kind, content = "editorjs", _editorjs_text(raw_data["blocks"])
+    elif fmt in (None, "text") and "text" in raw_data and not isinstance(raw_data["text"], str):
+        raise InvalidRawData('"text" must be a string.', field=_TEXT)
     elif (
         fmt in (None, "text")
         and isinstance(raw_data.get("text"), str)
@@ -131,7 +152,7 @@ def derive(raw_data: dict[str, Any]) -> Derived:
     ):
         kind, content = "text", raw_data["text"]
     elif fmt == "text":
-        raise InvalidRawData('Plain-text raw_data needs a string "text".')
+        raise InvalidRawData('Plain-text raw_data needs a string "text".', field=_TEXT)
     else:
         kind, content = "json", "\n".join(text for text in _strings(raw_data) if text.strip())
     content = content.replace("\x00", "").strip()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.journal import repository as journal_repo
 from diarist.journal import service as entries_service
 from diarist.journal.errors import InvalidEntry
-from diarist.kit.validation import StrictInput, find_unstorable
+from diarist.kit.validation import IsoDateTime, StrictInput, find_unstorable
 
 
 class EntryQuery(StrictInput):
@@ -21,8 +21,8 @@ class EntryQuery(StrictInput):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    date_from: datetime | None = Field(default=None, alias="from")
-    date_to: datetime | None = Field(default=None, alias="to")
+    date_from: IsoDateTime | None = Field(default=None, alias="from")
+    date_to: IsoDateTime | None = Field(default=None, alias="to")
     tag: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
     )

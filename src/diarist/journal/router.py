@@ -30,6 +30,26 @@ entries_router = APIRouter(prefix="/api/v1/entries", tags=["entries"])
 _PROBLEM = problem_responses(400, 401, 403, 404, 409, 412, 413, 422)
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
+_STRING = {"type": "string"}
+_ETAG_HEADER = {"ETag": {"description": "The entry's version, for `If-Match`.", "schema": _STRING}}
+_LOCATION_HEADER = {"Location": {"description": "The entry's URL.", "schema": _STRING}}
+# An entry in the body: the route's status with its ETag.
+_ENTRY = {**_PROBLEM, 200: {"description": "The entry.", "headers": _ETAG_HEADER}}
+_CREATED = {
+    **_PROBLEM,
+    201: {"description": "Created.", "headers": {**_ETAG_HEADER, **_LOCATION_HEADER}},
+    200: {
+        "model": EntryOut,
+        "description": "A retry with an `Idempotency-Key` used before for the same body: the "
+        "entry made the first time.",
+        "headers": {
+            **_ETAG_HEADER,
+            **_LOCATION_HEADER,
+            "Idempotent-Replayed": {"description": "Always `true`.", "schema": _STRING},
+        },
+    },
+}
+
 
 def _etag(entry: Entry) -> dict[str, str]:
     return {"ETag": f'"{entry.version}"'}
@@ -60,7 +80,7 @@ def _entry_response(entry_out: EntryOut, entry: Entry, status_code: int = 200) -
 
 
 @entries_router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=EntryOut, responses=_PROBLEM
+    "", status_code=status.HTTP_201_CREATED, response_model=EntryOut, responses=_CREATED
 )
 async def create_entry(
     body: EntryCreate,
@@ -113,7 +133,7 @@ def _page_response(rows: Sequence[Any], next_cursor: str | None) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-@entries_router.get("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
+@entries_router.get("/{entry_id}", response_model=EntryOut, responses=_ENTRY)
 async def get_entry(
     entry_id: uuid.UUID, session: DbSession, pending: UncheckedPrincipal
 ) -> Response:
@@ -122,7 +142,7 @@ async def get_entry(
     return _entry_response(presenters.view_out(view), view.entry)
 
 
-@entries_router.patch("/{entry_id}", response_model=EntryOut, responses=_PROBLEM)
+@entries_router.patch("/{entry_id}", response_model=EntryOut, responses=_ENTRY)
 async def update_entry(
     entry_id: uuid.UUID,
     body: EntryUpdate,
@@ -150,7 +170,7 @@ async def trash_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrinci
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@entries_router.post("/{entry_id}/restore", response_model=EntryOut, responses=_PROBLEM)
+@entries_router.post("/{entry_id}/restore", response_model=EntryOut, responses=_ENTRY)
 async def restore_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
     """Take an entry out of the trash."""
     entry = await entries_service.restore_entry(session, me.user_id, entry_id)
@@ -167,7 +187,11 @@ async def purge_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrinci
 
 
 @entries_router.post(
-    "/{entry_id}/analyze", status_code=status.HTTP_202_ACCEPTED, responses=_PROBLEM
+    "/{entry_id}/analyze",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,  # no body (the default would document JSON)
+    response_description="Queued for analysis; no body.",
+    responses=_PROBLEM,
 )
 async def analyze_entry(entry_id: uuid.UUID, session: DbSession, me: CurrentPrincipal) -> Response:
     """Analyse the entry again, even if its text did not change."""
@@ -207,7 +231,7 @@ async def get_revision(
 
 
 @entries_router.post(
-    "/{entry_id}/revisions/{version}/restore", response_model=EntryOut, responses=_PROBLEM
+    "/{entry_id}/revisions/{version}/restore", response_model=EntryOut, responses=_ENTRY
 )
 async def restore_revision(
     entry_id: uuid.UUID,

@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from diarist.kit.validation import StrictInput, time_zones
+from diarist.kit.validation import BodyFloat, BodyInt, IsoDateTime, StrictInput, time_zones
 
 EntryType = Literal["text", "voice", "photo", "mixed"]
 Visibility = Literal["private", "shared", "public"]
@@ -36,9 +36,9 @@ class Location(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    accuracy: float | None = Field(default=None, ge=0, le=1_000_000)
+    lat: BodyFloat = Field(ge=-90, le=90)
+    lng: BodyFloat = Field(ge=-180, le=180)
+    accuracy: BodyFloat | None = Field(default=None, ge=0, le=1_000_000)
 
 
 def _check_zone(value: str | None) -> str | None:
@@ -91,11 +91,11 @@ class EntryFields(Strict):
     title: Annotated[str, Field(max_length=500)] | None = None
     entry_type: EntryType | None = None
     metadata: dict[str, Any] | None = None
-    mood_rating: Annotated[int, Field(ge=1, le=10)] | None = None
-    entry_date: datetime | None = None
+    mood_rating: Annotated[BodyInt, Field(ge=1, le=10)] | None = None
+    entry_date: IsoDateTime | None = None
     timezone: str | None = None
     visibility: Visibility | None = None
-    published_at: datetime | None = None
+    published_at: IsoDateTime | None = None
     starred: bool | None = None
     pinned: bool | None = None
     tags: Annotated[list[TagName], Field(max_length=MAX_TAGS_PER_ENTRY)] | None = None
@@ -238,7 +238,7 @@ class TagMerge(Strict):
 class RelationshipCreate(Strict):
     related_tag_id: uuid.UUID
     kind: Literal["synonym", "related", "excludes"]
-    strength: Annotated[float, Field(ge=0, le=1)] = 1.0
+    strength: Annotated[BodyFloat, Field(ge=0, le=1)] = 1.0
 
 
 class RelationshipOut(BaseModel):

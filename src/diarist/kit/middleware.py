@@ -1,4 +1,5 @@
-"""Request correlation: an `X-Request-ID` per request, bound into every log line, echoed back."""
+"""Request correlation (an `X-Request-ID` per request, bound into every log line, echoed back)
+and the request size limits."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import time
 import uuid
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from diarist.errors import problem
+from diarist.errors import DiaristError, HeadersTooLarge, PayloadTooLarge, UriTooLong, problem_for
 
 REQUEST_ID_HEADER = "x-request-id"
+# The request target (path and query string, as sent) and the header section (names and values
+# together) a request may have; enforced on the wire by diarist.kit.http_protocol, and here for
+# any other server.
+MAX_REQUEST_TARGET_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 # Accept a caller's id only if it is short and plain; otherwise make our own (no log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("diarist.request")
@@ -65,11 +72,50 @@ class RequestContextMiddleware:
             structlog.contextvars.clear_contextvars()
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies above a limit before reading them (413 problem+json).
+class RequestHeadLimitMiddleware:
+    """Refuse an over-long request target (414) or header section (431), in problem+json."""
 
-    Bodies without Content-Length (chunked) are counted as they arrive and cut off at the limit.
-    """
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or scope["path"]) + len(scope["query_string"])
+        if target > MAX_REQUEST_TARGET_BYTES:
+            await _refuse(scope, send, uri_too_long())
+            return
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            await _refuse(scope, send, headers_too_large())
+            return
+        await self.app(scope, receive, send)
+
+
+def uri_too_long() -> UriTooLong:
+    return UriTooLong(
+        f"The path and query string are limited to {MAX_REQUEST_TARGET_BYTES} bytes together."
+    )
+
+
+def headers_too_large() -> HeadersTooLarge:
+    return HeadersTooLarge(
+        f"Header names and values are limited to {MAX_HEADER_BYTES} bytes in total."
+    )
+
+
+class _BodyOverLimit(HTTPException):
+    """Raised from `receive` when a body without Content-Length grows past the limit: FastAPI
+    re-raises an HTTPException met while reading the body (any other error becomes its 400), and
+    the error handler renders it as 413 `payload_too_large`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _body_limit_detail(max_bytes))
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above a limit (413 problem+json): a declared Content-Length before
+    reading anything, a chunked body as soon as what arrived passes the limit."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -82,7 +128,8 @@ class BodyLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(scope, send)
+                    error = PayloadTooLarge(_body_limit_detail(self.max_bytes))
+                    await _refuse(scope, send, error)
                     return
                 break
         received = 0
@@ -93,20 +140,18 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise ValueError("request body over the limit")
+                    raise _BodyOverLimit(self.max_bytes)
             return message
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        response = problem(
-            413,
-            "payload_too_large",
-            "Payload too large",
-            f"Request bodies are limited to {self.max_bytes} bytes.",
-            instance=scope["path"],
-        )
-        await response(scope, _no_body, send)
+
+def _body_limit_detail(max_bytes: int) -> str:
+    return f"Request bodies are limited to {max_bytes} bytes."
+
+
+async def _refuse(scope: Scope, send: Send, error: DiaristError) -> None:
+    await problem_for(error, instance=scope["path"])(scope, _no_body, send)
 
 
 async def _no_body() -> Message:

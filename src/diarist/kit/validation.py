@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import zoneinfo
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict, model_validator
 
 MAX_DEPTH = 64
 
@@ -34,6 +35,26 @@ def find_unstorable(value: Any, depth: int = 0) -> bool:
     if isinstance(value, list | tuple):
         return any(find_unstorable(item, depth + 1) for item in value)
     return False
+
+
+# Pydantic reads a number, or a string of digits, as seconds since 1970 (`to=0` would be
+# 1 January 1970, `20240501` a day in August 1970): dates and times come as ISO 8601 only.
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+
+
+def _refuse_numbers(value: Any) -> Any:
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("expected an ISO 8601 date or date-time (e.g. 2024-05-01), not a number")
+    return value
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_refuse_numbers)]
+IsoDate = Annotated[dt.date, BeforeValidator(_refuse_numbers)]
+
+# Numbers of a JSON body: `true` is not 1 (in lax mode Pydantic reads it so), nor "5" a number.
+# Not for query parameters, which arrive as strings.
+BodyInt = Annotated[int, Strict()]
+BodyFloat = Annotated[float, Strict()]
 
 
 class StrictInput(BaseModel):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from diarist.journal.presenters import EntrySummary
-from diarist.kit.validation import StrictInput
+from diarist.kit.validation import IsoDate, StrictInput
 
 
 class RelatedQuery(StrictInput):
@@ -26,7 +26,7 @@ class RelatedPage(BaseModel):
 
 
 class OnThisDayQuery(StrictInput):
-    date: dt.date | None = None
+    date: IsoDate | None = None
     limit: int = Field(default=20, ge=1, le=100)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from diarist.journal import queries as journal_queries
+from diarist.kit.validation import IsoDateTime
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 
@@ -20,7 +21,7 @@ class SearchQuery(journal_queries.EntryQuery):
     min_similarity: float | None = Field(
         default=None, ge=-1, le=1, description="Drop semantic hits less similar than this."
     )
-    now: datetime | None = Field(
+    now: IsoDateTime | None = Field(
         default=None,
         description="The moment relative dates are read from (ISO 8601; default: now). "
         "Without an offset it is wall-clock time in the user's time zone.",

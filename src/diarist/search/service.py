@@ -1,9 +1,11 @@
 """Search over a user's own entries: keyword, semantic, or both fused (hybrid, the default).
 
 Date words in the query ("last spring", "in March") become a date filter in the user's time
-zone and leave the text that is searched. Keyword search is typo tolerant: when a query finds
-little, words the user never wrote are corrected to the closest words they did write, and the
-query is widened with them. Hybrid search degrades to keyword search when the embedder is down.
+zone and leave the text that is searched. Keyword search is typo tolerant, alone and as the
+keyword side of hybrid search: when a query finds little by its words, words the user never
+wrote are corrected to the closest words they did write, and the query is widened with them.
+Semantic hits count only above the similarity threshold, fused or not. Hybrid search degrades
+to keyword search when the embedder is down.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ async def search(
     request: SearchRequest,
 ) -> SearchResult:
     """Search the user's entries as `request` asks: date words to a filter, then the keyword
-    and/or semantic lists (fused for hybrid); typo correction for keyword search alone."""
+    and/or semantic lists (fused for hybrid); typo correction for the keyword list."""
     preferences = await preferences_api.preferences_of(session, user_id)
     zone = zoneinfo.ZoneInfo(preferences.timezone)
     text, dates = request.query.strip(), None
@@ -147,7 +149,6 @@ async def search(
                 raise
             result = replace(result, degraded=["semantic"])
     min_similarity = request.min_similarity
-    fused = request.mode == "hybrid" and vector is not None
     approximate = False
     if vector is not None and model is not None and filters == journal_queries.EntryFilters():
         cap = settings.search.exact_max_vectors + 1
@@ -170,10 +171,10 @@ async def search(
         # no such limit; a shortfall short of none is not told apart from the threshold.
         ranking = replace(ranking, approximate=False)
         hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
-    # Typos are corrected for keyword search alone: meaning already finds past them, and
-    # guessed words would add noise to a fused ranking.
-    if ranking.keyword_query is None or fused:
+    if ranking.keyword_query is None:
         return replace(result, hits=hits)
+    # In hybrid too: the vector of a misspelt word is near nothing (its hits fall under the
+    # threshold), so without the correction a typo finds nothing, or only weak neighbours.
     return await _typos_corrected(session, user_id, ranking, filters, request.limit, result, hits)
 
 
@@ -186,8 +187,9 @@ async def _typos_corrected(
     result: SearchResult,
     hits: list[Hit],
 ) -> SearchResult:
-    """`hits` of a keyword search; when they are few, the query widened with the user's own
-    words closest to those they never wrote, if that finds more."""
+    """`hits` of a keyword or hybrid search; when few of them matched by words, the keyword
+    query widened with the user's own words closest to those they never wrote (the semantic
+    side, if any, unchanged), if that matches more by words."""
     if not _few(hits, limit):
         return replace(result, hits=hits)
     assert isinstance(ranking.keyword_query, str)

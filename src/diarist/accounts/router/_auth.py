@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import APIRouter, BackgroundTasks, Body, Response, status
 
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
 from diarist.accounts.mailer import Mailer
-from diarist.accounts.router._common import PROBLEMS, user_out
+from diarist.accounts.router._common import PROBLEMS, NoStore, no_content_no_store, user_out
 from diarist.accounts.schemas import (
     Accepted,
     CodeLoginIn,
@@ -23,6 +23,7 @@ from diarist.accounts.schemas import (
     PatOut,
     RegisterIn,
     RevokedOut,
+    RevokeSessionsIn,
     SessionOut,
     TokenOut,
     UserOut,
@@ -93,7 +94,7 @@ async def register(
     return user_out(user)
 
 
-@auth_router.post("/login", response_model=TokenOut, responses=PROBLEMS)
+@auth_router.post("/login", response_model=TokenOut, responses=PROBLEMS, dependencies=[NoStore])
 async def login(body: LoginIn, session: DbSession, ctx: Accounts, client: ClientInfo) -> TokenOut:
     """Sign in with email and password; returns a bearer session token."""
     issued = await accounts_service.login(
@@ -127,7 +128,7 @@ async def request_login_code(
     return await _accept_code_request(body, session, ctx, bg, "login")
 
 
-@auth_router.post("/otp/login", response_model=TokenOut, responses=PROBLEMS)
+@auth_router.post("/otp/login", response_model=TokenOut, responses=PROBLEMS, dependencies=[NoStore])
 async def login_with_code(
     body: CodeLoginIn, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> TokenOut:
@@ -159,7 +160,7 @@ async def verify_email(
     await accounts_service.verify_email(
         session, ctx, email=body.email, code=body.code, client=client
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return no_content_no_store()
 
 
 @auth_router.post(
@@ -179,7 +180,8 @@ async def request_password_reset(
 async def reset_password(
     body: PasswordResetIn, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
-    """Set a new password with the emailed code; all sessions end."""
+    """Set a new password with the emailed code; all sessions end (and personal access tokens
+    with `revoke_personal_tokens`)."""
     await accounts_service.reset_password(
         session,
         ctx,
@@ -187,8 +189,9 @@ async def reset_password(
         code=body.code,
         new_password=body.new_password,
         client=client,
+        revoke_personal_tokens=body.revoke_personal_tokens,
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return no_content_no_store()
 
 
 @auth_router.get("/sessions", response_model=list[SessionOut], responses=PROBLEMS)
@@ -215,11 +218,21 @@ async def revoke_session(
 
 @auth_router.post("/sessions/revoke-others", response_model=RevokedOut, responses=PROBLEMS)
 async def revoke_other_sessions(
-    session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
+    session: DbSession,
+    ctx: Accounts,
+    me: CurrentPrincipal,
+    client: ClientInfo,
+    body: Annotated[RevokeSessionsIn | None, Body()] = None,
 ) -> RevokedOut:
-    """End every session but the current one."""
+    """Sign out everywhere else: end every session but the current one, and every personal
+    access token too with `revoke_personal_tokens` (the body is optional)."""
     count = await accounts_service.revoke_other_sessions(
-        session, ctx, me.user_id, me.token_id, client
+        session,
+        ctx,
+        me.user_id,
+        me.token_id,
+        client,
+        revoke_personal_tokens=body.revoke_personal_tokens if body else False,
     )
     return RevokedOut(revoked=count)
 
@@ -241,7 +254,11 @@ async def list_tokens(session: DbSession, me: CurrentPrincipal) -> list[PatOut]:
 
 
 @auth_router.post(
-    "/tokens", status_code=status.HTTP_201_CREATED, response_model=PatCreatedOut, responses=PROBLEMS
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PatCreatedOut,
+    responses=PROBLEMS,
+    dependencies=[NoStore],
 )
 async def create_token(
     body: PatCreateIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo

@@ -1,8 +1,11 @@
-"""What both accounts routers answer with: the problem responses they declare, the user."""
+"""What both accounts routers answer with: the problem responses they declare, the user, and
+the headers of answers that carry (or complete the use of) a secret."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from fastapi import Depends, Response, status
 
 from diarist.accounts.schemas import Preferences, UserOut
 from diarist.kit.responses import problem_responses
@@ -25,3 +28,21 @@ def user_out(user: User | Any) -> UserOut:
         created_at=user.created_at,
         last_login_at=user.last_login_at,
     )
+
+
+# A token, or the answer to a password or code, is never kept by a browser or proxy cache
+# (RFC 9111 no-store; Pragma for HTTP/1.0 caches).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def _no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
+
+
+# For a route that returns a model: `dependencies=[NoStore]`.
+NoStore = Depends(_no_store)
+
+
+def no_content_no_store() -> Response:
+    """A 204 that no cache keeps (a returned Response does not get a dependency's headers)."""
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)

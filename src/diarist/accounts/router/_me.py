@@ -16,7 +16,7 @@ from diarist.accounts.dependencies import (
     CurrentPrincipal,
     UncheckedPrincipal,
 )
-from diarist.accounts.router._common import PROBLEMS, user_out
+from diarist.accounts.router._common import PROBLEMS, no_content_no_store, user_out
 from diarist.accounts.schemas import (
     PasswordChangeIn,
     ProfilePatch,
@@ -53,7 +53,8 @@ async def change_password(
     me: CurrentPrincipal,
     client: ClientInfo,
 ) -> Response:
-    """Change my password; my other sessions end."""
+    """Change my password; my other sessions end (and my personal access tokens with
+    `revoke_personal_tokens`). Wrong current passwords are throttled like logins."""
     await accounts_service.change_password(
         session,
         ctx,
@@ -62,8 +63,9 @@ async def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
         client=client,
+        revoke_personal_tokens=body.revoke_personal_tokens,
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return no_content_no_store()
 
 
 @me_router.get("/security-events", response_model=SecurityEventPage, responses=PROBLEMS)
@@ -88,7 +90,7 @@ async def deactivate_me(
 ) -> Response:
     """Deactivate my account (signing in again reactivates it)."""
     await accounts_service.reauthenticate(
-        session, ctx, me.user_id, password=body.password, code=body.code
+        session, ctx, me.user_id, password=body.password, code=body.code, client=client
     )
     await accounts_service.deactivate_self(session, ctx, me.user_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -96,19 +98,31 @@ async def deactivate_me(
 
 @me_router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
 async def delete_me(
-    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal
+    body: ReauthIn, session: DbSession, ctx: Accounts, me: CurrentPrincipal, client: ClientInfo
 ) -> Response:
-    """Delete my account and everything it owns, after re-entering my password."""
+    """Delete my account and everything it owns, after re-entering my password (throttled
+    like logins)."""
     await accounts_service.reauthenticate(
-        session, ctx, me.user_id, password=body.password, code=body.code
+        session, ctx, me.user_id, password=body.password, code=body.code, client=client
     )
     await accounts_service.delete_account(session, me.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@me_router.get(
-    "/export", responses={200: {"content": {"application/json": {}, "application/zip": {}}}}
-)
+_EXPORT = {
+    **PROBLEMS,
+    200: {
+        "description": "My data, as an attachment.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        },
+        "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+    },
+}
+
+
+@me_router.get("/export", response_class=StreamingResponse, responses=_EXPORT)
 async def export_me(
     database: DatabaseDep,
     me: CurrentPrincipal,

@@ -16,10 +16,9 @@ from diarist.accounts.secrets import new_code
 from diarist.accounts.service._context import AccountsContext, Client, Mail, normalize_email
 from diarist.accounts.service._events import record_event
 from diarist.accounts.service._throttle import (
-    check_throttle,
     clear_account_throttle,
     derive_throttle_keys,
-    record_failed_attempt,
+    guarded_attempt,
 )
 from diarist.db.engine import act_as
 from diarist.models import AuthCode
@@ -106,17 +105,12 @@ async def verify_code_for_email(
     """Check a code sent to `email`, throttled like a password; unknown accounts answer alike."""
     email = normalize_email(email)
     keys = derive_throttle_keys(ctx, email, client)
-    await check_throttle(session, ctx, keys)
-    account = await repo.find_account(session, email)
-    if account is None:
-        await record_failed_attempt(session, ctx, keys)
-        raise InvalidCode()
-    await act_as(session, account.user_id)
-    try:
+    async with guarded_attempt(session, ctx, keys):
+        account = await repo.find_account(session, email)
+        if account is None:
+            raise InvalidCode()
+        await act_as(session, account.user_id)
         await consume_code(session, ctx, account.user_id, purpose, code)
-    except (InvalidCode, CodeExpired):
-        await record_failed_attempt(session, ctx, keys)
-        raise
     return account, keys
 
 
@@ -138,8 +132,10 @@ async def reset_password(
     code: str,
     new_password: str,
     client: Client,
+    revoke_personal_tokens: bool = False,
 ) -> None:
-    """Set a new password with an emailed code; every session ends (tokens stay)."""
+    """Set a new password with an emailed code; every session ends, and personal access
+    tokens too with `revoke_personal_tokens`."""
     normalized = normalize_email(email)
     # Checked before the account is looked at, so the answer reveals nothing about it.
     check_password_policy(
@@ -152,6 +148,14 @@ async def reset_password(
     await repo.update_user(
         session, account.user_id, password_hash=hashed, email_verified_at=func.now()
     )
-    await repo.revoke_tokens(session, account.user_id, kind="session")
+    kind = None if revoke_personal_tokens else "session"
+    await repo.revoke_tokens(session, account.user_id, kind=kind)
     await clear_account_throttle(session, keys)
-    await record_event(session, ctx, account.user_id, "password_reset", client)
+    await record_event(
+        session,
+        ctx,
+        account.user_id,
+        "password_reset",
+        client,
+        personal_tokens_revoked=revoke_personal_tokens,
+    )

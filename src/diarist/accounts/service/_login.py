@@ -25,10 +25,9 @@ from diarist.accounts.service._context import (
 )
 from diarist.accounts.service._events import record_event
 from diarist.accounts.service._throttle import (
-    check_throttle,
     clear_account_throttle,
     derive_throttle_keys,
-    record_failed_attempt,
+    guarded_attempt,
 )
 from diarist.accounts.service._tokens import issue_session
 from diarist.db.engine import act_as
@@ -84,15 +83,15 @@ async def login(
     """Password login. Unknown email and wrong password answer alike, at the same cost."""
     email = normalize_email(email)
     keys = derive_throttle_keys(ctx, email, client)
-    await check_throttle(session, ctx, keys)
-    account = await repo.find_account(session, email)
-    matches, upgraded = await verify_password(password, account.password_hash if account else None)
-    if account is None or not matches:
-        await record_failed_attempt(session, ctx, keys)
-        if account is not None:
-            await act_as(session, account.user_id)
-            await record_event(session, ctx, account.user_id, "failed_login", client)
-        raise InvalidCredentials()
+    async with guarded_attempt(session, ctx, keys):
+        account = await repo.find_account(session, email)
+        hashed = account.password_hash if account else None
+        matches, upgraded = await verify_password(password, hashed)
+        if account is None or not matches:
+            if account is not None:
+                await act_as(session, account.user_id)
+                await record_event(session, ctx, account.user_id, "failed_login", client)
+            raise InvalidCredentials()
     await act_as(session, account.user_id)
     if upgraded is not None:  # an imported bcrypt hash, or older Argon2 parameters
         await repo.set_password_hash(session, account.user_id, upgraded)

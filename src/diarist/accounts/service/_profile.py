@@ -20,6 +20,12 @@ from diarist.accounts.schemas import Preferences
 from diarist.accounts.service._codes import consume_code
 from diarist.accounts.service._context import AccountsContext, Client
 from diarist.accounts.service._events import record_event
+from diarist.accounts.service._throttle import (
+    clear_account_throttle,
+    derive_throttle_keys,
+    guarded_attempt,
+)
+from diarist.db import jobs as db_jobs
 from diarist.models import User
 
 _log = structlog.get_logger("diarist.accounts")
@@ -105,15 +111,29 @@ async def change_password(
     current_password: str,
     new_password: str,
     client: Client,
+    revoke_personal_tokens: bool = False,
 ) -> None:
-    """Replace the password; other sessions end, this one stays."""
+    """Replace the password; other sessions end, this one stays. Personal access tokens stay
+    too unless `revoke_personal_tokens` (scripts keep working after a routine change)."""
     user = await get_user(session, user_id)
-    matches, _ = await verify_password(current_password, user.password_hash)
-    if not matches:
-        raise WrongPassword("The current password is not correct.")
+    if user.password_hash is None:
+        raise WrongPassword("This account has no password; set one with a password reset.")
+    await _confirm_secret(session, ctx, user, client, password=current_password, code=None)
     await set_password(ctx, user, new_password)
-    await repo.revoke_tokens(session, user_id, kind="session", keep=current_token)
-    await record_event(session, ctx, user_id, "password_changed", client)
+    await repo.revoke_tokens(
+        session,
+        user_id,
+        kind=None if revoke_personal_tokens else "session",
+        keep=current_token,
+    )
+    await record_event(
+        session,
+        ctx,
+        user_id,
+        "password_changed",
+        client,
+        personal_tokens_revoked=revoke_personal_tokens,
+    )
 
 
 async def reauthenticate(
@@ -123,17 +143,39 @@ async def reauthenticate(
     *,
     password: str | None,
     code: str | None,
+    client: Client,
 ) -> None:
-    """Proof of presence before destructive actions: the password, or a fresh login code."""
+    """Proof of presence before destructive actions: the password, or a fresh login code.
+    Throttled like a login."""
     user = await get_user(session, user_id)
-    if user.password_hash is not None:
-        matches, _ = await verify_password(password or "", user.password_hash)
-        if not matches:
-            raise WrongPassword("Enter your password to confirm.")
-        return
-    if code is None:
+    if user.password_hash is not None and password is None:
+        raise WrongPassword("Enter your password to confirm.")
+    if user.password_hash is None and code is None:
         raise WrongPassword("Request a sign-in code and enter it to confirm.")
-    await consume_code(session, ctx, user_id, "login", code)
+    await _confirm_secret(session, ctx, user, client, password=password, code=code)
+
+
+async def _confirm_secret(
+    session: AsyncSession,
+    ctx: AccountsContext,
+    user: User,
+    client: Client,
+    *,
+    password: str | None,
+    code: str | None,
+) -> None:
+    """Check the user's password (or, for a code-only account, a login code) under the
+    login's counters: the password is one secret, whichever door the guesses come through,
+    so they share the account's backoff (and the address's)."""
+    keys = derive_throttle_keys(ctx, user.email, client)
+    async with guarded_attempt(session, ctx, keys):
+        if user.password_hash is not None:
+            matches, _ = await verify_password(password or "", user.password_hash)
+            if not matches:
+                raise WrongPassword("The password is not correct.")
+        else:
+            await consume_code(session, ctx, user.id, "login", code or "")
+    await clear_account_throttle(session, keys)
 
 
 async def deactivate_self(
@@ -146,6 +188,8 @@ async def deactivate_self(
 
 
 async def delete_account(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Delete the account and everything it owns."""
+    """Delete the account and everything it owns, the job queue's mentions of it included,
+    in one transaction."""
     await repo.delete_user(session, user_id)
-    _log.info("account_deleted", user_id=str(user_id))
+    jobs = await db_jobs.forget_user_jobs(session, user_id)
+    _log.info("account_deleted", user_id=str(user_id), jobs_forgotten=jobs)

@@ -1,14 +1,26 @@
-"""Throttling of failed sign-ins and codes: per account and per address, with backoff."""
+"""Throttling of wrong passwords and codes (sign-in, codes, re-checks before a change): per
+account and per address, with backoff."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
-from diarist.accounts.errors import TooManyAttempts
+from diarist.accounts.errors import (
+    CodeExpired,
+    InvalidCode,
+    InvalidCredentials,
+    TooManyAttempts,
+    WrongPassword,
+)
 from diarist.accounts.service._context import AccountsContext, Client
+
+# What a wrong guess at a secret raises; each keeps its writes, so the count survives it.
+_WRONG_GUESSES = (InvalidCredentials, WrongPassword, InvalidCode, CodeExpired)
 
 
 def backoff_seconds(failures: int, free: int, base: float, cap: float) -> float:
@@ -56,6 +68,21 @@ async def record_failed_attempt(
         await repo.throttle_block(
             session, kind, key, now + timedelta(seconds=delay) if delay else None
         )
+
+
+@asynccontextmanager
+async def guarded_attempt(
+    session: AsyncSession, ctx: AccountsContext, keys: list[tuple[str, bytes]]
+) -> AsyncIterator[None]:
+    """One try at a password or code, whatever the door (login, code, re-check before a
+    change): refused (429) while a counter is blocked; a wrong guess raised inside counts
+    against every counter on its way out."""
+    await check_throttle(session, ctx, keys)
+    try:
+        yield
+    except _WRONG_GUESSES:
+        await record_failed_attempt(session, ctx, keys)
+        raise
 
 
 async def clear_account_throttle(session: AsyncSession, keys: list[tuple[str, bytes]]) -> None:

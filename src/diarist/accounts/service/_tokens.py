@@ -72,10 +72,22 @@ async def revoke_other_sessions(
     user_id: uuid.UUID,
     current_token: uuid.UUID,
     client: Client,
+    *,
+    revoke_personal_tokens: bool = False,
 ) -> int:
-    """End every session of the user but `current_token`; returns how many ended."""
-    count = await repo.revoke_tokens(session, user_id, kind="session", keep=current_token)
-    await record_event(session, ctx, user_id, "session_revoked", client, count=count)
+    """Sign out everywhere else: end every session of the user but `current_token` (and
+    every personal access token too with `revoke_personal_tokens`); how many ended."""
+    kind = None if revoke_personal_tokens else "session"
+    count = await repo.revoke_tokens(session, user_id, kind=kind, keep=current_token)
+    await record_event(
+        session,
+        ctx,
+        user_id,
+        "session_revoked",
+        client,
+        count=count,
+        personal_tokens_revoked=revoke_personal_tokens,
+    )
     return count
 
 
