@@ -113,6 +113,19 @@ async def test_typos_are_corrected_from_my_own_words(
     assert (await _search(client, me, "zzzqqq"))["items"] == []
 
 
+async def test_a_form_of_a_word_i_wrote_is_no_typo(client: httpx.AsyncClient) -> None:
+    """`worried` when I wrote `worry` and `worrying`: stemming finds them already, so the
+    query is not widened with a guess (`worried or worry` matched nothing more and, in a
+    longer query, widened it to anything with the guessed word)."""
+    me = await signed_up(client)
+    await create_entry(client, me.auth, "I worry about the exam.", title="Exam")
+    await create_entry(client, me.auth, "A worrying day at work.", title="Work")
+    for mode in ("keyword", "hybrid"):
+        result = await _search(client, me, "worried", mode=mode)
+        assert result["corrected_query"] is None, mode
+        assert {"Exam", "Work"} <= set(_titles(result)), mode
+
+
 async def test_filters_combine_with_the_query(client: httpx.AsyncClient, me: Account) -> None:
     assert set(_titles(await _search(client, me, "morning", tag="sport"))) == {"Morning run"}
     assert set(_titles(await _search(client, me, "morning"))) == {"Morning run", "Gardening"}

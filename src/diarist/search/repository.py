@@ -320,8 +320,15 @@ def _float(value: Any) -> float | None:
 
 
 async def known_words(session: AsyncSession, user_id: uuid.UUID, words: list[str]) -> set[str]:
+    """The words the user wrote, as written or as a form of one (its stem is in an entry:
+    keyword search found it already, so it is no typo)."""
     rows = await session.execute(
-        text("SELECT word FROM user_words WHERE user_id = :user AND word = ANY(:words)"),
+        text(
+            "SELECT w FROM unnest(CAST(:words AS text[])) AS w"
+            " WHERE EXISTS (SELECT 1 FROM user_words WHERE user_id = :user AND word = w)"
+            " OR EXISTS (SELECT 1 FROM search_entry_ids("
+            "     plainto_tsquery(diarist_my_search_config(), w), false, 1))"
+        ),
         {"user": user_id, "words": words},
     )
     return {row[0] for row in rows}
