@@ -126,6 +126,10 @@ class AnalysisSettings(BaseModel):
     # A job whose worker sent no heartbeat for this long is retried (the worker died).
     stalled_after_s: float = Field(default=60, gt=0, le=86_400)
     onnx_threads: int = Field(default=1, ge=1, le=64)
+    # One run of a job (the models, the remote calls) may take this long; then it fails and is
+    # retried like any failure. Entries are read from at most 24,000 characters, so a run
+    # takes a few seconds; this is the net under anything else.
+    job_timeout_s: float = Field(default=300, gt=0, le=86_400)
     # Results are kept this long (None: for as long as the entry exists).
     result_ttl_days: int | None = Field(default=None, ge=1, le=36500)
     # The active embedding model: `openai` embeds consenting users' entries remotely (others

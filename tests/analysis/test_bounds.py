@@ -4,12 +4,17 @@ MAX_ANALYSED_CHARS of it, in excerpts from its start to its end."""
 from __future__ import annotations
 
 import random
+import uuid
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from diarist.analysis import service as analysis_service
 from diarist.analysis.bounds import EXCERPTS, MAX_ANALYSED_CHARS, analysed_text
+from diarist.analysis.local import get_local_analyzer
+from diarist.config import AnalysisSettings
 from diarist.db.engine import Database
 from tests.factories.accounts import signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry
@@ -61,3 +66,24 @@ async def test_a_one_mebibyte_entry_is_analysed(
     shown = (await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)).json()
     assert shown["processing_status"] == "completed"
     assert {"sentiment", "emotions", "keywords"} <= set(shown["analysis"])
+
+
+async def test_a_run_over_the_time_limit_fails_and_is_retried(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    entry = await create_entry(client, me.auth, _book(MAX_ANALYSED_CHARS))
+    entry_id = uuid.UUID(entry["id"])
+    hurried = AnalysisSettings(job_timeout_s=0.001)
+    with pytest.raises(TimeoutError):
+        await analysis_service.analyze_entry(
+            database, get_local_analyzer(1), hurried, entry_id, user_id, attempt=1
+        )
+    shown = (await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)).json()
+    assert shown["processing_status"] == "pending", "queued again, like any failure"
+    assert shown["analysis"]["error"] == "TimeoutError: the run took longer than 0.001 s"
+    assert shown["analysis"]["sentiment"] is None
+    await analyze_entries(database, user_id)
+    shown = (await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)).json()
+    assert shown["processing_status"] == "completed"

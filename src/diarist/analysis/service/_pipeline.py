@@ -120,37 +120,41 @@ async def analyze_entry(
             session, entry_id, processing_status="processing", analysis_attempts=attempt
         )
     try:
-        if not local_done:
-            analysis = await asyncio.to_thread(analyzer.analyze, text, language)
-            saved = await _save_local(
-                database, settings, user_id, entry_id, content_hash, config, analysis,
-                auto_rules=first_analysis, force=force,
-            )  # fmt: skip
-            if not saved:
-                return Outcome("superseded")  # edited meanwhile; its own job is queued
-        if not vector_done:
-            assert client is not None
-            vector = (await client.embed([text]))[0]
-            if not await _save_remote_vector(
-                database, user_id, entry_id, content_hash, remote_model, vector
-            ):
-                return Outcome("superseded")
-        if not reflection_done:
-            assert client is not None
-            reflection = await client.reflect(text)
-            if not await _save_results(
-                database, settings, user_id, entry_id, content_hash, [reflection], force=True
-            ):
-                return Outcome("superseded")
+        async with asyncio.timeout(settings.job_timeout_s):
+            if not local_done:
+                analysis = await asyncio.to_thread(analyzer.analyze, text, language)
+                saved = await _save_local(
+                    database, settings, user_id, entry_id, content_hash, config, analysis,
+                    auto_rules=first_analysis, force=force,
+                )  # fmt: skip
+                if not saved:
+                    return Outcome("superseded")  # edited meanwhile; its own job is queued
+            if not vector_done:
+                assert client is not None
+                vector = (await client.embed([text]))[0]
+                if not await _save_remote_vector(
+                    database, user_id, entry_id, content_hash, remote_model, vector
+                ):
+                    return Outcome("superseded")
+            if not reflection_done:
+                assert client is not None
+                reflection = await client.reflect(text)
+                if not await _save_results(
+                    database, settings, user_id, entry_id, content_hash, [reflection], force=True
+                ):
+                    return Outcome("superseded")
     except Exception as exc:
         final = attempt >= settings.max_attempts
+        reason = str(exc)[:300]
+        if isinstance(exc, TimeoutError) and not reason:
+            reason = f"the run took longer than {settings.job_timeout_s:g} s"
         async with database.unit_of_work(user_id=user_id) as session:
             await repo.set_status(
                 session,
                 entry_id,
                 only_for_hash=content_hash,
                 processing_status="failed" if final else "pending",
-                analysis_error=f"{type(exc).__name__}: {str(exc)[:300]}",
+                analysis_error=f"{type(exc).__name__}: {reason}",
             )
         _log.warning("analysis_failed", entry_id=str(entry_id), attempt=attempt, final=final)
         raise
