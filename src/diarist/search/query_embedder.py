@@ -69,7 +69,8 @@ class QueryEmbedder:
         except (analysis_openai.ProviderError, TimeoutError) as exc:
             _log.warning("query_embedding_failed", model=model, reason=str(exc) or "timeout")
             raise SemanticSearchUnavailable(
-                "The embedding service did not answer; try again, or use mode=keyword."
+                "The embedding service did not answer; try again, or use mode=keyword.",
+                headers={"Retry-After": "1"},
             ) from None
 
     async def close(self) -> None:

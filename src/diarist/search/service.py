@@ -142,6 +142,10 @@ async def search(
     model: str | None = None
     if request.mode != "keyword":
         model = preferences.embedding_model(settings.analysis)
+        # A read: give the connection back to the pool while the embedder works (under load
+        # its queue is the longest wait); the next statement begins a transaction of the same
+        # tenant.
+        await session.commit()
         try:
             vector = await embedder.embed(text, model)
         except SemanticSearchUnavailable:
