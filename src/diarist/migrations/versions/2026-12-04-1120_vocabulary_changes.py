@@ -13,88 +13,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from diarist.db.sql import read_sql
+
 revision: str = "0012_vocabulary_changes"
 down_revision: str | None = "0011_search_config_in_sql"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The current text lives in diarist/db/sql/journal (entries_vocabulary.sql,
-# vocabulary_fold.sql, policies.sql); this revision keeps its own copy, as history.
-_RECORDING_TRIGGER = """
-CREATE OR REPLACE FUNCTION entries_vocabulary() RETURNS trigger
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    old_words text[] := '{}';
-    new_words text[] := '{}';
-    owner uuid;
-BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.content IS NOT DISTINCT FROM NEW.content THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        old_words := journal_words(OLD.content);
-        owner := OLD.user_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        new_words := journal_words(NEW.content);
-        owner := NEW.user_id;
-    END IF;
-    IF old_words = new_words OR NOT EXISTS (SELECT 1 FROM users WHERE id = owner) THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO vocabulary_changes (user_id, added, removed)
-    VALUES (
-        owner,
-        ARRAY(SELECT unnest(new_words) EXCEPT SELECT unnest(old_words)),
-        ARRAY(SELECT unnest(old_words) EXCEPT SELECT unnest(new_words))
-    );
-    RETURN NULL;
-END
-$$
-"""
-
-_FOLD = """
-CREATE FUNCTION vocabulary_fold(p_user_id uuid) RETURNS integer
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    folded integer;
-    words text[];
-    deltas integer[];
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('vocabulary_fold:' || p_user_id::text, 0));
-    WITH taken AS (
-        DELETE FROM vocabulary_changes WHERE user_id = p_user_id
-        RETURNING added, removed
-    ),
-    changes AS (
-        SELECT unnest(added) AS word, 1 AS delta FROM taken
-        UNION ALL
-        SELECT unnest(removed), -1 FROM taken
-    ),
-    summed AS (
-        SELECT word, sum(delta)::integer AS delta FROM changes
-        GROUP BY word HAVING sum(delta) <> 0
-    )
-    SELECT (SELECT count(*) FROM taken),
-           coalesce(array_agg(word ORDER BY word), '{}'),
-           coalesce(array_agg(delta ORDER BY word), '{}')
-    INTO folded, words, deltas
-    FROM summed;
-    UPDATE user_words AS u SET entry_count = u.entry_count + c.delta
-    FROM unnest(words, deltas) AS c(word, delta)
-    WHERE u.user_id = p_user_id AND u.word = c.word;
-    INSERT INTO user_words (user_id, word, entry_count)
-    SELECT p_user_id, c.word, c.delta FROM unnest(words, deltas) AS c(word, delta)
-    WHERE c.delta > 0
-    ON CONFLICT (user_id, word) DO NOTHING;  -- counted by the update above
-    DELETE FROM user_words
-    WHERE user_id = p_user_id AND word = ANY (words) AND entry_count = 0;
-    RETURN folded;
-END
-$$
-"""
 
 # What the journal revision made: each write counts its words into user_words itself.
 _COUNTING_TRIGGER = """
@@ -142,14 +66,6 @@ END
 $$
 """
 
-_RLS = (
-    "ALTER TABLE vocabulary_changes ENABLE ROW LEVEL SECURITY",
-    "ALTER TABLE vocabulary_changes FORCE ROW LEVEL SECURITY",
-    "CREATE POLICY vocabulary_changes_owner_only ON vocabulary_changes "
-    "USING (user_id = diarist_current_user_id()) "
-    "WITH CHECK (user_id = diarist_current_user_id())",
-)
-
 
 def upgrade() -> None:
     op.create_table(
@@ -167,10 +83,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vocabulary_changes")),
     )
     op.create_index("ix_vocabulary_changes_user_id_id", "vocabulary_changes", ["user_id", "id"])
-    for statement in _RLS:
-        op.execute(statement)
-    op.execute(_FOLD)
-    op.execute(_RECORDING_TRIGGER)
+    op.execute(read_sql("journal/policies.sql"))
+    op.execute(read_sql("journal/vocabulary_fold.sql"))
+    op.execute(read_sql("journal/entries_vocabulary.sql"))
 
 
 def downgrade() -> None:
@@ -184,4 +99,4 @@ def downgrade() -> None:
     )
     op.execute("ALTER TABLE user_words FORCE ROW LEVEL SECURITY")
     op.execute("DROP FUNCTION vocabulary_fold(uuid)")
-    op.drop_table("vocabulary_changes")
+    op.drop_table("vocabulary_changes")  # its policy with it

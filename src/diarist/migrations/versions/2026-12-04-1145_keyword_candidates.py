@@ -10,31 +10,12 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from diarist.db.sql import read_sql
+
 revision: str = "0013_keyword_candidates"
 down_revision: str | None = "0012_vocabulary_changes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The current text lives in diarist/db/sql/search/search_entry_ids.sql; this revision keeps its
-# own copy, as history.
-_CAPPED = """
-CREATE FUNCTION search_entry_ids(p_query tsquery, p_deleted boolean, p_candidates integer)
-RETURNS TABLE (entry_id uuid, score real)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-ROWS 200
-AS $$
-    SELECT m.id, ts_rank_cd(m.search_vector, p_query, 32)
-    FROM (
-        SELECT e.id, e.search_vector
-        FROM entries e
-        WHERE e.user_id = diarist_current_user_id()
-          AND e.search_vector @@ p_query
-          AND (e.deleted_at IS NOT NULL) = p_deleted
-        ORDER BY e.entry_date DESC
-        LIMIT p_candidates
-    ) AS m
-$$
-"""
 
 # What the journal revision made: every match ranked.
 _UNCAPPED = """
@@ -54,8 +35,7 @@ $$
 
 def upgrade() -> None:
     op.execute("DROP FUNCTION search_entry_ids(tsquery, boolean)")
-    op.execute(_CAPPED)
-    op.execute("REVOKE ALL ON FUNCTION search_entry_ids(tsquery, boolean, integer) FROM PUBLIC")
+    op.execute(read_sql("search/search_entry_ids.sql"))
 
 
 def downgrade() -> None:

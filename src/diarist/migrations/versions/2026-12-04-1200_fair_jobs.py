@@ -11,36 +11,12 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from diarist.db.sql import read_sql
+
 revision: str = "0014_fair_jobs"
 down_revision: str | None = "0013_keyword_candidates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# The current text lives in diarist/db/sql/kit/defer_job.sql; this revision keeps its own
-# copy, as history.
-_FAIR = """
-CREATE OR REPLACE FUNCTION diarist_defer_job(
-    p_task_name text, p_queue_name text, p_args jsonb,
-    p_lock text DEFAULT NULL, p_queueing_lock text DEFAULT NULL
-) RETURNS bigint
-LANGUAGE sql VOLATILE SET search_path = public, pg_temp
-AS $$
-    WITH waiting AS (
-        SELECT count(*)::integer AS jobs,
-               min(j.priority) FILTER (WHERE j.lock = p_lock) AS same_lock
-        FROM procrastinate_jobs j
-        WHERE p_args ? 'user_id'
-          AND j.status = 'todo'
-          AND j.task_name = p_task_name
-          AND j.args ->> 'user_id' = p_args ->> 'user_id'
-    )
-    SELECT (procrastinate_defer_jobs_v1(ARRAY[
-        ROW(p_queue_name, p_task_name, least(-w.jobs, coalesce(w.same_lock, 0)), p_lock,
-            p_queueing_lock, p_args, NULL)::procrastinate_job_to_defer_v1
-    ]))[1]
-    FROM waiting w
-$$
-"""
 
 # What revision 0010 made: every job at priority 0, first come first served.
 _FIRST_COME = """
@@ -66,7 +42,7 @@ _WAITING_INDEX = (
 
 def upgrade() -> None:
     op.execute(_WAITING_INDEX)
-    op.execute(_FAIR)
+    op.execute(read_sql("kit/defer_job.sql"))
 
 
 def downgrade() -> None:
