@@ -156,11 +156,15 @@ def derive(raw_data: dict[str, Any]) -> Derived:
     else:
         kind, content = "json", "\n".join(text for text in _strings(raw_data) if text.strip())
     content = content.replace("\x00", "").strip()
+    try:
+        encoded = content.encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON's "\ud800" parses, UTF-8 has none
+        raise InvalidRawData("raw_data text holds an unpaired surrogate character.") from None
     return Derived(
         format=kind,
         content=content,
         word_count=len(_WORD.findall(content)),
-        content_hash=hashlib.sha256(content.encode()).digest(),
+        content_hash=hashlib.sha256(encoded).digest(),
     )
 
 

@@ -67,8 +67,9 @@ def install_api_docs(app: FastAPI) -> None:
 
 
 def _complete_openapi(app: FastAPI) -> None:
-    """Add the problem+json schema, and the errors any request body may get before a route
-    runs: 400 (not JSON) and 413 (over the body limit)."""
+    """Add the problem+json schema, and the errors a request may get before a route runs:
+    414 and 431 (over the head limits) on any, 400 (not JSON) and 413 (over the body limit) on
+    any with a body."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -79,6 +80,8 @@ def _complete_openapi(app: FastAPI) -> None:
             )
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
+                    for status in ("414", "431"):
+                        operation["responses"].setdefault(status, problem_response())
                     if "requestBody" in operation:
                         for status in ("400", "413"):
                             operation["responses"].setdefault(status, problem_response())

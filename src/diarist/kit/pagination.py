@@ -26,7 +26,7 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the stack
         raise InvalidCursor("The cursor is not one this server issued.") from None
     if not isinstance(values, list) or len(values) != parts:
         raise InvalidCursor("The cursor is not one this server issued.")

@@ -71,6 +71,7 @@ _Span: TypeAlias = tuple[date, date]
 class _Context:
     today: date
     query: str
+    zone: ZoneInfo
 
 
 _NUMBERS = {
@@ -329,6 +330,8 @@ def _candidates(ctx: _Context) -> list[tuple[int, int, _Span]]:
                 continue
             try:
                 span = resolve(match, ctx)
+                if span is not None:  # 1 January of year 1 east of UTC began before UTC's first
+                    _midnight(span[0], ctx.zone)
             except (ValueError, OverflowError):  # a day that does not exist, or years away
                 continue
             if span is None:
@@ -351,21 +354,23 @@ def _cut(query: str, start: int, end: int) -> str:
     return " ".join(text.split()) if re.search(r"\w", text) else ""
 
 
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    # A midnight skipped by a DST change maps to the first instant of the day.
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
 def parse_query(query: str, now: datetime, zone: ZoneInfo) -> ParsedQuery:
     """Split a search query into the text to search and the date range it names, if any."""
     if now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
-    ctx = _Context(today=now.astimezone(zone).date(), query=query)
+    ctx = _Context(today=now.astimezone(zone).date(), query=query, zone=zone)
     found = _candidates(ctx)
     if not found:
         return ParsedQuery(text=" ".join(query.split()), dates=None)
     start, end, (first, last) = min(found, key=lambda c: (c[0], -c[1]))
-
-    def midnight(day: date) -> datetime:
-        # A midnight skipped by a DST change maps to the first instant of the day.
-        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
-
     return ParsedQuery(
         text=_cut(query, start, end),
-        dates=DateRange(start=midnight(first), end=midnight(last), phrase=query[start:end]),
+        dates=DateRange(
+            start=_midnight(first, zone), end=_midnight(last, zone), phrase=query[start:end]
+        ),
     )
