@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -115,6 +116,47 @@ async def _write_then_find_by_meaning(base_url: str) -> None:
         assert found.json()["items"][0]["title"] == "lake"
 
 
+def _child_pid(server: subprocess.Popen[bytes], name: str) -> int | None:
+    """The pid of serve's `diarist <name>` child, if one runs."""
+    for child in psutil.Process(server.pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if child.cmdline()[-2:] == ["diarist", name] and child.status() != "zombie":
+                return int(child.pid)
+    return None
+
+
+def _kill_and_see_them_come_back(
+    server: subprocess.Popen[bytes], port: int, names: tuple[str, ...]
+) -> None:
+    """kill -9 of children: serve stays up, the API keeps answering, each child comes back."""
+    killed = {name: _child_pid(server, name) for name in names}
+    for name, pid in killed.items():
+        assert pid is not None, name
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    back: dict[str, int | None] = {}
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "serve outlives its children"
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        back = {name: _child_pid(server, name) for name in names}
+        if all(pid is not None and pid != killed[name] for name, pid in back.items()):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not restarted within 30 s: {back}")
+
+
+def _wait_for_socket(path: Path) -> None:
+    transport = httpx.HTTPTransport(uds=str(path))
+    deadline = time.monotonic() + 60
+    with httpx.Client(transport=transport, base_url="http://embedder") as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if client.get("/healthz").status_code == 200:
+                    return
+            time.sleep(0.2)
+    raise AssertionError("the restarted embedder does not answer")
+
+
 def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -144,6 +186,9 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
         assert second.returncode != 0
         assert "in use" in second.stderr
         assert server.poll() is None, "the first server is untouched by the second attempt"
+
+        _kill_and_see_them_come_back(server, port, ("worker", "embedder"))
+        _wait_for_socket(embedder_socket)  # serving again (the model loads first)
 
         postmaster = _postmaster_pid(data_dir)
         assert _stop(server) == 0

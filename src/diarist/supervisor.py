@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from types import FrameType
 
@@ -65,9 +66,59 @@ def api_command(settings: Settings, options: ServeOptions) -> list[str]:
     ]  # fmt: skip
 
 
-def _start_children(
-    settings: Settings, options: ServeOptions, env: dict[str, str]
-) -> list[subprocess.Popen[bytes]]:
+@dataclass
+class _Child:
+    """A supervised process: restarted after it dies, with a backoff that doubles from
+    _BACKOFF_FIRST_S to _BACKOFF_MAX_S and starts again once it has stayed up _STEADY_S."""
+
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    started: float
+    backoff_s: float = 0.0
+    restart_at: float | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, env=self.env)  # noqa: S603
+        self.started = time.monotonic()
+        self.restart_at = None
+
+
+_BACKOFF_FIRST_S = 1.0
+_BACKOFF_MAX_S = 30.0
+_STEADY_S = 60.0
+
+
+def _watch(children: list[_Child]) -> None:
+    """Restart what died (after its backoff), logging each exit and restart."""
+    now = time.monotonic()
+    for child in children:
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.start()
+                child.restarts += 1
+                _log.warning("child_restarted", name=_name(child), pid=child.process.pid,
+                             restarts=child.restarts)  # fmt: skip
+            continue
+        if child.process.poll() is None:
+            continue
+        steady = now - child.started >= _STEADY_S
+        child.backoff_s = (
+            _BACKOFF_FIRST_S
+            if steady or not child.backoff_s
+            else min(child.backoff_s * 2, _BACKOFF_MAX_S)
+        )
+        child.restart_at = now + child.backoff_s
+        _log.error("child_exited", name=_name(child), pid=child.process.pid,
+                   returncode=child.process.returncode, restart_in_s=child.backoff_s)  # fmt: skip
+
+
+def _name(child: _Child) -> str:
+    return "api" if "uvicorn" in child.command else child.command[-1]
+
+
+def _start_children(settings: Settings, options: ServeOptions, env: dict[str, str]) -> list[_Child]:
     commands = [(api_command(settings, options), env)]
     if settings.analysis.embedder_url is None:  # else one runs elsewhere
         # The embedder needs no database and no secret: it gets neither.
@@ -77,10 +128,15 @@ def _start_children(
         commands.append(([sys.executable, "-m", "diarist", "embedder"], bare))
     if options.with_worker:
         commands.append(([sys.executable, "-m", "diarist", "worker"], env))
-    return [subprocess.Popen(command, env=environment) for command, environment in commands]  # noqa: S603
+    started = time.monotonic()
+    return [
+        _Child(command, environment, subprocess.Popen(command, env=environment), started)  # noqa: S603
+        for command, environment in commands
+    ]
 
 
-def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+def _stop_children(supervised: list[_Child]) -> None:
+    children = [child.process for child in supervised]
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -106,7 +162,7 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     lock = DataDirLock(settings.data_dir)
     lock.acquire()  # raises DataDirLocked, reported by the CLI
     server: EmbeddedPostgres | None = None
-    children: list[subprocess.Popen[bytes]] = []
+    children: list[_Child] = []
     exit_code = 0
     try:
         if settings.embedded:
@@ -127,11 +183,7 @@ def serve(settings: Settings, options: ServeOptions) -> int:
         children = _start_children(settings, options, _child_env(settings, urls, options.workers))
         _log.info("serve_started", host=settings.host, port=settings.port, workers=options.workers)
         while not stop.wait(0.5):
-            dead = [child for child in children if child.poll() is not None]
-            if dead:
-                _log.error("child_exited", pid=dead[0].pid, returncode=dead[0].returncode)
-                exit_code = 1
-                break
+            _watch(children)
     finally:
         _stop_children(children)
         if server is not None:
