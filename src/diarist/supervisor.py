@@ -163,7 +163,6 @@ def serve(settings: Settings, options: ServeOptions) -> int:
     lock.acquire()  # raises DataDirLocked, reported by the CLI
     server: EmbeddedPostgres | None = None
     children: list[_Child] = []
-    exit_code = 0
     try:
         if settings.embedded:
             server = EmbeddedPostgres(
@@ -191,5 +190,5 @@ def serve(settings: Settings, options: ServeOptions) -> int:
         lock.release()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    _log.info("serve_stopped", exit_code=exit_code)
-    return exit_code
+    _log.info("serve_stopped", exit_code=0)
+    return 0  # a dead child is restarted, never the end of serve

@@ -61,7 +61,7 @@ class PendingPrincipal:
         """A hot read: the token check and `statements` in one round trip (db.pipeline), the
         check confirmed before any row is returned; the principal and each statement's rows."""
         checked, *rows = await read_in_one_trip(session, [self.statement, *statements])
-        return self.confirm(repo.ResolvedToken(*checked[0]) if checked else None), rows
+        return self._confirmed(checked)[0], rows
 
     async def check(
         self, transaction: Transaction, *statements: Statement
@@ -70,10 +70,15 @@ class PendingPrincipal:
         its tenant) and `statements` that need no answer from it, the check confirmed before
         any row is returned; the principal, their preferences and each statement's rows."""
         checked, *rows = await transaction.send([self.statement, *statements])
+        principal, resolved = self._confirmed(checked)
+        return principal, UserPreferences.from_document(resolved.preferences), rows
+
+    def _confirmed(self, checked: list[Any]) -> tuple[Principal, repo.ResolvedToken]:
+        """The principal of the check's rows (none: the token is not valid) and the row."""
         resolved = repo.ResolvedToken(*checked[0]) if checked else None
         principal = self.confirm(resolved)
         assert resolved is not None  # confirmed
-        return principal, UserPreferences.from_document(resolved.preferences), rows
+        return principal, resolved
 
     def confirm(self, resolved: repo.ResolvedToken | None) -> Principal:
         """The principal of a checked token: 401 when the token is not valid, 403 when a

@@ -28,6 +28,12 @@ _OAUTH2_REDIRECT_URL = "/docs/oauth2-redirect"
 _SWAGGER_PARAMETERS = {"validatorUrl": None}
 
 
+def _root(request: Request) -> str:
+    """The app's mount point, so that the pages' links work behind a path prefix."""
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
 def install_api_docs(app: FastAPI) -> None:
     """Complete the OpenAPI document and serve `/docs` and `/redoc` with local assets (the app
     is built with FastAPI's own pages, which load from a CDN, turned off)."""
@@ -36,7 +42,7 @@ def install_api_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
 
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
+        root = _root(request)
         return get_swagger_ui_html(
             openapi_url=root + openapi_url,
             title=f"{app.title} - Swagger UI",
@@ -51,7 +57,7 @@ def install_api_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
+        root = _root(request)
         return get_redoc_html(
             openapi_url=root + openapi_url,
             title=f"{app.title} - ReDoc",
