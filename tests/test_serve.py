@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -19,6 +21,7 @@ import pytest
 
 from diarist import __version__
 from diarist.config import Settings
+from diarist.kit import processes
 from tests.factories.accounts import signed_up
 from tests.factories.journal import create_entry
 
@@ -99,7 +102,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         proc.kill()
 
 
-async def _write_then_find_by_meaning(base_url: str) -> None:
+async def _write_then_find_by_meaning(base_url: str) -> dict[str, str]:
     """The whole chain: the API writes, the worker analyses, the embedder embeds the query."""
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         me = await signed_up(client)
@@ -114,6 +117,7 @@ async def _write_then_find_by_meaning(base_url: str) -> None:
             assert time.monotonic() < deadline, "the entry was not analysed and found in time"
             await asyncio.sleep(0.5)
         assert found.json()["items"][0]["title"] == "lake"
+        return me.auth
 
 
 def _child_pid(server: subprocess.Popen[bytes], name: str) -> int | None:
@@ -145,6 +149,20 @@ def _kill_and_see_them_come_back(
     raise AssertionError(f"not restarted within 30 s: {back}")
 
 
+def _ready(port: int, server: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """/readyz once serve reports every child running again (through restarts and outages)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "serve exited"
+        with contextlib.suppress(httpx.TransportError):
+            state = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).json()
+            if state["status"] == "ready":
+                return state
+        time.sleep(0.2)
+    raise AssertionError(f"not ready again in {STARTUP_TIMEOUT_S}s: {state}")
+
+
 def _wait_for_socket(path: Path) -> None:
     transport = httpx.HTTPTransport(uds=str(path))
     deadline = time.monotonic() + 60
@@ -164,7 +182,12 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
     try:
         assert _wait_for(f"http://127.0.0.1:{port}/healthz", server).json() == {"status": "ok"}
         ready = _wait_for(f"http://127.0.0.1:{port}/readyz", server).json()
-        assert ready == {"status": "ready", "database": True, "migrations": "current"}
+        assert (ready["status"], ready["database"], ready["migrations"]) == (
+            "ready",
+            True,
+            "current",
+        )
+        assert {child["state"] for child in ready["children"]} == {"running"}
         missing = httpx.get(f"http://127.0.0.1:{port}/nope")
         assert missing.status_code == 404
         assert missing.json()["code"] == "not_found"
@@ -176,7 +199,7 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
         assert broken.status_code == 400
         assert broken.headers["content-type"] == "application/problem+json"
         assert broken.json()["code"] == "malformed_json"
-        asyncio.run(_write_then_find_by_meaning(f"http://127.0.0.1:{port}"))
+        auth = asyncio.run(_write_then_find_by_meaning(f"http://127.0.0.1:{port}"))
         embedder_socket = Path(
             Settings(_env_file=None, data_dir=data_dir).embedder_url.removeprefix("unix:")
         )
@@ -189,16 +212,36 @@ def test_serve_lifecycle(data_dir: Path, tmp_path: Path) -> None:
 
         _kill_and_see_them_come_back(server, port, ("worker", "embedder"))
         _wait_for_socket(embedder_socket)  # serving again (the model loads first)
+        children = {child["name"]: child for child in _ready(port, server)["children"]}
+        assert sorted(children) == ["api", "embedder", "postgres", "worker"]
+        assert {name: child["restarts"] for name, child in children.items()} == {
+            "api": 0, "embedder": 1, "postgres": 0, "worker": 1
+        }  # fmt: skip
+        assert children["worker"]["last_exit_code"] == -signal.SIGKILL
+
+        # PostgreSQL's death stops the rest; it comes back (crash recovery), then the rest.
+        before_postgres_death = len(log.read_text())
+        os.kill(_postmaster_pid(data_dir), signal.SIGKILL)
+        children = {child["name"]: child for child in _ready(port, server)["children"]}
+        assert children["postgres"]["restarts"] == 1
+        assert children["postgres"]["pid"] == _postmaster_pid(data_dir)
+        kept = httpx.get(f"http://127.0.0.1:{port}/api/v1/entries", headers=auth)
+        assert [entry["title"] for entry in kept.json()["items"]] == ["lake"]
 
         postmaster = _postmaster_pid(data_dir)
         assert _stop(server) == 0
     finally:
         if server.poll() is None:
             server.kill()
-    assert not psutil.pid_exists(postmaster)
+    assert not processes.alive(postmaster)  # gone, or a zombie pid 1 has yet to reap
     assert _postgres_on(data_dir) == []
     assert not embedder_socket.exists(), "the embedder stopped and cleaned up"
-    assert "Traceback" not in log.read_text()
+    # No crash of ours; after PostgreSQL's death only the job queue's listener logs its own.
+    text = log.read_text()
+    assert "Traceback" not in text[:before_postgres_death]
+    for line in text[before_postgres_death:].splitlines():
+        if "Traceback" in line:
+            assert json.loads(line)["logger"].startswith("procrastinate."), line
 
     # Starting again reuses the cluster and its data (no second initdb).
     restart = _start(data_dir, port, log)

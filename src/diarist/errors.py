@@ -222,33 +222,49 @@ def _sqlstate(exc: Exception) -> str | None:
     return str(state) if state else None
 
 
+def _try_again(request: Request, code: str, title: str, detail: str, after_s: int) -> JSONResponse:
+    """A 503 the client may retry after `after_s` seconds; logged under `code`."""
+    _log.warning(code, path=request.url.path)
+    return problem(
+        503, code, title, detail, instance=request.url.path, headers={"Retry-After": str(after_s)}
+    )
+
+
 async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     """Every connection of the process stayed busy for `pool_timeout_s`: overloaded, not
-    broken. The client may retry."""
-    _log.warning("database_pool_exhausted", path=request.url.path)
-    return problem(
-        503,
-        "server_busy",
-        "Server busy",
-        "Every database connection is in use; try again in a moment.",
-        instance=request.url.path,
-        headers={"Retry-After": "1"},
-    )
+    broken."""
+    return _try_again(request, "server_busy", "Server busy",
+                      "Every database connection is in use; try again in a moment.", 1)  # fmt: skip
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    """A statement that ran into `statement_timeout` is a 503; anything else is unexpected."""
-    if _sqlstate(exc) != _QUERY_CANCELED:
-        return await _unhandled_error(request, exc)
-    _log.warning("statement_timeout", path=request.url.path)
-    return problem(
-        503,
-        "query_timeout",
-        "Query took too long",
-        "The database did not answer in time; try again, or narrow the request.",
-        instance=request.url.path,
-        headers={"Retry-After": "1"},
-    )
+    """A statement that ran into `statement_timeout`, or a database that cannot be reached (an
+    external server restarting, say), is a 503; anything else is unexpected."""
+    if _sqlstate(exc) == _QUERY_CANCELED:
+        return _try_again(request, "query_timeout", "Query took too long",
+                          "The database did not answer in time; try again, or narrow the request.",
+                          1)  # fmt: skip
+    if _unreachable(exc):
+        return _try_again(request, "database_unavailable", "Database unavailable",
+                          "The database cannot be reached at the moment; try again shortly.",
+                          5)  # fmt: skip
+    return await _unhandled_error(request, exc)
+
+
+# Connection exceptions (08), and the server shutting down, crashed or starting (57P01-57P03).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A lost or refused connection: SQLAlchemy marks it invalidated; psycopg raises an
+    OperationalError with no SQLSTATE (refused) or one of the states above."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    driver = getattr(exc, "orig", None) or exc
+    if not isinstance(driver, psycopg.OperationalError):
+        return False
+    state = _sqlstate(exc)
+    return state is None or state.startswith(_UNREACHABLE_STATES)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -24,6 +24,7 @@ from typing import IO, Any
 import structlog
 from sqlalchemy.engine import URL
 
+from diarist.kit import processes
 from diarist.kit.sockets import make_socket_dir
 
 _log = structlog.get_logger("diarist.db.embedded")
@@ -117,19 +118,9 @@ def _read_postmaster_pid(pgdata: Path) -> RunningCluster | None:
     if len(lines) < 5 or not lines[0].strip().isdigit():
         return None
     pid = int(lines[0])
-    if not _alive(pid):
+    if not processes.alive(pid):
         return None
     return RunningCluster(pid=pid, socket_dir=Path(lines[4].strip()), port=int(lines[3]))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class EmbeddedPostgres:
@@ -241,7 +232,7 @@ class EmbeddedPostgres:
         with contextlib.suppress(ProcessLookupError):
             os.kill(cluster.pid, signal.SIGINT)
         deadline = time.monotonic() + timeout
-        while _alive(cluster.pid):
+        while processes.alive(cluster.pid):
             if time.monotonic() > deadline:
                 _log.warning("embedded_postgres_stop_timeout", pid=cluster.pid)
                 with contextlib.suppress(ProcessLookupError):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from diarist.config import Settings
 from diarist.db.session import get_database
+from diarist.ops import children as children_status
 from diarist.ops import service
 from diarist.ops.schemas import Health, Readiness
 
@@ -20,7 +22,13 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the packaged head; 503 otherwise."""
+    """The database answers and its schema is at the packaged head; 503 otherwise. Under
+    `diarist serve`, also each supervised process; one that is restarting makes it `degraded`
+    (still 200: the API serves)."""
     heads: set[str] = request.app.state.migration_heads
-    state = await service.check_readiness(get_database(request), heads)
-    return JSONResponse(state.model_dump(), status_code=200 if state.status == "ready" else 503)
+    settings: Settings = request.app.state.settings
+    children = children_status.read_status(children_status.status_path(settings.data_dir)) or []
+    state = await service.check_readiness(get_database(request), heads, children)
+    return JSONResponse(
+        state.model_dump(mode="json"), status_code=503 if state.status == "unavailable" else 200
+    )
