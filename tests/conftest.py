@@ -26,7 +26,14 @@ from diarist.accounts.mailer import SmtpMailer
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext
 from diarist.app import create_app
-from diarist.config import DatabaseSettings, Environment, LogSettings, MailSettings, Settings
+from diarist.config import (
+    DatabaseSettings,
+    Environment,
+    LogSettings,
+    MailSettings,
+    Settings,
+    get_settings,
+)
 from diarist.db.embedded import DataDirLock, EmbeddedPostgres, RunningCluster
 from diarist.db.engine import TENANT_KEY, Database, PoolPlan, TenantSession, create_engine
 from diarist.db.provision import DatabaseUrls
@@ -151,6 +158,22 @@ async def database(app_engine: AsyncEngine) -> AsyncIterator[Database]:
 async def session(database: Database) -> AsyncIterator[AsyncSession]:
     async with database.sessionmaker() as db:
         yield db
+
+
+@pytest.fixture
+def cli_env(fresh_db: DatabaseUrls, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a `diarist` command against a database of its own."""
+    env = {
+        "DIARIST_DATABASE_URL": fresh_db.app.render_as_string(hide_password=False),
+        "DIARIST_DB__SYSTEM_URL": fresh_db.system.render_as_string(hide_password=False),
+        "DIARIST_DB__OWNER_URL": fresh_db.owner.render_as_string(hide_password=False),
+        "DIARIST_SECRET_KEY": "test-secret-key-with-enough-entropy-0123456789",
+        "DIARIST_DATA_DIR": str(tmp_path),
+        "DIARIST_LOG__FORMAT": "console",
+    }
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
 
 
 class FakeClock:

@@ -6,25 +6,18 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from diarist.analysis import jobs as analysis_jobs
 from diarist.cli import cli
-from diarist.config import get_settings
 from diarist.db.jobs import defer_many, defer_once
-from diarist.db.provision import DatabaseUrls
 from diarist.insights import jobs as insights_jobs
 from tests.factories.accounts import PASSWORD, login, signed_up, user_id_of
 from tests.factories.journal import create_entry
-
-SECRET = "test-secret-key-with-enough-entropy-0123456789"
 
 
 async def test_self_deactivation_and_reactivation_by_signing_in(client: httpx.AsyncClient) -> None:
@@ -147,21 +140,6 @@ async def test_deletion_leaves_no_job_that_names_the_user(
     )
     assert running.one() == ({}, None, None)
     assert await _jobs_naming(session, other_id) == theirs
-
-
-@pytest.fixture
-def cli_env(fresh_db: DatabaseUrls, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {
-        "DIARIST_DATABASE_URL": fresh_db.app.render_as_string(hide_password=False),
-        "DIARIST_DB__SYSTEM_URL": fresh_db.system.render_as_string(hide_password=False),
-        "DIARIST_DB__OWNER_URL": fresh_db.owner.render_as_string(hide_password=False),
-        "DIARIST_SECRET_KEY": SECRET,
-        "DIARIST_DATA_DIR": str(tmp_path),
-        "DIARIST_LOG__FORMAT": "console",
-    }
-    get_settings.cache_clear()
-    yield env
-    get_settings.cache_clear()
 
 
 def test_user_cli(cli_env: dict[str, str]) -> None:

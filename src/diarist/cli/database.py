@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
+from sqlalchemy.engine import URL
+
 from diarist.config import Settings
 from diarist.db.embedded import SUPERUSER, embedded_cluster
 from diarist.db.engine import (
@@ -35,11 +37,17 @@ def database_urls(settings: Settings) -> Iterator[DatabaseUrls]:
 async def system_database(settings: Settings) -> AsyncIterator[Database]:
     """The system role (cross-user administration), one connection, for one command."""
     with database_urls(settings) as urls:
-        engine = create_engine(
-            urls.system, settings.db, PoolPlan(1, 0), application_name="diarist-cli"
-        )
-        database = Database(engine)
-        try:
+        async with one_connection(urls.system, settings) as database:
             yield database
-        finally:
-            await database.dispose()
+
+
+@asynccontextmanager
+async def one_connection(url: URL, settings: Settings) -> AsyncIterator[Database]:
+    """A role's database with a pool of one connection, for one command."""
+    database = Database(
+        create_engine(url, settings.db, PoolPlan(1, 0), application_name="diarist-cli")
+    )
+    try:
+        yield database
+    finally:
+        await database.dispose()

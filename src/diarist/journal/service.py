@@ -89,7 +89,7 @@ def _request_hash(data: EntryCreate) -> bytes:
     return hashlib.sha256(_canonical(data.model_dump(mode="json"))).digest()
 
 
-def _new_entry_values(
+def new_entry_values(
     data: EntryCreate,
     limits: JournalSettings,
     defaults: WriterDefaults,
@@ -143,7 +143,7 @@ async def create_entry(
     time; the same key with a different request is refused.
     """
     defaults = await writer_defaults(session, user_id)
-    values = _new_entry_values(data, limits, defaults, idempotency_key)
+    values = new_entry_values(data, limits, defaults, idempotency_key)
     values |= {
         "user_id": user_id,
         "entry_date": values["entry_date"] or func.now(),
@@ -175,7 +175,7 @@ async def create_entry_checked(
         principal, mine, (ids,) = await pending.check(writing, repo.NEW_ENTRY_ID)
         entry_id: uuid.UUID = ids[0].id
         defaults = WriterDefaults(timezone=mine.timezone, language=mine.language)
-        values = _new_entry_values(data, limits, defaults, idempotency_key)
+        values = new_entry_values(data, limits, defaults, idempotency_key)
         statements = repo.create_statements(
             entry_id,
             values | {"language": mine.language},

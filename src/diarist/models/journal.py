@@ -59,6 +59,11 @@ class Entry(UUIDv7PrimaryKey, Base):
         CheckConstraint("version >= 1", name="version"),
         CheckConstraint("word_count >= 0", name="word_count"),
         CheckConstraint("published_at IS NULL OR visibility <> 'private'", name="published_shared"),
+        CheckConstraint(
+            "(import_source IS NULL) = (import_id IS NULL)"
+            " AND (import_id IS NULL) = (import_hash IS NULL)",
+            name="import_origin_whole",
+        ),
         # The timeline, newest first by either date, live entries only.
         Index(
             "ix_entries_timeline_entry_date",
@@ -91,6 +96,15 @@ class Entry(UUIDv7PrimaryKey, Base):
             "idempotency_key",
             unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+        # An imported entry, by the source's own id: importing the same file again updates it.
+        Index(
+            "uq_entries_user_id_import_source_import_id",
+            "user_id",
+            "import_source",
+            "import_id",
+            unique=True,
+            postgresql_where=text("import_id IS NOT NULL"),
         ),
     )
 
@@ -131,6 +145,11 @@ class Entry(UUIDv7PrimaryKey, Base):
     )
     idempotency_key: Mapped[str | None] = mapped_column(Text)
     idempotency_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Where an imported entry came from: the importer ("dayone", "jrnl", ...), the source's own
+    # id, and a digest of what was imported (to tell a changed entry from an unchanged one).
+    import_source: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[str | None] = mapped_column(Text)
+    import_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

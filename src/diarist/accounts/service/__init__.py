@@ -6,7 +6,12 @@ Nothing here logs a password, token or code. One private module a concept; this 
 the only way in (`from diarist.accounts import service as accounts_service`).
 """
 
-from diarist.accounts.service._admin import admin_reset_password, list_users, set_active
+from diarist.accounts.service._admin import (
+    admin_reset_password,
+    list_users,
+    set_active,
+    user_id_for_email,
+)
 from diarist.accounts.service._codes import request_code, reset_password, verify_email
 from diarist.accounts.service._context import (
     AccountsContext,
@@ -68,5 +73,6 @@ __all__ = [
     "revoke_token",
     "set_active",
     "update_profile",
+    "user_id_for_email",
     "verify_email",
 ]

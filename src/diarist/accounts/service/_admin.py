@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
@@ -19,6 +21,14 @@ async def _act_as_user_with_email(session: AsyncSession, email: str) -> User:
         raise UserNotFound(f"No account with the email {normalize_email(email)}.")
     await act_as(session, user.id)
     return user
+
+
+async def user_id_for_email(session: AsyncSession, email: str) -> uuid.UUID:
+    """The id of the account with this email (system role only); UserNotFound otherwise."""
+    user = await repo.find_user_by_email(session, normalize_email(email))
+    if user is None:
+        raise UserNotFound(f"No account with the email {normalize_email(email)}.")
+    return user.id
 
 
 async def list_users(session: AsyncSession) -> list[User]:

@@ -14,6 +14,7 @@ from diarist.analysis.service._pipeline import (
     Outcome,
     analysis_deferral,
     analyze_entry,
+    defer_analysis,
     request_analysis,
 )
 from diarist.analysis.service._suggestions import (
@@ -41,6 +42,7 @@ __all__ = [
     "analysis_deferral",
     "analyze_entry",
     "backfill_targets",
+    "defer_analysis",
     "list_topics",
     "merge_topic",
     "purge_expired_results",

@@ -22,6 +22,13 @@ from diarist.journal.repository._entries import (
     update_entry,
 )
 from diarist.journal.repository._hot import entry_view_statement, plain_timeline_statement
+from diarist.journal.repository._imports import (
+    ImportedEntry,
+    imported_entries,
+    insert_imported,
+    link_tags,
+    set_import_hash,
+)
 from diarist.journal.repository._revisions import get_revision, insert_revision, list_revisions
 from diarist.journal.repository._tags import (
     ancestors,
@@ -47,6 +54,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "EntryFilters",
     "EntryView",
+    "ImportedEntry",
     "ancestors",
     "apply_filters",
     "create_statements",
@@ -62,10 +70,13 @@ __all__ = [
     "get_entry",
     "get_revision",
     "get_tag",
+    "imported_entries",
     "insert_entry",
+    "insert_imported",
     "insert_relationship",
     "insert_revision",
     "insert_tag",
+    "link_tags",
     "list_entries",
     "list_relationships",
     "list_revisions",
@@ -75,6 +86,7 @@ __all__ = [
     "plain_timeline_statement",
     "purge_trash",
     "set_entry_tags",
+    "set_import_hash",
     "set_search_config",
     "tag_groups_by_names",
     "tag_list_statement",

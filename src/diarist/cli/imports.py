@@ -1,0 +1,90 @@
+"""`diarist import FORMAT PATH --user EMAIL`: a journal from another tool into an account."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from diarist.accounts import service as accounts_service
+from diarist.cli.common import DataDirOption, settings_for
+from diarist.cli.database import database_urls, one_connection
+from diarist.errors import DiaristError
+from diarist.imports import service as imports_service
+from diarist.imports.sources import READERS
+
+console = Console()
+err_console = Console(stderr=True)
+
+# One file (or archive) of an import is read up to this size.
+MAX_IMPORT_BYTES = 4 * 1024**3
+
+SourceFormat = StrEnum("SourceFormat", {name: name for name in READERS})  # type: ignore[misc]
+
+
+def import_journal(
+    source_format: Annotated[SourceFormat, typer.Argument(metavar="FORMAT", help="Source format.")],
+    path: Annotated[Path, typer.Argument(exists=True, help="File, zip or folder to import.")],
+    user: Annotated[str, typer.Option("--user", help="Email of the account to import into.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and check everything; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import a journal: dayone (JSON or zip), jrnl (text), jrnl-json, markdown (a folder).
+
+    Importing the same source again updates what changed and duplicates nothing."""
+    settings = settings_for(data_dir)
+
+    async def main(progress: Progress) -> imports_service.ImportReport:
+        task = progress.add_task("importing", total=None)
+
+        def advance(report: imports_service.ImportReport) -> None:
+            progress.update(task, completed=report.read,
+                            description=f"{report.read} entries read")  # fmt: skip
+
+        with database_urls(settings) as urls:
+            async with (
+                one_connection(urls.system, settings) as system,
+                system.unit_of_work() as session,
+            ):
+                user_id = await accounts_service.user_id_for_email(session, user)
+            async with one_connection(urls.app, settings) as database:
+                return await imports_service.import_file(
+                    database, user_id, str(source_format), path.resolve(),
+                    settings.journal, dry_run=dry_run, max_file_bytes=MAX_IMPORT_BYTES,
+                    on_progress=advance,
+                )  # fmt: skip
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            report = asyncio.run(main(progress))
+    except DiaristError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail} ({exc.code})")
+        raise typer.Exit(2) from None
+    if as_json:
+        console.print_json(json.dumps(report.as_dict()))
+    else:
+        _print(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print(report: imports_service.ImportReport) -> None:
+    verb = "would be" if report.dry_run else "were"
+    console.print(
+        f"{report.read} entries read: {report.created} {verb} created, {report.updated} "
+        f"updated, {report.unchanged} unchanged, {report.failed} failed."
+    )
+    for failure in report.failures:
+        console.print(f"  [red]failed[/red] {failure['id']}: {failure['reason']}")
+    if report.failed > len(report.failures):
+        console.print(f"  ... and {report.failed - len(report.failures)} more")

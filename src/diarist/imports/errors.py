@@ -1,0 +1,19 @@
+"""Errors of imports, each with a stable code."""
+
+from __future__ import annotations
+
+from diarist.errors import DiaristError
+
+
+class InvalidImportFile(DiaristError):
+    """The file as a whole cannot be read as the format named (not one entry of it)."""
+
+    status = 422
+    code = "invalid_import_file"
+    title = "Invalid import file"
+
+
+class ImportTooLarge(DiaristError):
+    status = 413
+    code = "import_too_large"
+    title = "Import too large"

@@ -1,0 +1,81 @@
+"""Reading a file that may be a zip without trusting it: member names, sizes and the bytes
+actually inflated are checked (a zip bomb is refused, not unpacked)."""
+
+from __future__ import annotations
+
+import contextlib
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import IO, Protocol
+
+from diarist.imports.errors import ImportTooLarge, InvalidImportFile
+
+MAX_MEMBERS = 200_000
+
+
+class Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _Capped:
+    """A binary stream that refuses to yield more than `limit` bytes (inflated sizes in a zip's
+    directory can lie)."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size if size >= 0 else self._left + 1)
+        self._left -= len(chunk)
+        if self._left < 0:
+            raise ImportTooLarge("A file in the archive inflates past the import size limit.")
+        return chunk
+
+
+def _safe_name(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return not path.is_absolute() and ".." not in path.parts and ":" not in name
+
+
+@contextlib.contextmanager
+def _reading_zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            yield archive
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise InvalidImportFile(f"The zip archive is damaged or truncated ({exc}).") from None
+
+
+def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Reader]]:
+    """The documents to read: `path` itself, or each top-level `*<suffix>` member when it is a
+    zip (Day One puts one JSON per journal at the top, media in folders beside)."""
+    if not zipfile.is_zipfile(path):
+        if path.stat().st_size > max_bytes:
+            raise ImportTooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
+        with path.open("rb") as file:
+            yield path.name, file
+        return
+    with _reading_zip(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise InvalidImportFile(f"The archive has more than {MAX_MEMBERS} members.")
+        unsafe = [info.filename for info in members if not _safe_name(info.filename)]
+        if unsafe:
+            raise InvalidImportFile(f"The archive names a path outside itself: {unsafe[0]!r}.")
+        chosen = [
+            info
+            for info in members
+            if info.filename.lower().endswith(suffix) and "/" not in info.filename.rstrip("/")
+        ]
+        if not chosen:
+            raise InvalidImportFile(f"The archive holds no {suffix} file at its top level.")
+        for info in chosen:
+            if info.file_size > max_bytes:
+                raise ImportTooLarge(f"{info.filename} is larger than {max_bytes} bytes.")
+            try:
+                with archive.open(info) as member:
+                    yield info.filename, _Capped(member, max_bytes)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise InvalidImportFile(f"{info.filename} is damaged ({exc}).") from None

@@ -1,0 +1,97 @@
+"""Day One's JSON export: `{"metadata": {...}, "entries": [...]}`, bare or zipped with its media
+(one JSON per journal at the top of the zip). Entries are streamed (ijson), so a journal of any
+length is read in constant memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from diarist.imports.errors import InvalidImportFile
+from diarist.imports.sources._archive import documents
+from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+from diarist.kit.validation import time_zones
+
+# Fields with a diarist column; every other field is kept under metadata.dayone.
+MAPPED = ("uuid", "creationDate", "timeZone", "text", "tags", "starred", "isPinned")
+
+
+def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
+    """Each entry of each journal in the export."""
+    for name, stream in documents(path, ".json", max_bytes):
+        journal = name.rsplit("/", 1)[-1].removesuffix(".json")
+        try:
+            for number, entry in enumerate(ijson.items(stream, "entries.item", use_float=True)):
+                yield record(entry, journal, number)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            raise InvalidImportFile(f"{name} is not valid Day One JSON ({exc}).") from None
+
+
+def record(entry: Any, journal: str, number: int) -> SourceRecord:
+    """One Day One entry as diarist fields."""
+    if not isinstance(entry, dict):
+        return failed(f"#{number}", "an entry is not a JSON object")
+    uid = entry.get("uuid")
+    if not isinstance(uid, str) or not uid.strip():
+        return failed(f"#{number}", "the entry has no uuid")
+    created = entry.get("creationDate")
+    if not isinstance(created, str):
+        return failed(uid, "the entry has no creationDate")
+    text = entry.get("text")
+    if not isinstance(text, str) or not text.strip():
+        text = rich_text(entry.get("richText"))
+    tags = entry.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        return failed(uid, "tags is not a list of names")
+    kept = {key: value for key, value in entry.items() if key not in MAPPED}
+    kept["journal"] = journal
+    zone = entry.get("timeZone")
+    if zone is not None and zone not in time_zones():
+        kept["timeZone"] = zone  # not one we know: kept as it was, the entry takes the default
+        zone = None
+    fields: dict[str, Any] = {
+        "raw_data": markdown(text),
+        "entry_date": created,
+        "tags": tags,
+        "starred": entry.get("starred") is True,
+        "pinned": entry.get("isPinned") is True,
+        "metadata": {"source": "dayone", "dayone": kept} | _location(entry.get("location")),
+    }
+    if zone:
+        fields["timezone"] = zone
+    if title := heading_title(text):
+        fields["title"] = title
+    return SourceRecord(uid, fields)
+
+
+def rich_text(value: Any) -> str:
+    """The plain text of Day One's richText (a JSON string or an object: `contents` runs)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return ""
+    if not isinstance(value, dict) or not isinstance(value.get("contents"), list):
+        return ""
+    runs = [run.get("text") for run in value["contents"] if isinstance(run, dict)]
+    return "".join(run for run in runs if isinstance(run, str))
+
+
+def _location(value: Any) -> dict[str, Any]:
+    """Day One's place as diarist's `metadata.location` (coordinates and a name)."""
+    if not isinstance(value, dict):
+        return {}
+    lat, lng = _number(value.get("latitude")), _number(value.get("longitude"))
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return {}
+    names = [value.get(k) for k in ("placeName", "localityName", "administrativeArea", "country")]
+    place = ", ".join(dict.fromkeys(n for n in names if isinstance(n, str) and n))
+    return {"location": {"lat": lat, "lng": lng} | ({"name": place} if place else {})}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

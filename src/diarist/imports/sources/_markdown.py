@@ -1,0 +1,120 @@
+"""A folder of Markdown notes (Obsidian, iA Writer, a plain folder): one entry per `.md` file.
+
+YAML front matter (`---` lines at the top) gives `title`, `date`, `tags`, `starred` and
+`pinned`; its other keys are kept under `metadata.front_matter`. Without a date, a file named
+like a daily note (`2024-05-01.md`, `2024-05-01 Walk.md`) takes that day; otherwise the file's
+modification time. Without a title, a first `# heading`, else the file name. `[[wiki links]]`
+stay as they are written. A file is known by its path inside the folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from diarist.imports.errors import InvalidImportFile
+from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_DAILY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\b|_)")
+MAPPED = ("title", "date", "created", "tags", "starred", "pinned")
+
+
+def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
+    """Each Markdown file under `path` (a folder, or one file), in path order; hidden folders
+    (`.obsidian`, `.git`, `.trash`) are skipped, and so are symlinks (a note is a file here)."""
+    if path.is_file():
+        yield _read_file(path, path.name, max_bytes)
+        return
+    if not path.is_dir():
+        raise InvalidImportFile("Give a folder of Markdown files (or one .md file).")
+    files = sorted(
+        found
+        for found in path.rglob("*.md")
+        if found.is_file()
+        and not found.is_symlink()
+        and not any(part.startswith(".") for part in found.relative_to(path).parts)
+    )
+    if not files:
+        raise InvalidImportFile("The folder holds no .md files.")
+    for found in files:
+        yield _read_file(found, found.relative_to(path).as_posix(), max_bytes)
+
+
+def _read_file(path: Path, name: str, max_bytes: int) -> SourceRecord:
+    if path.stat().st_size > max_bytes:
+        return failed(name, f"the file is larger than {max_bytes} bytes")
+    try:
+        source = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return failed(name, "the file is not UTF-8 text")
+    front: dict[str, Any] = {}
+    if match := _FRONT_MATTER.match(source):
+        try:
+            loaded = yaml.safe_load(match.group(1) or "") or {}
+        except yaml.YAMLError:
+            return failed(name, "the front matter is not valid YAML")
+        if not isinstance(loaded, dict):
+            return failed(name, "the front matter is not a mapping of keys to values")
+        front, source = loaded, source[match.end() :]
+    moment = _moment(front.get("date", front.get("created")), path)
+    if moment is None:
+        return failed(name, "the front matter's date is not a date")
+    tags = front.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in re.split(r"[,\s]+", tags) if tag.strip()]
+    if not isinstance(tags, list):
+        return failed(name, "tags is neither a list nor a comma-separated string")
+    title = front.get("title")
+    if not isinstance(title, str) or not title.strip():
+        title = heading_title(source) or Path(name).stem
+    rest = {str(key): _json_safe(value) for key, value in front.items() if key not in MAPPED}
+    fields: dict[str, Any] = {
+        "title": title.strip()[:500],
+        "raw_data": markdown(source),
+        "entry_date": moment,
+        "tags": [str(tag).lstrip("#") for tag in tags if str(tag).lstrip("#")],
+        "starred": front.get("starred") is True,
+        "pinned": front.get("pinned") is True,
+        "metadata": {"source": "markdown", "file": name} | ({"front_matter": rest} if rest else {}),
+    }
+    return SourceRecord(name, fields)
+
+
+def _moment(value: Any, path: Path) -> str | None:
+    """The entry's date as ISO text; naive (a wall-clock time) unless the source gave a zone."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day).isoformat()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            return None
+    if value is not None:
+        return None
+    if daily := _DAILY.match(path.stem):
+        try:
+            return datetime.fromisoformat(daily.group(1)).isoformat()
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+
+
+def _json_safe(value: Any) -> Any:
+    """Front matter as JSON: dates as ISO text, anything else YAML may hold as text."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -1,0 +1,43 @@
+"""What every reader yields: one source entry as the fields of a new diarist entry."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One entry of the source. `fields` are those of `POST /api/v1/entries` (JSON values);
+    `error` says why the entry cannot be read (then `fields` is empty)."""
+
+    import_id: str
+    fields: dict[str, Any]
+    error: str | None = None
+
+    @property
+    def digest(self) -> bytes:
+        """A digest of the fields: the same on a later import means the entry is unchanged."""
+        canonical = json.dumps(self.fields, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).digest()
+
+
+def failed(import_id: str, reason: str) -> SourceRecord:
+    return SourceRecord(import_id, {}, reason)
+
+
+def markdown(text: str) -> dict[str, str]:
+    """raw_data of a Markdown entry."""
+    return {"format": "markdown", "text": text}
+
+
+def heading_title(text: str, limit: int = 500) -> str | None:
+    """The first line as a title when it is a Markdown heading (`# Title`), as Day One and
+    Markdown notes start; the text keeps it."""
+    first = text.lstrip("\n").split("\n", 1)[0].strip()
+    if not first.startswith("#"):
+        return None
+    title = first.lstrip("#").strip()
+    return title[:limit] or None

@@ -1,0 +1,126 @@
+"""Many entries from another tool at once: the journal's side of an import.
+
+An imported entry is known by its source and the source's own id, with a digest of what was
+imported. Importing the same file again creates what is new (many rows per statement), updates
+what changed (as an edit: a revision keeps the earlier text) and leaves the rest alone; an
+entry the user has put in the trash stays there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import preferences
+from diarist.analysis import service as analysis_service
+from diarist.config import JournalSettings
+from diarist.errors import DiaristError
+from diarist.journal import repository as repo
+from diarist.journal import service
+from diarist.journal.languages import search_config_of
+from diarist.journal.schemas import EntryCreate, EntryUpdate
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One entry as the source has it: its id there, the entry, and a digest of the source's
+    record (a different digest on a later import means the entry changed there)."""
+
+    import_id: str
+    entry: EntryCreate
+    digest: bytes
+
+
+def incoming(import_id: str, fields: dict[str, Any], digest: bytes) -> Incoming | str:
+    """The fields (those of `POST /api/v1/entries`) as an entry the API would accept, or why
+    not: the first problem, without quoting the input."""
+    try:
+        entry = EntryCreate.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return Incoming(import_id, entry, digest)
+
+
+@dataclass
+class BatchOutcome:
+    """What became of each incoming entry, by import id; `failed` with the reason."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def write_imported(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    source: str,
+    batch: Sequence[Incoming],
+    limits: JournalSettings,
+) -> BatchOutcome:
+    """Write a batch in the session's transaction (the caller's unit of work commits it).
+    An entry the journal refuses (too large, say) fails alone; the others are written."""
+    outcome = BatchOutcome()
+    known = await repo.imported_entries(session, user_id, source, [i.import_id for i in batch])
+    mine = await preferences.preferences_of(session, user_id)
+    defaults = service.WriterDefaults(timezone=mine.timezone, language=mine.language)
+    rows, tags = [], {}
+    for incoming in batch:
+        earlier = known.get(incoming.import_id)
+        if earlier is not None and (earlier.trashed or earlier.import_hash == incoming.digest):
+            outcome.unchanged.append(incoming.import_id)
+            continue
+        try:
+            if earlier is not None:
+                await _update(session, user_id, earlier.id, incoming, limits)
+                outcome.updated.append(incoming.import_id)
+                continue
+            values = service.new_entry_values(incoming.entry, limits, defaults, None)
+        except DiaristError as exc:
+            outcome.failed.append((incoming.import_id, exc.detail))
+            continue
+        rows.append(
+            values
+            | {
+                "user_id": user_id,
+                "entry_date": values["entry_date"] or func.now(),
+                "search_config": search_config_of(defaults.language),
+                "import_source": source,
+                "import_id": incoming.import_id,
+                "import_hash": incoming.digest,
+            }
+        )
+        tags[incoming.import_id] = incoming.entry.tags or []
+    created = await repo.insert_imported(session, rows)
+    names = sorted({name for import_id in created for name in tags[import_id]})
+    await repo.ensure_tags(session, user_id, names)
+    links = [(created[i], name) for i in created for name in tags[i]]
+    await repo.link_tags(session, user_id, links)
+    targets = [(entry_id, user_id) for entry_id in created.values()]
+    await analysis_service.defer_analysis(session, targets, force=False)
+    outcome.created = list(created)
+    outcome.unchanged += [row["import_id"] for row in rows if row["import_id"] not in created]
+    return outcome
+
+
+async def _update(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    incoming: Incoming,
+    limits: JournalSettings,
+) -> None:
+    """The source's changed entry as an edit of ours: every imported field set again."""
+    fields = incoming.entry.model_dump(mode="json", exclude_unset=True)
+    fields.setdefault("tags", [])
+    patch = EntryUpdate.model_validate(fields)
+    await service.update_entry(session, user_id, entry_id, patch, limits, expected_version=None)
+    await repo.set_import_hash(session, entry_id, incoming.digest)

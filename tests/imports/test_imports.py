@@ -1,0 +1,297 @@
+"""Imports from Day One, jrnl and Markdown folders into a real journal: what each field becomes,
+re-running, dry runs and bad files. Fixtures are our own (fixtures/); the other tools' real
+sample files are read too when ../shared/samples is present."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from diarist.config import JournalSettings
+from diarist.db.engine import Database
+from diarist.errors import DiaristError
+from diarist.imports import service as imports_service
+from diarist.imports.errors import ImportTooLarge, InvalidImportFile
+from diarist.imports.service import ImportReport
+from tests.factories.accounts import Account, signed_up, user_id_of
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DAYONE = FIXTURES / "Travel Journal.json"
+SAMPLES = Path(__file__).parents[3] / "shared" / "samples"
+LIMIT = 64 * 1024 * 1024
+
+
+async def _import(
+    database: Database, user_id: uuid.UUID, fmt: str, path: Path, **options: Any
+) -> ImportReport:
+    return await imports_service.import_file(
+        database, user_id, fmt, path, JournalSettings(), max_file_bytes=LIMIT, **options
+    )
+
+
+async def _me(client: httpx.AsyncClient) -> tuple[Account, uuid.UUID]:
+    me = await signed_up(client)
+    return me, await user_id_of(client, me)
+
+
+async def _entries(client: httpx.AsyncClient, me: Account) -> list[dict[str, Any]]:
+    """Every entry in full, oldest first."""
+    page = await client.get("/api/v1/entries", params={"limit": 100}, headers=me.auth)
+    assert page.status_code == 200, page.text
+    ids = [item["id"] for item in reversed(page.json()["items"])]
+    return [(await client.get(f"/api/v1/entries/{i}", headers=me.auth)).json() for i in ids]
+
+
+async def test_day_one_every_field_lands_somewhere(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    me, user_id = await _me(client)
+    report = await _import(database, user_id, "dayone", DAYONE)
+    assert (report.created, report.failed) == (3, 1)
+    assert report.failures == [{"id": "#3", "reason": "the entry has no uuid"}]
+    tram, fado, train = await _entries(client, me)
+
+    # Columns: title from the heading, Markdown text as written, the moment and its zone.
+    assert tram["title"] == "Tram 28 at dawn"
+    assert tram["raw_data"]["text"].startswith("# Tram 28 at dawn\n\nThe yellow tram")
+    assert tram["entry_date"] == "2023-06-14T07:42:10Z"  # shown in UTC, its zone beside
+    assert tram["timezone"] == "Europe/Lisbon"
+    assert sorted(tram["tags"]) == ["Lisbon", "travel"]
+    assert (tram["starred"], tram["pinned"]) == (True, True)
+    # Everything else: the place as diarist's location, the rest as Day One had it.
+    meta = tram["metadata"]
+    assert meta["source"] == "dayone"
+    assert meta["location"] == {
+        "lat": 38.7139, "lng": -9.1334,
+        "name": "Miradouro da Graça, Lisbon, Portugal",
+    }  # fmt: skip
+    kept = meta["dayone"]
+    assert kept["journal"] == "Travel Journal"
+    assert kept["weather"]["temperatureCelsius"] == 18.5
+    assert kept["photos"][0]["md5"] == "0cc175b9c0f1b6a831c399e269772661"
+    for field in ("modifiedDate", "isAllDay", "duration", "editingTime", "creationDevice",
+                  "creationDeviceType", "creationDeviceModel", "creationOSName",
+                  "creationOSVersion", "location", "userActivity", "richText"):  # fmt: skip
+        assert field in kept, field
+
+    # richText alone gives the text; a zone Day One wrote that no one knows is kept aside.
+    assert fado["raw_data"]["text"] == "Fado in Alfama, late and loud."
+    assert fado["title"] is None
+    assert train["timezone"] != "GMT+0100"
+    assert train["metadata"]["dayone"]["timeZone"] == "GMT+0100"
+
+
+async def test_importing_again_updates_what_changed_and_nothing_else(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    me, user_id = await _me(client)
+    await _import(database, user_id, "dayone", DAYONE)
+    again = await _import(database, user_id, "dayone", DAYONE)
+    assert (again.created, again.updated, again.unchanged, again.failed) == (0, 0, 3, 1)
+
+    export = json.loads(DAYONE.read_text())
+    export["entries"][2]["text"] = "Train to Porto, then a boat."
+    export["entries"][2]["tags"] = ["boats"]
+    changed = tmp_path / "Travel Journal.json"
+    changed.write_text(json.dumps(export))
+    report = await _import(database, user_id, "dayone", changed)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    train = (await _entries(client, me))[2]
+    assert train["raw_data"]["text"] == "Train to Porto, then a boat."
+    assert (train["tags"], train["version"]) == (["boats"], 2)
+    earlier = await client.get(f"/api/v1/entries/{train['id']}/revisions", headers=me.auth)
+    assert earlier.json()[0]["raw_data"]["text"] == "Train to Porto."
+
+    # An entry the user put in the trash stays there.
+    assert (
+        await client.delete(f"/api/v1/entries/{train['id']}", headers=me.auth)
+    ).status_code == 204
+    export["entries"][2]["text"] = "Changed once more."
+    changed.write_text(json.dumps(export))
+    report = await _import(database, user_id, "dayone", changed)
+    assert (report.created, report.updated) == (0, 0)
+    assert len(await _entries(client, me)) == 2
+
+
+async def test_dry_run_writes_nothing(client: httpx.AsyncClient, database: Database) -> None:
+    me, user_id = await _me(client)
+    report = await _import(database, user_id, "dayone", DAYONE, dry_run=True)
+    assert (report.created, report.failed, report.dry_run) == (3, 1, True)
+    assert await _entries(client, me) == []
+
+
+def _zip(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+async def test_day_one_zip_with_media_folders(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    me, user_id = await _me(client)
+    archive = _zip(tmp_path / "export.zip", {
+        "Travel Journal.json": DAYONE.read_bytes(),
+        "photos/0cc175b9c0f1b6a831c399e269772661.jpeg": b"\xff\xd8\xff",
+    })  # fmt: skip
+    report = await _import(database, user_id, "dayone", archive)
+    assert (report.created, report.failed) == (3, 1)
+    assert len(await _entries(client, me)) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("truncated zip", InvalidImportFile),
+        ("zip bomb", ImportTooLarge),
+        ("path traversal", InvalidImportFile),
+        ("absolute path", InvalidImportFile),
+        ("no journal inside", InvalidImportFile),
+        ("not JSON", InvalidImportFile),
+        ("JSON cut short", InvalidImportFile),
+        ("not UTF-8", InvalidImportFile),
+        ("no entries", InvalidImportFile),
+    ],
+)
+async def test_bad_day_one_files_are_refused_whole(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path, name: str,
+    expected: type[DiaristError],
+) -> None:  # fmt: skip
+    me, user_id = await _me(client)
+    good = DAYONE.read_bytes()
+    path = tmp_path / "bad.zip"
+    if name == "truncated zip":
+        whole = _zip(tmp_path / "whole.zip", {"Travel Journal.json": good}).read_bytes()
+        path.write_bytes(whole[: len(whole) // 2] + whole[-22:])  # the directory, not the data
+    elif name == "zip bomb":
+        _zip(path, {"bomb.json": b"[" + b" " * (LIMIT + 1) + b"]"})
+    elif name == "path traversal":
+        _zip(path, {"../escape.json": good})
+    elif name == "absolute path":
+        _zip(path, {"/etc/escape.json": good})
+    elif name == "no journal inside":
+        _zip(path, {"photos/a.jpeg": b"\xff\xd8"})
+    else:
+        path = tmp_path / "bad.json"
+        body = {"not JSON": b"<html>hello</html>", "JSON cut short": good[: len(good) // 2],
+                "not UTF-8": '{"entries": [{"uuid": "é"}]}'.encode("latin-1"),
+                "no entries": b'{"metadata": {}}'}[name]  # fmt: skip
+        path.write_bytes(body)
+    if name == "zip bomb":
+        assert path.stat().st_size < 1024 * 1024, "the archive is small, its content is not"
+    with pytest.raises(expected):
+        await _import(database, user_id, "dayone", path)
+    assert await _entries(client, me) == []
+
+
+async def test_jrnl_text(client: httpx.AsyncClient, database: Database, tmp_path: Path) -> None:
+    me, user_id = await _me(client)
+    report = await _import(database, user_id, "jrnl", FIXTURES / "journal.txt")
+    assert (report.created, report.failed) == (3, 0)
+    coffee, second, run = await _entries(client, me)
+    assert coffee["title"] == "Coffee on the balcony."
+    assert (
+        coffee["raw_data"]["text"]
+        == "The @garden is waking up.\nPlanted basil and @tomatoes today."
+    )
+    assert sorted(coffee["tags"]) == ["garden", "tomatoes"]
+    assert coffee["entry_date"].startswith("2024-03-01T08:15:00")
+    assert (second["title"], second["starred"]) == ("Second entry of the same minute", True)
+    # Lines that only look like a date stay in the entry above them.
+    assert "[1] a line that looks like a date" in second["raw_data"]["text"]
+    assert "[2024-03 09:00] neither is this" in second["raw_data"]["text"]
+    assert (run["title"], run["tags"]) == ("Evening run!", ["running-club"])
+    assert run["entry_date"].startswith("2024-03-02T19:05:00")
+
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("[2024-01-01 10:00] Café".encode("latin-1"))
+    with pytest.raises(InvalidImportFile):
+        await _import(database, user_id, "jrnl", latin)
+    stray = tmp_path / "stray.txt"
+    stray.write_text("No date at the top.\n[2024-01-01 10:00] Then one.")
+    with pytest.raises(InvalidImportFile):
+        await _import(database, user_id, "jrnl", stray)
+
+
+async def test_jrnl_json_and_text_are_one_source(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    me, user_id = await _me(client)
+    await _import(database, user_id, "jrnl", FIXTURES / "journal.txt")
+    report = await _import(database, user_id, "jrnl-json", FIXTURES / "jrnl-export.json")
+    # The first entry is the text file's first one (same minute, same place): updated, not
+    # duplicated; the rain is new; the bad date fails alone.
+    assert (report.created, report.updated, report.failed) == (1, 1, 1)
+    assert report.failures[0]["reason"] == "the entry has no valid date and time"
+    titles = [entry["title"] for entry in await _entries(client, me)]
+    assert titles == ["Coffee on the balcony.", "Second entry of the same minute",
+                      "Evening run!", "Rain all day."]  # fmt: skip
+    rain = (await _entries(client, me))[3]
+    assert (rain["starred"], rain["metadata"]["jrnl"]) == (True, {"location": "home"})
+
+
+async def test_markdown_folder(client: httpx.AsyncClient, database: Database) -> None:
+    me, user_id = await _me(client)
+    report = await _import(database, user_id, "markdown", FIXTURES / "notes")
+    assert (report.created, report.failed) == (2, 1)
+    assert report.failures == [{"id": "broken.md", "reason": "the front matter is not valid YAML"}]
+    harbour, daily = await _entries(client, me)
+    assert harbour["title"] == "The harbour at low tide"
+    assert harbour["entry_date"].startswith("2024-05-01T16:30:00")  # 18:30+02:00, shown in UTC
+    assert (sorted(harbour["tags"]), harbour["starred"]) == (["sea", "walks"], True)
+    assert harbour["raw_data"]["text"] == "Boats resting on the mud. See [[Tides]] for why.\n"
+    assert harbour["metadata"] == {
+        "source": "markdown", "file": "2024/harbour.md",
+        "front_matter": {"mood": "calm", "people": ["Ana"]},
+    }  # fmt: skip
+    assert daily["title"] == "A daily note"
+    assert daily["entry_date"].startswith("2024-05-02")
+
+
+async def test_an_entry_the_journal_refuses_fails_alone(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    me, user_id = await _me(client)
+    export = {"entries": [
+        {"uuid": "A", "creationDate": "2024-01-01T10:00:00Z", "text": "fine"},
+        {"uuid": "B", "creationDate": "2024-01-01T11:00:00Z", "text": "x" * (2 * 1024 * 1024)},
+        {"uuid": "C", "creationDate": "2024-01-01T12:00:00Z", "text": "ok", "tags": [" "]},
+        {"uuid": "D", "creationDate": "the fifth of May", "text": "when?"},
+        {"uuid": "A", "creationDate": "2024-01-01T13:00:00Z", "text": "same id again"},
+    ]}  # fmt: skip
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(export))
+    report = await _import(database, user_id, "dayone", path)
+    assert report.created == 1
+    reasons = {failure["id"]: failure["reason"] for failure in report.failures}
+    assert set(reasons) == {"B", "C", "D", "A"}
+    assert "limit" in reasons["B"]
+    assert reasons["C"].startswith("tags")
+    assert reasons["D"].startswith("entry_date")
+    assert reasons["A"] == "the file holds another entry with this id"
+    assert [entry["raw_data"]["text"] for entry in await _entries(client, me)] == ["fine"]
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not on this machine")
+async def test_the_other_tools_real_samples(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    _me_account, user_id = await _me(client)
+    for path in sorted((SAMPLES / "dayone").glob("*")):
+        report = await _import(database, user_id, "dayone", path)
+        assert report.failed == 0, (path.name, report.failures)
+        assert report.created + report.unchanged > 0
+    for path in sorted((SAMPLES / "jrnl").glob("*.journal")):
+        copy = tmp_path / path.name
+        shutil.copy(path, copy)
+        report = await _import(database, user_id, "jrnl", copy)
+        assert report.failed == 0, (path.name, report.failures)
+        assert report.created > 0, path.name
