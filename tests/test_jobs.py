@@ -105,3 +105,22 @@ async def test_one_users_many_jobs_take_turns_with_anothers_one(session: AsyncSe
     second = await analyse(busy, entry)  # 1 waiting, but its lock's first waits at -4
     assert await _turns(session, [first, second]) == [(busy, -4), (busy, -4)]
     assert first < second
+
+
+async def test_a_batch_of_jobs_is_ranked_as_if_deferred_one_by_one(session: AsyncSession) -> None:
+    """An import defers its jobs in batches: the user's waiting jobs are counted once per
+    batch, and the batch's priorities continue from that count in order."""
+    busy, other = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def args(user: str) -> dict[str, JSONValue]:
+        return {"entry_id": str(uuid.uuid4()), "user_id": user, "force": False}
+
+    spec = analysis_jobs.ANALYZE_ENTRY
+    first = await defer_many(session, spec, [args(busy) for _ in range(3)], lock_key="entry_id")
+    mixed = await defer_many(
+        session, spec, [args(busy), args(other), args(busy)], lock_key="entry_id"
+    )
+    assert await _turns(session, first + mixed) == [
+        (busy, 0), (other, 0), (busy, -1), (busy, -2), (busy, -3), (busy, -4)
+    ]  # fmt: skip
+    assert await defer_many(session, spec, []) == []

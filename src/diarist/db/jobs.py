@@ -38,13 +38,7 @@ class JobSpec:
         return f"{self.namespace}:{self.name}"
 
 
-_DEFER_MANY = text(
-    """
-    SELECT diarist_defer_job(j.task_name, j.queue_name, j.args, j.lock, j.queueing_lock)
-    FROM jsonb_to_recordset(CAST(:jobs AS jsonb))
-         AS j(queue_name text, task_name text, lock text, queueing_lock text, args jsonb)
-    """
-)
+_DEFER_MANY = text("SELECT diarist_defer_jobs(CAST(:jobs AS jsonb))")
 # procrastinate's unique index: one waiting job per queueing lock.
 _QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 

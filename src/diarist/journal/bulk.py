@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
@@ -23,7 +22,6 @@ from diarist.config import JournalSettings
 from diarist.errors import DiaristError
 from diarist.journal import repository as repo
 from diarist.journal import service
-from diarist.journal.languages import search_config_of
 from diarist.journal.schemas import EntryCreate, EntryUpdate
 
 
@@ -87,19 +85,11 @@ async def write_imported(
         except DiaristError as exc:
             outcome.failed.append((incoming.import_id, exc.detail))
             continue
-        rows.append(
-            values
-            | {
-                "user_id": user_id,
-                "entry_date": values["entry_date"] or func.now(),
-                "search_config": search_config_of(defaults.language),
-                "import_source": source,
-                "import_id": incoming.import_id,
-                "import_hash": incoming.digest,
-            }
-        )
+        meta = values.pop("meta")
+        rows.append(values | {"metadata": meta, "import_id": incoming.import_id,
+                              "import_hash": incoming.digest})  # fmt: skip
         tags[incoming.import_id] = incoming.entry.tags or []
-    created = await repo.insert_imported(session, rows)
+    created = await repo.insert_imported(session, source, defaults.language, rows)
     names = sorted({name for import_id in created for name in tags[import_id]})
     await repo.ensure_tags(session, user_id, names)
     links = [(created[i], name) for i in created for name in tags[i]]

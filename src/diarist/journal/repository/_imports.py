@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.models import Entry
@@ -39,23 +39,43 @@ async def imported_entries(
     return {str(row[0]): ImportedEntry(row[1], row[2] or b"", row[3]) for row in rows}
 
 
+# New entries from one JSON document (one parameter, one statement, parsed by PostgreSQL):
+# no per-row bind parameters, and the statement text is the same for every batch.
+_INSERT_MANY = text(
+    """
+INSERT INTO entries (
+    user_id, title, raw_data, format, content, content_hash, word_count, entry_type, metadata,
+    mood_rating, entry_date, timezone, visibility, published_at, starred, pinned,
+    processing_status, search_config, import_source, import_id, import_hash)
+SELECT diarist_current_user_id(), r.title, r.raw_data, r.format, r.content,
+       decode(r.content_hash, 'hex'), r.word_count, r.entry_type, r.metadata, r.mood_rating,
+       coalesce(r.entry_date, now()), r.timezone, r.visibility, r.published_at, r.starred,
+       r.pinned, r.processing_status, diarist_search_config(:language), :source, r.import_id,
+       decode(r.import_hash, 'hex')
+FROM json_to_recordset(CAST(:rows AS json)) AS r(
+    title text, raw_data jsonb, format text, content text, content_hash text, word_count integer,
+    entry_type text, metadata jsonb, mood_rating smallint, entry_date timestamptz,
+    timezone text, visibility text, published_at timestamptz, starred boolean, pinned boolean,
+    processing_status text, import_id text, import_hash text)
+ON CONFLICT (user_id, import_source, import_id) WHERE import_id IS NOT NULL DO NOTHING
+RETURNING import_id, id
+"""
+)
+
+
 async def insert_imported(
-    session: AsyncSession, rows: list[dict[str, Any]]
+    session: AsyncSession, source: str, language: str, rows: list[dict[str, Any]]
 ) -> dict[str, uuid.UUID]:
-    """Insert new entries in one statement; their ids by import id. A row whose import id was
-    written meanwhile (a concurrent import of the same file) is skipped and left out."""
+    """Insert new entries of the tenant in one statement; their ids by import id. Each row has
+    the columns of a new entry (`meta` as `metadata`, bytes as hex). A row whose import id
+    was written meanwhile (a concurrent import of the same file) is skipped and left out."""
     if not rows:
         return {}
-    statement = (
-        pg_insert(Entry)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=[Entry.user_id, Entry.import_source, Entry.import_id],
-            index_where=Entry.import_id.is_not(None),
-        )
-        .returning(Entry.import_id, Entry.id)
+    body = pydantic_core.to_json(rows, bytes_mode="hex").decode()
+    result = await session.execute(
+        _INSERT_MANY, {"rows": body, "source": source, "language": language}
     )
-    return {str(row[0]): row[1] for row in await session.execute(statement)}
+    return {str(row[0]): row[1] for row in result}
 
 
 async def set_import_hash(session: AsyncSession, entry_id: uuid.UUID, import_hash: bytes) -> None:
