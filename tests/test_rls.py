@@ -20,6 +20,7 @@ from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext, Client
 from diarist.db.engine import TENANT_KEY, Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
+from diarist.imports import service as imports_service
 from diarist.kit.clock import SystemClock
 from tests.conftest import make_settings
 from tests.factories.accounts import PASSWORD, unique_email
@@ -51,6 +52,12 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
             await fill_journal_with_services(session, ids[-1])
         await analyze_entries(database, ids[-1])
         await fill_statistics(database, ids[-1])
+        async with database.unit_of_work(user_id=ids[-1]) as session:
+            upload = io.BytesIO(b"[2024-01-01 10:00] An imported entry.")
+            data_dir = ctx.settings.data_dir
+            await imports_service.start_import(
+                session, ids[-1], "jrnl", upload, "j.txt", dry_run=True, data_dir=data_dir
+            )
     return ids[0], ids[1]
 
 

@@ -15,6 +15,7 @@ from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
+from diarist.imports.router import imports_router
 from diarist.insights.router import insights_router
 from diarist.journal.router import entries_router
 from diarist.journal.tags_router import tags_router
@@ -72,7 +73,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.accounts = AccountsContext.from_settings(settings)
     install_error_handlers(app)
     install_api_docs(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.journal.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.journal.max_request_bytes,
+        uploads={"/api/v1/imports": settings.imports.max_upload_bytes},
+    )
     app.add_middleware(RequestHeadLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
     app.include_router(ops_router)
@@ -85,4 +90,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(related_router)
     app.include_router(on_this_day_router)
     app.include_router(insights_router)
+    app.include_router(imports_router)
     return app

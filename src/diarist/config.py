@@ -101,6 +101,12 @@ class JournalSettings(BaseModel):
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=4096, le=128 * 1024 * 1024)
 
 
+class ImportSettings(BaseModel):
+    """Imports over the API: the largest upload, kept under the data dir until its job ran."""
+
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=64 * 1024**3)
+
+
 class OpenAISettings(BaseModel):
     """An OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM), off unless a URL is set."""
 
@@ -190,6 +196,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)

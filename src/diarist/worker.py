@@ -20,6 +20,8 @@ from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
 from diarist.db.jobs import WorkerResources, install_worker_resources
 from diarist.db.provision import libpq_url
+from diarist.imports import jobs as imports_jobs
+from diarist.imports import tasks as imports_tasks
 from diarist.insights import jobs as insights_jobs
 from diarist.insights import tasks as insights_tasks
 from diarist.journal import jobs as journal_jobs
@@ -34,6 +36,7 @@ app.add_tasks_from(ops_tasks.blueprint, namespace=ops_jobs.NAMESPACE)
 app.add_tasks_from(journal_tasks.blueprint, namespace=journal_jobs.NAMESPACE)
 app.add_tasks_from(analysis_tasks.blueprint, namespace=analysis_jobs.NAMESPACE)
 app.add_tasks_from(insights_tasks.blueprint, namespace=insights_jobs.NAMESPACE)
+app.add_tasks_from(imports_tasks.blueprint, namespace=imports_jobs.NAMESPACE)
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:

@@ -86,6 +86,10 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     user_id = await user_id_of(client, account)
     await analyze_entries(database, user_id)
     await fill_statistics(database, user_id)
+    upload = {"file": ("j.txt", b"[2024-01-01 10:00] Imported.")}
+    started = await client.post("/api/v1/imports", files=upload, data={"format": "jrnl"},
+                                headers=account.auth)  # fmt: skip
+    assert started.status_code == 202
     catalog = await user_owned_tables(session)
 
     exported = (await client.get("/api/v1/me/export", headers=account.auth)).json()["tables"]

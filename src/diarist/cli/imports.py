@@ -22,9 +22,6 @@ from diarist.imports.sources import READERS
 console = Console()
 err_console = Console(stderr=True)
 
-# One file (or archive) of an import is read up to this size.
-MAX_IMPORT_BYTES = 4 * 1024**3
-
 SourceFormat = StrEnum("SourceFormat", {name: name for name in READERS})  # type: ignore[misc]
 
 
@@ -46,7 +43,7 @@ def import_journal(
     async def main(progress: Progress) -> imports_service.ImportReport:
         task = progress.add_task("importing", total=None)
 
-        def advance(report: imports_service.ImportReport) -> None:
+        async def advance(report: imports_service.ImportReport) -> None:
             progress.update(task, completed=report.read,
                             description=f"{report.read} entries read")  # fmt: skip
 
@@ -59,8 +56,8 @@ def import_journal(
             async with one_connection(urls.app, settings) as database:
                 return await imports_service.import_file(
                     database, user_id, str(source_format), path.resolve(),
-                    settings.journal, dry_run=dry_run, max_file_bytes=MAX_IMPORT_BYTES,
-                    on_progress=advance,
+                    settings.journal, dry_run=dry_run,
+                    max_file_bytes=imports_service.MAX_FILE_BYTES, on_progress=advance,
                 )  # fmt: skip
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diarist.errors import DiaristError
+from diarist.errors import DiaristError, NotFound
 
 
 class InvalidImportFile(DiaristError):
@@ -17,3 +17,8 @@ class ImportTooLarge(DiaristError):
     status = 413
     code = "import_too_large"
     title = "Import too large"
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+    title = "Import not found"

@@ -115,20 +115,27 @@ class _BodyOverLimit(HTTPException):
 
 class BodyLimitMiddleware:
     """Refuse request bodies above a limit (413 problem+json): a declared Content-Length before
-    reading anything, a chunked body as soon as what arrived passes the limit."""
+    reading anything, a chunked body as soon as what arrived passes the limit. `uploads` names
+    the paths (of POST requests) that take larger bodies, with their own limits."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, uploads: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_bytes
+        if scope["method"] == "POST":
+            max_bytes = self.uploads.get(scope["path"].rstrip("/"), max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    error = PayloadTooLarge(_body_limit_detail(self.max_bytes))
+                if not value.isdigit() or int(value) > max_bytes:
+                    error = PayloadTooLarge(_body_limit_detail(max_bytes))
                     await _refuse(scope, send, error)
                     return
                 break
@@ -139,8 +146,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyOverLimit(self.max_bytes)
+                if received > max_bytes:
+                    raise _BodyOverLimit(max_bytes)
             return message
 
         await self.app(scope, counting_receive, send)

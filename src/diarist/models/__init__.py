@@ -3,6 +3,7 @@
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
+from diarist.models.imports import Import
 from diarist.models.insights import Insight, StatsDay, StatsDaySubject, StatsDirtyDay
 from diarist.models.journal import (
     Entry,
@@ -24,6 +25,7 @@ __all__ = [
     "EntryRevision",
     "EntryTag",
     "EntryTopic",
+    "Import",
     "Insight",
     "ProcessedContent",
     "SecurityEvent",

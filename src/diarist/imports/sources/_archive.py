@@ -48,6 +48,37 @@ def _reading_zip(path: Path) -> Iterator[zipfile.ZipFile]:
         raise InvalidImportFile(f"The zip archive is damaged or truncated ({exc}).") from None
 
 
+def _checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise InvalidImportFile(f"The archive has more than {MAX_MEMBERS} members.")
+    unsafe = [info.filename for info in members if not _safe_name(info.filename)]
+    if unsafe:
+        raise InvalidImportFile(f"The archive names a path outside itself: {unsafe[0]!r}.")
+    return members
+
+
+def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, bytes | None]]:
+    """(name, bytes) of every `*<suffix>` member at any depth, in name order, but those under
+    a hidden folder (`.obsidian/`); bytes None for a member larger than `max_bytes`."""
+    with _reading_zip(path) as archive:
+        chosen = sorted(
+            (info for info in _checked_members(archive)
+             if info.filename.lower().endswith(suffix) and not info.is_dir()
+             and not any(part.startswith(".") for part in info.filename.split("/")[:-1])),
+            key=lambda info: info.filename,
+        )  # fmt: skip
+        for info in chosen:
+            if info.file_size > max_bytes:
+                yield info.filename, None
+                continue
+            try:
+                with archive.open(info) as member:
+                    yield info.filename, _Capped(member, max_bytes).read()
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise InvalidImportFile(f"{info.filename} is damaged ({exc}).") from None
+
+
 def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Reader]]:
     """The documents to read: `path` itself, or each top-level `*<suffix>` member when it is a
     zip (Day One puts one JSON per journal at the top, media in folders beside)."""
@@ -58,12 +89,7 @@ def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Re
             yield path.name, file
         return
     with _reading_zip(path) as archive:
-        members = archive.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise InvalidImportFile(f"The archive has more than {MAX_MEMBERS} members.")
-        unsafe = [info.filename for info in members if not _safe_name(info.filename)]
-        if unsafe:
-            raise InvalidImportFile(f"The archive names a path outside itself: {unsafe[0]!r}.")
+        members = _checked_members(archive)
         chosen = [
             info
             for info in members

@@ -10,6 +10,7 @@ stay as they are written. A file is known by its path inside the folder.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,16 +19,32 @@ from typing import Any
 import yaml
 
 from diarist.imports.errors import InvalidImportFile
+from diarist.imports.sources._archive import files_in_zip
 from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DAILY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\b|_)")
 MAPPED = ("title", "date", "created", "tags", "starred", "pinned")
+# A note is read whole: never more than the largest entry diarist can be configured to take.
+MAX_NOTE_BYTES = 64 * 1024 * 1024
 
 
 def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
-    """Each Markdown file under `path` (a folder, or one file), in path order; hidden folders
-    (`.obsidian`, `.git`, `.trash`) are skipped, and so are symlinks (a note is a file here)."""
+    """Each Markdown file under `path` (a folder, a zip of one, or one file), in path order;
+    hidden folders (`.obsidian`, `.git`, `.trash`) are skipped, and so are symlinks (a note is
+    a file here)."""
+    max_bytes = min(max_bytes, MAX_NOTE_BYTES)
+    if path.is_file() and zipfile.is_zipfile(path):
+        any_note = False
+        for name, data in files_in_zip(path, ".md", max_bytes):
+            any_note = True
+            if data is None:
+                yield failed(name, f"the file is larger than {max_bytes} bytes")
+            else:
+                yield _note(name, data, None)
+        if not any_note:
+            raise InvalidImportFile("The zip holds no .md files.")
+        return
     if path.is_file():
         yield _read_file(path, path.name, max_bytes)
         return
@@ -49,8 +66,13 @@ def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
 def _read_file(path: Path, name: str, max_bytes: int) -> SourceRecord:
     if path.stat().st_size > max_bytes:
         return failed(name, f"the file is larger than {max_bytes} bytes")
+    return _note(name, path.read_bytes(), path.stat().st_mtime)
+
+
+def _note(name: str, data: bytes, mtime: float | None) -> SourceRecord:
+    """One note; `mtime` (seconds) dates it when nothing else does (none: the import's time)."""
     try:
-        source = path.read_bytes().decode("utf-8-sig")
+        source = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return failed(name, "the file is not UTF-8 text")
     front: dict[str, Any] = {}
@@ -62,7 +84,7 @@ def _read_file(path: Path, name: str, max_bytes: int) -> SourceRecord:
         if not isinstance(loaded, dict):
             return failed(name, "the front matter is not a mapping of keys to values")
         front, source = loaded, source[match.end() :]
-    moment = _moment(front.get("date", front.get("created")), path)
+    moment = _moment(front.get("date", front.get("created")), Path(name).stem, mtime)
     if moment is None:
         return failed(name, "the front matter's date is not a date")
     tags = front.get("tags") or []
@@ -86,7 +108,7 @@ def _read_file(path: Path, name: str, max_bytes: int) -> SourceRecord:
     return SourceRecord(name, fields)
 
 
-def _moment(value: Any, path: Path) -> str | None:
+def _moment(value: Any, stem: str, mtime: float | None) -> str | None:
     """The entry's date as ISO text; naive (a wall-clock time) unless the source gave a zone."""
     if isinstance(value, datetime):
         return value.isoformat()
@@ -99,12 +121,13 @@ def _moment(value: Any, path: Path) -> str | None:
             return None
     if value is not None:
         return None
-    if daily := _DAILY.match(path.stem):
+    if daily := _DAILY.match(stem):
         try:
             return datetime.fromisoformat(daily.group(1)).isoformat()
         except ValueError:
             pass
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+    moment = datetime.fromtimestamp(mtime, UTC) if mtime is not None else datetime.now(UTC)
+    return moment.isoformat()
 
 
 def _json_safe(value: Any) -> Any:

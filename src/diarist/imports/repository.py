@@ -1,0 +1,51 @@
+"""Every query of imports: the rows of imports started over the API, under the owner's RLS."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.models import Import
+
+
+async def insert_import(session: AsyncSession, values: dict[str, Any]) -> Import:
+    row = Import(**values)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return row
+
+
+async def get_import(
+    session: AsyncSession, user_id: uuid.UUID, import_id: uuid.UUID
+) -> Import | None:
+    query = select(Import).where(Import.user_id == user_id, Import.id == import_id)
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def list_imports(session: AsyncSession, user_id: uuid.UUID, limit: int) -> list[Import]:
+    """The user's imports, newest first."""
+    query = (
+        select(Import)
+        .where(Import.user_id == user_id)
+        .order_by(Import.created_at.desc(), Import.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def set_import(session: AsyncSession, import_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(Import).where(Import.id == import_id).values(**values))
+
+
+async def waiting_import_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these imports still wait for (or run) their job (system role: anyone's)."""
+    query = select(Import.id).where(Import.id.in_(ids), Import.status.in_(("queued", "running")))
+    return set((await session.scalars(query)).all())
+
+
+def now() -> Any:
+    return func.now()

@@ -1,0 +1,40 @@
+"""Shapes of the imports API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ImportFormat = Literal["dayone", "jrnl", "jrnl-json", "markdown"]
+
+
+class ImportFailure(BaseModel):
+    id: str = Field(description="The entry's id in the source (or its place, `#3`).")
+    reason: str
+
+
+class ImportOut(BaseModel):
+    """An import and its progress; once `done`, its report (`failures` lists up to 1,000)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    format: ImportFormat
+    file_name: str
+    size_bytes: int
+    dry_run: bool
+    status: Literal["queued", "running", "done", "failed"]
+    read: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    failures: list[ImportFailure]
+    error_code: str | None = Field(description="Why the file could not be imported at all.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
