@@ -17,6 +17,7 @@ from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
 from diarist.errors import install_error_handlers
 from diarist.imports.router import imports_router
 from diarist.insights.router import insights_router
+from diarist.journal import exports as journal_exports
 from diarist.journal.router import entries_router
 from diarist.journal.tags_router import tags_router
 from diarist.kit.api_docs import install_api_docs
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.accounts = AccountsContext.from_settings(settings)
+    app.state.journal_export = journal_exports.zip_chunks  # GET /api/v1/me/export?format=dayone
     install_error_handlers(app)
     install_api_docs(app)
     app.add_middleware(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -48,3 +49,16 @@ def test_import_command(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert "invalid_import_file" in out
     code, out = run("import", "evernote", journal, "--user", "ana@example.org")
     assert code == 2  # typer: not one of the formats
+
+    exported = tmp_path / "out.zip"
+    ana = ("--user", "ana@example.org")
+    code, out = run("export", *ana, "--format", "dayone", "-o", str(exported))
+    assert code == 0, out
+    with zipfile.ZipFile(exported) as archive:
+        assert len(json.loads(archive.read("Journal.json"))["entries"]) == 4
+    everything = tmp_path / "all.json"
+    code, out = run("export", *ana, "--format", "json", "-o", str(everything))
+    assert code == 0, out
+    assert len(json.loads(everything.read_text())["tables"]["entries"]) == 4
+    code, out = run("export", "--user", "nobody@example.org", "-o", str(exported))
+    assert (code, "user_not_found" in out) == (2, True)

@@ -5,9 +5,11 @@ sample files are read too when ../shared/samples is present."""
 from __future__ import annotations
 
 import json
+import plistlib
 import shutil
 import uuid
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -289,9 +291,60 @@ async def test_the_other_tools_real_samples(
         report = await _import(database, user_id, "dayone", path)
         assert report.failed == 0, (path.name, report.failures)
         assert report.created + report.unchanged > 0
+    report = await _import(database, user_id, "dayone-classic", SAMPLES / "jrnl" / "dayone-classic")
+    assert (report.failed, report.created > 0) == (0, True), report.failures
     for path in sorted((SAMPLES / "jrnl").glob("*.journal")):
         copy = tmp_path / path.name
         shutil.copy(path, copy)
         report = await _import(database, user_id, "jrnl", copy)
         assert report.failed == 0, (path.name, report.failures)
         assert report.created > 0, path.name
+
+
+def _doentry(folder: Path, uid: str, **fields: Any) -> None:
+    entry = {"UUID": uid, "Creation Date": datetime(2014, 2, 3, 7, 30), "Starred": False,
+             "Tags": [], "Time Zone": "America/Los_Angeles"} | fields  # fmt: skip
+    (folder / f"{uid}.doentry").write_bytes(plistlib.dumps(entry))
+
+
+async def test_day_one_classic_and_its_json_export_are_one_source(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    me, user_id = await _me(client)
+    entries = tmp_path / "Journal.dayone" / "entries"
+    entries.mkdir(parents=True)
+    _doentry(entries, "AAAA0001", **{
+        "Entry Text": "# Pier\n\nFog on the pier.", "Tags": ["sea"], "Starred": True,
+        "Location": {"Latitude": 37.8, "Longitude": -122.4, "Place Name": "Pier 39",
+                     "Country": "United States"},
+        "Weather": {"Celsius": "14", "Description": "Fog"},
+        "Creator": {"Software Agent": "Day One (Mac)/1.8",
+                    "Generation Date": datetime(2014, 2, 4)},
+    })  # fmt: skip
+    _doentry(entries, "AAAA0002", **{"Entry Text": "Plain day."})
+    (entries / "broken.doentry").write_bytes(b"not a plist")
+    report = await _import(database, user_id, "dayone-classic", tmp_path / "Journal.dayone")
+    assert (report.created, report.failed) == (2, 1)
+    assert report.failures == [
+        {"id": "broken.doentry", "reason": "the file is not a property list"}
+    ]
+    pier, plain = await _entries(client, me)
+    assert (pier["title"], pier["tags"], pier["starred"]) == ("Pier", ["sea"], True)
+    assert pier["entry_date"] == "2014-02-03T07:30:00Z"
+    assert pier["timezone"] == "America/Los_Angeles"
+    assert pier["metadata"]["location"] == {
+        "lat": 37.8, "lng": -122.4, "name": "Pier 39, United States"
+    }  # fmt: skip
+    kept = pier["metadata"]["dayone_classic"]
+    assert kept["Weather"] == {"Celsius": "14", "Description": "Fog"}
+    assert kept["Creator"]["Generation Date"] == "2014-02-04T00:00:00+00:00"
+    assert plain["raw_data"]["text"] == "Plain day."
+
+    # The same journal, exported later as JSON: same uuids, so the entries are updated.
+    later = {"entries": [{"uuid": "AAAA0002", "creationDate": "2014-02-03T07:30:00Z",
+                          "text": "Plain day, and then some."}]}  # fmt: skip
+    path = tmp_path / "Journal.json"
+    path.write_text(json.dumps(later))
+    again = await _import(database, user_id, "dayone", path)
+    assert (again.created, again.updated) == (0, 1)
+    assert len(await _entries(client, me)) == 2

@@ -13,7 +13,7 @@ from diarist import __version__
 from diarist.cli.analysis import analysis_cli
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
-from diarist.cli.imports import import_journal
+from diarist.cli.imports import export_journal, import_journal
 from diarist.cli.users import user_cli
 from diarist.db import migrate
 from diarist.db.embedded import DataDirLocked
@@ -25,6 +25,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(analysis_cli, name="analysis")
 cli.command("import")(import_journal)
+cli.command("export")(export_journal)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -1,9 +1,13 @@
-"""`diarist import FORMAT PATH --user EMAIL`: a journal from another tool into an account."""
+"""`diarist import FORMAT PATH --user EMAIL`: a journal from another tool into an account;
+`diarist export --user EMAIL --format F --output PATH`: an account's journal out again."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import uuid
+from collections.abc import AsyncIterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,17 +16,35 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from diarist.accounts import export as account_export
 from diarist.accounts import service as accounts_service
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls, one_connection
+from diarist.config import Settings
+from diarist.db.engine import Database
 from diarist.errors import DiaristError
 from diarist.imports import service as imports_service
 from diarist.imports.sources import READERS
+from diarist.journal import exports as journal_exports
 
 console = Console()
 err_console = Console(stderr=True)
 
 SourceFormat = StrEnum("SourceFormat", {name: name for name in READERS})  # type: ignore[misc]
+
+
+@contextlib.asynccontextmanager
+async def _as_user(settings: Settings, email: str) -> AsyncIterator[tuple[Database, uuid.UUID]]:
+    """The application role's database and the id of the account with `email` (looked up as
+    the system role): what a command needs to act as that user under RLS."""
+    with database_urls(settings) as urls:
+        async with (
+            one_connection(urls.system, settings) as system,
+            system.unit_of_work() as session,
+        ):
+            user_id = await accounts_service.user_id_for_email(session, email)
+        async with one_connection(urls.app, settings) as database:
+            yield database, user_id
 
 
 def import_journal(
@@ -47,18 +69,12 @@ def import_journal(
             progress.update(task, completed=report.read,
                             description=f"{report.read} entries read")  # fmt: skip
 
-        with database_urls(settings) as urls:
-            async with (
-                one_connection(urls.system, settings) as system,
-                system.unit_of_work() as session,
-            ):
-                user_id = await accounts_service.user_id_for_email(session, user)
-            async with one_connection(urls.app, settings) as database:
-                return await imports_service.import_file(
-                    database, user_id, str(source_format), path.resolve(),
-                    settings.journal, dry_run=dry_run,
-                    max_file_bytes=imports_service.MAX_FILE_BYTES, on_progress=advance,
-                )  # fmt: skip
+        async with _as_user(settings, user) as (database, user_id):
+            return await imports_service.import_file(
+                database, user_id, str(source_format), path.resolve(),
+                settings.journal, dry_run=dry_run,
+                max_file_bytes=imports_service.MAX_FILE_BYTES, on_progress=advance,
+            )  # fmt: skip
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
@@ -85,3 +101,41 @@ def _print(report: imports_service.ImportReport) -> None:
         console.print(f"  [red]failed[/red] {failure['id']}: {failure['reason']}")
     if report.failed > len(report.failures):
         console.print(f"  ... and {report.failed - len(report.failures)} more")
+
+
+class ExportFormat(StrEnum):
+    dayone = "dayone"
+    markdown = "markdown"
+    json = "json"
+
+
+def export_journal(
+    user: Annotated[str, typer.Option("--user", help="Email of the account to export.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", help="dayone (zip), markdown (zip), json.")
+    ] = ExportFormat.dayone,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export an account's journal: a Day One export (zip), Markdown notes (zip), or diarist's
+    JSON document of everything the account owns."""
+    settings = settings_for(data_dir)
+
+    async def main() -> int:
+        written = 0
+        async with _as_user(settings, user) as (database, user_id):
+            if export_format is ExportFormat.json:
+                chunks = account_export.json_chunks(database, user_id)
+            else:
+                chunks = journal_exports.zip_chunks(database, user_id, export_format.value)
+            with output.open("wb") as out:
+                async for chunk in chunks:
+                    written += out.write(chunk)
+        return written
+
+    try:
+        written = asyncio.run(main())
+    except DiaristError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail} ({exc.code})")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {output} ({written} bytes)")

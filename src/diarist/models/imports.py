@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from diarist.models.base import Base, UUIDv7PrimaryKey, in_list, user_fk
 
-IMPORT_FORMATS = ("dayone", "jrnl", "jrnl-json", "markdown")
+IMPORT_FORMATS = ("dayone", "dayone-classic", "jrnl", "jrnl-json", "markdown")
 IMPORT_STATUSES = ("queued", "running", "done", "failed")
 
 

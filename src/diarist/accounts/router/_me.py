@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from diarist.accounts import export
@@ -124,12 +124,23 @@ _EXPORT = {
 
 @me_router.get("/export", response_class=StreamingResponse, responses=_EXPORT)
 async def export_me(
+    request: Request,
     database: DatabaseDep,
     me: CurrentPrincipal,
-    format: Annotated[Literal["json", "zip"], Query()] = "json",
+    format: Annotated[Literal["json", "zip", "dayone", "markdown"], Query()] = "json",
 ) -> StreamingResponse:
-    """All my data as one JSON document (`format=zip` for a compressed archive of it)."""
+    """All my data as one JSON document (`format=zip` for a compressed archive of it); or my
+    journal to take elsewhere: `dayone` (a Day One JSON export, zipped) or `markdown` (a zip of
+    notes with front matter). See docs/imports.md."""
     name = f"diarist-export-{me.user_id}"
+    if format in ("dayone", "markdown"):
+        # The journal's exporter, handed over by the app (accounts sits below the journal).
+        journal_export = request.app.state.journal_export
+        return StreamingResponse(
+            journal_export(database, me.user_id, format),
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{name}-{format}.zip"'},
+        )
     if format == "zip":
         return StreamingResponse(
             export.zip_chunks(database, me.user_id),

@@ -16,8 +16,10 @@ from diarist.imports.sources._archive import documents
 from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
 from diarist.kit.validation import time_zones
 
-# Fields with a diarist column; every other field is kept under metadata.dayone.
-MAPPED = ("uuid", "creationDate", "timeZone", "text", "tags", "starred", "isPinned")
+# Fields with a diarist column; every other field is kept under metadata.dayone. `diarist`
+# holds what a diarist export adds (journal.exports): fields Day One has no place for.
+MAPPED = ("uuid", "creationDate", "timeZone", "text", "tags", "starred", "isPinned", "diarist")
+_OWN = ("title", "mood_rating", "entry_type", "visibility")
 
 
 def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
@@ -48,7 +50,7 @@ def record(entry: Any, journal: str, number: int) -> SourceRecord:
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         return failed(uid, "tags is not a list of names")
     kept = {key: value for key, value in entry.items() if key not in MAPPED}
-    kept["journal"] = journal
+    kept.setdefault("journal", journal)  # a diarist export names each entry's journal
     zone = entry.get("timeZone")
     if zone is not None and zone not in time_zones():
         kept["timeZone"] = zone  # not one we know: kept as it was, the entry takes the default
@@ -59,12 +61,21 @@ def record(entry: Any, journal: str, number: int) -> SourceRecord:
         "tags": tags,
         "starred": entry.get("starred") is True,
         "pinned": entry.get("isPinned") is True,
-        "metadata": {"source": "dayone", "dayone": kept} | _location(entry.get("location")),
+        "metadata": {"source": "dayone", "dayone": kept} | location(entry.get("location")),
     }
     if zone:
         fields["timezone"] = zone
     if title := heading_title(text):
         fields["title"] = title
+    own = entry.get("diarist")
+    if isinstance(own, dict):  # written by diarist's Day One export: its fields come back
+        fields |= {key: own[key] for key in _OWN if key in own}
+        if isinstance(own.get("title"), str) and text.startswith(f"# {own['title']}\n\n"):
+            fields["raw_data"] = markdown(text.removeprefix(f"# {own['title']}\n\n"))
+        if own.get("origin") == "diarist":  # written in diarist: its metadata as it was
+            fields["metadata"] = own.get("metadata") or {}
+        elif isinstance(own.get("metadata"), dict):
+            fields["metadata"] = own["metadata"] | fields["metadata"]
     return SourceRecord(uid, fields)
 
 
@@ -81,7 +92,7 @@ def rich_text(value: Any) -> str:
     return "".join(run for run in runs if isinstance(run, str))
 
 
-def _location(value: Any) -> dict[str, Any]:
+def location(value: Any) -> dict[str, Any]:
     """Day One's place as diarist's `metadata.location` (coordinates and a name)."""
     if not isinstance(value, dict):
         return {}

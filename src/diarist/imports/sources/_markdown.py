@@ -1,10 +1,12 @@
 """A folder of Markdown notes (Obsidian, iA Writer, a plain folder): one entry per `.md` file.
 
-YAML front matter (`---` lines at the top) gives `title`, `date`, `tags`, `starred` and
-`pinned`; its other keys are kept under `metadata.front_matter`. Without a date, a file named
-like a daily note (`2024-05-01.md`, `2024-05-01 Walk.md`) takes that day; otherwise the file's
-modification time. Without a title, a first `# heading`, else the file name. `[[wiki links]]`
-stay as they are written. A file is known by its path inside the folder.
+YAML front matter (`---` lines at the top) gives `title`, `date`, `tags`, `starred`,
+`pinned`, `timezone` and `mood` (a number 1-10; as diarist's Markdown export writes them); its
+other keys are kept under `metadata.front_matter` (`id`, an export's entry id, is dropped).
+Without a date, a file named like a daily note (`2024-05-01.md`, `2024-05-01 Walk.md`) takes
+that day; otherwise the file's modification time. Without a title, a first `# heading`, else
+the file name. `[[wiki links]]` stay as they are written. A file is known by its path inside
+the folder.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from diarist.imports.sources._records import SourceRecord, failed, heading_title
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DAILY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\b|_)")
-MAPPED = ("title", "date", "created", "tags", "starred", "pinned")
+MAPPED = ("title", "date", "created", "tags", "starred", "pinned", "timezone", "id")
 # A note is read whole: never more than the largest entry diarist can be configured to take.
 MAX_NOTE_BYTES = 64 * 1024 * 1024
 
@@ -93,11 +95,13 @@ def _note(name: str, data: bytes, mtime: float | None) -> SourceRecord:
     if not isinstance(tags, list):
         return failed(name, "tags is neither a list nor a comma-separated string")
     title = front.get("title")
-    if not isinstance(title, str) or not title.strip():
+    if "title" in front and title is None:
+        title = ""  # `title: null`: the note has none (as diarist's export writes it)
+    elif not isinstance(title, str) or not title.strip():
         title = heading_title(source) or Path(name).stem
     rest = {str(key): _json_safe(value) for key, value in front.items() if key not in MAPPED}
     fields: dict[str, Any] = {
-        "title": title.strip()[:500],
+        "title": title.strip()[:500] or None,
         "raw_data": markdown(source),
         "entry_date": moment,
         "tags": [str(tag).lstrip("#") for tag in tags if str(tag).lstrip("#")],
@@ -105,6 +109,14 @@ def _note(name: str, data: bytes, mtime: float | None) -> SourceRecord:
         "pinned": front.get("pinned") is True,
         "metadata": {"source": "markdown", "file": name} | ({"front_matter": rest} if rest else {}),
     }
+    if isinstance(front.get("timezone"), str):
+        fields["timezone"] = front["timezone"]
+    mood = front.get("mood")
+    if isinstance(mood, int) and not isinstance(mood, bool) and 1 <= mood <= 10:
+        fields["mood_rating"] = mood
+        rest.pop("mood")
+        if not rest:
+            fields["metadata"].pop("front_matter")
     return SourceRecord(name, fields)
 
 

@@ -21,6 +21,7 @@ from diarist.journal.repository._entries import (
     tag_names_for,
     update_entry,
 )
+from diarist.journal.repository._exports import stream_entries
 from diarist.journal.repository._hot import entry_view_statement, plain_timeline_statement
 from diarist.journal.repository._imports import (
     ImportedEntry,
@@ -88,6 +89,7 @@ __all__ = [
     "set_entry_tags",
     "set_import_hash",
     "set_search_config",
+    "stream_entries",
     "tag_groups_by_names",
     "tag_list_statement",
     "tag_names_for",
