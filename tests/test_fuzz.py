@@ -87,9 +87,11 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
-    def record(self, kind: str, case: GeneratedCase) -> None:
+    def record(self, kind: str, case: GeneratedCase, answer: str = "") -> None:
         self.failures[kind] += 1
-        self.examples.setdefault(kind, case.as_curl_command())
+        self.examples.setdefault(
+            kind, case.as_curl_command() + (f"\n    -> {answer}" if answer else "")
+        )
 
     def report(self) -> str:
         lines = [
@@ -197,7 +199,9 @@ def test_every_operation_answers_as_documented(case: GeneratedCase, walk: Walk) 
             raise
         for failure in exc.exceptions if isinstance(exc, FailureGroup) else [exc]:
             walk.tally.record(
-                f"{case.operation.label}: {failure.title} ({response.status_code})", case
+                f"{case.operation.label}: {failure.title} ({response.status_code})",
+                case,
+                response.text[:300] if response.status_code >= 500 else "",
             )
 
 

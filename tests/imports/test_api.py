@@ -10,7 +10,7 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 from fastapi import FastAPI
@@ -21,6 +21,8 @@ from diarist.app import create_app
 from diarist.config import ImportSettings, Settings
 from diarist.db.engine import Database, act_as
 from diarist.imports import service as imports_service
+from diarist.imports.schemas import ImportFormat
+from diarist.imports.sources import READERS
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -188,3 +190,7 @@ async def test_uploads_no_import_waits_for_are_swept(
     assert not orphan.exists()
     assert kept.exists(), "its import still waits for the worker"
     assert young.exists(), "too young to tell from an upload still being committed"
+
+
+def test_the_api_offers_every_format_there_is_a_reader_for() -> None:
+    assert set(get_args(ImportFormat)) == set(READERS)

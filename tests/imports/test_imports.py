@@ -4,9 +4,11 @@ sample files are read too when ../shared/samples is present."""
 
 from __future__ import annotations
 
+import io
 import json
 import plistlib
 import shutil
+import tarfile
 import uuid
 import zipfile
 from datetime import datetime
@@ -348,3 +350,47 @@ async def test_day_one_classic_and_its_json_export_are_one_source(
     again = await _import(database, user_id, "dayone", path)
     assert (again.created, again.updated) == (0, 1)
     assert len(await _entries(client, me)) == 2
+
+
+def _jex(folder: Path, target: Path) -> Path:
+    """A JEX archive of a RAW export, with what a hostile tar could add beside the items."""
+    with tarfile.open(target, "w") as archive:
+        for path in sorted(folder.glob("*.md")):
+            archive.add(path, arcname=path.name)
+        link = tarfile.TarInfo("evil.md")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+        resource = tarfile.TarInfo("resources/5e000000000000000000000000000001.jpg")
+        resource.size = 3
+        archive.addfile(resource, io.BytesIO(b"\xff\xd8\xff"))
+    return target
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["raw", "jex"])
+async def test_joplin(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path, packed: bool
+) -> None:
+    me, user_id = await _me(client)
+    source = FIXTURES / "joplin"
+    path = _jex(source, tmp_path / "export.jex") if packed else source
+    report = await _import(database, user_id, "joplin", path)
+    assert (report.created, report.failed) == (2, 1)
+    encrypted = "the note is encrypted in Joplin: export it decrypted"
+    assert report.failures == [{"id": "2b000000000000000000000000000003", "reason": encrypted}]
+    harbour, groceries = await _entries(client, me)
+    assert harbour["title"] == "Harbour walk"
+    assert harbour["raw_data"]["text"] == "Boats at **low tide**.\n\nSecond paragraph."
+    assert harbour["entry_date"] == "2023-06-01T07:45:00Z"
+    assert harbour["tags"] == ["sea"]
+    assert harbour["metadata"]["location"] == {"lat": 41.14961, "lng": -8.61099}
+    kept = harbour["metadata"]["joplin"]
+    assert (kept["notebook"], kept["author"], kept["updated_time"]) == (
+        "Travel / Portugal", "Ana", "2023-06-02T09:30:00.000Z"
+    )  # fmt: skip
+    assert "location" not in groceries["metadata"], "0, 0 is Joplin's 'no place'"
+    assert groceries["metadata"]["joplin"]["is_todo"] == "1"
+
+    broken = tmp_path / "broken.jex"
+    broken.write_bytes(_jex(source, tmp_path / "whole.jex").read_bytes()[:700])
+    with pytest.raises(InvalidImportFile):
+        await _import(database, user_id, "joplin", broken)

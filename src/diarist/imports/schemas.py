@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ImportFormat = Literal["dayone", "dayone-classic", "jrnl", "jrnl-json", "markdown"]
+ImportFormat = Literal["dayone", "dayone-classic", "joplin", "jrnl", "jrnl-json", "markdown"]
 
 
 class ImportFailure(BaseModel):

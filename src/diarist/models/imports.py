@@ -13,20 +13,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from diarist.models.base import Base, UUIDv7PrimaryKey, in_list, user_fk
 
-IMPORT_FORMATS = ("dayone", "dayone-classic", "jrnl", "jrnl-json", "markdown")
 IMPORT_STATUSES = ("queued", "running", "done", "failed")
 
 
 class Import(UUIDv7PrimaryKey, Base):
     __tablename__ = "imports"
     __table_args__ = (
-        CheckConstraint(in_list("format", IMPORT_FORMATS), name="format"),
         CheckConstraint(in_list("status", IMPORT_STATUSES), name="status"),
         CheckConstraint("length(file_name) <= 255", name="file_name_length"),
         Index("ix_imports_user_id_created_at", "user_id", "created_at"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
+    # One of diarist.imports.sources.READERS, checked by the API (no constraint: a new format
+    # needs no revision).
     format: Mapped[str] = mapped_column(Text)
     file_name: Mapped[str] = mapped_column(Text)
     size_bytes: Mapped[int] = mapped_column(BigInteger)

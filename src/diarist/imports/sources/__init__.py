@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from diarist.imports.sources import _dayone, _dayone_classic, _jrnl, _markdown
+from diarist.imports.sources import _dayone, _dayone_classic, _joplin, _jrnl, _markdown
 from diarist.imports.sources._records import SourceRecord
 
 Reader = Callable[[Path, int], Iterator[SourceRecord]]
@@ -14,6 +14,7 @@ Reader = Callable[[Path, int], Iterator[SourceRecord]]
 READERS: dict[str, Reader] = {
     "dayone": _dayone.read,
     "dayone-classic": _dayone_classic.read,
+    "joplin": _joplin.read,
     "jrnl": _jrnl.read_text,
     "jrnl-json": _jrnl.read_json,
     "markdown": _markdown.read,
@@ -22,7 +23,8 @@ READERS: dict[str, Reader] = {
 # What each format records as the entry's source (`import_source`): the two forms of Day One
 # are one source, and so are jrnl's (the same ids either way).
 SOURCE_NAMES = {
-    "dayone": "dayone", "dayone-classic": "dayone", "jrnl": "jrnl", "jrnl-json": "jrnl",
+    "dayone": "dayone", "dayone-classic": "dayone", "joplin": "joplin", "jrnl": "jrnl",
+    "jrnl-json": "jrnl",
     "markdown": "markdown",
 }  # fmt: skip
 
