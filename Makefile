@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.analysis --entries 400
 	$(BIN)/python -m bench.load --size $(SIZE)
 	$(BIN)/python -m bench.search --repeats 30
+	$(BIN)/python -m bench.imports --entries $(if $(filter large,$(SIZE)),100000,20000)
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-report=term

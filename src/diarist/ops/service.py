@@ -27,6 +27,7 @@ async def check_readiness(
             status="unavailable", database=False, migrations="unknown", children=children
         )
     if current != heads:
+        _log.warning("readiness_migrations_pending", applied=sorted(current), heads=sorted(heads))
         return Readiness(
             status="unavailable", database=True, migrations="pending", children=children
         )
