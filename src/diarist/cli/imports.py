@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from enum import StrEnum
@@ -30,7 +31,8 @@ from diarist.journal import exports as journal_exports
 console = Console()
 err_console = Console(stderr=True)
 
-SourceFormat = StrEnum("SourceFormat", {name: name for name in READERS})  # type: ignore[misc]
+# Every file format, and Memos (a server's address instead of a path).
+SourceFormat = StrEnum("SourceFormat", {name: name for name in [*READERS, "memos"]})  # type: ignore[misc]
 
 
 @contextlib.asynccontextmanager
@@ -49,7 +51,9 @@ async def _as_user(settings: Settings, email: str) -> AsyncIterator[tuple[Databa
 
 def import_journal(
     source_format: Annotated[SourceFormat, typer.Argument(metavar="FORMAT", help="Source format.")],
-    path: Annotated[Path, typer.Argument(exists=True, help="File, zip or folder to import.")],
+    path: Annotated[
+        str, typer.Argument(help="File, zip or folder to import (memos: the server's address).")
+    ],
     user: Annotated[str, typer.Option("--user", help="Email of the account to import into.")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Read and check everything; write nothing.")
@@ -57,10 +61,20 @@ def import_journal(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Import a journal: dayone (JSON or zip), jrnl (text), jrnl-json, markdown (a folder).
+    """Import a journal: dayone (JSON or zip), dayone-classic, joplin (RAW or JEX), jrnl
+    (text), jrnl-json, markdown (a folder), memos (a server's address; the access token in
+    DIARIST_MEMOS_TOKEN).
 
     Importing the same source again updates what changed and duplicates nothing."""
     settings = settings_for(data_dir)
+    token = os.environ.get("DIARIST_MEMOS_TOKEN", "")
+    if str(source_format) == "memos" and not token:
+        err_console.print("[red]error:[/red] set DIARIST_MEMOS_TOKEN to a Memos access token")
+        raise typer.Exit(2)
+    where = Path(path).resolve()
+    if str(source_format) != "memos" and not where.exists():
+        err_console.print(f"[red]error:[/red] {path} does not exist")
+        raise typer.Exit(2)
 
     async def main(progress: Progress) -> imports_service.ImportReport:
         task = progress.add_task("importing", total=None)
@@ -70,8 +84,13 @@ def import_journal(
                             description=f"{report.read} entries read")  # fmt: skip
 
         async with _as_user(settings, user) as (database, user_id):
+            if str(source_format) == "memos":
+                return await imports_service.import_memos(
+                    database, user_id, path, token, settings.journal, dry_run=dry_run,
+                    on_progress=advance,
+                )  # fmt: skip
             return await imports_service.import_file(
-                database, user_id, str(source_format), path.resolve(),
+                database, user_id, str(source_format), where,
                 settings.journal, dry_run=dry_run,
                 max_file_bytes=imports_service.MAX_FILE_BYTES, on_progress=advance,
             )  # fmt: skip

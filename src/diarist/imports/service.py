@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from diarist.errors import DiaristError
 from diarist.imports import jobs
 from diarist.imports import repository as repo
 from diarist.imports.errors import ImportNotFound, InvalidImportFile
-from diarist.imports.sources import READERS, SOURCE_NAMES
+from diarist.imports.sources import READERS, SOURCE_NAMES, SourceRecord, read_memos
 from diarist.journal import bulk
 from diarist.models import Import
 
@@ -90,8 +90,44 @@ async def import_file(
     """Import `path` (in `source_format`, a key of READERS) into the user's journal. A file
     that cannot be read at all raises before anything is written; batches written before a
     later part of the file turns out damaged stay written (re-run after fixing the file)."""
+    records = READERS[source_format](path, max_file_bytes)
+    return await import_records(
+        database, user_id, source_format, SOURCE_NAMES[source_format], records, limits,
+        dry_run=dry_run, on_progress=on_progress,
+    )  # fmt: skip
+
+
+async def import_memos(
+    database: Database,
+    user_id: uuid.UUID,
+    base_url: str,
+    token: str,
+    limits: JournalSettings,
+    *,
+    dry_run: bool = False,
+    on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
+) -> ImportReport:
+    """Import every memo of a Memos server's user (`token`) into the user's journal."""
+    records = read_memos(base_url, token)
+    return await import_records(
+        database, user_id, "memos", "memos", records, limits, dry_run=dry_run,
+        on_progress=on_progress,
+    )  # fmt: skip
+
+
+async def import_records(
+    database: Database,
+    user_id: uuid.UUID,
+    source_format: str,
+    source: str,
+    records: Iterator[SourceRecord],
+    limits: JournalSettings,
+    *,
+    dry_run: bool = False,
+    on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
+) -> ImportReport:
+    """Import a reader's records (recorded as from `source`) in batches; the report."""
     report = ImportReport(source_format, dry_run)
-    source = SOURCE_NAMES[source_format]
     seen: set[str] = set()
     batch: list[bulk.Incoming] = []
 
@@ -107,7 +143,7 @@ async def import_file(
         if on_progress is not None:
             await on_progress(report)
 
-    for record in READERS[source_format](path, max_file_bytes):
+    for record in records:
         if record.error is not None:
             report.fail(record.import_id, record.error)
             continue
@@ -125,7 +161,7 @@ async def import_file(
     if batch:
         await flush()
     if not report.read:
-        raise InvalidImportFile(f"Found no entries in this file as {source_format}.")
+        raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from diarist.imports.sources import _dayone, _dayone_classic, _joplin, _jrnl, _markdown
+from diarist.imports.sources import _dayone, _dayone_classic, _joplin, _jrnl, _markdown, _memos
 from diarist.imports.sources._records import SourceRecord
 
 Reader = Callable[[Path, int], Iterator[SourceRecord]]
@@ -28,4 +28,7 @@ SOURCE_NAMES = {
     "markdown": "markdown",
 }  # fmt: skip
 
-__all__ = ["READERS", "SOURCE_NAMES", "Reader", "SourceRecord"]
+# Memos is read from its server's API (a URL and an access token), not from a file.
+read_memos = _memos.read
+
+__all__ = ["READERS", "SOURCE_NAMES", "Reader", "SourceRecord", "read_memos"]

@@ -1,0 +1,106 @@
+"""Memos, read from a running Memos server through its API (`GET /api/v1/memos`, page by page
+with `pageToken`, an access token as Bearer). Each memo is an entry known by its resource name
+(`memos/…`); Memos' visibility, state, dates and the rest are kept in `metadata.memos`. Every
+imported entry is private in diarist, whatever it was in Memos.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from diarist.imports.errors import InvalidImportFile
+from diarist.imports.sources._dayone import location
+from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+
+PAGE_SIZE = 200
+MAX_PAGES = 10_000
+# One page's answer is read whole: refused past this.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+TIMEOUT_S = 30.0
+_TAG = re.compile(r"(?<![\w#&])#([^\W\d][\w/-]*)")
+_MAPPED = ("name", "content", "tags", "pinned", "location")
+
+
+def read(base_url: str, token: str) -> Iterator[SourceRecord]:
+    """Every memo the token's user can list, oldest page last (the server's order)."""
+    if not re.match(r"^https?://", base_url):
+        raise InvalidImportFile("Give the Memos server's address (http:// or https://).")
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=TIMEOUT_S) as client:
+        page_token = ""
+        for _ in range(MAX_PAGES):
+            params = {"pageSize": str(PAGE_SIZE)} | (
+                {"pageToken": page_token} if page_token else {}
+            )
+            body = _page(client, params)
+            memos = body.get("memos")
+            if not isinstance(memos, list):
+                raise InvalidImportFile("The Memos server's answer has no list of memos.")
+            for number, memo in enumerate(memos):
+                yield record(memo, number)
+            page_token = body.get("nextPageToken") or ""
+            if not isinstance(page_token, str) or not page_token:
+                return
+        raise InvalidImportFile(f"The Memos server sent more than {MAX_PAGES} pages.")
+
+
+def _page(client: httpx.Client, params: dict[str, str]) -> dict[str, Any]:
+    try:
+        with client.stream("GET", "/api/v1/memos", params=params) as response:
+            if response.status_code in (401, 403):
+                raise InvalidImportFile("The Memos server refused the access token.")
+            if response.status_code != 200:
+                raise InvalidImportFile(f"The Memos server answered {response.status_code}.")
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_PAGE_BYTES:
+                    raise InvalidImportFile("A page from the Memos server is too large.")
+    except httpx.HTTPError as exc:
+        raise InvalidImportFile(
+            f"The Memos server did not answer ({type(exc).__name__})."
+        ) from None
+    try:
+        body = httpx.Response(200, content=bytes(data)).json()
+    except ValueError:
+        raise InvalidImportFile("The Memos server's answer is not JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidImportFile("The Memos server's answer is not a JSON object.")
+    return body
+
+
+def record(memo: Any, number: int) -> SourceRecord:
+    """One memo as diarist fields."""
+    if not isinstance(memo, dict):
+        return failed(f"#{number}", "a memo is not a JSON object")
+    name = memo.get("name") or memo.get("uid")
+    if not isinstance(name, str) or not name:
+        return failed(f"#{number}", "the memo has no name")
+    content = memo.get("content")
+    created = memo.get("displayTime") or memo.get("createTime")
+    if not isinstance(content, str) or not isinstance(created, str):
+        return failed(name, "the memo has no content or no time")
+    tags = memo.get("tags")
+    if not isinstance(tags, list):
+        tags = _TAG.findall(content)
+    kept = {key: value for key, value in memo.items() if key not in _MAPPED}
+    place = memo.get("location")
+    where: dict[str, Any] = {}
+    if isinstance(place, dict):
+        named = {"latitude": place.get("latitude"), "longitude": place.get("longitude"),
+                 "placeName": place.get("placeholder")}  # fmt: skip
+        where = location(named)
+    fields: dict[str, Any] = {
+        "raw_data": markdown(content),
+        "entry_date": created,
+        "tags": list(dict.fromkeys(str(tag) for tag in tags)),
+        "pinned": memo.get("pinned") is True,
+        "metadata": {"source": "memos", "memos": kept} | where,
+    }
+    if title := heading_title(content):
+        fields["title"] = title
+    return SourceRecord(name, fields)
