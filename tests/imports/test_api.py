@@ -184,12 +184,29 @@ async def test_uploads_no_import_waits_for_are_swept(
     two_hours_ago = time.time() - 2 * 3600
     for path in (orphan, kept):
         os.utime(path, (two_hours_ago, two_hours_ago))
+    # An import whose job ended without finishing it (it kept killing its worker, say).
+    lost = (await _upload(client, me, b"[2024-01-01 10:00] Hi.", "jrnl", "j.txt")).json()
     # The hourly task runs as the system role and sees everyone's imports; here, mine.
     await act_as(session, await user_id_of(client, me))
-    assert await imports_service.sweep_uploads(session, settings.data_dir) == 1
+    await session.execute(
+        text("UPDATE procrastinate_jobs SET status = 'failed' WHERE args ->> 'import_id' = :id"),
+        {"id": lost["id"]},
+    )
+    await session.execute(
+        text("UPDATE imports SET created_at = now() - interval '2 hours' WHERE id = ANY(:ids)"),
+        {"ids": [uuid.UUID(waiting["id"]), uuid.UUID(lost["id"])]},
+    )
+    lost_file = imports_service.upload_path(settings.data_dir, uuid.UUID(lost["id"]))
+    os.utime(lost_file, (two_hours_ago, two_hours_ago))
+    assert await imports_service.sweep_uploads(session, settings.data_dir) == 2
     assert not orphan.exists()
+    assert not lost_file.exists()
     assert kept.exists(), "its import still waits for the worker"
     assert young.exists(), "too young to tell from an upload still being committed"
+    gone = (await client.get(f"/api/v1/imports/{lost['id']}", headers=me.auth)).json()
+    assert (gone["status"], gone["error_code"]) == ("failed", "import_lost")
+    still = (await client.get(f"/api/v1/imports/{waiting['id']}", headers=me.auth)).json()
+    assert still["status"] == "queued"
 
 
 def test_the_api_offers_every_format_there_is_a_reader_for() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.db.jobs import no_live_job_sql
+from diarist.imports import jobs
 from diarist.models import Import
 
 
@@ -45,6 +48,23 @@ async def waiting_import_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set
     """Which of these imports still wait for (or run) their job (system role: anyone's)."""
     query = select(Import.id).where(Import.id.in_(ids), Import.status.in_(("queued", "running")))
     return set((await session.scalars(query)).all())
+
+
+_NO_LIVE_JOB = no_live_job_sql(jobs.RUN_IMPORT, "import_id", "imports.id::text")
+_LOST = text(
+    f"""
+    UPDATE imports SET status = 'failed', error_code = 'import_lost', error = :error,
+           finished_at = now()
+    WHERE status IN ('queued', 'running') AND created_at < :before AND {_NO_LIVE_JOB}
+    """  # noqa: S608 - composed of module constants only
+)
+
+
+async def fail_lost_imports(session: AsyncSession, before: datetime, error: str) -> int:
+    """Mark failed the imports (anyone's: system role) still waiting or running, started before
+    `before`, that no job waits for or runs any more; how many."""
+    result = await session.execute(_LOST, {"before": before, "error": error})
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def now() -> Any:

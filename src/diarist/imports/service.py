@@ -291,7 +291,13 @@ ORPHAN_AFTER = timedelta(hours=1)
 
 
 async def sweep_uploads(session: AsyncSession, data_dir: Path) -> int:
-    """Remove uploads that no import waits for any more (system role); how many."""
+    """Mark failed the imports whose job is gone (it kept killing its worker, say), then
+    remove the uploads no import waits for any more (system role); how many uploads."""
+    lost = await repo.fail_lost_imports(
+        session, datetime.now(UTC) - ORPHAN_AFTER, "The import's job ended without finishing it."
+    )
+    if lost:
+        _log.warning("imports_lost", imports=lost)
     folder = data_dir / "imports"
     if not folder.is_dir():
         return 0
