@@ -58,8 +58,12 @@ async def test_upload_then_the_job_imports_and_reports(
         "queued", "Travel Journal.json", "dayone"
     )  # fmt: skip
     assert started.headers["location"] == f"/api/v1/imports/{body['id']}"
-    kept = imports_service.upload_path(settings.data_dir, uuid.UUID(body["id"]))
+    kept = imports_service.upload_path(
+        settings.data_dir, uuid.UUID(body["id"]), "Travel Journal.json"
+    )
     assert kept.read_bytes() == (FIXTURES / "Travel Journal.json").read_bytes()
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert kept.parent.stat().st_mode & 0o777 == 0o700
     job = await session.execute(
         text("SELECT args FROM procrastinate_jobs WHERE task_name = 'imports:run_import'"
              " AND args ->> 'import_id' = :id"), {"id": body["id"]},
@@ -71,9 +75,11 @@ async def test_upload_then_the_job_imports_and_reports(
     assert (done["status"], done["read"], done["created"], done["failed"]) == ("done", 4, 3, 1)
     assert done["failures"] == [{"id": "#3", "reason": "the entry has no uuid"}]
     assert done["finished_at"] is not None
-    assert not kept.exists(), "the upload is removed once imported"
+    assert not kept.parent.exists(), "the upload is removed once imported"
     entries = await client.get("/api/v1/entries", headers=me.auth)
     assert len(entries.json()["items"]) == 3
+    one = await client.get(f"/api/v1/entries/{entries.json()['items'][0]['id']}", headers=me.auth)
+    assert one.json()["metadata"]["dayone"]["journal"] == "Travel Journal", "named by its file"
     listed = await client.get("/api/v1/imports", headers=me.auth)
     assert [item["id"] for item in listed.json()] == [body["id"]]
     assert await _run(database, settings, me_id, body["id"]) == "done", "a second run is a no-op"
@@ -121,7 +127,7 @@ async def test_a_file_that_cannot_be_read_fails_the_import(
     failed = (await client.get(f"/api/v1/imports/{started['id']}", headers=me.auth)).json()
     assert (failed["status"], failed["error_code"]) == ("failed", "invalid_import_file")
     assert failed["error"]
-    assert not imports_service.upload_path(settings.data_dir, uuid.UUID(started["id"])).exists()
+    assert not imports_service.upload_folder(settings.data_dir, uuid.UUID(started["id"])).exists()
 
 
 async def test_bad_requests(client: httpx.AsyncClient) -> None:
@@ -177,10 +183,11 @@ async def test_uploads_no_import_waits_for_are_swept(
     me = await signed_up(client)
     waiting = (await _upload(client, me, b"[2024-01-01 10:00] Hi.", "jrnl", "j.txt")).json()
     folder = settings.data_dir / "imports"
-    orphan, young = folder / f"{uuid.uuid4()}.upload", folder / f"{uuid.uuid4()}.upload"
-    orphan.write_bytes(b"left behind")
-    young.write_bytes(b"just written")
-    kept = imports_service.upload_path(settings.data_dir, uuid.UUID(waiting["id"]))
+    orphan, young = folder / str(uuid.uuid4()), folder / str(uuid.uuid4())
+    for leftover in (orphan, young):
+        leftover.mkdir()
+        (leftover / "x.json").write_bytes(b"left behind")
+    kept = imports_service.upload_folder(settings.data_dir, uuid.UUID(waiting["id"]))
     two_hours_ago = time.time() - 2 * 3600
     for path in (orphan, kept):
         os.utime(path, (two_hours_ago, two_hours_ago))
@@ -196,7 +203,7 @@ async def test_uploads_no_import_waits_for_are_swept(
         text("UPDATE imports SET created_at = now() - interval '2 hours' WHERE id = ANY(:ids)"),
         {"ids": [uuid.UUID(waiting["id"]), uuid.UUID(lost["id"])]},
     )
-    lost_file = imports_service.upload_path(settings.data_dir, uuid.UUID(lost["id"]))
+    lost_file = imports_service.upload_folder(settings.data_dir, uuid.UUID(lost["id"]))
     os.utime(lost_file, (two_hours_ago, two_hours_ago))
     assert await imports_service.sweep_uploads(session, settings.data_dir) == 2
     assert not orphan.exists()
@@ -211,3 +218,12 @@ async def test_uploads_no_import_waits_for_are_swept(
 
 def test_the_api_offers_every_format_there_is_a_reader_for() -> None:
     assert set(get_args(ImportFormat)) == set(READERS)
+
+
+def test_an_uploads_name_is_one_safe_path_component() -> None:
+    clean = imports_service.clean_file_name
+    assert clean("../../etc/passwd") == "passwd"
+    assert clean("C:\\Users\\ana\\Journal.json") == "Journal.json"
+    assert [clean(name) for name in ("..", ".", "", None, "a/..", "x\x00y")] == [
+        "upload", "upload", "upload", "upload", "upload", "xy"
+    ]  # fmt: skip

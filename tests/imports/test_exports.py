@@ -38,8 +38,9 @@ async def _filled(client: httpx.AsyncClient, database: Database) -> Account:
         database, await user_id_of(client, me), "dayone", FIXTURES / "Travel Journal.json",
         JournalSettings(), max_file_bytes=1 << 30,
     )  # fmt: skip
+    where = {"weather": "rain", "location": {"lat": 1.5, "lng": 2.5}}
     await create_entry(client, me.auth, "Wrote this one *here*.", title="Native",
-                       tags=["home"], mood_rating=7, metadata={"weather": "rain"})  # fmt: skip
+                       tags=["home"], mood_rating=7, metadata=where)  # fmt: skip
     return me
 
 

@@ -270,18 +270,19 @@ async def test_an_entry_the_journal_refuses_fails_alone(
         {"uuid": "C", "creationDate": "2024-01-01T12:00:00Z", "text": "ok", "tags": [" "]},
         {"uuid": "D", "creationDate": "the fifth of May", "text": "when?"},
         {"uuid": "A", "creationDate": "2024-01-01T13:00:00Z", "text": "same id again"},
+        {"uuid": "E", "creationDate": "2024-01-01T14:00:00Z", "text": "odd", "timeZone": [1]},
     ]}  # fmt: skip
     path = tmp_path / "mixed.json"
     path.write_text(json.dumps(export))
     report = await _import(database, user_id, "dayone", path)
-    assert report.created == 1
+    assert report.created == 2, "a zone that is not even text is kept aside, not fatal"
     reasons = {failure["id"]: failure["reason"] for failure in report.failures}
     assert set(reasons) == {"B", "C", "D", "A"}
     assert "limit" in reasons["B"]
     assert reasons["C"].startswith("tags")
     assert reasons["D"].startswith("entry_date")
     assert reasons["A"] == "the file holds another entry with this id"
-    assert [entry["raw_data"]["text"] for entry in await _entries(client, me)] == ["fine"]
+    assert [entry["raw_data"]["text"] for entry in await _entries(client, me)] == ["fine", "odd"]
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not on this machine")

@@ -5,6 +5,7 @@ every entry. Re-running it is safe: what was imported before and is unchanged is
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -168,16 +169,23 @@ async def import_records(
 # Imports over the API: the upload waits under the data dir for its job.
 
 
-def upload_path(data_dir: Path, import_id: uuid.UUID) -> Path:
-    return data_dir / "imports" / f"{import_id}.upload"
+def upload_folder(data_dir: Path, import_id: uuid.UUID) -> Path:
+    """Where an import's upload waits for its job: a folder of its own, owner only."""
+    return data_dir / "imports" / str(import_id)
+
+
+def upload_path(data_dir: Path, import_id: uuid.UUID, file_name: str) -> Path:
+    """The upload under its own (cleaned) name: readers see it as the user named it (a Day One
+    journal is named after its file, a single note is known by its name)."""
+    return upload_folder(data_dir, import_id) / file_name
 
 
 def clean_file_name(name: str | None) -> str:
-    """The uploaded file's name as shown back (never used as a path): its last part, printable,
-    at most 255 characters."""
+    """The uploaded file's name, safe as one path component: its last part, printable, at
+    most 255 characters, never `.` or `..`."""
     last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    printable = "".join(c for c in last if c.isprintable()).strip()
-    return printable[:255] or "upload"
+    printable = "".join(c for c in last if c.isprintable()).strip()[:255]
+    return printable if printable.strip(".") else "upload"
 
 
 async def start_import(
@@ -197,12 +205,12 @@ async def start_import(
         "user_id": user_id, "format": source_format, "file_name": clean_file_name(file_name),
         "size_bytes": size, "dry_run": dry_run,
     })  # fmt: skip
-    target = upload_path(data_dir, row.id)
+    target = upload_path(data_dir, row.id, row.file_name)
     try:
         await anyio.to_thread.run_sync(_store, upload, target)
         await defer(session, jobs.RUN_IMPORT, import_id=str(row.id), user_id=str(user_id))
     except BaseException:
-        target.unlink(missing_ok=True)
+        _remove_upload(data_dir, row.id)
         raise
     return row
 
@@ -215,9 +223,17 @@ def _size_of(upload: BinaryIO) -> int:
 
 
 def _store(upload: BinaryIO, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with target.open("xb") as out:
+    """Copy the upload to `target`, readable by this user alone (folders 0700, file 0600)."""
+    target.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target.parent.parent.chmod(0o700)
+    target.parent.mkdir(mode=0o700)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
         shutil.copyfileobj(upload, out, 1 << 20)
+
+
+def _remove_upload(data_dir: Path, import_id: uuid.UUID) -> None:
+    shutil.rmtree(upload_folder(data_dir, import_id), ignore_errors=True)
 
 
 async def get_import(session: AsyncSession, user_id: uuid.UUID, import_id: uuid.UUID) -> Import:
@@ -244,37 +260,41 @@ async def run_import(
     async with database.unit_of_work(user_id) as session:
         row = await repo.get_import(session, user_id, import_id)
         if row is None:  # its account was deleted meanwhile
-            upload_path(data_dir, import_id).unlink(missing_ok=True)
+            _remove_upload(data_dir, import_id)
             return "gone"
         if row.status in ("done", "failed"):
             return row.status
-        source_format, dry_run = row.format, row.dry_run
+        source_format, dry_run, name = row.format, row.dry_run, row.file_name
         await repo.set_import(session, import_id, {"status": "running", "started_at": repo.now()})
-    path = upload_path(data_dir, import_id)
+    path = upload_path(data_dir, import_id, name)
+    latest = ImportReport(source_format, dry_run)
 
     async def save(report: ImportReport, **more: Any) -> None:
+        nonlocal latest
+        latest = report
         async with database.unit_of_work(user_id) as session:
             await repo.set_import(session, import_id, _counts(report) | more)
 
-    report = ImportReport(source_format, dry_run)
     try:
         report = await import_file(
             database, user_id, source_format, path, limits, dry_run=dry_run,
             max_file_bytes=MAX_FILE_BYTES, on_progress=save,
         )  # fmt: skip
-    except DiaristError as exc:
-        await save(report, status="failed", error_code=exc.code, error=exc.detail,
+    except DiaristError as exc:  # the batches written before stay counted
+        await save(latest, status="failed", error_code=exc.code, error=exc.detail,
                    finished_at=repo.now())  # fmt: skip
+        _remove_upload(data_dir, import_id)
         return "failed"
     except Exception:
         _log.exception("import_crashed", import_id=str(import_id))
         ours = "The import stopped on an error of ours."
-        await save(report, status="failed", error_code="internal_error", error=ours,
+        await save(latest, status="failed", error_code="internal_error", error=ours,
                    finished_at=repo.now())  # fmt: skip
+        _remove_upload(data_dir, import_id)
         return "failed"
-    finally:
-        path.unlink(missing_ok=True)
+    # Cancelled (the worker stops): the upload stays for the job's next attempt.
     await save(report, status="done", finished_at=repo.now())
+    _remove_upload(data_dir, import_id)
     return "done"
 
 
@@ -302,18 +322,19 @@ async def sweep_uploads(session: AsyncSession, data_dir: Path) -> int:
     if not folder.is_dir():
         return 0
     cutoff = datetime.now(UTC) - ORPHAN_AFTER
-    kept: dict[uuid.UUID, Path] = {}
-    for path in folder.glob("*.upload"):
+    old: list[uuid.UUID] = []
+    for path in folder.iterdir():
         try:
-            import_id = uuid.UUID(path.stem)
-        except ValueError:
+            import_id = uuid.UUID(path.name)
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except (ValueError, FileNotFoundError):  # not ours, or removed meanwhile
             continue
-        if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
-            kept[import_id] = path
-    if not kept:
+        if written < cutoff:
+            old.append(import_id)
+    if not old:
         return 0
-    waiting = await repo.waiting_import_ids(session, list(kept))
-    orphans = [path for import_id, path in kept.items() if import_id not in waiting]
-    for path in orphans:
-        path.unlink(missing_ok=True)
+    waiting = await repo.waiting_import_ids(session, old)
+    orphans = [import_id for import_id in old if import_id not in waiting]
+    for import_id in orphans:
+        _remove_upload(data_dir, import_id)
     return len(orphans)

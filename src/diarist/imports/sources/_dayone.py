@@ -52,7 +52,7 @@ def record(entry: Any, journal: str, number: int) -> SourceRecord:
     kept = {key: value for key, value in entry.items() if key not in MAPPED}
     kept.setdefault("journal", journal)  # a diarist export names each entry's journal
     zone = entry.get("timeZone")
-    if zone is not None and zone not in time_zones():
+    if zone is not None and (not isinstance(zone, str) or zone not in time_zones()):
         kept["timeZone"] = zone  # not one we know: kept as it was, the entry takes the default
         zone = None
     fields: dict[str, Any] = {
@@ -73,7 +73,7 @@ def record(entry: Any, journal: str, number: int) -> SourceRecord:
         if isinstance(own.get("title"), str) and text.startswith(f"# {own['title']}\n\n"):
             fields["raw_data"] = markdown(text.removeprefix(f"# {own['title']}\n\n"))
         if own.get("origin") == "diarist":  # written in diarist: its metadata as it was
-            fields["metadata"] = own.get("metadata") or {}
+            fields["metadata"] = (own.get("metadata") or {}) | location(entry.get("location"))
         elif isinstance(own.get("metadata"), dict):
             fields["metadata"] = own["metadata"] | fields["metadata"]
     return SourceRecord(uid, fields)
