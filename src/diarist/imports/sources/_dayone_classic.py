@@ -5,17 +5,22 @@ updates entries instead of duplicating them."""
 
 from __future__ import annotations
 
-import base64
 import plistlib
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from diarist.imports.errors import InvalidImportFile
 from diarist.imports.sources._archive import files_in_zip
 from diarist.imports.sources._dayone import location
-from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+from diarist.imports.sources._records import (
+    SourceRecord,
+    failed,
+    heading_title,
+    json_safe,
+    markdown,
+)
 from diarist.kit.validation import time_zones
 
 _MAPPED = ("UUID", "Creation Date", "Time Zone", "Entry Text", "Tags", "Starred")
@@ -66,7 +71,11 @@ def record(name: str, data: bytes) -> SourceRecord:
     tags = entry.get("Tags", [])
     if not isinstance(text, str) or not isinstance(tags, list):
         return failed(uid, "Entry Text or Tags has the wrong type")
-    kept = {key: _json_safe(value) for key, value in entry.items() if key not in _MAPPED}
+    kept = {
+        key: json_safe(value, naive_is_utc=True)
+        for key, value in entry.items()
+        if key not in _MAPPED
+    }
     zone = entry.get("Time Zone")
     if isinstance(zone, str) and zone not in time_zones():
         kept["Time Zone"] = zone
@@ -97,18 +106,3 @@ def _location(entry: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(place, dict):
         return {}
     return location({_PLACE_KEYS.get(key, key): value for key, value in place.items()})
-
-
-def _json_safe(value: Any) -> Any:
-    """Property list values as JSON: dates as ISO text (UTC), data as base64."""
-    if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return value

@@ -22,7 +22,13 @@ import yaml
 
 from diarist.imports.errors import InvalidImportFile
 from diarist.imports.sources._archive import files_in_zip
-from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+from diarist.imports.sources._records import (
+    SourceRecord,
+    failed,
+    heading_title,
+    json_safe,
+    markdown,
+)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DAILY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\b|_)")
@@ -99,7 +105,7 @@ def _note(name: str, data: bytes, mtime: float | None) -> SourceRecord:
         title = ""  # `title: null`: the note has none (as diarist's export writes it)
     elif not isinstance(title, str) or not title.strip():
         title = heading_title(source) or Path(name).stem
-    rest = {str(key): _json_safe(value) for key, value in front.items() if key not in MAPPED}
+    rest = {str(key): json_safe(value) for key, value in front.items() if key not in MAPPED}
     fields: dict[str, Any] = {
         "title": title.strip()[:500] or None,
         "raw_data": markdown(source),
@@ -140,16 +146,3 @@ def _moment(value: Any, stem: str, mtime: float | None) -> str | None:
             pass
     moment = datetime.fromtimestamp(mtime, UTC) if mtime is not None else datetime.now(UTC)
     return moment.isoformat()
-
-
-def _json_safe(value: Any) -> Any:
-    """Front matter as JSON: dates as ISO text, anything else YAML may hold as text."""
-    if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 
@@ -41,3 +43,22 @@ def heading_title(text: str, limit: int = 500) -> str | None:
         return None
     title = first.lstrip("#").strip()
     return title[:limit] or None
+
+
+def json_safe(value: Any, *, naive_is_utc: bool = False) -> Any:
+    """A source's structured value as JSON for `metadata`: dates as ISO text (a naive date-time
+    taken as UTC with `naive_is_utc`, as property lists mean it), bytes as base64, anything
+    else not JSON as its text."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item, naive_is_utc=naive_is_utc) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item, naive_is_utc=naive_is_utc) for item in value]
+    if isinstance(value, datetime) and naive_is_utc and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if isinstance(value, date):  # a datetime is a date too
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
