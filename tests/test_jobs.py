@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.analysis import jobs as analysis_jobs
+from diarist.attachments import jobs as attachments_jobs
 from diarist.db.jobs import JobSpec, defer_many
 from diarist.imports import jobs as imports_jobs
 from diarist.insights import jobs as insights_jobs
@@ -17,7 +18,9 @@ from diarist.journal import jobs as journal_jobs
 from diarist.ops import jobs as ops_jobs
 from diarist.worker import app
 
-_JOB_MODULES = (ops_jobs, journal_jobs, analysis_jobs, insights_jobs, imports_jobs)
+_JOB_MODULES = (
+    ops_jobs, journal_jobs, analysis_jobs, insights_jobs, imports_jobs, attachments_jobs
+)  # fmt: skip
 
 
 def _declared() -> list[JobSpec]:

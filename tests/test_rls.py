@@ -18,11 +18,15 @@ from diarist.accounts.export import user_owned_tables as exported_tables
 from diarist.accounts.mailer import ConsoleMailer
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext, Client
+from diarist.attachments import service as attachments_service
+from diarist.attachments.store import FileStore
+from diarist.config import AttachmentSettings
 from diarist.db.engine import TENANT_KEY, Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.imports import service as imports_service
 from diarist.kit.clock import SystemClock
 from tests.conftest import make_settings
+from tests.factories import media
 from tests.factories.accounts import PASSWORD, unique_email
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, fill_journal_with_services
@@ -58,7 +62,19 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
             await imports_service.start_import(
                 session, ids[-1], "jrnl", upload, "j.txt", dry_run=True, data_dir=data_dir
             )
+        async with database.unit_of_work(user_id=ids[-1]) as session:
+            await _attach_a_file(session, ids[-1], ctx.settings.data_dir)
     return ids[0], ids[1]
+
+
+async def _attach_a_file(session: AsyncSession, user_id: uuid.UUID, data_dir: Path) -> None:
+    entry_id = await session.scalar(text("SELECT id FROM entries LIMIT 1"))
+    folder = attachments_service.staging_dir(data_dir)
+    staged = attachments_service.stage(io.BytesIO(media.pdf()), folder, 1024**2)
+    store = FileStore(data_dir / "attachments")
+    await attachments_service.attach(
+        session, store, AttachmentSettings(), user_id, entry_id, staged, "notes.pdf"
+    )
 
 
 async def isolation_problems(

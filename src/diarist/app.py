@@ -11,6 +11,8 @@ from diarist import __version__
 from diarist.accounts.router import auth_router, me_router
 from diarist.accounts.service import AccountsContext
 from diarist.analysis.router import topics_router
+from diarist.attachments.router import attachments_router
+from diarist.attachments.store import open_store
 from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
@@ -72,13 +74,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.accounts = AccountsContext.from_settings(settings)
+    app.state.attachment_store = open_store(settings.attachments, settings.data_dir)
     app.state.journal_export = journal_exports.zip_chunks  # GET /api/v1/me/export?format=dayone
     install_error_handlers(app)
     install_api_docs(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.journal.max_request_bytes,
-        uploads={"/api/v1/imports": settings.imports.max_upload_bytes},
+        uploads={
+            "/api/v1/imports": settings.imports.max_upload_bytes,
+            # A file and its multipart envelope (the form's other fields, the boundaries).
+            "/api/v1/attachments": settings.attachments.max_file_bytes + 64 * 1024,
+        },
     )
     app.add_middleware(RequestHeadLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, access_log=settings.log.access)
@@ -93,4 +100,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(on_this_day_router)
     app.include_router(insights_router)
     app.include_router(imports_router)
+    app.include_router(attachments_router)
     return app

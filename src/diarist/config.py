@@ -107,6 +107,32 @@ class ImportSettings(BaseModel):
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=64 * 1024**3)
 
 
+class S3Settings(BaseModel):
+    """An S3-compatible bucket for attachments (AWS, MinIO, Garage, Ceph ...)."""
+
+    bucket: str = Field(default="diarist", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    # Unset: AWS itself; otherwise e.g. http://localhost:9000 for MinIO.
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    region: str = "us-east-1"
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+    # Every object's key starts with it (several installations in one bucket).
+    prefix: str = Field(default="", max_length=200, pattern=r"^([A-Za-z0-9._-]+/)*$")
+    timeout_s: float = Field(default=30, gt=0, le=600)
+
+
+class AttachmentSettings(BaseModel):
+    """Files on entries: where their bytes are kept, and how much a user may keep."""
+
+    store: Literal["filesystem", "s3"] = "filesystem"
+    max_file_bytes: int = Field(default=100 * 1024**2, ge=1024, le=16 * 1024**3)
+    # Per user, the stored bytes (each distinct file counted once).
+    quota_bytes: int = Field(default=10 * 1024**3, ge=1024, le=1024**5)
+    # Longest side of a thumbnail, in pixels.
+    thumbnail_px: int = Field(default=480, ge=32, le=2048)
+    s3: S3Settings = Field(default_factory=S3Settings)
+
+
 class OpenAISettings(BaseModel):
     """An OpenAI-compatible endpoint (OpenAI, Azure, Ollama, vLLM), off unless a URL is set."""
 
@@ -197,6 +223,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     journal: JournalSettings = Field(default_factory=JournalSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -13,9 +13,10 @@ from diarist.accounts import service as accounts_service
 from diarist.accounts.service import AccountsContext
 from diarist.db.engine import Database, act_as
 from tests.conftest import Mailbox
+from tests.factories import media
 from tests.factories.accounts import PASSWORD, login, signed_up, unique_email, user_id_of
 from tests.factories.insights import fill_statistics
-from tests.factories.journal import analyze_entries, fill_journal
+from tests.factories.journal import analyze_entries, create_entry, fill_journal
 from tests.fixtures.catalog import user_owned_tables
 
 NEW_PASSWORD = "saffron-glacier-meadow-47"
@@ -90,6 +91,12 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     started = await client.post("/api/v1/imports", files=upload, data={"format": "jrnl"},
                                 headers=account.auth)  # fmt: skip
     assert started.status_code == 202
+    entry = await create_entry(client, account.auth)
+    attached = await client.post(
+        "/api/v1/attachments", files={"file": ("n.pdf", media.pdf())},
+        data={"entry_id": entry["id"]}, headers=account.auth,
+    )  # fmt: skip
+    assert attached.status_code == 201
     catalog = await user_owned_tables(session)
 
     exported = (await client.get("/api/v1/me/export", headers=account.auth)).json()["tables"]

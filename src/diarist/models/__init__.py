@@ -2,6 +2,7 @@
 
 from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
+from diarist.models.attachments import Attachment, AttachmentBlob
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
 from diarist.models.imports import Import
 from diarist.models.insights import Insight, StatsDay, StatsDaySubject, StatsDirtyDay
@@ -16,6 +17,8 @@ from diarist.models.journal import (
 )
 
 __all__ = [
+    "Attachment",
+    "AttachmentBlob",
     "AuthCode",
     "AuthThrottle",
     "AuthToken",

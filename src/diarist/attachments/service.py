@@ -1,0 +1,328 @@
+"""Attachments: a file is staged (hashed and counted as it is copied), inspected (its type from
+its bytes; for an image its size, location, thumbnail), then stored once per user and content
+and attached to an entry; its bytes are served in ranges, without their location unless the
+user keeps it. The collector removes what no attachment names any more."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import structlog
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.attachments import media
+from diarist.attachments import repository as repo
+from diarist.attachments.errors import (
+    AttachmentEntryNotFound,
+    AttachmentNotFound,
+    AttachmentTooLarge,
+    DamagedAttachment,
+    NoThumbnail,
+    QuotaExceeded,
+    UnsupportedMediaType,
+)
+from diarist.attachments.store import (
+    THUMBNAIL,
+    VARIANTS,
+    WITHOUT_LOCATION,
+    Store,
+    object_key,
+)
+from diarist.config import AttachmentSettings
+from diarist.db.engine import Database
+from diarist.models import Attachment, AttachmentBlob
+
+_log = structlog.get_logger("diarist.attachments")
+_COPY_BYTES = 1024 * 1024
+# An object with no blob row is removed once this old (a store whose commit failed); younger
+# ones may belong to an upload still in its transaction.
+ORPHAN_AFTER = timedelta(days=1)
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An upload copied to a file of our own, with its digest and size."""
+
+    path: Path
+    size: int
+    sha256: bytes
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a request for an attachment's bytes is served: an object of the store."""
+
+    key: str
+    media_type: str
+    size: int
+    etag: str
+    file_name: str
+
+
+def staging_dir(data_dir: Path) -> Path:
+    folder = data_dir / "attachments-staging"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def stage(source: BinaryIO, folder: Path, max_bytes: int) -> Staged:
+    """Copy `source` to a new file in `folder`, hashing it; refuses it past `max_bytes`
+    (nothing left behind). Blocking: run it in a thread."""
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(dir=folder, suffix=".upload")
+    path, size = Path(name), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(_COPY_BYTES):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise AttachmentTooLarge(f"Attachments are limited to {max_bytes} bytes each.")
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Staged(path, size, digest.digest())
+
+
+def clean_file_name(name: str | None, media_type: str) -> str:
+    """The name a file was uploaded with, as we keep it: its last path part, without control
+    characters, at most 255 characters; a name of its type when none is left."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_NAME.sub("", unicodedata.normalize("NFC", base)).strip().lstrip(".")
+    if not base:
+        base = f"attachment.{media.EXTENSIONS.get(media_type, 'bin')}"
+    if len(base) > 255:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) < 16 else base[:255]
+    return base
+
+
+async def inspect(staged: Staged, settings: AttachmentSettings) -> media.Inspected:
+    try:
+        return await to_thread.run_sync(media.inspect, staged.path, settings.thumbnail_px)
+    except media.UnsupportedMedia as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+    except media.DamagedMedia as exc:
+        raise DamagedAttachment(str(exc)) from None
+
+
+async def attach(
+    session: AsyncSession,
+    store: Store,
+    settings: AttachmentSettings,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    staged: Staged,
+    file_name: str | None,
+    *,
+    keep_location: bool = False,
+    source_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> tuple[Attachment, AttachmentBlob, bool]:
+    """Attach a staged file to the user's entry: stored unless the user has those bytes
+    already (within the quota), then attached unless the entry has them already. The
+    attachment, its blob, and whether it is new."""
+    inspected = await inspect(staged, settings)
+    await repo.lock_user(session, user_id)
+    if not await repo.entry_exists(session, user_id, entry_id):
+        raise AttachmentEntryNotFound("No such entry.")
+    blob = await repo.get_blob(session, user_id, staged.sha256)
+    if blob is not None:
+        existing = await repo.find_on_entry(session, user_id, entry_id, staged.sha256)
+        if existing is not None:
+            return existing, blob, False
+    else:
+        blob = await _store_blob(session, store, settings, user_id, staged, inspected)
+    row = await repo.insert_attachment(
+        session,
+        {
+            "user_id": user_id, "entry_id": entry_id, "sha256": staged.sha256,
+            "kind": inspected.kind, "file_name": clean_file_name(file_name, inspected.media_type),
+            "width": inspected.width, "height": inspected.height, "keep_location": keep_location,
+            "source_id": source_id, "meta": meta or {},
+        },
+    )  # fmt: skip
+    return row, blob, True
+
+
+async def _store_blob(
+    session: AsyncSession,
+    store: Store,
+    settings: AttachmentSettings,
+    user_id: uuid.UUID,
+    staged: Staged,
+    inspected: media.Inspected,
+) -> AttachmentBlob:
+    """New bytes for the user: the quota checked, the row written, the objects put (an
+    object left by a transaction that then fails is collected a day later)."""
+    used, _ = await repo.usage(session, user_id)
+    if used + staged.size > settings.quota_bytes:
+        raise QuotaExceeded(
+            f"This file ({staged.size} bytes) would take your attachments past your quota of "
+            f"{settings.quota_bytes} bytes ({used} used)."
+        )
+    variants = {
+        name: data
+        for name, data in ((THUMBNAIL, inspected.thumbnail),
+                           (WITHOUT_LOCATION, inspected.without_location))
+        if data is not None
+    }  # fmt: skip
+    await repo.insert_blob(
+        session,
+        {
+            "user_id": user_id, "sha256": staged.sha256, "size_bytes": staged.size,
+            "media_type": inspected.media_type, "has_location": inspected.has_location,
+            "variants": {name: len(data) for name, data in variants.items()},
+        },
+    )  # fmt: skip
+    await store.put(object_key(user_id, staged.sha256), staged.path)
+    for name, data in variants.items():
+        await store.put(object_key(user_id, staged.sha256, name), data)
+    blob = await repo.get_blob(session, user_id, staged.sha256)
+    assert blob is not None  # just written
+    return blob
+
+
+async def get_attachment(
+    session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID
+) -> tuple[Attachment, AttachmentBlob]:
+    found = await repo.get_attachment(session, user_id, attachment_id)
+    if found is None:
+        raise AttachmentNotFound("No such attachment.")
+    return found
+
+
+async def list_attachments(
+    session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID | None
+) -> list[tuple[Attachment, AttachmentBlob]]:
+    if entry_id is not None and not await repo.entry_exists(session, user_id, entry_id):
+        raise AttachmentEntryNotFound("No such entry.")
+    return await repo.list_attachments(session, user_id, None if entry_id is None else [entry_id])
+
+
+async def keep_location(
+    session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID, keep: bool
+) -> tuple[Attachment, AttachmentBlob]:
+    await get_attachment(session, user_id, attachment_id)
+    await repo.set_keep_location(session, user_id, attachment_id, keep)
+    session.expire_all()
+    return await get_attachment(session, user_id, attachment_id)
+
+
+async def detach(session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID) -> None:
+    """Remove an attachment from its entry; its bytes go with the collector's next run when
+    no other attachment names them."""
+    if not await repo.delete_attachment(session, user_id, attachment_id):
+        raise AttachmentNotFound("No such attachment.")
+
+
+async def usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+    return await repo.usage(session, user_id)
+
+
+def content_of(attachment: Attachment, blob: AttachmentBlob) -> Content:
+    """The object an attachment's bytes are served from: the original, or its copy without a
+    location when the original has one and the user did not keep it."""
+    if blob.has_location and not attachment.keep_location:
+        return Content(
+            object_key(attachment.user_id, blob.sha256, WITHOUT_LOCATION), "image/jpeg",
+            blob.variants[WITHOUT_LOCATION], f'"{blob.sha256.hex()}-noloc"',
+            _with_extension(attachment.file_name, "jpg"),
+        )  # fmt: skip
+    return Content(
+        object_key(attachment.user_id, blob.sha256), blob.media_type, blob.size_bytes,
+        f'"{blob.sha256.hex()}"', attachment.file_name,
+    )  # fmt: skip
+
+
+def thumbnail_of(attachment: Attachment, blob: AttachmentBlob) -> Content:
+    if THUMBNAIL not in blob.variants:
+        raise NoThumbnail("Only images have thumbnails.")
+    return Content(
+        object_key(attachment.user_id, blob.sha256, THUMBNAIL), "image/jpeg",
+        blob.variants[THUMBNAIL], f'"{blob.sha256.hex()}-thumb"',
+        _with_extension(attachment.file_name, "jpg"),
+    )  # fmt: skip
+
+
+def _with_extension(name: str, extension: str) -> str:
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{stem}.{extension}"
+
+
+async def original_bytes(
+    store: Store, attachment: Attachment, blob: AttachmentBlob
+) -> AsyncIterator[bytes]:
+    """The original's bytes (exports: the user's own file, location and all)."""
+    async for chunk in store.read(object_key(attachment.user_id, blob.sha256)):
+        yield chunk
+
+
+async def collect(database: Database, store: Store) -> tuple[int, int]:
+    """Remove the blobs no attachment names, then their objects, user by user (under the
+    user's lock: no upload can name a blob meanwhile); then the objects no blob names that
+    are older than ORPHAN_AFTER. System role. How many blobs and stray objects went."""
+    async with database.unit_of_work() as session:
+        users = await repo.users_with_unreferenced_blobs(session)
+    blobs = 0
+    for user_id in users:
+        async with database.unit_of_work() as session:
+            await repo.lock_user(session, user_id)
+            gone = await repo.delete_unreferenced_blobs(session, user_id)
+        for sha256, variants in gone:  # after the commit: a failed one left the objects
+            await store.delete(object_key(user_id, sha256))
+            for name in variants:
+                await store.delete(object_key(user_id, sha256, name))
+        blobs += len(gone)
+    strays = await _remove_strays(database, store)
+    if blobs or strays:
+        _log.info("attachments_collected", blobs=blobs, stray_objects=strays)
+    return blobs, strays
+
+
+async def _remove_strays(database: Database, store: Store) -> int:
+    cutoff = datetime.now(UTC) - ORPHAN_AFTER
+    old: dict[tuple[uuid.UUID, bytes], list[str]] = {}
+    async for key, written in store.listing():
+        if written >= cutoff:
+            continue
+        parsed = _parse_key(key)
+        if parsed is not None:
+            old.setdefault(parsed, []).append(key)
+    removed = 0
+    pairs = list(old)
+    for start in range(0, len(pairs), 1000):
+        batch = pairs[start : start + 1000]
+        async with database.unit_of_work() as session:
+            known = await repo.known_blobs(session, batch)
+        for pair in batch:
+            if pair not in known:
+                for key in old[pair]:
+                    await store.delete(key)
+                    removed += 1
+    return removed
+
+
+def _parse_key(key: str) -> tuple[uuid.UUID, bytes] | None:
+    """The (user, digest) an object key belongs to, or None for a key not ours."""
+    try:
+        user, name = key.split("/", 1)
+        digest = name.split(".", 1)[0]
+        if len(digest) != 64 or (name != digest and name[65:] not in VARIANTS):
+            return None
+        return uuid.UUID(user), bytes.fromhex(digest)
+    except ValueError:
+        return None
