@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import structlog
 from anyio import to_thread
@@ -38,6 +38,7 @@ from diarist.attachments.store import (
     WITHOUT_LOCATION,
     Store,
     object_key,
+    open_store,
 )
 from diarist.config import AttachmentSettings
 from diarist.db.engine import Database
@@ -61,6 +62,20 @@ class Staged:
 
 
 @dataclass(frozen=True)
+class Attaching:
+    """What a caller outside a request needs to attach files (imports): the store, the
+    limits, and where to stage."""
+
+    store: Store
+    settings: AttachmentSettings
+    staging: Path
+
+    @classmethod
+    def of(cls, settings: AttachmentSettings, data_dir: Path) -> Attaching:
+        return cls(open_store(settings, data_dir), settings, staging_dir(data_dir))
+
+
+@dataclass(frozen=True)
 class Content:
     """What a request for an attachment's bytes is served: an object of the store."""
 
@@ -77,7 +92,7 @@ def staging_dir(data_dir: Path) -> Path:
     return folder
 
 
-def stage(source: BinaryIO, folder: Path, max_bytes: int) -> Staged:
+def stage(source: IO[bytes], folder: Path, max_bytes: int) -> Staged:
     """Copy `source` to a new file in `folder`, hashing it; refuses it past `max_bytes`
     (nothing left behind). Blocking: run it in a thread."""
     digest = hashlib.sha256()
@@ -194,6 +209,40 @@ async def _store_blob(
     blob = await repo.get_blob(session, user_id, staged.sha256)
     assert blob is not None  # just written
     return blob
+
+
+async def attach_from(
+    session: AsyncSession,
+    attaching: Attaching,
+    user_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    source: IO[bytes],
+    file_name: str,
+    *,
+    source_id: str,
+    meta: dict[str, Any],
+) -> Attachment:
+    """Attach a file read from `source` (an import's media), staged and removed again."""
+    staged = await to_thread.run_sync(
+        stage, source, attaching.staging, attaching.settings.max_file_bytes
+    )
+    try:
+        row, _blob, _new = await attach(
+            session, attaching.store, attaching.settings, user_id, entry_id, staged, file_name,
+            source_id=source_id, meta=meta,
+        )  # fmt: skip
+    finally:
+        staged.path.unlink(missing_ok=True)
+    return row
+
+
+async def attached_sources(
+    session: AsyncSession, user_id: uuid.UUID, entry_ids: list[uuid.UUID]
+) -> set[tuple[uuid.UUID, str]]:
+    """(entry, source id) of the attachments these entries have from a source (a re-import
+    leaves them alone)."""
+    rows = await repo.list_attachments(session, user_id, entry_ids)
+    return {(a.entry_id, a.source_id) for a, _ in rows if a.source_id is not None}
 
 
 async def get_attachment(

@@ -19,6 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from diarist.accounts import export as account_export
 from diarist.accounts import service as accounts_service
+from diarist.attachments.service import Attaching
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls, one_connection
 from diarist.config import Settings
@@ -92,7 +93,9 @@ def import_journal(
             return await imports_service.import_file(
                 database, user_id, str(source_format), where,
                 settings.journal, dry_run=dry_run,
-                max_file_bytes=imports_service.MAX_FILE_BYTES, on_progress=advance,
+                max_file_bytes=imports_service.MAX_FILE_BYTES,
+                attaching=Attaching.of(settings.attachments, settings.data_dir),
+                on_progress=advance,
             )  # fmt: skip
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -116,10 +119,16 @@ def _print(report: imports_service.ImportReport) -> None:
         f"{report.read} entries read: {report.created} {verb} created, {report.updated} "
         f"updated, {report.unchanged} unchanged, {report.failed} failed."
     )
+    if report.attached or report.attachments_failed:
+        console.print(
+            f"{report.attached} files {'would be ' if report.dry_run else ''}attached, "
+            f"{report.attachments_failed} could not be."
+        )
     for failure in report.failures:
         console.print(f"  [red]failed[/red] {failure['id']}: {failure['reason']}")
-    if report.failed > len(report.failures):
-        console.print(f"  ... and {report.failed - len(report.failures)} more")
+    left = report.failed + report.attachments_failed - len(report.failures)
+    if left > 0:
+        console.print(f"  ... and {left} more")
 
 
 class ExportFormat(StrEnum):

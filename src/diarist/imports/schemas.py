@@ -32,6 +32,10 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     failed: int
+    attached: int = Field(description="Files (Day One's photos ...) attached to the entries.")
+    attachments_failed: int = Field(
+        description="Files that could not be attached (listed in `failures` as `entry/file`)."
+    )
     failures: list[ImportFailure]
     error_code: str | None = Field(description="Why the file could not be imported at all.")
     error: str | None

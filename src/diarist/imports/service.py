@@ -18,6 +18,8 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.attachments import service as attachments_service
+from diarist.attachments.service import Attaching
 from diarist.config import JournalSettings
 from diarist.db.engine import Database
 from diarist.db.jobs import defer
@@ -48,6 +50,10 @@ class ImportReport:
     unchanged: int = 0
     failed: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    # Files attached to the entries (or, with `dry_run`, found to attach), and those that
+    # could not be (listed among `failures` as `<entry id>/<file id>`).
+    attached: int = 0
+    attachments_failed: int = 0
 
     @property
     def read(self) -> int:
@@ -57,6 +63,11 @@ class ImportReport:
         self.failed += 1
         if len(self.failures) < MAX_LISTED_FAILURES:
             self.failures.append({"id": import_id, "reason": reason})
+
+    def fail_attachment(self, import_id: str, source_id: str, reason: str) -> None:
+        self.attachments_failed += 1
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append({"id": f"{import_id}/{source_id}", "reason": reason})
 
     def add(self, outcome: bulk.BatchOutcome) -> None:
         self.created += len(outcome.created)
@@ -69,7 +80,8 @@ class ImportReport:
         return {
             "format": self.format, "dry_run": self.dry_run, "read": self.read,
             "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "failed": self.failed, "failures": self.failures,
+            "failed": self.failed, "attached": self.attached,
+            "attachments_failed": self.attachments_failed, "failures": self.failures,
         }  # fmt: skip
 
 
@@ -86,15 +98,17 @@ async def import_file(
     *,
     dry_run: bool = False,
     max_file_bytes: int,
+    attaching: Attaching | None = None,
     on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Import `path` (in `source_format`, a key of READERS) into the user's journal. A file
-    that cannot be read at all raises before anything is written; batches written before a
-    later part of the file turns out damaged stay written (re-run after fixing the file)."""
+    """Import `path` (in `source_format`, a key of READERS) into the user's journal, with the
+    files its entries hold when `attaching` says where to keep them. A file that cannot be
+    read at all raises before anything is written; batches written before a later part of
+    the file turns out damaged stay written (re-run after fixing the file)."""
     records = READERS[source_format](path, max_file_bytes)
     return await import_records(
         database, user_id, source_format, SOURCE_NAMES[source_format], records, limits,
-        dry_run=dry_run, on_progress=on_progress,
+        dry_run=dry_run, attaching=attaching, on_progress=on_progress,
     )  # fmt: skip
 
 
@@ -125,22 +139,28 @@ async def import_records(
     limits: JournalSettings,
     *,
     dry_run: bool = False,
+    attaching: Attaching | None = None,
     on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Import a reader's records (recorded as from `source`) in batches; the report."""
+    """Import a reader's records (recorded as from `source`) in batches, each with the files
+    of its entries in the same transaction; the report."""
     report = ImportReport(source_format, dry_run)
     seen: set[str] = set()
     batch: list[bulk.Incoming] = []
+    with_media: list[SourceRecord] = []
 
     async def flush() -> None:
         try:
             async with database.unit_of_work(user_id) as session:
-                report.add(await bulk.write_imported(session, user_id, source, batch, limits))
+                outcome = await bulk.write_imported(session, user_id, source, batch, limits)
+                report.add(outcome)
+                await _attach_media(session, user_id, with_media, outcome, attaching, report)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
             pass
         batch.clear()
+        with_media.clear()
         if on_progress is not None:
             await on_progress(report)
 
@@ -157,6 +177,8 @@ async def import_records(
             report.fail(record.import_id, checked)
             continue
         batch.append(checked)
+        if record.media or record.missing_media:
+            with_media.append(record)
         if len(batch) >= BATCH_SIZE:
             await flush()
     if batch:
@@ -164,6 +186,42 @@ async def import_records(
     if not report.read:
         raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
+
+
+async def _attach_media(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    records: list[SourceRecord],
+    outcome: bulk.BatchOutcome,
+    attaching: Attaching | None,
+    report: ImportReport,
+) -> None:
+    """Attach the files of a batch's entries (those the entry has from an earlier import are
+    left alone); a file that cannot be attached is reported, its entry stays."""
+    if attaching is None:
+        return
+    placed = [r for r in records if r.import_id in outcome.entry_ids]
+    entry_ids = [outcome.entry_ids[r.import_id] for r in placed]
+    have = await attachments_service.attached_sources(session, user_id, entry_ids)
+    for record, entry_id in zip(placed, entry_ids, strict=True):
+        for missing in record.missing_media:
+            report.fail_attachment(record.import_id, missing, "the file is not in the export")
+        for media in record.media:
+            if (entry_id, media.source_id) in have:
+                continue
+            if report.dry_run:
+                report.attached += 1
+                continue
+            try:
+                with media.open() as source:
+                    await attachments_service.attach_from(
+                        session, attaching, user_id, entry_id, source, media.file_name,
+                        source_id=media.source_id, meta=media.meta,
+                    )  # fmt: skip
+            except DiaristError as exc:
+                report.fail_attachment(record.import_id, media.source_id, exc.detail)
+                continue
+            report.attached += 1
 
 
 # Imports over the API: the upload waits under the data dir for its job.
@@ -253,6 +311,7 @@ async def run_import(
     import_id: uuid.UUID,
     data_dir: Path,
     limits: JournalSettings,
+    attaching: Attaching | None = None,
 ) -> str:
     """The job's work: import the kept file, recording progress after each batch and the
     report at the end; the file is removed either way. A job run again after a crash imports
@@ -278,7 +337,7 @@ async def run_import(
     try:
         report = await import_file(
             database, user_id, source_format, path, limits, dry_run=dry_run,
-            max_file_bytes=MAX_FILE_BYTES, on_progress=save,
+            max_file_bytes=MAX_FILE_BYTES, attaching=attaching, on_progress=save,
         )  # fmt: skip
     except DiaristError as exc:  # the batches written before stay counted
         await save(latest, status="failed", error_code=exc.code, error=exc.detail,
@@ -302,6 +361,7 @@ def _counts(report: ImportReport) -> dict[str, Any]:
     return {
         "read": report.read, "created": report.created, "updated": report.updated,
         "unchanged": report.unchanged, "failed": report.failed, "failures": report.failures,
+        "attached": report.attached, "attachments_failed": report.attachments_failed,
     }  # fmt: skip
 
 

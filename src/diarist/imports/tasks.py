@@ -7,6 +7,7 @@ import uuid
 import procrastinate
 import structlog
 
+from diarist.attachments.service import Attaching
 from diarist.db.jobs import worker_resources
 from diarist.imports import jobs, service
 
@@ -22,6 +23,7 @@ async def run_import(import_id: str, user_id: str) -> str:
     status = await service.run_import(
         resources.database, uuid.UUID(user_id), uuid.UUID(import_id),
         settings.data_dir, settings.journal,
+        Attaching.of(settings.attachments, settings.data_dir),
     )  # fmt: skip
     _log.info("import_finished", import_id=import_id, status=status)
     return status

@@ -55,6 +55,8 @@ class BatchOutcome:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # The entry of each incoming one that is in the journal now (created, updated, unchanged).
+    entry_ids: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 async def write_imported(
@@ -73,6 +75,8 @@ async def write_imported(
     rows, tags = [], {}
     for incoming in batch:
         earlier = known.get(incoming.import_id)
+        if earlier is not None:
+            outcome.entry_ids[incoming.import_id] = earlier.id
         if earlier is not None and (earlier.trashed or earlier.import_hash == incoming.digest):
             outcome.unchanged.append(incoming.import_id)
             continue
@@ -97,6 +101,7 @@ async def write_imported(
     targets = [(entry_id, user_id) for entry_id in created.values()]
     await analysis_service.defer_analysis(session, targets, force=False)
     outcome.created = list(created)
+    outcome.entry_ids |= created
     outcome.unchanged += [row["import_id"] for row in rows if row["import_id"] not in created]
     return outcome
 

@@ -37,6 +37,8 @@ class Import(UUIDv7PrimaryKey, Base):
     updated: Mapped[int] = mapped_column(Integer, server_default="0")
     unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, server_default="0")
+    attached: Mapped[int] = mapped_column(Integer, server_default="0")
+    attachments_failed: Mapped[int] = mapped_column(Integer, server_default="0")
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     error_code: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)

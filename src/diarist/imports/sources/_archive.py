@@ -4,9 +4,11 @@ actually inflated are checked (a zip bomb is refused, not unpacked)."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import weakref
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -27,11 +29,23 @@ class _Capped:
         self._raw, self._left = raw, limit
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size if size >= 0 else self._left + 1)
+        try:
+            chunk = self._raw.read(size if size >= 0 else self._left + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise InvalidImportFile(f"A file in the archive is damaged ({exc}).") from None
         self._left -= len(chunk)
         if self._left < 0:
             raise ImportTooLarge("A file in the archive inflates past the import size limit.")
         return chunk
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _Capped:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def _safe_name(name: str) -> bool:
@@ -77,6 +91,40 @@ def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str,
                     yield info.filename, _Capped(member, max_bytes).read()
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InvalidImportFile(f"{info.filename} is damaged ({exc}).") from None
+
+
+def members_by_folder(
+    path: Path, folders: tuple[str, ...], max_bytes: int
+) -> dict[str, Callable[[], IO[bytes]]]:
+    """How to open each file of the zip at `path` that lies in one of `folders` (`photos/`), by
+    its path (lower case); none when `path` is not a zip. Each opens capped at `max_bytes` as
+    it inflates, from the archive opened once, on first use, and closed when the last opener
+    is gone (an import attaches a batch's files after the reader has moved on)."""
+    if not zipfile.is_zipfile(path):
+        return {}
+    with _reading_zip(path) as archive:
+        chosen = {
+            info.filename.lower(): info
+            for info in _checked_members(archive)
+            if not info.is_dir() and info.filename.lower().split("/", 1)[0] + "/" in folders
+        }
+    members = _Members(path, max_bytes)
+    return {name: functools.partial(members.open, info) for name, info in chosen.items()}
+
+
+class _Members:
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        self._path, self._max_bytes = path, max_bytes
+        self._archive: zipfile.ZipFile | None = None
+
+    def open(self, info: zipfile.ZipInfo) -> IO[bytes]:
+        try:
+            if self._archive is None:
+                self._archive = zipfile.ZipFile(self._path)
+                weakref.finalize(self, self._archive.close)
+            return _Capped(self._archive.open(info), self._max_bytes)  # type: ignore[return-value]
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise InvalidImportFile(f"{info.filename} cannot be read ({exc}).") from None
 
 
 def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Reader]]:

@@ -5,35 +5,49 @@ length is read in constant memory."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ijson
 
 from diarist.imports.errors import InvalidImportFile
-from diarist.imports.sources._archive import documents
-from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+from diarist.imports.sources._archive import documents, members_by_folder
+from diarist.imports.sources._records import (
+    SourceMedia,
+    SourceRecord,
+    failed,
+    heading_title,
+    json_safe,
+    markdown,
+)
 from diarist.kit.validation import time_zones
 
 # Fields with a diarist column; every other field is kept under metadata.dayone. `diarist`
 # holds what a diarist export adds (journal.exports): fields Day One has no place for.
 MAPPED = ("uuid", "creationDate", "timeZone", "text", "tags", "starred", "isPinned", "diarist")
 _OWN = ("title", "mood_rating", "entry_type", "visibility")
+# Day One's media lists in an entry, and the folder of the export that holds each kind.
+MEDIA = {"photos": "photos", "videos": "videos", "audios": "audios", "pdfAttachments": "pdfs"}
+Opener = Callable[[], IO[bytes]]
 
 
 def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
-    """Each entry of each journal in the export."""
+    """Each entry of each journal in the export, with its media when the export is a zip."""
+    files = members_by_folder(path, tuple(f"{f}/" for f in MEDIA.values()), max_bytes)
     for name, stream in documents(path, ".json", max_bytes):
         journal = name.rsplit("/", 1)[-1].removesuffix(".json")
         try:
-            for number, entry in enumerate(ijson.items(stream, "entries.item", use_float=True)):
-                yield record(entry, journal, number)
+            entries = ijson.items(stream, "entries.item", use_float=True)
+            for number, entry in enumerate(entries):
+                yield record(entry, journal, number, files if files else None)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise InvalidImportFile(f"{name} is not valid Day One JSON ({exc}).") from None
 
 
-def record(entry: Any, journal: str, number: int) -> SourceRecord:
+def record(
+    entry: Any, journal: str, number: int, files: Mapping[str, Opener] | None = None
+) -> SourceRecord:
     """One Day One entry as diarist fields."""
     if not isinstance(entry, dict):
         return failed(f"#{number}", "an entry is not a JSON object")
@@ -76,7 +90,35 @@ def record(entry: Any, journal: str, number: int) -> SourceRecord:
             fields["metadata"] = (own.get("metadata") or {}) | location(entry.get("location"))
         elif isinstance(own.get("metadata"), dict):
             fields["metadata"] = own["metadata"] | fields["metadata"]
-    return SourceRecord(uid, fields)
+    if files is None:  # a bare JSON: its media were not exported with it
+        return SourceRecord(uid, fields)
+    media, missing = entry_media(entry, files)
+    return SourceRecord(uid, fields, media=media, missing_media=missing)
+
+
+def entry_media(
+    entry: dict[str, Any], files: Mapping[str, Opener]
+) -> tuple[tuple[SourceMedia, ...], tuple[str, ...]]:
+    """The entry's photos, videos, audio and PDFs found in the export (Day One names each
+    file by its md5 and type, in a folder of its kind), and the identifiers of those not."""
+    found, missing = [], []
+    for key, folder in MEDIA.items():
+        items = entry.get(key)
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            ident, md5, kind = item.get("identifier"), item.get("md5"), item.get("type")
+            if not isinstance(ident, str) or not ident or len(ident) > 200:
+                continue
+            opener = None
+            if isinstance(md5, str) and isinstance(kind, str):
+                opener = files.get(f"{folder}/{md5}.{kind}".lower())
+            if opener is None:
+                missing.append(ident)
+                continue
+            meta = {"source": "dayone", "kind": key, "dayone": json_safe(item)}
+            found.append(SourceMedia(ident, f"{ident}.{kind}", opener, meta))
+    return tuple(found), tuple(missing)
 
 
 def rich_text(value: Any) -> str:

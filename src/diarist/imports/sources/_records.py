@@ -5,9 +5,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import IO, Any
+
+
+@dataclass(frozen=True)
+class SourceMedia:
+    """A file of a source entry (a Day One photo): its id in the source, a name, how to read
+    its bytes (while the reader's archive is open), and the source's fields about it."""
+
+    source_id: str
+    file_name: str
+    open: Callable[[], IO[bytes]]
+    meta: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -18,6 +30,9 @@ class SourceRecord:
     import_id: str
     fields: dict[str, Any]
     error: str | None = None
+    media: tuple[SourceMedia, ...] = ()
+    # Files the entry names that the source does not hold (by their source id).
+    missing_media: tuple[str, ...] = ()
 
     @property
     def digest(self) -> bytes:

@@ -1,0 +1,150 @@
+"""Day One's photos, videos, audio and PDFs come with their entries: each file of the export's
+media folders becomes an attachment of its entry (typed by its bytes, stored once), keeping
+its identifier and fields; re-imports attach nothing twice; a file missing or bad is reported
+and its entry imported all the same."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from hashlib import md5
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from diarist.attachments.service import Attaching
+from diarist.config import AttachmentSettings, JournalSettings, Settings
+from diarist.db.engine import Database
+from diarist.imports import service as imports_service
+from diarist.imports.service import ImportReport
+from tests.factories import media
+from tests.factories.accounts import Account, signed_up, user_id_of
+
+LIMIT = 64 * 1024 * 1024
+
+
+def _entry(uid: str, text: str, **media_lists: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"uuid": uid, "creationDate": "2024-05-01T08:00:00Z", "text": text, **media_lists}
+
+
+def _item(ident: str, data: bytes, kind: str, **more: Any) -> dict[str, Any]:
+    return {"identifier": ident, "md5": md5(data).hexdigest(), "type": kind, **more}
+
+
+def _export(path: Path, entries: list[dict[str, Any]], files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("Journal.json", json.dumps({"metadata": {}, "entries": entries}))
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+async def _import(
+    database: Database, settings: Settings, user_id: uuid.UUID, path: Path, **options: Any
+) -> ImportReport:
+    return await imports_service.import_file(
+        database, user_id, "dayone", path, JournalSettings(), max_file_bytes=LIMIT,
+        attaching=Attaching.of(settings.attachments, settings.data_dir), **options,
+    )  # fmt: skip
+
+
+async def _attachments(client: httpx.AsyncClient, me: Account) -> list[dict[str, Any]]:
+    listed = await client.get("/api/v1/attachments", headers=me.auth)
+    assert listed.status_code == 200, listed.text
+    found: list[dict[str, Any]] = listed.json()
+    return found
+
+
+async def test_day_one_media_become_attachments(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    photo, sound, document = media.jpeg(gps=True), media.wav(), media.pdf()
+    script = b"#!/bin/sh\n"
+    photo_item = _item("AAAA0001", photo, "jpeg", width=64, height=48, orderInEntry=0)
+    entries = [
+        _entry("E1", "A day at the sea\n\n![](dayone-moment://AAAA0001)", photos=[photo_item],
+               audios=[_item("BBBB0002", sound, "wav", duration=0.5)]),
+        _entry("E2", "Papers, and the same photo again",
+               pdfAttachments=[_item("CCCC0003", document, "pdf")],
+               photos=[_item("AAAA0009", photo, "jpeg")]),
+        _entry("E3", "Two files that are not there, one that lies",
+               photos=[_item("DDDD0004", b"gone", "jpeg"), _item("EEEE0005", b"nope", "png"),
+                       _item("FFFF0006", script, "jpeg")]),
+    ]  # fmt: skip
+    files = {
+        f"photos/{md5(photo).hexdigest()}.jpeg": photo,
+        f"audios/{md5(sound).hexdigest()}.wav": sound,
+        f"pdfs/{md5(document).hexdigest()}.pdf": document,
+        f"photos/{md5(script).hexdigest()}.jpeg": script,
+    }
+    path = _export(tmp_path / "export.zip", entries, files)
+
+    dry = await _import(database, settings, user_id, path, dry_run=True)
+    assert (dry.created, dry.attached) == (3, 5), "found in the export (not yet read)"
+    assert await _attachments(client, me) == []
+
+    report = await _import(database, settings, user_id, path)
+    assert (report.created, report.failed) == (3, 0)
+    assert (report.attached, report.attachments_failed) == (4, 3)
+    reasons = {f["id"]: f["reason"] for f in report.failures}
+    assert reasons["E3/DDDD0004"] == reasons["E3/EEEE0005"] == "the file is not in the export"
+    assert reasons["E3/FFFF0006"].startswith("Attachments are photos")
+
+    attached = {a["source_id"]: a for a in await _attachments(client, me)}
+    assert set(attached) == {"AAAA0001", "BBBB0002", "CCCC0003", "AAAA0009"}
+    first = attached["AAAA0001"]
+    assert (first["kind"], first["file_name"], first["has_location"]) == (
+        "image", "AAAA0001.jpeg", True
+    )  # fmt: skip
+    assert first["metadata"] == {"source": "dayone", "kind": "photos", "dayone": photo_item}
+    assert attached["BBBB0002"]["media_type"] == "audio/wav"
+    assert attached["CCCC0003"]["kind"] == "pdf"
+    assert attached["AAAA0009"]["sha256"] == first["sha256"], "the same bytes, stored once"
+    usage = (await client.get("/api/v1/attachments/usage", headers=me.auth)).json()
+    assert usage["files"] == 3
+    original = await client.patch(
+        f"/api/v1/attachments/{first['id']}", json={"keep_location": True}, headers=me.auth
+    )
+    assert original.status_code == 200
+    served = await client.get(first["content_url"], headers=me.auth)
+    assert served.content == photo, "the bytes as exported"
+    entry = (await client.get(f"/api/v1/entries/{first['entry_id']}", headers=me.auth)).json()
+    assert "dayone-moment://AAAA0001" in entry["raw_data"]["text"], "the reference stays"
+
+    again = await _import(database, settings, user_id, path)
+    assert (again.unchanged, again.attached, again.attachments_failed) == (3, 0, 3)
+    assert len(await _attachments(client, me)) == 4, "nothing attached twice"
+
+
+async def test_a_bare_day_one_json_imports_without_its_media(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    bare = tmp_path / "Journal.json"
+    entry = _entry("E1", "text", photos=[_item("AAAA0001", b"x", "jpeg")])
+    bare.write_text(json.dumps({"entries": [entry]}))
+    report = await _import(database, settings, user_id, bare)
+    assert (report.created, report.attached, report.attachments_failed) == (1, 0, 0)
+
+
+async def test_an_attachment_over_the_limit_fails_alone(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    sound = media.wav(seconds=1)
+    settings.attachments = AttachmentSettings(max_file_bytes=4096)
+    path = _export(tmp_path / "e.zip",
+                   [_entry("E1", "long", audios=[_item("A1", sound, "wav")])],
+                   {f"audios/{md5(sound).hexdigest()}.wav": sound})  # fmt: skip
+    report = await _import(database, settings, user_id, path)
+    assert (report.created, report.attached, report.attachments_failed) == (1, 0, 1)
+    assert report.failures[0]["reason"] == "Attachments are limited to 4096 bytes each."
+    assert await _attachments(client, me) == []
+    staging = settings.data_dir / "attachments-staging"
+    assert not any(staging.iterdir())
