@@ -5,10 +5,10 @@ and its entry imported all the same."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 import zipfile
-from hashlib import md5
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,17 @@ from tests.factories.accounts import Account, signed_up, user_id_of
 LIMIT = 64 * 1024 * 1024
 
 
+def _md5(data: bytes) -> str:
+    """Day One names a file by its MD5 (a name, not a security check)."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 def _entry(uid: str, text: str, **media_lists: list[dict[str, Any]]) -> dict[str, Any]:
     return {"uuid": uid, "creationDate": "2024-05-01T08:00:00Z", "text": text, **media_lists}
 
 
 def _item(ident: str, data: bytes, kind: str, **more: Any) -> dict[str, Any]:
-    return {"identifier": ident, "md5": md5(data).hexdigest(), "type": kind, **more}
+    return {"identifier": ident, "md5": _md5(data), "type": kind, **more}
 
 
 def _export(path: Path, entries: list[dict[str, Any]], files: dict[str, bytes]) -> Path:
@@ -76,10 +81,10 @@ async def test_day_one_media_become_attachments(
                        _item("FFFF0006", script, "jpeg")]),
     ]  # fmt: skip
     files = {
-        f"photos/{md5(photo).hexdigest()}.jpeg": photo,
-        f"audios/{md5(sound).hexdigest()}.wav": sound,
-        f"pdfs/{md5(document).hexdigest()}.pdf": document,
-        f"photos/{md5(script).hexdigest()}.jpeg": script,
+        f"photos/{_md5(photo)}.jpeg": photo,
+        f"audios/{_md5(sound)}.wav": sound,
+        f"pdfs/{_md5(document)}.pdf": document,
+        f"photos/{_md5(script)}.jpeg": script,
     }
     path = _export(tmp_path / "export.zip", entries, files)
 
@@ -141,7 +146,7 @@ async def test_an_attachment_over_the_limit_fails_alone(
     settings.attachments = AttachmentSettings(max_file_bytes=4096)
     path = _export(tmp_path / "e.zip",
                    [_entry("E1", "long", audios=[_item("A1", sound, "wav")])],
-                   {f"audios/{md5(sound).hexdigest()}.wav": sound})  # fmt: skip
+                   {f"audios/{_md5(sound)}.wav": sound})  # fmt: skip
     report = await _import(database, settings, user_id, path)
     assert (report.created, report.attached, report.attachments_failed) == (1, 0, 1)
     assert report.failures[0]["reason"] == "Attachments are limited to 4096 bytes each."
