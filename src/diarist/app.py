@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -74,8 +75,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.accounts = AccountsContext.from_settings(settings)
-    app.state.attachment_store = open_store(settings.attachments, settings.data_dir)
-    app.state.journal_export = journal_exports.zip_chunks  # GET /api/v1/me/export?format=dayone
+    app.state.attachment_store = store = open_store(settings.attachments, settings.data_dir)
+    # GET /api/v1/me/export?format=dayone|markdown (accounts sits below the journal)
+    app.state.journal_export = functools.partial(journal_exports.zip_chunks, store=store)
     install_error_handlers(app)
     install_api_docs(app)
     app.add_middleware(

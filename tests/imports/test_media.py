@@ -153,3 +153,37 @@ async def test_an_attachment_over_the_limit_fails_alone(
     assert await _attachments(client, me) == []
     staging = settings.data_dir / "attachments-staging"
     assert not any(staging.iterdir())
+
+
+async def test_markdown_notes_bring_the_files_they_embed(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    vault = tmp_path / "vault"
+    (vault / "2024").mkdir(parents=True)
+    (vault / "img").mkdir()
+    (vault / "assets" / "deep").mkdir(parents=True)
+    (vault / "img" / "a b.png").write_bytes(media.png())
+    (vault / "assets" / "deep" / "b.jpg").write_bytes(media.jpeg())
+    (vault / "2024" / "b.jpg").write_bytes(media.pdf())  # the shortest path wins, as in Obsidian
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(media.png(10, 10))
+    (vault / "img" / "link.png").symlink_to(secret)
+    (vault / "2024" / "2024-05-01 Walk.md").write_text(
+        "A walk.\n\n![a](../img/a%20b.png) ![[b.jpg|300]] ![web](https://example.org/x.png)\n"
+        "![gone](nothing.png) ![out](../../secret.png) ![link](../img/link.png)\n"
+        '![again](<../img/a b.png> "title")\n'
+    )
+    report = await imports_service.import_file(
+        database, user_id, "markdown", vault, JournalSettings(), max_file_bytes=LIMIT,
+        attaching=Attaching.of(settings.attachments, settings.data_dir),
+    )  # fmt: skip
+    assert (report.created, report.attached) == (1, 2)
+    assert sorted(f["id"] for f in report.failures) == [
+        "2024/2024-05-01 Walk.md/../img/link.png", "2024/2024-05-01 Walk.md/nothing.png",
+    ]  # fmt: skip
+    attached = {a["source_id"]: a for a in await _attachments(client, me)}
+    assert set(attached) == {"img/a b.png", "2024/b.jpg"}
+    assert attached["2024/b.jpg"]["kind"] == "pdf", "a name resolved as Obsidian does, by bytes"
+    assert attached["img/a b.png"]["file_name"] == "a b.png"

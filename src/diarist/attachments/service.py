@@ -262,6 +262,18 @@ async def list_attachments(
     return await repo.list_attachments(session, user_id, None if entry_id is None else [entry_id])
 
 
+async def list_of_entries(
+    session: AsyncSession, user_id: uuid.UUID, entry_ids: list[uuid.UUID]
+) -> list[tuple[Attachment, AttachmentBlob]]:
+    """The attachments of these entries (exports), by entry, oldest first."""
+    return await repo.list_attachments(session, user_id, entry_ids)
+
+
+def media_extension(media_type: str) -> str:
+    """The usual file name ending of a kept media type."""
+    return media.EXTENSIONS.get(media_type, "bin")
+
+
 async def keep_location(
     session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID, keep: bool
 ) -> tuple[Attachment, AttachmentBlob]:

@@ -20,6 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from diarist.accounts import export as account_export
 from diarist.accounts import service as accounts_service
 from diarist.attachments.service import Attaching
+from diarist.attachments.store import open_store
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls, one_connection
 from diarist.config import Settings
@@ -155,7 +156,10 @@ def export_journal(
             if export_format is ExportFormat.json:
                 chunks = account_export.json_chunks(database, user_id)
             else:
-                chunks = journal_exports.zip_chunks(database, user_id, export_format.value)
+                store = open_store(settings.attachments, settings.data_dir)
+                chunks = journal_exports.zip_chunks(
+                    database, user_id, export_format.value, store=store
+                )
             with output.open("wb") as out:
                 async for chunk in chunks:
                     written += out.write(chunk)

@@ -15,6 +15,7 @@ text as they are, other formats as their plain text).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -23,13 +24,18 @@ import zipfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.attachments import service as attachments_service
+from diarist.attachments.service import media_extension
+from diarist.attachments.store import Store
 from diarist.db.engine import Database
 from diarist.journal import repository as repo
-from diarist.models import Entry
+from diarist.models import Attachment, AttachmentBlob, Entry
 
 EXPORT_FORMATS = ("dayone", "markdown")
 _CHUNK = 1 << 16
@@ -99,8 +105,13 @@ def dayone_entry(entry: Entry, tags: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def markdown_note(entry: Entry, tags: Sequence[str]) -> tuple[str, str]:
-    """(path in the archive, file text) of one entry as a Markdown note."""
+def markdown_note(
+    entry: Entry,
+    tags: Sequence[str],
+    files: list[tuple[Attachment, AttachmentBlob]] = [],  # noqa: B006 - never changed
+) -> tuple[str, str]:
+    """(path in the archive, file text) of one entry as a Markdown note, its references to
+    attachments pointing at their files beside the notes."""
     local = entry.entry_date.astimezone(ZoneInfo(entry.timezone))
     # `title: null` says "no title" (an importer would otherwise take the file's name).
     front: dict[str, Any] = {"id": str(entry.id), "title": entry.title}
@@ -113,34 +124,122 @@ def markdown_note(entry: Entry, tags: Sequence[str]) -> tuple[str, str]:
             front[name] = True
     if entry.mood_rating is not None:
         front["mood"] = entry.mood_rating
+    if files:  # every file, the text's links or not: an import attaches them all again
+        front["attachments"] = ["../" + attachment_path(a) for a, _ in files]
     label = _UNSAFE.sub("", entry.title or "").strip()[:60].rstrip(". ")
     stem = f"{local:%Y-%m-%d} {label}" if label else f"{local:%Y-%m-%d}"
     path = f"{local:%Y}/{stem} {entry.id.hex[-6:]}.md"
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
-    return path, f"---\n{header}---\n{entry_text(entry)}"
+    return path, f"---\n{header}---\n{linked_text(entry_text(entry), files)}"
 
 
-async def zip_chunks(database: Database, user_id: uuid.UUID, fmt: str) -> AsyncIterator[bytes]:
-    """The journal as a zip in `fmt` (`dayone` or `markdown`), piece by piece, read in one
-    transaction as the user (the archive is built in a spooled file, then streamed)."""
+# Day One's media lists, by diarist's kind of attachment, and the folder of each in the zip.
+_DAYONE_MEDIA = {
+    "image": ("photos", "photos"), "audio": ("audios", "audios"),
+    "video": ("videos", "videos"), "pdf": ("pdfAttachments", "pdfs"),
+}  # fmt: skip
+_DAYONE_FOLDERS = dict(_DAYONE_MEDIA.values())
+Files = dict[uuid.UUID, list[tuple[Attachment, AttachmentBlob]]]
+
+
+async def _files_of(session: AsyncSession, user_id: uuid.UUID, rows: Sequence[Any]) -> Files:
+    """The attachments of a batch of entries, by entry."""
+    found: Files = {}
+    listed = await attachments_service.list_of_entries(session, user_id, [e.id for e, _ in rows])
+    for attachment, blob in listed:
+        found.setdefault(attachment.entry_id, []).append((attachment, blob))
+    return found
+
+
+async def _md5(store: Store, attachment: Attachment, blob: AttachmentBlob) -> str:
+    digest = hashlib.md5(usedforsecurity=False)  # Day One names files by it
+    async for chunk in attachments_service.original_bytes(store, attachment, blob):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def dayone_media(
+    store: Store, out: dict[str, Any], files: list[tuple[Attachment, AttachmentBlob]]
+) -> list[tuple[str, Attachment, AttachmentBlob]]:
+    """Put an entry's attachments in its Day One lists (`photos` ...): an item Day One gave
+    goes back as it came, others are described anew (identifier: the attachment's id, which
+    the text's `attachment:<id>` names). The files to add to the zip, by their names."""
+    wanted = []
+    for attachment, blob in files:
+        key = _DAYONE_MEDIA[attachment.kind][0]
+        extension = media_extension(blob.media_type)
+        meta = attachment.meta or {}
+        item: dict[str, Any] = {"identifier": str(attachment.id)}
+        if meta.get("source") == "dayone" and isinstance(meta.get("dayone"), dict):
+            item = dict(meta["dayone"])  # as Day One gave it, in the list it came in
+            key = meta["kind"] if meta.get("kind") in _DAYONE_FOLDERS else key
+            if isinstance(item.get("type"), str):
+                extension = item["type"]
+        elif attachment.width is not None:
+            item |= {"width": attachment.width, "height": attachment.height}
+        item |= {"md5": await _md5(store, attachment, blob), "type": extension}
+        folder = _DAYONE_FOLDERS[key]
+        listed = [i for i in out.get(key) or [] if i.get("identifier") != item["identifier"]]
+        out[key] = [*listed, item]
+        wanted.append((f"{folder}/{item['md5']}.{extension}", attachment, blob))
+    return wanted
+
+
+def attachment_path(attachment: Attachment) -> str:
+    """Where a Markdown export keeps an attachment: beside the notes, in a folder per file."""
+    return f"attachments/{attachment.id}/{_UNSAFE.sub('_', attachment.file_name)}"
+
+
+def linked_text(text: str, files: list[tuple[Attachment, AttachmentBlob]]) -> str:
+    """A note's text with its references to attachments (`attachment:<id>`, Day One's
+    `dayone-moment://<identifier>`) pointing at the files beside the notes."""
+    for attachment, _blob in files:
+        target = "../" + quote(attachment_path(attachment))
+        text = text.replace(f"attachment:{attachment.id}", target)
+        if attachment.source_id:
+            text = text.replace(f"dayone-moment://{attachment.source_id}", target)
+    return text
+
+
+async def zip_chunks(
+    database: Database, user_id: uuid.UUID, fmt: str, *, store: Store
+) -> AsyncIterator[bytes]:
+    """The journal as a zip in `fmt` (`dayone` or `markdown`) with its attachments' files,
+    piece by piece, read in one transaction as the user (the archive is built in a spooled
+    file, then streamed)."""
     with tempfile.SpooledTemporaryFile(max_size=_ZIP_MEMORY) as buffer:
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             async with database.unit_of_work(user_id=user_id) as session:
+                wanted: dict[str, tuple[Attachment, AttachmentBlob]] = {}
                 if fmt == "dayone":
                     with archive.open("Journal.json", "w") as member:
                         member.write(b'{"metadata": {"version": "1.0"}, "entries": [\n')
                         first = True
                         async for rows in repo.stream_entries(session, user_id):
+                            files = await _files_of(session, user_id, rows)
                             for entry, tags in rows:
-                                body = json.dumps(dayone_entry(entry, tags), ensure_ascii=False)
+                                out = dayone_entry(entry, tags)
+                                for name, a, b in await dayone_media(
+                                    store, out, files.get(entry.id, [])
+                                ):
+                                    wanted[name] = (a, b)
+                                body = json.dumps(out, ensure_ascii=False)
                                 member.write((("" if first else ",\n") + body).encode())
                                 first = False
                         member.write(b"\n]}\n")
                 else:
                     async for rows in repo.stream_entries(session, user_id):
+                        files = await _files_of(session, user_id, rows)
                         for entry, tags in rows:
-                            path, note = markdown_note(entry, tags)
+                            mine = files.get(entry.id, [])
+                            path, note = markdown_note(entry, tags, mine)
                             archive.writestr(path, note)
+                            wanted |= {attachment_path(a): (a, b) for a, b in mine}
+            for name, (attachment, blob) in wanted.items():
+                # ZIP_STORED: photos and video are compressed already
+                with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+                    async for chunk in attachments_service.original_bytes(store, attachment, blob):
+                        member.write(chunk)
         buffer.seek(0)
         while chunk := buffer.read(_CHUNK):
             yield chunk

@@ -93,20 +93,20 @@ def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str,
                 raise InvalidImportFile(f"{info.filename} is damaged ({exc}).") from None
 
 
-def members_by_folder(
-    path: Path, folders: tuple[str, ...], max_bytes: int
+def zip_members(
+    path: Path, max_bytes: int, wanted: Callable[[str], bool]
 ) -> dict[str, Callable[[], IO[bytes]]]:
-    """How to open each file of the zip at `path` that lies in one of `folders` (`photos/`), by
-    its path (lower case); none when `path` is not a zip. Each opens capped at `max_bytes` as
-    it inflates, from the archive opened once, on first use, and closed when the last opener
-    is gone (an import attaches a batch's files after the reader has moved on)."""
+    """How to open each file of the zip at `path` whose name is `wanted`, by its name; none
+    when `path` is not a zip. Each opens capped at `max_bytes` as it inflates, from the archive
+    opened once, on first use, and closed when the last opener is gone (an import attaches a
+    batch's files after the reader has moved on)."""
     if not zipfile.is_zipfile(path):
         return {}
     with _reading_zip(path) as archive:
         chosen = {
-            info.filename.lower(): info
+            info.filename: info
             for info in _checked_members(archive)
-            if not info.is_dir() and info.filename.lower().split("/", 1)[0] + "/" in folders
+            if not info.is_dir() and wanted(info.filename)
         }
     members = _Members(path, max_bytes)
     return {name: functools.partial(members.open, info) for name, info in chosen.items()}

@@ -12,7 +12,7 @@ from typing import IO, Any
 import ijson
 
 from diarist.imports.errors import InvalidImportFile
-from diarist.imports.sources._archive import documents, members_by_folder
+from diarist.imports.sources._archive import documents, zip_members
 from diarist.imports.sources._records import (
     SourceMedia,
     SourceRecord,
@@ -34,7 +34,13 @@ Opener = Callable[[], IO[bytes]]
 
 def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
     """Each entry of each journal in the export, with its media when the export is a zip."""
-    files = members_by_folder(path, tuple(f"{f}/" for f in MEDIA.values()), max_bytes)
+    folders = tuple(f"{folder}/" for folder in MEDIA.values())
+    files = {
+        name.lower(): opener
+        for name, opener in zip_members(
+            path, max_bytes, lambda n: n.lower().startswith(folders)
+        ).items()
+    }
     for name, stream in documents(path, ".json", max_bytes):
         journal = name.rsplit("/", 1)[-1].removesuffix(".json")
         try:
