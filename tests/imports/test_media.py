@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tarfile
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from diarist.attachments.service import Attaching
 from diarist.config import AttachmentSettings, JournalSettings, Settings
@@ -23,6 +26,7 @@ from tests.factories import media
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 LIMIT = 64 * 1024 * 1024
+JOPLIN = Path(__file__).parent / "fixtures" / "joplin"
 
 
 def _md5(data: bytes) -> str:
@@ -187,3 +191,37 @@ async def test_markdown_notes_bring_the_files_they_embed(
     assert set(attached) == {"img/a b.png", "2024/b.jpg"}
     assert attached["2024/b.jpg"]["kind"] == "pdf", "a name resolved as Obsidian does, by bytes"
     assert attached["img/a b.png"]["file_name"] == "a b.png"
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["raw", "jex"])
+async def test_joplin_notes_bring_the_resources_they_link(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path,
+    packed: bool,
+) -> None:  # fmt: skip
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    raw = tmp_path / "raw"
+    shutil.copytree(JOPLIN, raw)
+    photo_id, gone_id = "5e000000000000000000000000000001", "5e00000000000000000000000000dead"
+    (raw / "resources").mkdir()
+    (raw / "resources" / f"{photo_id}.jpg").write_bytes(media.jpeg())
+    note = (raw / "2b000000000000000000000000000001.md").read_text()
+    title, _, rest = note.partition("\n\n")
+    body = f"See ![photo.jpg](:/{photo_id}) and [lost](:/{gone_id}).\n\n"
+    (raw / "2b000000000000000000000000000001.md").write_text(f"{title}\n\n{body}{rest}")
+    source = raw
+    if packed:
+        source = tmp_path / "export.jex"
+        with tarfile.open(source, "w") as archive:
+            for path in sorted(raw.rglob("*")):
+                archive.add(path, arcname=path.relative_to(raw).as_posix(), recursive=False)
+    report = await imports_service.import_file(
+        database, user_id, "joplin", source, JournalSettings(), max_file_bytes=LIMIT,
+        attaching=Attaching.of(settings.attachments, settings.data_dir),
+    )  # fmt: skip
+    assert (report.created, report.attached, report.attachments_failed) == (2, 1, 1)
+    (attached,) = await _attachments(client, me)
+    assert (attached["source_id"], attached["file_name"], attached["kind"]) == (
+        photo_id, "photo.jpg", "image"
+    )  # fmt: skip
+    assert attached["metadata"]["joplin"]["mime"] == "image/jpeg"
