@@ -12,6 +12,7 @@ from diarist import __version__
 from diarist.accounts.router import auth_router, me_router
 from diarist.accounts.service import AccountsContext
 from diarist.analysis.router import topics_router
+from diarist.attachments import service as attachments_service
 from diarist.attachments.router import attachments_router
 from diarist.attachments.store import open_store
 from diarist.config import Settings, get_settings
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.attachment_store = store = open_store(settings.attachments, settings.data_dir)
     # GET /api/v1/me/export?format=dayone|markdown (accounts sits below the journal)
     app.state.journal_export = functools.partial(journal_exports.zip_chunks, store=store)
+    # GET /api/v1/me/export?format=zip: the attachments' files beside export.json
+    app.state.attachment_files = functools.partial(attachments_service.stored_files, store=store)
     install_error_handlers(app)
     install_api_docs(app)
     app.add_middleware(

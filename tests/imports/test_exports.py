@@ -174,6 +174,53 @@ async def test_markdown_round_trip(
         assert [entry[key] for entry in theirs] == [entry[key] for entry in mine], key
 
 
+async def test_diarist_export_round_trip(
+    client: httpx.AsyncClient, database: Database, settings: Settings, tmp_path: Path
+) -> None:
+    me = await _filled(client, database, settings)
+    trashed = await create_entry(client, me.auth, "Thrown away.")
+    await client.delete(f"/api/v1/entries/{trashed['id']}", headers=me.auth)
+    archive = await _export(client, me, "zip", tmp_path)
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    assert names[0] == "export.json"
+    assert len([n for n in names if n.startswith("attachments/")]) == 3
+
+    again = await signed_up(client)
+    again_id = await user_id_of(client, again)
+
+    async def load(path: Path) -> imports_service.ImportReport:
+        return await imports_service.import_file(
+            database, again_id, "diarist", path, JournalSettings(), max_file_bytes=1 << 30,
+            attaching=_attaching(settings),
+        )  # fmt: skip
+
+    report = await load(archive)
+    assert (report.created, report.failed, report.attached) == (4, 0, 3), report.failures
+    mine, theirs = await _journal(client, me), await _journal(client, again)
+    for a, b in zip(mine, theirs, strict=True):
+        for key in _SAME:
+            assert b[key] == a[key], (key, a[key], b[key])
+    assert await _files(client, again) == await _files(client, me), "the same bytes"
+    theirs_files = (await client.get("/api/v1/attachments", headers=again.auth)).json()
+    mine_files = (await client.get("/api/v1/attachments", headers=me.auth)).json()
+    assert {a["source_id"] for a in theirs_files} == {a["id"] for a in mine_files}
+    assert sorted(str(a["metadata"]) for a in theirs_files) == sorted(
+        str(a["metadata"]) for a in mine_files
+    )
+    again_report = await load(archive)
+    assert (again_report.created, again_report.unchanged, again_report.attached) == (0, 4, 0)
+
+    # Into the account it came from (a backup restored): nothing is duplicated.
+    me_id = await user_id_of(client, me)
+    mine_report = await imports_service.import_file(
+        database, me_id, "diarist", archive, JournalSettings(), max_file_bytes=1 << 30,
+        attaching=_attaching(settings),
+    )  # fmt: skip
+    assert (mine_report.created, mine_report.unchanged, mine_report.attached) == (0, 4, 0)
+    assert len((await client.get("/api/v1/attachments", headers=me.auth)).json()) == 3
+
+
 @pytest.mark.parametrize("fmt", ["dayone", "markdown"])
 async def test_an_empty_journal_exports_an_empty_archive(
     client: httpx.AsyncClient, fmt: str

@@ -42,6 +42,11 @@ async def usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
     return int(used), int(files)
 
 
+async def blob_digests(session: AsyncSession, user_id: uuid.UUID) -> list[bytes]:
+    query = select(AttachmentBlob.sha256).where(AttachmentBlob.user_id == user_id)
+    return [bytes(d) for d in (await session.scalars(query.order_by(AttachmentBlob.sha256)))]
+
+
 async def insert_blob(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(insert(AttachmentBlob).values(**values))
 

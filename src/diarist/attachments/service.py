@@ -221,19 +221,20 @@ async def attach_from(
     *,
     source_id: str,
     meta: dict[str, Any],
-) -> Attachment:
-    """Attach a file read from `source` (an import's media), staged and removed again."""
+) -> bool:
+    """Attach a file read from `source` (an import's media), staged and removed again;
+    whether it is new to the entry."""
     staged = await to_thread.run_sync(
         stage, source, attaching.staging, attaching.settings.max_file_bytes
     )
     try:
-        row, _blob, _new = await attach(
+        _row, _blob, new = await attach(
             session, attaching.store, attaching.settings, user_id, entry_id, staged, file_name,
             source_id=source_id, meta=meta,
         )  # fmt: skip
     finally:
         staged.path.unlink(missing_ok=True)
-    return row
+    return new
 
 
 async def attached_sources(
@@ -330,6 +331,17 @@ async def original_bytes(
     """The original's bytes (exports: the user's own file, location and all)."""
     async for chunk in store.read(object_key(attachment.user_id, blob.sha256)):
         yield chunk
+
+
+async def stored_files(
+    database: Database, user_id: uuid.UUID, *, store: Store
+) -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
+    """Every file the user stores, once each, as `attachments/<sha-256 hex>` and its bytes
+    (diarist's own export: `diarist import diarist` finds them by those names)."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        digests = await repo.blob_digests(session, user_id)
+    for sha256 in digests:
+        yield f"attachments/{sha256.hex()}", store.read(object_key(user_id, sha256))
 
 
 async def collect(database: Database, store: Store) -> tuple[int, int]:

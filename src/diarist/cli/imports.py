@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import uuid
@@ -19,6 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from diarist.accounts import export as account_export
 from diarist.accounts import service as accounts_service
+from diarist.attachments import service as attachments_service
 from diarist.attachments.service import Attaching
 from diarist.attachments.store import open_store
 from diarist.cli.common import DataDirOption, settings_for
@@ -63,9 +65,9 @@ def import_journal(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Import a journal: dayone (JSON or zip), dayone-classic, joplin (RAW or JEX), jrnl
-    (text), jrnl-json, markdown (a folder), memos (a server's address; the access token in
-    DIARIST_MEMOS_TOKEN).
+    """Import a journal: dayone (JSON or zip), dayone-classic, diarist (diarist's own export,
+    JSON or zip), joplin (RAW or JEX), jrnl (text), jrnl-json, markdown (a folder), memos (a
+    server's address; the access token in DIARIST_MEMOS_TOKEN).
 
     Importing the same source again updates what changed and duplicates nothing."""
     settings = settings_for(data_dir)
@@ -136,27 +138,33 @@ class ExportFormat(StrEnum):
     dayone = "dayone"
     markdown = "markdown"
     json = "json"
+    zip = "zip"
 
 
 def export_journal(
     user: Annotated[str, typer.Option("--user", help="Email of the account to export.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     export_format: Annotated[
-        ExportFormat, typer.Option("--format", help="dayone (zip), markdown (zip), json.")
+        ExportFormat,
+        typer.Option("--format", help="dayone (zip), markdown (zip), json, zip (json + files)."),
     ] = ExportFormat.dayone,
     data_dir: DataDirOption = None,
 ) -> None:
     """Export an account's journal: a Day One export (zip), Markdown notes (zip), or diarist's
-    JSON document of everything the account owns."""
+    JSON document of everything the account owns (zip: with the attachments' files; what
+    `diarist import diarist` reads back)."""
     settings = settings_for(data_dir)
 
     async def main() -> int:
         written = 0
         async with _as_user(settings, user) as (database, user_id):
+            store = open_store(settings.attachments, settings.data_dir)
             if export_format is ExportFormat.json:
                 chunks = account_export.json_chunks(database, user_id)
+            elif export_format is ExportFormat.zip:
+                files = functools.partial(attachments_service.stored_files, store=store)
+                chunks = account_export.zip_chunks(database, user_id, files)
             else:
-                store = open_store(settings.attachments, settings.data_dir)
                 chunks = journal_exports.zip_chunks(
                     database, user_id, export_format.value, store=store
                 )

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ImportFormat = Literal["dayone", "dayone-classic", "joplin", "jrnl", "jrnl-json", "markdown"]
+ImportFormat = Literal[
+    "dayone", "dayone-classic", "diarist", "joplin", "jrnl", "jrnl-json", "markdown"
+]  # fmt: skip
 
 
 class ImportFailure(BaseModel):

@@ -214,14 +214,14 @@ async def _attach_media(
                 continue
             try:
                 with media.open() as source:
-                    await attachments_service.attach_from(
+                    new = await attachments_service.attach_from(
                         session, attaching, user_id, entry_id, source, media.file_name,
                         source_id=media.source_id, meta=media.meta,
                     )  # fmt: skip
             except DiaristError as exc:
                 report.fail_attachment(record.import_id, media.source_id, exc.detail)
                 continue
-            report.attached += 1
+            report.attached += new
 
 
 # Imports over the API: the upload waits under the data dir for its job.

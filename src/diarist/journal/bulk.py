@@ -77,7 +77,9 @@ async def write_imported(
         earlier = known.get(incoming.import_id)
         if earlier is not None:
             outcome.entry_ids[incoming.import_id] = earlier.id
-        if earlier is not None and (earlier.trashed or earlier.import_hash == incoming.digest):
+        if earlier is not None and (
+            earlier.trashed or earlier.original or earlier.import_hash == incoming.digest
+        ):
             outcome.unchanged.append(incoming.import_id)
             continue
         try:

@@ -142,8 +142,9 @@ async def export_me(
             headers={"Content-Disposition": f'attachment; filename="{name}-{format}.zip"'},
         )
     if format == "zip":
+        files = request.app.state.attachment_files  # handed over by the app, as above
         return StreamingResponse(
-            export.zip_chunks(database, me.user_id),
+            export.zip_chunks(database, me.user_id, files),
             media_type="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
         )

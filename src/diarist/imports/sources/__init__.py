@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from diarist.imports.sources import _dayone, _dayone_classic, _joplin, _jrnl, _markdown, _memos
+from diarist.imports.sources import (
+    _dayone,
+    _dayone_classic,
+    _diarist,
+    _joplin,
+    _jrnl,
+    _markdown,
+    _memos,
+)
 from diarist.imports.sources._records import SourceRecord
 
 Reader = Callable[[Path, int], Iterator[SourceRecord]]
@@ -14,6 +22,7 @@ Reader = Callable[[Path, int], Iterator[SourceRecord]]
 READERS: dict[str, Reader] = {
     "dayone": _dayone.read,
     "dayone-classic": _dayone_classic.read,
+    "diarist": _diarist.read,
     "joplin": _joplin.read,
     "jrnl": _jrnl.read_text,
     "jrnl-json": _jrnl.read_json,
@@ -23,7 +32,8 @@ READERS: dict[str, Reader] = {
 # What each format records as the entry's source (`import_source`): the two forms of Day One
 # are one source, and so are jrnl's (the same ids either way).
 SOURCE_NAMES = {
-    "dayone": "dayone", "dayone-classic": "dayone", "joplin": "joplin", "jrnl": "jrnl",
+    "dayone": "dayone", "dayone-classic": "dayone", "diarist": "diarist", "joplin": "joplin",
+    "jrnl": "jrnl",
     "jrnl-json": "jrnl",
     "markdown": "markdown",
 }  # fmt: skip

@@ -22,12 +22,16 @@ class ImportedEntry:
     id: uuid.UUID
     import_hash: bytes
     trashed: bool
+    # The very entry the import names (a diarist export imported into the account it came
+    # from): never changed by the import.
+    original: bool = False
 
 
 async def imported_entries(
     session: AsyncSession, user_id: uuid.UUID, source: str, import_ids: Sequence[str]
 ) -> dict[str, ImportedEntry]:
-    """The user's entries imported from `source` under these ids (live or trashed)."""
+    """The user's entries imported from `source` under these ids (live or trashed); from
+    diarist's own export, also the entries whose id is one of these."""
     rows = await session.execute(
         select(Entry.import_id, Entry.id, Entry.import_hash, Entry.deleted_at.is_not(None)).where(
             Entry.user_id == user_id,
@@ -36,7 +40,22 @@ async def imported_entries(
         )
     )
     # import_id and import_hash are set together on these rows (ck_entries_import_origin_whole).
-    return {str(row[0]): ImportedEntry(row[1], row[2] or b"", row[3]) for row in rows}
+    found = {str(row[0]): ImportedEntry(row[1], row[2] or b"", row[3]) for row in rows}
+    if source == "diarist":
+        ids = [uid for uid in map(_uuid, import_ids) if uid is not None]
+        originals = await session.scalars(
+            select(Entry.id).where(Entry.user_id == user_id, Entry.id.in_(ids))
+        )
+        for entry_id in originals:
+            found[str(entry_id)] = ImportedEntry(entry_id, b"", False, original=True)
+    return found
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 # New entries from one JSON document (one parameter, one statement, parsed by PostgreSQL):
