@@ -17,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from diarist.config import JournalSettings
+from diarist.attachments.service import Attaching
+from diarist.config import JournalSettings, Settings
 from diarist.db.engine import Database
 from diarist.imports import service as imports_service
 from diarist.imports.errors import InvalidImportFile
 from diarist.imports.sources import _memos
+from tests.factories import media
 from tests.factories.accounts import signed_up, user_id_of
 
 TOKEN = "memos-access-token"
@@ -35,6 +37,12 @@ MEMOS = [
      "createTime": "2024-04-02T20:00:00Z", "visibility": "PRIVATE"},
     {"name": "memos/a3", "content": "A memo without a time"},
 ]  # fmt: skip
+PHOTO = media.jpeg()
+FILES = [
+    {"name": "attachments/f1", "filename": "figs.jpg", "type": "image/jpeg", "size": 1},
+    {"name": "attachments/f2", "filename": "gone.png", "type": "image/png"},
+    {"name": "attachments/f3", "filename": "x", "externalLink": "https://example.org/x.png"},
+]
 
 
 def _app(mode: dict[str, str]) -> Starlette:
@@ -50,9 +58,17 @@ def _app(mode: dict[str, str]) -> Starlette:
         assert request.query_params["pageSize"] == "200"
         if request.query_params.get("pageToken") == "page-2":
             return JSONResponse({"memos": MEMOS[2:], "nextPageToken": ""})
-        return JSONResponse({"memos": MEMOS[:2], "nextPageToken": "page-2"})
+        first = [MEMOS[0] | ({"attachments": FILES} if mode.get("files") else {}), MEMOS[1]]
+        return JSONResponse({"memos": first, "nextPageToken": "page-2"})
 
-    return Starlette(routes=[Route("/api/v1/memos", memos)])
+    async def file(request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return JSONResponse({"message": "unauthenticated"}, status_code=401)
+        if request.path_params["path"] == "attachments/f1/figs.jpg":
+            return Response(PHOTO, media_type="image/jpeg")
+        return JSONResponse({"message": "not found"}, status_code=404)
+
+    return Starlette(routes=[Route("/api/v1/memos", memos), Route("/file/{path:path}", file)])
 
 
 @pytest.fixture
@@ -98,6 +114,30 @@ async def test_memos_page_by_page(
     assert market["metadata"]["location"] == {"lat": 38.72, "lng": -9.14, "name": "Lisbon"}
     assert sorted(evening["tags"]) == ["home", "reading"], "tags from the text when not listed"
     assert evening["metadata"]["memos"]["state"] == "ARCHIVED"
+
+
+async def test_memos_files_are_fetched_and_attached(
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    memos_server: tuple[str, dict[str, str]],
+) -> None:
+    url, mode = memos_server
+    mode["files"] = "yes"
+    me = await signed_up(client)
+    report = await imports_service.import_memos(
+        database, await user_id_of(client, me), url, TOKEN, JournalSettings(),
+        attaching=Attaching.of(settings.attachments, settings.data_dir),
+    )  # fmt: skip
+    assert (report.created, report.attached, report.attachments_failed) == (2, 1, 1)
+    assert report.failures[-1] == {
+        "id": "memos/a1/attachments/f2", "reason": "The Memos server answered 404."
+    }  # fmt: skip
+    (attached,) = (await client.get("/api/v1/attachments", headers=me.auth)).json()
+    assert (attached["source_id"], attached["file_name"]) == ("attachments/f1", "figs.jpg")
+    assert attached["metadata"]["memos"]["type"] == "image/jpeg"
+    data = await client.get(attached["content_url"], headers=me.auth)
+    assert data.content == PHOTO
 
 
 @pytest.mark.parametrize(

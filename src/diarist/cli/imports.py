@@ -87,17 +87,17 @@ def import_journal(
             progress.update(task, completed=report.read,
                             description=f"{report.read} entries read")  # fmt: skip
 
+        attaching = Attaching.of(settings.attachments, settings.data_dir)
         async with _as_user(settings, user) as (database, user_id):
             if str(source_format) == "memos":
                 return await imports_service.import_memos(
                     database, user_id, path, token, settings.journal, dry_run=dry_run,
-                    on_progress=advance,
+                    attaching=attaching, on_progress=advance,
                 )  # fmt: skip
             return await imports_service.import_file(
                 database, user_id, str(source_format), where,
                 settings.journal, dry_run=dry_run,
-                max_file_bytes=imports_service.MAX_FILE_BYTES,
-                attaching=Attaching.of(settings.attachments, settings.data_dir),
+                max_file_bytes=imports_service.MAX_FILE_BYTES, attaching=attaching,
                 on_progress=advance,
             )  # fmt: skip
 

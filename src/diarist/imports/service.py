@@ -120,13 +120,15 @@ async def import_memos(
     limits: JournalSettings,
     *,
     dry_run: bool = False,
+    attaching: Attaching | None = None,
     on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Import every memo of a Memos server's user (`token`) into the user's journal."""
+    """Import every memo of a Memos server's user (`token`) into the user's journal, with
+    its files when `attaching` says where to keep them."""
     records = read_memos(base_url, token)
     return await import_records(
         database, user_id, "memos", "memos", records, limits, dry_run=dry_run,
-        on_progress=on_progress,
+        attaching=attaching, on_progress=on_progress,
     )  # fmt: skip
 
 

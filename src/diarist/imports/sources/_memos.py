@@ -1,20 +1,32 @@
 """Memos, read from a running Memos server through its API (`GET /api/v1/memos`, page by page
 with `pageToken`, an access token as Bearer). Each memo is an entry known by its resource name
 (`memos/…`); Memos' visibility, state, dates and the rest are kept in `metadata.memos`. Every
-imported entry is private in diarist, whatever it was in Memos.
+imported entry is private in diarist, whatever it was in Memos. A memo's files (`attachments`,
+`resources` before Memos 0.25) are fetched from the server (`/file/<name>/<filename>`) and
+attached to its entry; a file Memos only links to (`externalLink`) is not fetched.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
+from urllib.parse import quote
 
 import httpx
 
 from diarist.imports.errors import InvalidImportFile
 from diarist.imports.sources._dayone import location
-from diarist.imports.sources._records import SourceRecord, failed, heading_title, markdown
+from diarist.imports.sources._records import (
+    SourceMedia,
+    SourceRecord,
+    failed,
+    heading_title,
+    json_safe,
+    markdown,
+)
 
 PAGE_SIZE = 200
 MAX_PAGES = 10_000
@@ -23,6 +35,10 @@ MAX_PAGE_BYTES = 64 * 1024 * 1024
 TIMEOUT_S = 30.0
 _TAG = re.compile(r"(?<![\w#&])#([^\W\d][\w/-]*)")
 _MAPPED = ("name", "content", "tags", "pinned", "location")
+# A file fetched from the server is kept in memory up to this size, then on disk; larger than
+# MAX_FILE_BYTES it is refused (the attachment limit applies anyway).
+_SPOOL_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 4 * 1024**3
 
 
 def read(base_url: str, token: str) -> Iterator[SourceRecord]:
@@ -41,7 +57,10 @@ def read(base_url: str, token: str) -> Iterator[SourceRecord]:
             if not isinstance(memos, list):
                 raise InvalidImportFile("The Memos server's answer has no list of memos.")
             for number, memo in enumerate(memos):
-                yield record(memo, number)
+                found = record(memo, number)
+                if found.error is None and isinstance(memo, dict):
+                    found = _with_files(found, memo, base_url, token)
+                yield found
             page_token = body.get("nextPageToken") or ""
             if not isinstance(page_token, str) or not page_token:
                 return
@@ -104,3 +123,50 @@ def record(memo: Any, number: int) -> SourceRecord:
     if title := heading_title(content):
         fields["title"] = title
     return SourceRecord(name, fields)
+
+
+def _with_files(
+    found: SourceRecord, memo: dict[str, Any], base_url: str, token: str
+) -> SourceRecord:
+    """The memo's record with its files, each fetched from the server when attached."""
+    items = memo.get("attachments", memo.get("resources"))
+    media = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("externalLink"):
+            continue
+        name, filename = item.get("name"), item.get("filename")
+        if not (isinstance(name, str) and isinstance(filename, str) and name and filename):
+            continue
+        path = f"/file/{quote(name)}/{quote(filename)}"
+        opener = functools.partial(_download, base_url.rstrip("/") + path, token)
+        meta = {"source": "memos", "memos": json_safe(item)}
+        media.append(SourceMedia(name[:200], filename, opener, meta))
+    if not media:
+        return found
+    return SourceRecord(found.import_id, found.fields, None, tuple(media))
+
+
+def _download(url: str, token: str) -> IO[bytes]:
+    """A file's bytes from the server, in a temporary file (read from its start)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=TIMEOUT_S) as response:
+            if response.status_code != 200:
+                raise InvalidImportFile(f"The Memos server answered {response.status_code}.")
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_FILE_BYTES:
+                    raise InvalidImportFile("A file from the Memos server is too large.")
+                spool.write(chunk)
+    except httpx.HTTPError as exc:
+        spool.close()
+        raise InvalidImportFile(
+            f"The Memos server did not answer ({type(exc).__name__})."
+        ) from None
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
