@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.app import create_app
 from diarist.config import Settings
+from diarist.db.engine import Database
 from tests.factories import media
 from tests.factories.accounts import Account, signed_up
 from tests.factories.journal import create_entry
@@ -299,6 +300,124 @@ async def test_removing_an_attachment_or_purging_its_entry(
     assert (
         await client.get(f"/api/v1/attachments/{purged['id']}", headers=me.auth)
     ).status_code == 404
-    # The blobs stay for the collector (tests/attachments/test_collect.py).
-    blobs = await session.execute(text("SELECT count(*) FROM attachment_blobs"))
-    assert blobs.scalar_one() == 0, "RLS: no tenant, no rows"
+    usage = (await client.get("/api/v1/attachments/usage", headers=me.auth)).json()
+    assert (usage["files"], usage["used_bytes"]) == (0, 0), "bytes nothing names count no more"
+
+
+async def test_bytes_the_collector_took_are_put_again(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The collector removed a blob's objects, then its commit failed (the row stayed): the
+    next upload of those bytes puts them again."""
+    me = await signed_up(client)
+    first = await _attached(client, me, media.jpeg())
+    await client.delete(f"/api/v1/attachments/{first['id']}", headers=me.auth)
+    for path in _stored_files(settings):
+        path.unlink()
+    again = await _attached(client, me, media.jpeg())
+    assert (await client.get(again["content_url"], headers=me.auth)).content == media.jpeg()
+    assert (await client.get(again["thumbnail_url"], headers=me.auth)).status_code == 200
+
+
+def _with_fill_byte(jpeg: bytes) -> bytes:
+    """A JPEG with a fill byte (0xFF) before its first marker after SOI (legal, T.81)."""
+    return jpeg[:2] + b"\xff" + jpeg[2:]
+
+
+def _with_xmp_location(jpeg: bytes) -> bytes:
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description '
+           b'exif:GPSLatitude="48,51.5N"/></rdf:RDF></x:xmpmeta>')  # fmt: skip
+    payload = b"http://ns.adobe.com/xap/1.0/\x00" + xmp
+    segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    return jpeg[:2] + segment + jpeg[2:]
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [_with_fill_byte(media.jpeg(gps=True)), _with_xmp_location(media.jpeg()),
+     _with_xmp_location(media.jpeg(gps=True))],
+    ids=["fill-byte", "xmp-only", "exif-and-xmp"],
+)  # fmt: skip
+async def test_no_location_is_served_however_it_is_written(
+    client: httpx.AsyncClient, photo: bytes
+) -> None:
+    me = await signed_up(client)
+    body = await _attached(client, me, photo)
+    assert body["has_location"] is True
+    served = (await client.get(body["content_url"], headers=me.auth)).content
+    shown = Image.open(io.BytesIO(served))
+    assert GPS_IFD not in shown.getexif()
+    assert b"GPS" not in served
+
+
+async def test_huge_images_are_refused_before_they_are_decoded(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    me = await signed_up(client)
+    entry = await create_entry(client, me.auth)
+    huge = io.BytesIO()
+    Image.new("1", (20_000, 10_001)).save(huge, "PNG")  # 200,020,000 pixels, a few KB
+    refused = await _upload(client, me, entry["id"], huge.getvalue(), name="huge.png")
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "Images are limited to 200,000,000 pixels."
+
+
+async def test_more_ranges_and_conditions(client: httpx.AsyncClient) -> None:
+    me = await signed_up(client)
+    sound = media.wav(seconds=0.1)
+    body = await _attached(client, me, sound, name="s.wav")
+
+    async def get(**headers: str) -> httpx.Response:
+        return await client.get(body["content_url"], headers={**me.auth, **headers})
+
+    assert (await get(Range="bytes=-0")).status_code == 416
+    backwards = await get(Range="bytes=5-2")
+    assert (backwards.status_code, backwards.content) == (200, sound), "invalid: ignored"
+    longer = await get(Range=f"bytes=-{len(sound) * 2}")
+    assert (longer.status_code, longer.content) == (206, sound)
+    etag = longer.headers["etag"]
+    assert (await get(**{"If-None-Match": f"W/{etag}"})).status_code == 304
+    assert (await get(**{"If-None-Match": '"other", *'})).status_code == 304
+    dated = await get(Range="bytes=0-1", **{"If-Range": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    assert dated.status_code == 200, "a date is never our validator: the whole"
+    long_header = await get(Range="bytes=0-1," + ",".join(["5-6"] * 300))
+    assert long_header.status_code == 200
+
+
+async def test_a_file_missing_from_the_store_is_a_404(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    me = await signed_up(client)
+    body = await _attached(client, me, media.pdf())
+    for path in _stored_files(settings):
+        path.unlink()
+    missing = await client.get(body["content_url"], headers=me.auth)
+    assert (missing.status_code, missing.json()["code"]) == (404, "attachment_not_found")
+
+
+async def test_another_users_attachment_cannot_be_changed(client: httpx.AsyncClient) -> None:
+    me = await signed_up(client)
+    mine = await _attached(client, me, media.jpeg(gps=True))
+    other = await signed_up(client)
+    changed = await client.patch(
+        f"/api/v1/attachments/{mine['id']}", json={"keep_location": True}, headers=other.auth
+    )
+    assert changed.status_code == 404
+    still = (await client.get(f"/api/v1/attachments/{mine['id']}", headers=me.auth)).json()
+    assert still["keep_location"] is False
+
+
+async def test_the_body_limit_refuses_an_upload_before_reading_it(
+    settings: Settings, database: Database
+) -> None:
+    settings.attachments = settings.attachments.model_copy(update={"max_file_bytes": 2048})
+    app = create_app(settings, database=database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as http:
+        response = await http.post(
+            "/api/v1/attachments",
+            files={"file": ("big.wav", media.wav(seconds=5))},  # 80 KB: past 2 KiB + 64 KiB
+            data={"entry_id": str(uuid.uuid4())},
+        )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

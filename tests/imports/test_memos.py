@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ from tests.factories import media
 from tests.factories.accounts import signed_up, user_id_of
 
 TOKEN = "memos-access-token"
-MEMOS = [
+MEMOS: list[dict[str, Any]] = [
     {"name": "memos/a1", "uid": "a1", "creator": "users/1", "content": "# Market\n\nFigs. #food",
      "createTime": "2024-04-01T08:00:00Z", "updateTime": "2024-04-01T09:00:00Z",
      "displayTime": "2024-04-01T08:00:00Z", "visibility": "PUBLIC", "pinned": True,
@@ -58,7 +59,8 @@ def _app(mode: dict[str, str]) -> Starlette:
         assert request.query_params["pageSize"] == "200"
         if request.query_params.get("pageToken") == "page-2":
             return JSONResponse({"memos": MEMOS[2:], "nextPageToken": ""})
-        first = [MEMOS[0] | ({"attachments": FILES} if mode.get("files") else {}), MEMOS[1]]
+        files: dict[str, object] = {"attachments": FILES} if mode.get("files") else {}
+        first = [{**MEMOS[0], **files}, MEMOS[1]]
         return JSONResponse({"memos": first, "nextPageToken": "page-2"})
 
     async def file(request: Request) -> Response:

@@ -5,20 +5,20 @@ the location. Everything here is synchronous and CPU-bound: callers run it in a 
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 import pillow_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 pillow_heif.register_heif_opener()
 
 # A photo above this many pixels is refused (Pillow decodes every pixel of a thumbnail's
 # source); 200 megapixels is twice a medium-format camera's.
 MAX_IMAGE_PIXELS = 200_000_000
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# Checked by `inspect` itself before decoding (Pillow's own check warns process-wide).
+Image.MAX_IMAGE_PIXELS = None
 
 # The media types kept, by what their bytes say (filetype's name -> ours), and their kind.
 MEDIA_TYPES: dict[str, tuple[str, str]] = {
@@ -56,6 +56,9 @@ _SNIFF_BYTES = 8192
 _GPS_IFD = 0x8825
 _ORIENTATION = 0x0112
 _XMP = b"http://ns.adobe.com/xap/1.0/\x00"
+_XMP_EXTENDED = b"http://ns.adobe.com/xmp/extension/\x00"
+_XMP_GPS = b"exif:GPS"
+_TOO_LARGE = f"Images are limited to {MAX_IMAGE_PIXELS:,} pixels."
 _EXIF = b"Exif\x00\x00"
 
 
@@ -100,20 +103,20 @@ def inspect(path: Path, thumbnail_px: int) -> Inspected:
     if kind != "image":
         return Inspected(media_type, kind)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _inspect_image(path, media_type, thumbnail_px)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DamagedMedia(f"Images are limited to {MAX_IMAGE_PIXELS:,} pixels.") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return _inspect_image(path, media_type, thumbnail_px)
+    except DamagedMedia:
+        raise
+    except Exception:  # a decoder meets hostile bytes: any error of it is theirs
         raise DamagedMedia(f"The file says it is {media_type} but cannot be read as one.") from None
 
 
 def _inspect_image(path: Path, media_type: str, thumbnail_px: int) -> Inspected:
     with Image.open(path) as image:
-        exif = image.getexif()
-        has_location = _GPS_IFD in exif
         width, height = image.size
+        if width * height > MAX_IMAGE_PIXELS:  # before a pixel is decoded
+            raise DamagedMedia(_TOO_LARGE)
+        exif = image.getexif()
+        has_location = _GPS_IFD in exif or _xmp_has_location(image)
         if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # turned a quarter: shown the other way
             width, height = height, width
         if media_type == "image/jpeg":  # decode at the thumbnail's scale (8x faster)
@@ -126,9 +129,22 @@ def _inspect_image(path: Path, media_type: str, thumbnail_px: int) -> Inspected:
         if has_location:
             if media_type == "image/jpeg":
                 without = strip_jpeg_location(path.read_bytes())
-            else:  # re-encoded: such photos are rare (phones write JPEG or HEIC)
+            if without is None or _has_location(without):
+                # re-encoded: a JPEG whose metadata we could not cut cleanly, and other formats
+                # (rare with a location: phones write JPEG or HEIC)
                 without = _jpeg(shown, quality=92)
     return Inspected(media_type, "image", width, height, has_location, thumbnail, without)
+
+
+def _xmp_has_location(image: Image.Image) -> bool:
+    """XMP (which may repeat the location, or hold it alone) names a GPS coordinate."""
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
+    return _XMP_GPS in (xmp.encode() if isinstance(xmp, str) else bytes(xmp))
+
+
+def _has_location(data: bytes) -> bool:
+    with Image.open(io.BytesIO(data)) as image:
+        return _GPS_IFD in image.getexif() or _xmp_has_location(image)
 
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
@@ -152,6 +168,9 @@ def strip_jpeg_location(data: bytes) -> bytes:
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise DamagedMedia("The file says it is image/jpeg but cannot be read as one.")
+        if data[pos + 1] == 0xFF:  # a fill byte before a marker (T.81 B.1.1.2)
+            pos += 1
+            continue
         marker = data[pos + 1]
         if marker == 0xDA:  # start of scan: the compressed image follows, no metadata after
             break
@@ -160,7 +179,7 @@ def strip_jpeg_location(data: bytes) -> bytes:
         payload = segment[4:]
         if marker == 0xE1 and payload.startswith(_EXIF):
             segment = _exif_segment_without_gps(payload)
-        elif marker == 0xE1 and payload.startswith(_XMP):
+        elif marker == 0xE1 and payload.startswith((_XMP, _XMP_EXTENDED)):
             segment = b""
         out += segment
         pos += 2 + length
@@ -175,4 +194,6 @@ def _exif_segment_without_gps(payload: bytes) -> bytes:
     body = exif.tobytes()
     if not body.startswith(_EXIF):
         body = _EXIF + body
+    if len(body) > 0xFFFD:
+        raise DamagedMedia("The photo's EXIF block is larger than a JPEG segment can hold.")
     return b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body

@@ -27,33 +27,51 @@ async def entry_exists(session: AsyncSession, user_id: uuid.UUID, entry_id: uuid
     return bool(await session.scalar(query))
 
 
+async def blob_in_use(session: AsyncSession, user_id: uuid.UUID, sha256: bytes) -> bool:
+    """An attachment names these bytes of the user."""
+    query = select(exists().where(Attachment.user_id == user_id, Attachment.sha256 == sha256))
+    return bool(await session.scalar(query))
+
+
 async def get_blob(
     session: AsyncSession, user_id: uuid.UUID, sha256: bytes
 ) -> AttachmentBlob | None:
+    """The user's blob of these bytes, if stored."""
     return await session.get(AttachmentBlob, (user_id, sha256))
 
 
+def _named() -> Any:
+    """The blob is named by an attachment (an unnamed one waits for the collector)."""
+    return exists().where(
+        Attachment.user_id == AttachmentBlob.user_id, Attachment.sha256 == AttachmentBlob.sha256
+    )
+
+
 async def usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
-    """The bytes the user stores (each distinct file once) and how many files that is."""
+    """The bytes the user stores (each distinct file once, those some attachment names) and
+    how many files that is."""
     query = select(func.coalesce(func.sum(AttachmentBlob.size_bytes), 0), func.count()).where(
-        AttachmentBlob.user_id == user_id
+        AttachmentBlob.user_id == user_id, _named()
     )
     used, files = (await session.execute(query)).one()
     return int(used), int(files)
 
 
 async def blob_digests(session: AsyncSession, user_id: uuid.UUID) -> list[bytes]:
+    """The digests of every blob of the user, in order."""
     query = select(AttachmentBlob.sha256).where(AttachmentBlob.user_id == user_id)
     return [bytes(d) for d in (await session.scalars(query.order_by(AttachmentBlob.sha256)))]
 
 
 async def insert_blob(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Record a stored object (its bytes are put by the caller)."""
     await session.execute(insert(AttachmentBlob).values(**values))
 
 
 async def find_on_entry(
     session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID, sha256: bytes
 ) -> Attachment | None:
+    """The entry's attachment of these bytes, if it has one."""
     query = select(Attachment).where(
         Attachment.user_id == user_id, Attachment.entry_id == entry_id, Attachment.sha256 == sha256
     )
@@ -61,6 +79,7 @@ async def find_on_entry(
 
 
 async def insert_attachment(session: AsyncSession, values: dict[str, Any]) -> Attachment:
+    """Attach a file to an entry; the new row."""
     row = Attachment(**values)
     session.add(row)
     await session.flush()
@@ -83,6 +102,7 @@ def _with_blob(user_id: uuid.UUID) -> Select[Attachment, AttachmentBlob]:
 async def get_attachment(
     session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> tuple[Attachment, AttachmentBlob] | None:
+    """One of the user's attachments with its blob."""
     query = _with_blob(user_id).where(Attachment.id == attachment_id)
     found = (await session.execute(query)).first()
     return (found[0], found[1]) if found else None
@@ -102,6 +122,7 @@ async def list_attachments(
 async def set_keep_location(
     session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID, keep: bool
 ) -> None:
+    """Serve the original (with its location) or its copy without."""
     await session.execute(
         update(Attachment)
         .where(Attachment.user_id == user_id, Attachment.id == attachment_id)
@@ -112,6 +133,7 @@ async def set_keep_location(
 async def delete_attachment(
     session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID
 ) -> bool:
+    """Remove an attachment; whether there was one."""
     result = await session.execute(
         delete(Attachment).where(Attachment.user_id == user_id, Attachment.id == attachment_id)
     )
@@ -139,6 +161,7 @@ _DELETE_UNREFERENCED = text(
 
 
 async def users_with_unreferenced_blobs(session: AsyncSession) -> list[uuid.UUID]:
+    """Users with blobs no attachment names (system role)."""
     return list((await session.scalars(_UNREFERENCED_USERS)).all())
 
 

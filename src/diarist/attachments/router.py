@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -130,9 +131,9 @@ async def attachment_content(
     session: DbSession,
     me: CurrentPrincipal,
     store: AttachmentStore,
-    range_header: Annotated[str | None, Header(alias="Range", max_length=200)] = None,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
-    if_range: Annotated[str | None, Header(max_length=200)] = None,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_range: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The file's bytes (`Range` for a part of audio or video). A photo with a location is
     served without it unless the attachment keeps it."""
@@ -147,12 +148,15 @@ async def attachment_thumbnail(
     session: DbSession,
     me: CurrentPrincipal,
     store: AttachmentStore,
-    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_range: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A photo's thumbnail (JPEG, without metadata)."""
     attachment, blob = await service.get_attachment(session, me.user_id, attachment_id)
     content = service.thumbnail_of(attachment, blob)
-    return await _serve(store, content, None, if_none_match, None, "private, max-age=86400")
+    cache = "private, max-age=86400"
+    return await _serve(store, content, range_header, if_none_match, if_range, cache)
 
 
 async def _serve(
@@ -172,7 +176,7 @@ async def _serve(
         "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(content.file_name, safe='')}",
     }
-    if if_none_match is not None and content.etag in {t.strip() for t in if_none_match.split(",")}:
+    if if_none_match is not None and _matches(if_none_match, content.etag):
         return Response(status_code=304, headers=headers)
     span = None if if_range not in (None, content.etag) else byte_range(range_header, content.size)
     start, stop = span or (0, content.size)
@@ -189,11 +193,19 @@ async def _serve(
         raise AttachmentNotFound("The file's bytes are missing from the store.") from None
 
     async def body() -> AsyncIterator[bytes]:
-        if first:
-            yield first
-        async for chunk in chunks:
-            yield chunk
+        async with contextlib.aclosing(chunks):  # a client gone: the store's read ends too
+            if first:
+                yield first
+            async for chunk in chunks:
+                yield chunk
 
     return StreamingResponse(
         body(), status_code=status, media_type=content.media_type, headers=headers
     )
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """`If-None-Match` names this representation: `*`, or its tag compared weakly
+    (RFC 9110 13.1.2: `W/"x"` matches `"x"`)."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags

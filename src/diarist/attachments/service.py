@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import structlog
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.attachments import media
@@ -125,9 +125,16 @@ def clean_file_name(name: str | None, media_type: str) -> str:
     return base
 
 
+# Images decoded at once per process: each may take hundreds of MB (a 200 MP photo).
+_DECODING = CapacityLimiter(2)
+
+
 async def inspect(staged: Staged, settings: AttachmentSettings) -> media.Inspected:
+    """What the staged file is (media.inspect, in a thread; two at a time)."""
     try:
-        return await to_thread.run_sync(media.inspect, staged.path, settings.thumbnail_px)
+        return await to_thread.run_sync(
+            media.inspect, staged.path, settings.thumbnail_px, limiter=_DECODING
+        )
     except media.UnsupportedMedia as exc:
         raise UnsupportedMediaType(str(exc)) from None
     except media.DamagedMedia as exc:
@@ -159,6 +166,11 @@ async def attach(
         existing = await repo.find_on_entry(session, user_id, entry_id, staged.sha256)
         if existing is not None:
             return existing, blob, False
+        if not await repo.blob_in_use(session, user_id, staged.sha256):
+            # Named by nothing: the collector may have removed its objects already (its
+            # commit failed after), so they are put again; the quota counts it anew.
+            await _check_quota(session, settings, user_id, staged.size)
+            await _put_objects(store, user_id, staged, _variants(inspected))
     else:
         blob = await _store_blob(session, store, settings, user_id, staged, inspected)
     row = await repo.insert_attachment(
@@ -183,18 +195,8 @@ async def _store_blob(
 ) -> AttachmentBlob:
     """New bytes for the user: the quota checked, the row written, the objects put (an
     object left by a transaction that then fails is collected a day later)."""
-    used, _ = await repo.usage(session, user_id)
-    if used + staged.size > settings.quota_bytes:
-        raise QuotaExceeded(
-            f"This file ({staged.size} bytes) would take your attachments past your quota of "
-            f"{settings.quota_bytes} bytes ({used} used)."
-        )
-    variants = {
-        name: data
-        for name, data in ((THUMBNAIL, inspected.thumbnail),
-                           (WITHOUT_LOCATION, inspected.without_location))
-        if data is not None
-    }  # fmt: skip
+    await _check_quota(session, settings, user_id, staged.size)
+    variants = _variants(inspected)
     await repo.insert_blob(
         session,
         {
@@ -203,12 +205,35 @@ async def _store_blob(
             "variants": {name: len(data) for name, data in variants.items()},
         },
     )  # fmt: skip
-    await store.put(object_key(user_id, staged.sha256), staged.path)
-    for name, data in variants.items():
-        await store.put(object_key(user_id, staged.sha256, name), data)
+    await _put_objects(store, user_id, staged, variants)
     blob = await repo.get_blob(session, user_id, staged.sha256)
     assert blob is not None  # just written
     return blob
+
+
+async def _check_quota(
+    session: AsyncSession, settings: AttachmentSettings, user_id: uuid.UUID, size: int
+) -> None:
+    used, _ = await repo.usage(session, user_id)
+    if used + size > settings.quota_bytes:
+        raise QuotaExceeded(
+            f"This file ({size} bytes) would take your attachments past your quota of "
+            f"{settings.quota_bytes} bytes ({used} used)."
+        )
+
+
+def _variants(inspected: media.Inspected) -> dict[str, bytes]:
+    """The objects stored beside an original, by name."""
+    pairs = ((THUMBNAIL, inspected.thumbnail), (WITHOUT_LOCATION, inspected.without_location))
+    return {name: data for name, data in pairs if data is not None}
+
+
+async def _put_objects(
+    store: Store, user_id: uuid.UUID, staged: Staged, variants: dict[str, bytes]
+) -> None:
+    await store.put(object_key(user_id, staged.sha256), staged.path)
+    for name, data in variants.items():
+        await store.put(object_key(user_id, staged.sha256, name), data)
 
 
 async def attach_from(
@@ -344,23 +369,28 @@ async def stored_files(
         yield f"attachments/{sha256.hex()}", store.read(object_key(user_id, sha256))
 
 
-async def collect(database: Database, store: Store) -> tuple[int, int]:
-    """Remove the blobs no attachment names, then their objects, user by user (under the
-    user's lock: no upload can name a blob meanwhile); then the objects no blob names that
-    are older than ORPHAN_AFTER. System role. How many blobs and stray objects went."""
+async def collect(database: Database, store: Store, staging: Path | None = None) -> tuple[int, int]:
+    """Remove the blobs no attachment names and their objects, user by user under the user's
+    lock (no upload can name a blob meanwhile, nor put an object the collector then removes);
+    then the objects no blob names that are older than ORPHAN_AFTER, also under each user's
+    lock, and staged uploads as old (a request cut off, a crash). System role. How many blobs
+    and stray objects went."""
     async with database.unit_of_work() as session:
         users = await repo.users_with_unreferenced_blobs(session)
     blobs = 0
     for user_id in users:
         async with database.unit_of_work() as session:
             await repo.lock_user(session, user_id)
-            gone = await repo.delete_unreferenced_blobs(session, user_id)
-        for sha256, variants in gone:  # after the commit: a failed one left the objects
-            await store.delete(object_key(user_id, sha256))
-            for name in variants:
-                await store.delete(object_key(user_id, sha256, name))
-        blobs += len(gone)
+            for sha256, variants in await repo.delete_unreferenced_blobs(session, user_id):
+                # Before the commit, under the lock. Should the commit fail, the rows stay
+                # and an upload of those bytes puts the objects again (`attach`).
+                await store.delete(object_key(user_id, sha256))
+                for name in variants:
+                    await store.delete(object_key(user_id, sha256, name))
+                blobs += 1
     strays = await _remove_strays(database, store)
+    if staging is not None:
+        await to_thread.run_sync(_remove_old_staged, staging)
     if blobs or strays:
         _log.info("attachments_collected", blobs=blobs, stray_objects=strays)
     return blobs, strays
@@ -368,25 +398,32 @@ async def collect(database: Database, store: Store) -> tuple[int, int]:
 
 async def _remove_strays(database: Database, store: Store) -> int:
     cutoff = datetime.now(UTC) - ORPHAN_AFTER
-    old: dict[tuple[uuid.UUID, bytes], list[str]] = {}
+    old: dict[uuid.UUID, dict[bytes, list[str]]] = {}
     async for key, written in store.listing():
-        if written >= cutoff:
-            continue
-        parsed = _parse_key(key)
+        parsed = _parse_key(key) if written < cutoff else None
         if parsed is not None:
-            old.setdefault(parsed, []).append(key)
+            old.setdefault(parsed[0], {}).setdefault(parsed[1], []).append(key)
     removed = 0
-    pairs = list(old)
-    for start in range(0, len(pairs), 1000):
-        batch = pairs[start : start + 1000]
+    for user_id, objects in old.items():
         async with database.unit_of_work() as session:
-            known = await repo.known_blobs(session, batch)
-        for pair in batch:
-            if pair not in known:
-                for key in old[pair]:
-                    await store.delete(key)
-                    removed += 1
+            await repo.lock_user(session, user_id)
+            known = await repo.known_blobs(session, [(user_id, d) for d in objects])
+            for digest, keys in objects.items():
+                if (user_id, digest) not in known:
+                    for key in keys:
+                        await store.delete(key)
+                        removed += 1
     return removed
+
+
+def _remove_old_staged(staging: Path) -> None:
+    cutoff = (datetime.now(UTC) - ORPHAN_AFTER).timestamp()
+    for path in staging.glob("*.upload") if staging.is_dir() else []:
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def _parse_key(key: str) -> tuple[uuid.UUID, bytes] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -49,7 +49,9 @@ class Store(Protocol):
     async def put(self, key: str, source: Path | bytes) -> None:
         """Store an object whole (replacing one of the same key)."""
 
-    def read(self, key: str, start: int = 0, stop: int | None = None) -> AsyncIterator[bytes]:
+    def read(
+        self, key: str, start: int = 0, stop: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
         """The object's bytes from `start` up to `stop` (exclusive), in chunks."""
 
     async def delete(self, key: str) -> None:
@@ -90,7 +92,9 @@ class FileStore:
         finally:
             aside.unlink(missing_ok=True)
 
-    async def read(self, key: str, start: int = 0, stop: int | None = None) -> AsyncIterator[bytes]:
+    async def read(
+        self, key: str, start: int = 0, stop: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
         try:
             file = await anyio.open_file(self._path(key), "rb")
         except FileNotFoundError:
@@ -169,7 +173,9 @@ class S3Store:
         else:
             await to_thread.run_sync(self.client.upload_file, str(source), self.bucket, name)
 
-    async def read(self, key: str, start: int = 0, stop: int | None = None) -> AsyncIterator[bytes]:
+    async def read(
+        self, key: str, start: int = 0, stop: int | None = None
+    ) -> AsyncGenerator[bytes, None]:
         if stop is not None and stop <= start:
             return
         span = f"bytes={start}-{'' if stop is None else stop - 1}"

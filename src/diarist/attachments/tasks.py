@@ -23,5 +23,6 @@ async def collect(timestamp: int) -> int:
     resources = worker_resources()
     settings = resources.settings
     store = open_store(settings.attachments, settings.data_dir)
-    blobs, strays = await service.collect(resources.system_database, store)
+    staging = settings.data_dir / "attachments-staging"
+    blobs, strays = await service.collect(resources.system_database, store, staging)
     return blobs + strays
