@@ -70,7 +70,7 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
 async def _attach_a_file(session: AsyncSession, user_id: uuid.UUID, data_dir: Path) -> None:
     entry_id = await session.scalar(text("SELECT id FROM entries LIMIT 1"))
     folder = attachments_service.staging_dir(data_dir)
-    staged = attachments_service.stage(io.BytesIO(media.pdf()), folder, 1024**2)
+    staged = attachments_service.stage_upload(io.BytesIO(media.pdf()), folder, 1024**2)
     store = FileStore(data_dir / "attachments")
     await attachments_service.attach(
         session, store, AttachmentSettings(), user_id, entry_id, staged, "notes.pdf"

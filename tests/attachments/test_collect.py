@@ -73,7 +73,7 @@ async def test_the_collector_removes_what_nothing_names(
                 stray.parent.mkdir(parents=True, exist_ok=True)
                 stray.write_bytes(b"left by a failed commit")
             _age(stray_old, 2)
-            assert await service.collect(system, store) == (2, 1)
+            assert await service.collect_unreferenced(system, store) == (2, 1)
             names = {p.name for p in (tmp_path / "attachments").rglob("*") if p.is_file()}
             assert removed["sha256"] not in names
             assert not any(n.startswith(purged["sha256"]) for n in names), "with its variants"
@@ -82,6 +82,6 @@ async def test_the_collector_removes_what_nothing_names(
             assert not stray_old.exists()
             assert stray_young.exists()
             assert (await client.get(kept["content_url"], headers=me.auth)).status_code == 200
-            assert await service.collect(system, store) == (0, 0), "nothing more to do"
+            assert await service.collect_unreferenced(system, store) == (0, 0), "nothing more to do"
     finally:
         await system.dispose()

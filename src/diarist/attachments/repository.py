@@ -47,7 +47,7 @@ def _named() -> Any:
     )
 
 
-async def usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+async def get_usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
     """The bytes the user stores (each distinct file once, those some attachment names) and
     how many files that is."""
     query = select(func.coalesce(func.sum(AttachmentBlob.size_bytes), 0), func.count()).where(

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import quote
 
-import structlog
-from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from diarist.accounts.dependencies import CurrentPrincipal
-from diarist.attachments import service
-from diarist.attachments.errors import AttachmentNotFound
-from diarist.attachments.ranges import byte_range
+from diarist.attachments import service, serving
 from diarist.attachments.schemas import AttachmentOut, AttachmentPatch, UsageOut
-from diarist.attachments.store import ObjectMissing, Store
+from diarist.attachments.serving import Conditions
+from diarist.attachments.store import Store
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.kit.responses import json_response, problem_responses
 
-_log = structlog.get_logger("diarist.attachments")
 attachments_router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
 
 
@@ -33,6 +26,18 @@ def attachment_store(request: Request) -> Store:
 
 
 AttachmentStore = Annotated[Store, Depends(attachment_store)]
+
+
+async def request_conditions(
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_range: Annotated[str | None, Header()] = None,
+) -> Conditions:
+    """What a request for bytes asks of them (ranges, entity tags)."""
+    return Conditions(range_header, if_none_match, if_range)
+
+
+RequestConditions = Annotated[Conditions, Depends(request_conditions)]
 _ONE = problem_responses(401, 404, 422)
 _BYTES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}, "description": "The bytes."},
@@ -62,16 +67,13 @@ async def upload_attachment(
 ) -> Response:
     """Attach a file to an entry (multipart). Its type is read from its bytes; the same bytes
     are stored once per user. Limits: `max_file_bytes` per file, `quota_bytes` per user."""
-    limits = settings.attachments
-    folder = service.staging_dir(settings.data_dir)
-    staged = await to_thread.run_sync(service.stage, file.file, folder, limits.max_file_bytes)
-    try:
-        attachment, blob, created = await service.attach(
-            session, store, limits, me.user_id, entry_id, staged, file.filename,
-            keep_location=keep_location,
-        )  # fmt: skip
-    finally:
-        staged.path.unlink(missing_ok=True)
+    attaching = service.Attaching(
+        store, settings.attachments, service.staging_dir(settings.data_dir)
+    )
+    attachment, blob, created = await service.upload_attachment(
+        session, attaching, me.user_id, entry_id, file.file, file.filename,
+        keep_location=keep_location,
+    )  # fmt: skip
     out = AttachmentOut.of(attachment, blob)
     return json_response(out, 201 if created else 200, headers={"Location": out.content_url[:-8]})
 
@@ -92,7 +94,7 @@ async def attachment_usage(
     session: DbSession, me: CurrentPrincipal, settings: AppSettings
 ) -> UsageOut:
     """How much of my quota my attachments take."""
-    used, files = await service.usage(session, me.user_id)
+    used, files = await service.get_usage(session, me.user_id)
     limits = settings.attachments
     return UsageOut(
         used_bytes=used, quota_bytes=limits.quota_bytes, files=files,
@@ -112,7 +114,7 @@ async def patch_attachment(
     attachment_id: uuid.UUID, body: AttachmentPatch, session: DbSession, me: CurrentPrincipal
 ) -> AttachmentOut:
     """Keep (or stop keeping) a photo's location in what is served."""
-    found = await service.keep_location(session, me.user_id, attachment_id, body.keep_location)
+    found = await service.set_keep_location(session, me.user_id, attachment_id, body.keep_location)
     return AttachmentOut.of(*found)
 
 
@@ -121,7 +123,7 @@ async def delete_attachment(
     attachment_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
 ) -> Response:
     """Remove a file from its entry (its bytes go once nothing names them)."""
-    await service.detach(session, me.user_id, attachment_id)
+    await service.delete_attachment(session, me.user_id, attachment_id)
     return Response(status_code=204)
 
 
@@ -131,15 +133,12 @@ async def attachment_content(
     session: DbSession,
     me: CurrentPrincipal,
     store: AttachmentStore,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_range: Annotated[str | None, Header()] = None,
+    conditions: RequestConditions,
 ) -> Response:
     """The file's bytes (`Range` for a part of audio or video). A photo with a location is
     served without it unless the attachment keeps it."""
-    attachment, blob = await service.get_attachment(session, me.user_id, attachment_id)
-    content = service.content_of(attachment, blob)
-    return await _serve(store, content, range_header, if_none_match, if_range, "private, no-cache")
+    served = await serving.serve_attachment(session, store, me.user_id, attachment_id, conditions)
+    return _response(served)
 
 
 @attachments_router.get("/{attachment_id}/thumbnail", responses=_BYTES)
@@ -148,64 +147,19 @@ async def attachment_thumbnail(
     session: DbSession,
     me: CurrentPrincipal,
     store: AttachmentStore,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_range: Annotated[str | None, Header()] = None,
+    conditions: RequestConditions,
 ) -> Response:
     """A photo's thumbnail (JPEG, without metadata)."""
-    attachment, blob = await service.get_attachment(session, me.user_id, attachment_id)
-    content = service.thumbnail_of(attachment, blob)
-    cache = "private, max-age=86400"
-    return await _serve(store, content, range_header, if_none_match, if_range, cache)
-
-
-async def _serve(
-    store: Store,
-    content: service.Content,
-    range_header: str | None,
-    if_none_match: str | None,
-    if_range: str | None,
-    cache: str,
-) -> Response:
-    headers = {
-        "ETag": content.etag,
-        "Accept-Ranges": "bytes",
-        "Cache-Control": cache,
-        "X-Content-Type-Options": "nosniff",
-        # Served bytes never run as a page of this origin (a PDF's scripts, say).
-        "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(content.file_name, safe='')}",
-    }
-    if if_none_match is not None and _matches(if_none_match, content.etag):
-        return Response(status_code=304, headers=headers)
-    span = None if if_range not in (None, content.etag) else byte_range(range_header, content.size)
-    start, stop = span or (0, content.size)
-    headers["Content-Length"] = str(stop - start)
-    status = 200
-    if span is not None:
-        status = 206
-        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{content.size}"
-    chunks = store.read(content.key, start, stop)
-    try:  # the first chunk before the headers: a missing object is still an error answer
-        first = await anext(chunks, b"")
-    except ObjectMissing:
-        _log.error("attachment_object_missing", key=content.key)
-        raise AttachmentNotFound("The file's bytes are missing from the store.") from None
-
-    async def body() -> AsyncIterator[bytes]:
-        async with contextlib.aclosing(chunks):  # a client gone: the store's read ends too
-            if first:
-                yield first
-            async for chunk in chunks:
-                yield chunk
-
-    return StreamingResponse(
-        body(), status_code=status, media_type=content.media_type, headers=headers
+    served = await serving.serve_attachment(
+        session, store, me.user_id, attachment_id, conditions, variant="thumbnail"
     )
+    return _response(served)
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
-    """`If-None-Match` names this representation: `*`, or its tag compared weakly
-    (RFC 9110 13.1.2: `W/"x"` matches `"x"`)."""
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
+def _response(served: serving.Served) -> Response:
+    if served.body is None:
+        return Response(status_code=served.status, headers=served.headers)
+    return StreamingResponse(
+        served.body, status_code=served.status, media_type=served.media_type,
+        headers=served.headers,
+    )  # fmt: skip

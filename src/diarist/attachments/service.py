@@ -92,7 +92,7 @@ def staging_dir(data_dir: Path) -> Path:
     return folder
 
 
-def stage(source: IO[bytes], folder: Path, max_bytes: int) -> Staged:
+def stage_upload(source: IO[bytes], folder: Path, max_bytes: int) -> Staged:
     """Copy `source` to a new file in `folder`, hashing it; refuses it past `max_bytes`
     (nothing left behind). Blocking: run it in a thread."""
     digest = hashlib.sha256()
@@ -129,7 +129,7 @@ def clean_file_name(name: str | None, media_type: str) -> str:
 _DECODING = CapacityLimiter(2)
 
 
-async def inspect(staged: Staged, settings: AttachmentSettings) -> media.Inspected:
+async def inspect_file(staged: Staged, settings: AttachmentSettings) -> media.Inspected:
     """What the staged file is (media.inspect, in a thread; two at a time)."""
     try:
         return await to_thread.run_sync(
@@ -157,7 +157,7 @@ async def attach(
     """Attach a staged file to the user's entry: stored unless the user has those bytes
     already (within the quota), then attached unless the entry has them already. The
     attachment, its blob, and whether it is new."""
-    inspected = await inspect(staged, settings)
+    inspected = await inspect_file(staged, settings)
     await repo.lock_user(session, user_id)
     if not await repo.entry_exists(session, user_id, entry_id):
         raise AttachmentEntryNotFound("No such entry.")
@@ -214,7 +214,7 @@ async def _store_blob(
 async def _check_quota(
     session: AsyncSession, settings: AttachmentSettings, user_id: uuid.UUID, size: int
 ) -> None:
-    used, _ = await repo.usage(session, user_id)
+    used, _ = await repo.get_usage(session, user_id)
     if used + size > settings.quota_bytes:
         raise QuotaExceeded(
             f"This file ({size} bytes) would take your attachments past your quota of "
@@ -236,30 +236,30 @@ async def _put_objects(
         await store.put(object_key(user_id, staged.sha256, name), data)
 
 
-async def attach_from(
+async def upload_attachment(
     session: AsyncSession,
     attaching: Attaching,
     user_id: uuid.UUID,
     entry_id: uuid.UUID,
     source: IO[bytes],
-    file_name: str,
+    file_name: str | None,
     *,
-    source_id: str,
-    meta: dict[str, Any],
-) -> bool:
-    """Attach a file read from `source` (an import's media), staged and removed again;
-    whether it is new to the entry."""
+    keep_location: bool = False,
+    source_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> tuple[Attachment, AttachmentBlob, bool]:
+    """Attach a file read from `source` (an upload, an import's media), staged and removed
+    again whatever happens: the attachment, its blob, and whether it is new to the entry."""
     staged = await to_thread.run_sync(
-        stage, source, attaching.staging, attaching.settings.max_file_bytes
+        stage_upload, source, attaching.staging, attaching.settings.max_file_bytes
     )
     try:
-        _row, _blob, new = await attach(
+        return await attach(
             session, attaching.store, attaching.settings, user_id, entry_id, staged, file_name,
-            source_id=source_id, meta=meta,
+            keep_location=keep_location, source_id=source_id, meta=meta,
         )  # fmt: skip
     finally:
         staged.path.unlink(missing_ok=True)
-    return new
 
 
 async def attached_sources(
@@ -300,7 +300,7 @@ def media_extension(media_type: str) -> str:
     return media.EXTENSIONS.get(media_type, "bin")
 
 
-async def keep_location(
+async def set_keep_location(
     session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID, keep: bool
 ) -> tuple[Attachment, AttachmentBlob]:
     await get_attachment(session, user_id, attachment_id)
@@ -309,18 +309,20 @@ async def keep_location(
     return await get_attachment(session, user_id, attachment_id)
 
 
-async def detach(session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID) -> None:
+async def delete_attachment(
+    session: AsyncSession, user_id: uuid.UUID, attachment_id: uuid.UUID
+) -> None:
     """Remove an attachment from its entry; its bytes go with the collector's next run when
     no other attachment names them."""
     if not await repo.delete_attachment(session, user_id, attachment_id):
         raise AttachmentNotFound("No such attachment.")
 
 
-async def usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
-    return await repo.usage(session, user_id)
+async def get_usage(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+    return await repo.get_usage(session, user_id)
 
 
-def content_of(attachment: Attachment, blob: AttachmentBlob) -> Content:
+def locate_content(attachment: Attachment, blob: AttachmentBlob) -> Content:
     """The object an attachment's bytes are served from: the original, or its copy without a
     location when the original has one and the user did not keep it."""
     if blob.has_location and not attachment.keep_location:
@@ -335,7 +337,7 @@ def content_of(attachment: Attachment, blob: AttachmentBlob) -> Content:
     )  # fmt: skip
 
 
-def thumbnail_of(attachment: Attachment, blob: AttachmentBlob) -> Content:
+def locate_thumbnail(attachment: Attachment, blob: AttachmentBlob) -> Content:
     if THUMBNAIL not in blob.variants:
         raise NoThumbnail("Only images have thumbnails.")
     return Content(
@@ -369,7 +371,9 @@ async def stored_files(
         yield f"attachments/{sha256.hex()}", store.read(object_key(user_id, sha256))
 
 
-async def collect(database: Database, store: Store, staging: Path | None = None) -> tuple[int, int]:
+async def collect_unreferenced(
+    database: Database, store: Store, staging: Path | None = None
+) -> tuple[int, int]:
     """Remove the blobs no attachment names and their objects, user by user under the user's
     lock (no upload can name a blob meanwhile, nor put an object the collector then removes);
     then the objects no blob names that are older than ORPHAN_AFTER, also under each user's

@@ -17,12 +17,12 @@ _log = structlog.get_logger("diarist.attachments.tasks")
 @blueprint.task(
     name=jobs.COLLECT.name, queue=jobs.COLLECT.queue, queueing_lock="attachments_collect"
 )
-async def collect(timestamp: int) -> int:
+async def collect_unreferenced(timestamp: int) -> int:
     """Hourly: remove the stored files no attachment names (entries purged from the trash,
     attachments removed, accounts deleted); how many."""
     resources = worker_resources()
     settings = resources.settings
     store = open_store(settings.attachments, settings.data_dir)
     staging = settings.data_dir / "attachments-staging"
-    blobs, strays = await service.collect(resources.system_database, store, staging)
+    blobs, strays = await service.collect_unreferenced(resources.system_database, store, staging)
     return blobs + strays

@@ -216,7 +216,7 @@ async def _attach_media(
                 continue
             try:
                 with media.open() as source:
-                    new = await attachments_service.attach_from(
+                    _attachment, _blob, new = await attachments_service.upload_attachment(
                         session, attaching, user_id, entry_id, source, media.file_name,
                         source_id=media.source_id, meta=media.meta,
                     )  # fmt: skip
