@@ -5,10 +5,12 @@ every entry. Re-running it is safe: what was imported before and is unchanged is
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import shutil
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,13 +147,13 @@ async def import_records(
     on_progress: Callable[[ImportReport], Awaitable[None]] | None = None,
 ) -> ImportReport:
     """Import a reader's records (recorded as from `source`) in batches, each with the files
-    of its entries in the same transaction; the report."""
+    of its entries in the same transaction; the report. The source is read, checked and
+    derived in a thread of its own while the previous batch is written (two cores: the
+    parsing and PostgreSQL's work overlap)."""
     report = ImportReport(source_format, dry_run)
     seen: set[str] = set()
-    batch: list[bulk.Incoming] = []
-    with_media: list[SourceRecord] = []
 
-    async def flush() -> None:
+    async def flush(batch: list[bulk.Incoming], with_media: list[SourceRecord]) -> None:
         try:
             async with database.unit_of_work(user_id) as session:
                 outcome = await bulk.write_imported(session, user_id, source, batch, limits)
@@ -161,33 +163,69 @@ async def import_records(
                     raise _DryRun
         except _DryRun:
             pass
-        batch.clear()
-        with_media.clear()
         if on_progress is not None:
             await on_progress(report)
 
-    for record in records:
-        if record.error is not None:
-            report.fail(record.import_id, record.error)
-            continue
-        if record.import_id in seen:
-            report.fail(record.import_id, "the file holds another entry with this id")
-            continue
-        seen.add(record.import_id)
-        checked = bulk.incoming(record.import_id, record.fields, record.digest)
-        if isinstance(checked, str):
-            report.fail(record.import_id, checked)
-            continue
-        batch.append(checked)
-        if record.media or record.missing_media:
-            with_media.append(record)
-        if len(batch) >= BATCH_SIZE:
-            await flush()
-    if batch:
-        await flush()
+    async for checked in _checked_batches(records, limits):
+        batch: list[bulk.Incoming] = []
+        with_media: list[SourceRecord] = []
+        for record, outcome in checked:
+            if record.error is not None:
+                report.fail(record.import_id, record.error)
+            elif record.import_id in seen:
+                report.fail(record.import_id, "the file holds another entry with this id")
+            elif not isinstance(outcome, bulk.Incoming):
+                seen.add(record.import_id)
+                report.fail(record.import_id, outcome or "unreadable")
+            else:
+                seen.add(record.import_id)
+                batch.append(outcome)
+                if record.media or record.missing_media:
+                    with_media.append(record)
+        if batch:
+            await flush(batch, with_media)
     if not report.read:
         raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
+
+
+Checked = list[tuple[SourceRecord, "bulk.Incoming | str | None"]]
+
+
+async def _checked_batches(
+    records: Iterator[SourceRecord], limits: JournalSettings
+) -> AsyncIterator[Checked]:
+    """The records in batches of BATCH_SIZE readable ones, each checked as the API checks an
+    entry (`bulk.incoming`), read one batch ahead in a thread of their own: the reader (a
+    generator) always runs on that one thread, never two batches at once."""
+    loop = asyncio.get_running_loop()
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="import") as reading:
+        ahead = loop.run_in_executor(reading, _read_batch, records, limits)
+        try:
+            while checked := await ahead:
+                ahead = loop.run_in_executor(reading, _read_batch, records, limits)
+                yield checked
+        finally:
+            # The reader may hold the upload open: it stops before the caller goes on (its
+            # error, if the batch was never asked for, is dropped with it).
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()
+
+
+def _read_batch(records: Iterator[SourceRecord], limits: JournalSettings) -> Checked:
+    checked: Checked = []
+    readable = 0
+    for record in records:
+        if record.error is not None:
+            checked.append((record, None))
+            continue
+        outcome = bulk.incoming(record.import_id, record.fields, record.digest, limits)
+        checked.append((record, outcome))
+        readable += 1
+        if readable >= BATCH_SIZE:
+            break
+    return checked
 
 
 async def _attach_media(

@@ -33,18 +33,26 @@ class Incoming:
     import_id: str
     entry: EntryCreate
     digest: bytes
+    # The content columns derived from `entry.raw_data` (the costly part of a new entry).
+    content: dict[str, Any]
 
 
-def incoming(import_id: str, fields: dict[str, Any], digest: bytes) -> Incoming | str:
-    """The fields (those of `POST /api/v1/entries`) as an entry the API would accept, or why
-    not: the first problem, without quoting the input."""
+def incoming(
+    import_id: str, fields: dict[str, Any], digest: bytes, limits: JournalSettings
+) -> Incoming | str:
+    """The fields (those of `POST /api/v1/entries`) as an entry the API would accept, with
+    its content derived, or why not: the first problem, without quoting the input. Needs no
+    database: an import runs it in a thread while the previous batch is written."""
     try:
         entry = EntryCreate.model_validate(fields)
+        content = service.content_values(entry.raw_data, limits)
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         return f"{where}: {first['msg']}" if where else first["msg"]
-    return Incoming(import_id, entry, digest)
+    except DiaristError as exc:
+        return exc.detail
+    return Incoming(import_id, entry, digest, content)
 
 
 @dataclass
@@ -87,7 +95,9 @@ async def write_imported(
                 await _update(session, user_id, earlier.id, incoming, limits)
                 outcome.updated.append(incoming.import_id)
                 continue
-            values = service.new_entry_values(incoming.entry, limits, defaults, None)
+            values = service.new_entry_values(
+                incoming.entry, limits, defaults, None, content=incoming.content
+            )
         except DiaristError as exc:
             outcome.failed.append((incoming.import_id, exc.detail))
             continue

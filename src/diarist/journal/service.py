@@ -54,7 +54,8 @@ def _canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _content_values(raw_data: dict[str, Any], limits: JournalSettings) -> dict[str, Any]:
+def content_values(raw_data: dict[str, Any], limits: JournalSettings) -> dict[str, Any]:
+    """The content columns of `raw_data` (derived text, format, words, hash), within the limit."""
     size = len(_canonical(raw_data))
     if size > limits.max_raw_data_bytes:
         raise RawDataTooLarge(
@@ -94,14 +95,17 @@ def new_entry_values(
     limits: JournalSettings,
     defaults: WriterDefaults,
     idempotency_key: str | None,
+    *,
+    content: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The columns of a new entry (by attribute name) but its author's; `entry_date` None
-    when the request names none (the moment of the insert)."""
+    when the request names none (the moment of the insert). `content`: its content columns
+    derived already (`content_values`)."""
     zone = data.timezone or defaults.timezone
     visibility = data.visibility or "private"
     _check_publication(visibility, data.published_at)
     values: dict[str, Any] = {
-        **_content_values(data.raw_data, limits),
+        **(content if content is not None else content_values(data.raw_data, limits)),
         "title": data.title,
         "entry_type": data.entry_type or "text",
         "meta": data.metadata or {},
@@ -243,7 +247,7 @@ async def update_entry(
     if "raw_data" in fields:
         if patch.raw_data is None:
             raise InvalidEntry("raw_data cannot be null.", field="raw_data")
-        values |= _content_values(patch.raw_data, limits)
+        values |= content_values(patch.raw_data, limits)
         reanalyse = values["content_hash"] != entry.content_hash
     for name in ("title", "mood_rating", "published_at"):
         if name in fields:
