@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, Table, select
 
 from diarist.db.engine import Database
+from diarist.kit.zipping import MemberWriter
 from diarist.models import Base
 
 # Never exported: hashes that would only help an attacker, and derived internals that mean
@@ -90,14 +91,18 @@ async def zip_chunks(
     """The same document as `export.json` inside a zip archive, with the user's `files`."""
     with tempfile.SpooledTemporaryFile(max_size=_ZIP_MEMORY) as buffer:
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            with archive.open("export.json", "w") as member:
+            with archive.open("export.json", "w") as opened:
+                member = MemberWriter(opened)
                 async for chunk in json_chunks(database, user_id):
-                    member.write(chunk)
+                    await member.write(chunk)
+                await member.flush()
             async for name, chunks in files(database, user_id) if files else _nothing():
                 # Stored, not deflated: photos and video are compressed already.
-                with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+                with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as opened:
+                    member = MemberWriter(opened)
                     async for chunk in chunks:
-                        member.write(chunk)
+                        await member.write(chunk)
+                    await member.flush()
         buffer.seek(0)
         while chunk := buffer.read(_CHUNK):
             yield chunk

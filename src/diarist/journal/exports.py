@@ -28,6 +28,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import yaml
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.attachments import service as attachments_service
@@ -35,6 +36,7 @@ from diarist.attachments.service import media_extension
 from diarist.attachments.store import Store
 from diarist.db.engine import Database
 from diarist.journal import repository as repo
+from diarist.kit.zipping import MemberWriter
 from diarist.models import Attachment, AttachmentBlob, Entry
 
 EXPORT_FORMATS = ("dayone", "markdown")
@@ -201,6 +203,11 @@ def linked_text(text: str, files: list[tuple[Attachment, AttachmentBlob]]) -> st
     return text
 
 
+def _write_notes(archive: zipfile.ZipFile, notes: list[tuple[str, str]]) -> None:
+    for path, note in notes:
+        archive.writestr(path, note)
+
+
 async def zip_chunks(
     database: Database, user_id: uuid.UUID, fmt: str, *, store: Store
 ) -> AsyncIterator[bytes]:
@@ -212,8 +219,9 @@ async def zip_chunks(
             async with database.unit_of_work(user_id=user_id) as session:
                 wanted: dict[str, tuple[Attachment, AttachmentBlob]] = {}
                 if fmt == "dayone":
-                    with archive.open("Journal.json", "w") as member:
-                        member.write(b'{"metadata": {"version": "1.0"}, "entries": [\n')
+                    with archive.open("Journal.json", "w") as opened:
+                        member = MemberWriter(opened)
+                        await member.write(b'{"metadata": {"version": "1.0"}, "entries": [\n')
                         first = True
                         async for rows in repo.stream_entries(session, user_id):
                             files = await _files_of(session, user_id, rows)
@@ -224,17 +232,19 @@ async def zip_chunks(
                                 ):
                                     wanted[name] = (a, b)
                                 body = json.dumps(out, ensure_ascii=False)
-                                member.write((("" if first else ",\n") + body).encode())
+                                await member.write((("" if first else ",\n") + body).encode())
                                 first = False
-                        member.write(b"\n]}\n")
+                        await member.write(b"\n]}\n")
+                        await member.flush()
                 else:
                     async for rows in repo.stream_entries(session, user_id):
                         files = await _files_of(session, user_id, rows)
+                        notes = []
                         for entry, tags in rows:
                             mine = files.get(entry.id, [])
-                            path, note = markdown_note(entry, tags, mine)
-                            archive.writestr(path, note)
+                            notes.append(markdown_note(entry, tags, mine))
                             wanted |= {attachment_path(a): (a, b) for a, b in mine}
+                        await to_thread.run_sync(_write_notes, archive, notes)
             for name, (attachment, blob) in wanted.items():
                 # ZIP_STORED: photos and video are compressed already
                 with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
