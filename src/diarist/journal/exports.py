@@ -247,9 +247,11 @@ async def zip_chunks(
                         await to_thread.run_sync(_write_notes, archive, notes)
             for name, (attachment, blob) in wanted.items():
                 # ZIP_STORED: photos and video are compressed already
-                with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+                with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as opened:
+                    member = MemberWriter(opened)
                     async for chunk in attachments_service.original_bytes(store, attachment, blob):
-                        member.write(chunk)
+                        await member.write(chunk)
+                    await member.flush()
         buffer.seek(0)
         while chunk := buffer.read(_CHUNK):
             yield chunk
