@@ -395,3 +395,17 @@ async def test_joplin(
     broken.write_bytes(_jex(source, tmp_path / "whole.jex").read_bytes()[:700])
     with pytest.raises(InvalidImportFile):
         await _import(database, user_id, "joplin", broken)
+
+
+async def test_an_undated_note_in_a_zip_is_dated_by_the_zip_and_unchanged_on_reimport(
+    client: httpx.AsyncClient, database: Database, tmp_path: Path
+) -> None:
+    _me_account, user_id = await _me(client)
+    path = tmp_path / "notes.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("idea.md", (2021, 3, 4, 5, 6, 8)), "No date here.")
+    first = await _import(database, user_id, "markdown", path)
+    again = await _import(database, user_id, "markdown", path)
+    assert (first.created, again.unchanged) == (1, 1)
+    entries = await _entries(client, _me_account)
+    assert entries[0]["entry_date"].startswith("2021-03-04T05:06:08")

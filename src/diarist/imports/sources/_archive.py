@@ -9,6 +9,7 @@ import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -75,6 +76,15 @@ def _checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, bytes | None]]:
     """(name, bytes) of every `*<suffix>` member at any depth, in name order, but those under
     a hidden folder (`.obsidian/`); bytes None for a member larger than `max_bytes`."""
+    for name, data, _written in dated_files_in_zip(path, suffix, max_bytes):
+        yield name, data
+
+
+def dated_files_in_zip(
+    path: Path, suffix: str, max_bytes: int
+) -> Iterator[tuple[str, bytes | None, float]]:
+    """`files_in_zip` with each member's modification time (seconds, as the zip records it:
+    local time taken as UTC), for a note that has no other date."""
     with _reading_zip(path) as archive:
         chosen = sorted(
             (info for info in _checked_members(archive)
@@ -83,12 +93,13 @@ def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str,
             key=lambda info: info.filename,
         )  # fmt: skip
         for info in chosen:
+            written = _zip_time(info)
             if info.file_size > max_bytes:
-                yield info.filename, None
+                yield info.filename, None, written
                 continue
             try:
                 with archive.open(info) as member:
-                    yield info.filename, _Capped(member, max_bytes).read()
+                    yield info.filename, _Capped(member, max_bytes).read(), written
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InvalidImportFile(f"{info.filename} is damaged ({exc}).") from None
 
@@ -125,6 +136,13 @@ class _Members:
             return _Capped(self._archive.open(info), self._max_bytes)  # type: ignore[return-value]
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise InvalidImportFile(f"{info.filename} cannot be read ({exc}).") from None
+
+
+def _zip_time(info: zipfile.ZipInfo) -> float:
+    try:
+        return datetime(*info.date_time, tzinfo=UTC).timestamp()
+    except ValueError:  # a date the zip could not have meant
+        return 0.0
 
 
 def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Reader]]:

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 import yaml
 
 from diarist.imports.errors import InvalidImportFile
-from diarist.imports.sources._archive import files_in_zip, zip_members
+from diarist.imports.sources._archive import dated_files_in_zip, zip_members
 from diarist.imports.sources._records import (
     SourceMedia,
     SourceRecord,
@@ -62,12 +62,12 @@ def read(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
     if path.is_file() and zipfile.is_zipfile(path):
         any_note = False
         beside = zip_members(path, files_bytes, lambda n: not n.lower().endswith(".md"))
-        for name, data in files_in_zip(path, ".md", max_bytes):
+        for name, data, written in dated_files_in_zip(path, ".md", max_bytes):
             any_note = True
             if data is None:
                 yield failed(name, f"the file is larger than {max_bytes} bytes")
             else:
-                yield _with_media(_note(name, data, None), beside)
+                yield _with_media(_note(name, data, written), beside)
         if not any_note:
             raise InvalidImportFile("The zip holds no .md files.")
         return
