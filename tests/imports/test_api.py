@@ -137,7 +137,7 @@ async def test_bad_requests(client: httpx.AsyncClient) -> None:
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"files": file, "data": {"format": "evernote"}}, 422, "validation_error"),
         ({"files": file, "data": {}}, 422, "validation_error"),
-        ({"data": {"format": "jrnl"}}, 422, "validation_error"),
+        ({"data": {"format": "jrnl"}}, 422, "invalid_import_request"),
         ({"content": b'{"format": "jrnl"}', "headers": {"content-type": "application/json"}},
          422, "validation_error"),
     ]  # fmt: skip

@@ -4,9 +4,11 @@ reader is synchronous), page by page, and what a broken server gets."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -175,3 +177,51 @@ def test_only_http_addresses() -> None:
     with pytest.raises(InvalidImportFile):
         list(_memos.read("file:///etc/passwd", TOKEN))
     assert _memos.record("not a memo", 0).error == "a memo is not a JSON object"
+
+
+async def test_a_memos_import_over_the_api(
+    client: httpx.AsyncClient,
+    database: Database,
+    settings: Settings,
+    memos_server: tuple[str, dict[str, str]],
+) -> None:
+    url, _mode = memos_server
+    me = await signed_up(client)
+    started = await client.post(
+        "/api/v1/imports", data={"format": "memos", "url": url, "token": TOKEN}, headers=me.auth
+    )
+    assert started.status_code == 202, started.text
+    body = started.json()
+    kept = imports_service.upload_path(settings.data_dir, uuid.UUID(body["id"]), "memos.json")
+    assert kept.stat().st_mode & 0o777 == 0o600, "the token waits for the job, owner only"
+    status = await imports_service.run_import(
+        database, await user_id_of(client, me), uuid.UUID(body["id"]), settings.data_dir,
+        JournalSettings(), Attaching.of(settings.attachments, settings.data_dir),
+    )  # fmt: skip
+    assert status == "done"
+    assert not kept.exists(), "the token is gone with the job"
+    done = (await client.get(started.headers["location"], headers=me.auth)).json()
+    assert (done["created"], done["failed"]) == (2, 1)
+    assert TOKEN not in json.dumps(done)
+
+
+@pytest.mark.parametrize(
+    ("form", "with_file"),
+    [
+        ({"format": "memos", "url": "http://x.test"}, False),
+        ({"format": "memos", "token": TOKEN}, False),
+        ({"format": "memos", "url": "ftp://x.test", "token": TOKEN}, False),
+        ({"format": "memos", "url": "http://x.test", "token": TOKEN}, True),
+        ({"format": "jrnl"}, False),
+        ({"format": "jrnl", "url": "http://x.test", "token": TOKEN}, True),
+    ],
+)
+async def test_an_import_asked_with_the_wrong_parts(
+    client: httpx.AsyncClient, form: dict[str, str], with_file: bool
+) -> None:
+    me = await signed_up(client)
+    files = {"file": ("j.txt", b"[2024-01-01 10:00] Hi.")} if with_file else None
+    refused = await client.post("/api/v1/imports", data=form, files=files, headers=me.auth)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "invalid_import_request"
+    assert (await client.get("/api/v1/imports", headers=me.auth)).json() == []

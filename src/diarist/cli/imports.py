@@ -36,7 +36,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 # Every file format, and Memos (a server's address instead of a path).
-SourceFormat = StrEnum("SourceFormat", {name: name for name in [*READERS, "memos"]})  # type: ignore[misc]
+SourceFormat = StrEnum("SourceFormat", {name: name for name in READERS})  # type: ignore[misc]
 
 
 @contextlib.asynccontextmanager

@@ -22,3 +22,11 @@ class ImportTooLarge(DiaristError):
 class ImportNotFound(NotFound):
     code = "import_not_found"
     title = "Import not found"
+
+
+class InvalidImportRequest(DiaristError):
+    """What an import is asked with does not fit its format (a file for Memos, none else)."""
+
+    status = 422
+    code = "invalid_import_request"
+    title = "Invalid import request"

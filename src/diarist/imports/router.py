@@ -24,18 +24,29 @@ imports_router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
     responses=problem_responses(400, 401, 403, 413, 422),
 )
 async def start_import(
-    file: Annotated[UploadFile, File(description="The export: a JSON or text file, or a zip.")],
     source_format: Annotated[ImportFormat, Form(alias="format")],
     session: DbSession,
     me: CurrentPrincipal,
     settings: AppSettings,
     response: Response,
+    file: Annotated[
+        UploadFile | None,
+        File(description="The export: a JSON or text file, or a zip (every format but memos)."),
+    ] = None,
+    url: Annotated[
+        str | None, Form(max_length=2000, description="memos: the server's address.")
+    ] = None,
+    token: Annotated[
+        str | None, Form(max_length=4000, description="memos: an access token of the server.")
+    ] = None,
     dry_run: Annotated[bool, Form()] = False,
 ) -> ImportOut:
-    """Upload an export (multipart, streamed to disk) and import it in the background; follow
-    its progress at `Location`. Formats and what their fields become: docs/imports.md."""
-    row = await service.start_import(
-        session, me.user_id, source_format, file.file, file.filename,
+    """Upload an export (multipart, streamed to disk), or name a Memos server (`url`,
+    `token`), and import it in the background; follow its progress at `Location`. Formats
+    and what their fields become: docs/imports.md."""
+    row = await service.start_import_request(
+        session, me.user_id, source_format, file.file if file else None,
+        file.filename if file else None, url=url, token=token,
         dry_run=dry_run, data_dir=settings.data_dir,
     )  # fmt: skip
     response.headers["Location"] = f"/api/v1/imports/{row.id}"

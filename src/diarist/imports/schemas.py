@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ImportFormat = Literal[
-    "dayone", "dayone-classic", "diarist", "joplin", "jrnl", "jrnl-json", "markdown"
+    "dayone", "dayone-classic", "diarist", "joplin", "jrnl", "jrnl-json", "markdown", "memos"
 ]  # fmt: skip
 
 

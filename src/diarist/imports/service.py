@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import io
+import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -28,7 +31,7 @@ from diarist.db.jobs import defer
 from diarist.errors import DiaristError
 from diarist.imports import jobs
 from diarist.imports import repository as repo
-from diarist.imports.errors import ImportNotFound, InvalidImportFile
+from diarist.imports.errors import ImportNotFound, InvalidImportFile, InvalidImportRequest
 from diarist.imports.sources import READERS, SOURCE_NAMES, SourceRecord, read_memos
 from diarist.journal import bulk
 from diarist.models import Import
@@ -284,6 +287,36 @@ def clean_file_name(name: str | None) -> str:
     last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     printable = "".join(c for c in last if c.isprintable()).strip()[:255]
     return printable if printable.strip(".") else "upload"
+
+
+async def start_import_request(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    source_format: str,
+    upload: BinaryIO | None,
+    file_name: str | None,
+    *,
+    url: str | None,
+    token: str | None,
+    dry_run: bool,
+    data_dir: Path,
+) -> Import:
+    """An import asked for over the API: an uploaded export, or (memos) a server's address
+    and token, kept beside the job for it alone (0600) and removed with it."""
+    if source_format == "memos":
+        if upload is not None or not url or not token:
+            raise InvalidImportRequest("A Memos import takes the server's url and a token.")
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise InvalidImportRequest("url must be the server's http:// or https:// address.")
+        asked = io.BytesIO(json.dumps({"url": url, "token": token}).encode())
+        return await start_import(
+            session, user_id, "memos", asked, "memos.json", dry_run=dry_run, data_dir=data_dir
+        )
+    if upload is None or url is not None or token is not None:
+        raise InvalidImportRequest("This format takes a file (and no url or token).")
+    return await start_import(
+        session, user_id, source_format, upload, file_name, dry_run=dry_run, data_dir=data_dir
+    )
 
 
 async def start_import(

@@ -27,6 +27,9 @@ READERS: dict[str, Reader] = {
     "jrnl": _jrnl.read_text,
     "jrnl-json": _jrnl.read_json,
     "markdown": _markdown.read,
+    # Over the API: a file with the server's address and token (diarist import memos URL
+    # reads the server directly).
+    "memos": _memos.read_request,
 }
 
 # What each format records as the entry's source (`import_source`): the two forms of Day One
@@ -36,6 +39,7 @@ SOURCE_NAMES = {
     "jrnl": "jrnl",
     "jrnl-json": "jrnl",
     "markdown": "markdown",
+    "memos": "memos",
 }  # fmt: skip
 
 # Memos is read from its server's API (a URL and an access token), not from a file.

@@ -9,9 +9,11 @@ attached to its entry; a file Memos only links to (`externalLink`) is not fetche
 from __future__ import annotations
 
 import functools
+import json
 import re
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -39,6 +41,19 @@ _MAPPED = ("name", "content", "tags", "pinned", "location")
 # MAX_FILE_BYTES it is refused (the attachment limit applies anyway).
 _SPOOL_BYTES = 8 * 1024 * 1024
 MAX_FILE_BYTES = 4 * 1024**3
+
+
+def read_request(path: Path, max_bytes: int) -> Iterator[SourceRecord]:
+    """An import of a Memos server asked for over the API: `path` holds its address and the
+    access token (`{"url": ..., "token": ...}`, kept beside the job for it alone)."""
+    try:
+        asked = json.loads(path.read_bytes()[:max_bytes])
+        url, token = asked["url"], asked["token"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidImportFile("Not a Memos import request.") from None
+    if not isinstance(url, str) or not isinstance(token, str):
+        raise InvalidImportFile("Not a Memos import request.")
+    return read(url, token)
 
 
 def read(base_url: str, token: str) -> Iterator[SourceRecord]:
