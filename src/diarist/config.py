@@ -145,6 +145,10 @@ class OpenAISettings(BaseModel):
     # Reflections (chat) for consenting users; off to use the endpoint for embeddings only.
     reflections: bool = True
     embedding_model: str | None = None  # e.g. text-embedding-3-small
+    # Voice entries: speech to text (`audio/transcriptions`); unset, nothing is transcribed.
+    transcription_model: str | None = "whisper-1"
+    # The largest recording sent (OpenAI's endpoint takes 25 MB).
+    max_transcription_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     embedding_dimensions: int = Field(default=1536, ge=8, le=16_000)
 
 

@@ -143,5 +143,31 @@ class OpenAIClient:
         _log.info("reflection_received", tokens=usage.get("total_tokens"))
         return TaskResult("reflection", {"text": reflection}, None, info)
 
+    async def transcribe(self, audio: bytes, file_name: str, media_type: str) -> tuple[str, str]:
+        """Speech to text (`audio/transcriptions`, as OpenAI's Whisper endpoint): the text and
+        the model that wrote it; raises ProviderError on any failure."""
+        model = self.settings.transcription_model
+        if not model:
+            raise ProviderError("no transcription model is configured")
+        await self._limiter.wait()
+        try:
+            response = await self._client.post(
+                "audio/transcriptions",
+                data={"model": model, "response_format": "json"},
+                files={"file": (file_name, audio, media_type)},
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{type(exc).__name__} calling the provider") from None
+        if response.status_code != 200:
+            raise ProviderError(f"provider answered HTTP {response.status_code}")
+        try:
+            text = response.json()["text"]
+        except (ValueError, KeyError, TypeError):
+            raise ProviderError("unreadable provider answer") from None
+        if not isinstance(text, str):
+            raise ProviderError("unreadable provider answer")
+        _log.info("transcription_received", audio_bytes=len(audio))
+        return text.strip(), model
+
     async def close(self) -> None:
         await self._client.aclose()

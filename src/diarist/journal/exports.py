@@ -36,6 +36,7 @@ from diarist.attachments.service import media_extension
 from diarist.attachments.store import Store
 from diarist.db.engine import Database
 from diarist.journal import repository as repo
+from diarist.journal import service as entries_service
 from diarist.kit.zipping import MemberWriter
 from diarist.models import Attachment, AttachmentBlob, Entry
 
@@ -53,11 +54,8 @@ def _utc(moment: datetime) -> str:
 def entry_text(entry: Entry) -> str:
     """The entry's text as written: Markdown or plain text as it is, other formats (EditorJS,
     any JSON) as the plain text diarist derived from them."""
-    if entry.format in ("markdown", "text"):
-        written = entry.raw_data.get("text")
-        if isinstance(written, str):
-            return written
-    return entry.content
+    written = entries_service.entry_text_if_plain(entry)
+    return entry.content if written is None else written
 
 
 def _first_heading(text: str) -> str | None:

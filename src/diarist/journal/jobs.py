@@ -11,3 +11,4 @@ NAMESPACE = "journal"
 PURGE_TRASH = JobSpec(NAMESPACE, "purge_trash", queue="maintenance")
 REINDEX_LANGUAGE = JobSpec(NAMESPACE, "reindex_language", queue="maintenance")
 FOLD_VOCABULARY = JobSpec(NAMESPACE, "fold_vocabulary", queue="maintenance")
+TRANSCRIBE = JobSpec(NAMESPACE, "transcribe", queue="analysis")

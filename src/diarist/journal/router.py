@@ -17,11 +17,19 @@ from diarist.analysis import schemas as analysis_schemas
 from diarist.analysis import service as analysis_service
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
-from diarist.journal import presenters
+from diarist.journal import presenters, voice
 from diarist.journal import service as entries_service
 from diarist.journal.errors import InvalidPrecondition
 from diarist.journal.filters import TimelineQuery, resolve_filters
-from diarist.journal.schemas import EntryCreate, EntryOut, EntryPage, EntryUpdate, RevisionOut
+from diarist.journal.schemas import (
+    EntryCreate,
+    EntryOut,
+    EntryPage,
+    EntryUpdate,
+    RevisionOut,
+    TranscriptionQueued,
+    TranscriptionRequest,
+)
 from diarist.kit.responses import json_response, problem_responses
 from diarist.models import Entry, EntryRevision
 
@@ -161,6 +169,26 @@ async def update_entry(
         expected_version=_expected_version(if_match),
     )
     return _entry_response(await _entry_out(session, entry), entry)
+
+
+@entries_router.post(
+    "/{entry_id}/transcribe",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TranscriptionQueued,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def transcribe_recording(
+    entry_id: uuid.UUID,
+    body: TranscriptionRequest,
+    settings: AppSettings,
+    session: DbSession,
+    me: CurrentPrincipal,
+) -> TranscriptionQueued:
+    """Turn a recording attached to the entry into its text (a voice entry), in the background
+    through the server's speech-to-text provider; the entry's `metadata.transcription` says how
+    it went. Needs the user's consent to the provider (docs/attachments.md)."""
+    await voice.request_transcription(session, settings, me.user_id, entry_id, body.attachment_id)
+    return TranscriptionQueued(entry_id=entry_id, attachment_id=body.attachment_id)
 
 
 @entries_router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_PROBLEM)

@@ -248,3 +248,15 @@ class RelationshipOut(BaseModel):
     kind: str
     strength: float
     created_at: datetime
+
+
+class TranscriptionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attachment_id: uuid.UUID = Field(description="An audio or video attachment of the entry.")
+
+
+class TranscriptionQueued(BaseModel):
+    status: Literal["queued"] = "queued"
+    entry_id: uuid.UUID
+    attachment_id: uuid.UUID

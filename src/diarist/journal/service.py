@@ -222,6 +222,16 @@ async def get_entry(
     return entry
 
 
+def entry_text_if_plain(entry: Entry) -> str | None:
+    """The text as written of a Markdown or plain-text entry (None for EditorJS or other
+    JSON, whose text is derived)."""
+    if entry.format in ("markdown", "text"):
+        written = entry.raw_data.get("text")
+        if isinstance(written, str):
+            return written
+    return None
+
+
 async def update_entry(
     session: AsyncSession,
     user_id: uuid.UUID,

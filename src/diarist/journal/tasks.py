@@ -7,8 +7,9 @@ import uuid
 import procrastinate
 import structlog
 
+from diarist.attachments.store import open_store
 from diarist.db.jobs import worker_resources
-from diarist.journal import jobs
+from diarist.journal import jobs, voice
 from diarist.journal import service as entries_service
 
 blueprint = procrastinate.Blueprint()
@@ -52,3 +53,17 @@ async def reindex_language(user_id: str) -> int:
         changed = await entries_service.reindex_search(session, owner)
     _log.info("search_reindexed", user_id=user_id, entries=changed)
     return changed
+
+
+@blueprint.task(name=jobs.TRANSCRIBE.name, queue=jobs.TRANSCRIBE.queue)
+async def transcribe(entry_id: str, attachment_id: str, user_id: str) -> str:
+    """A recording's transcript into its entry (the provider's speech to text)."""
+    resources = worker_resources()
+    settings = resources.settings
+    store = open_store(settings.attachments, settings.data_dir)
+    status = await voice.transcribe_recording(
+        resources.database, store, settings, uuid.UUID(user_id), uuid.UUID(entry_id),
+        uuid.UUID(attachment_id),
+    )  # fmt: skip
+    _log.info("transcription_finished", entry_id=entry_id, status=status)
+    return status
