@@ -105,6 +105,8 @@ class ImportSettings(BaseModel):
     """Imports over the API: the largest upload, kept under the data dir until its job ran."""
 
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=64 * 1024**3)
+    # Imports of one user queued or running at once (each keeps its upload on disk meanwhile).
+    max_waiting: int = Field(default=3, ge=1, le=100)
 
 
 class S3Settings(BaseModel):

@@ -227,3 +227,21 @@ def test_an_uploads_name_is_one_safe_path_component() -> None:
     assert [clean(name) for name in ("..", ".", "", None, "a/..", "x\x00y")] == [
         "upload", "upload", "upload", "upload", "upload", "xy"
     ]  # fmt: skip
+
+
+async def test_a_user_has_a_few_imports_waiting_at_most(
+    client: httpx.AsyncClient, settings: Settings, database: Database
+) -> None:
+    me, other = await signed_up(client), await signed_up(client)
+    data = (FIXTURES / "journal.txt").read_bytes()
+    settings.imports = settings.imports.model_copy(update={"max_waiting": 2})
+    first = (await _upload(client, me, data, "jrnl", "a.txt")).json()
+    assert (await _upload(client, me, data, "jrnl", "b.txt")).status_code == 202
+    third = await _upload(client, me, data, "jrnl", "c.txt")
+    assert third.status_code == 429
+    assert third.json()["code"] == "too_many_imports"
+    assert third.headers["retry-after"] == "60"
+    assert len((await client.get("/api/v1/imports", headers=me.auth)).json()) == 2
+    assert (await _upload(client, other, data, "jrnl", "a.txt")).status_code == 202, "per user"
+    assert await _run(database, settings, await user_id_of(client, me), first["id"]) == "done"
+    assert (await _upload(client, me, data, "jrnl", "c.txt")).status_code == 202

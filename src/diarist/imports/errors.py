@@ -30,3 +30,11 @@ class InvalidImportRequest(DiaristError):
     status = 422
     code = "invalid_import_request"
     title = "Invalid import request"
+
+
+class TooManyImports(DiaristError):
+    """The user has as many imports waiting as they may: one must finish first."""
+
+    status = 429
+    code = "too_many_imports"
+    title = "Too many imports waiting"

@@ -44,6 +44,19 @@ async def set_import(session: AsyncSession, import_id: uuid.UUID, values: dict[s
     await session.execute(update(Import).where(Import.id == import_id).values(**values))
 
 
+async def count_waiting(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """The user's imports queued or running, counted under a per-user lock held until the
+    transaction ends (two requests at once cannot both pass a limit)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('imports:' || :user_id, 0))"),
+        {"user_id": str(user_id)},
+    )
+    query = select(func.count()).where(
+        Import.user_id == user_id, Import.status.in_(("queued", "running"))
+    )
+    return int(await session.scalar(query) or 0)
+
+
 async def waiting_import_ids(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these imports still wait for (or run) their job (system role: anyone's)."""
     query = select(Import.id).where(Import.id.in_(ids), Import.status.in_(("queued", "running")))

@@ -21,7 +21,7 @@ imports_router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ImportOut,
-    responses=problem_responses(400, 401, 403, 413, 422),
+    responses=problem_responses(400, 401, 403, 413, 422, 429),
 )
 async def start_import(
     source_format: Annotated[ImportFormat, Form(alias="format")],
@@ -47,7 +47,7 @@ async def start_import(
     row = await service.start_import_request(
         session, me.user_id, source_format, file.file if file else None,
         file.filename if file else None, url=url, token=token,
-        dry_run=dry_run, data_dir=settings.data_dir,
+        dry_run=dry_run, data_dir=settings.data_dir, max_waiting=settings.imports.max_waiting,
     )  # fmt: skip
     response.headers["Location"] = f"/api/v1/imports/{row.id}"
     return ImportOut.model_validate(row)

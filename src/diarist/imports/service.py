@@ -31,7 +31,12 @@ from diarist.db.jobs import defer
 from diarist.errors import DiaristError
 from diarist.imports import jobs
 from diarist.imports import repository as repo
-from diarist.imports.errors import ImportNotFound, InvalidImportFile, InvalidImportRequest
+from diarist.imports.errors import (
+    ImportNotFound,
+    InvalidImportFile,
+    InvalidImportRequest,
+    TooManyImports,
+)
 from diarist.imports.sources import READERS, SOURCE_NAMES, SourceRecord, read_memos
 from diarist.journal import bulk
 from diarist.models import Import
@@ -300,9 +305,16 @@ async def start_import_request(
     token: str | None,
     dry_run: bool,
     data_dir: Path,
+    max_waiting: int,
 ) -> Import:
     """An import asked for over the API: an uploaded export, or (memos) a server's address
-    and token, kept beside the job for it alone (0600) and removed with it."""
+    and token, kept beside the job for it alone (0600) and removed with it; at most
+    `max_waiting` of the user's at once (each keeps its upload on disk until its job ran)."""
+    if await repo.count_waiting(session, user_id) >= max_waiting:
+        raise TooManyImports(
+            f"You have {max_waiting} imports waiting or running: let one finish first.",
+            headers={"Retry-After": "60"},
+        )
     if source_format == "memos":
         if upload is not None or not url or not token:
             raise InvalidImportRequest("A Memos import takes the server's url and a token.")
