@@ -1,12 +1,13 @@
-"""Why voice entries use the provider: the word error rate of the offline speech model that
-installs from PyPI here (pocketsphinx 5, its US English model inside the wheel) on sentences
-spoken by espeak-ng. Not part of `make bench` (neither is a dependency of diarist):
+"""Offline speech to text for voice entries: the word error rate of the models that install
+from PyPI with their model inside the wheel, on sentences spoken by espeak-ng: Moonshine base
+(moonshine-cpp, what diarist uses) and pocketsphinx 5 (for comparison). Not part of
+`make bench` (espeak-ng and pocketsphinx are not dependencies of diarist):
 
     apt-get install espeak-ng && .venv/bin/pip install pocketsphinx
     .venv/bin/python -m bench.voice
 
-Prints each sentence's transcript and error rate, the overall word error rate and the CPU
-seconds per second of audio, and writes bench/results/voice-latest.json.
+Writes, per model and voice, the transcripts, the word error rate and the CPU seconds per
+second of audio to bench/results/voice-latest.json.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench.report import machine, write_results
+from diarist.analysis import speech
 
 SENTENCES = (
     "Today I walked along the river with my sister and we talked about moving to Lisbon "
@@ -58,38 +60,66 @@ def word_errors(reference: str, heard: str) -> int:
     return row[-1]
 
 
-def run() -> dict[str, Any]:
+def _pocketsphinx() -> Any:
     from pocketsphinx import Decoder  # not a dependency of diarist: imported only here
 
     decoder = Decoder()
+
+    def heard(path: Path) -> str:
+        decoder.start_utt()
+        decoder.process_raw(pcm_16k(path), full_utt=True)
+        decoder.end_utt()
+        return decoder.hyp().hypstr if decoder.hyp() else ""
+
+    return heard
+
+
+def _moonshine() -> Any:
+    def heard(path: Path) -> str:
+        samples = np.frombuffer(pcm_16k(path), dtype=np.int16)
+        resampled = path.with_suffix(".16k.wav")
+        with wave.open(str(resampled), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes(samples.tobytes())
+        return speech.transcribe_file(resampled, "audio/wav")
+
+    return heard
+
+
+def run() -> dict[str, Any]:
+    engines = {"moonshine-base-en (moonshine-cpp 0.1.4)": _moonshine(),
+               "pocketsphinx 5 en-us": _pocketsphinx()}  # fmt: skip
+    espeak = shutil.which("espeak-ng") or "espeak-ng"
     cells = []
     with tempfile.TemporaryDirectory() as tmp:
         for voice in VOICES:
-            errors = words = 0
-            audio_s = cpu_s = 0.0
-            heard_all = []
+            clips = []
             for number, sentence in enumerate(SENTENCES):
                 path = Path(tmp) / f"{number}.wav"
-                espeak = shutil.which("espeak-ng") or "espeak-ng"
                 command = [espeak, "-v", *voice.split(), "-w", str(path), sentence]
                 subprocess.run(command, check=True)
-                pcm = pcm_16k(path)
-                started = time.process_time()
-                decoder.start_utt()
-                decoder.process_raw(pcm, full_utt=True)
-                decoder.end_utt()
-                cpu_s += time.process_time() - started
-                audio_s += len(pcm) / 32000
-                heard = decoder.hyp().hypstr if decoder.hyp() else ""
-                reference = re.sub(r"[^a-z' ]", "", sentence.lower())
-                errors += word_errors(reference, heard)
-                words += len(reference.split())
-                heard_all.append(heard)
-            cells.append({
-                "voice": voice, "word_error_rate": round(errors / words, 3),
-                "cpu_s_per_audio_s": round(cpu_s / audio_s, 3), "heard": heard_all,
-            })  # fmt: skip
-    return {"machine": machine(), "model": "pocketsphinx en-us (in the wheel)", "cells": cells}
+                clips.append((path, sentence))
+            for name, transcribe in engines.items():
+                errors = words = 0
+                audio_s = cpu_s = 0.0
+                heard_all = []
+                for path, sentence in clips:
+                    started = time.process_time()
+                    heard = re.sub(r"[^a-z' ]", "", transcribe(path).lower())
+                    cpu_s += time.process_time() - started
+                    audio_s += len(pcm_16k(path)) / 32000
+                    reference = re.sub(r"[^a-z' ]", "", sentence.lower())
+                    errors += word_errors(reference, heard)
+                    words += len(reference.split())
+                    heard_all.append(heard)
+                cells.append({
+                    "model": name, "voice": voice,
+                    "word_error_rate": round(errors / words, 3),
+                    "cpu_s_per_audio_s": round(cpu_s / audio_s, 3), "heard": heard_all,
+                })  # fmt: skip
+    return {"machine": machine(), "sentences": len(SENTENCES), "cells": cells}
 
 
 def main() -> None:

@@ -147,9 +147,10 @@ class OpenAISettings(BaseModel):
     # Reflections (chat) for consenting users; off to use the endpoint for embeddings only.
     reflections: bool = True
     embedding_model: str | None = None  # e.g. text-embedding-3-small
-    # Voice entries: speech to text (`audio/transcriptions`); unset, nothing is transcribed.
+    # Voice entries with `analysis.transcription = "openai"`: the speech-to-text model
+    # (`audio/transcriptions`); unset, nothing is transcribed there.
     transcription_model: str | None = "whisper-1"
-    # The largest recording sent (OpenAI's endpoint takes 25 MB).
+    # The largest recording transcribed, here or there (OpenAI's endpoint takes 25 MB).
     max_transcription_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024**3)
     embedding_dimensions: int = Field(default=1536, ge=8, le=16_000)
 
@@ -173,6 +174,9 @@ class AnalysisSettings(BaseModel):
     # The active embedding model: `openai` embeds consenting users' entries remotely (others
     # stay on the local model); switching re-embeds in the background (the sweeper).
     embedding_provider: Literal["local", "openai"] = "local"
+    # Voice entries: speech to text on this machine (Moonshine, in the moonshine-cpp wheel),
+    # by the OpenAI-compatible provider (for users who allow it), or not at all.
+    transcription: Literal["local", "openai", "off"] = "local"
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     # Where API processes get query embeddings of the local model (they load no model):
     # unset, the `diarist embedder` that `diarist serve` runs on a unix socket under the data

@@ -1,20 +1,24 @@
-"""Voice entries: a recording attached to an entry becomes its text through the speech-to-text
-provider (a real HTTP server on loopback speaking OpenAI's `audio/transcriptions`), for users
-who let their writing go to it; every way of asking wrongly is refused with its code."""
+"""Voice entries: a recording attached to an entry becomes its text, on this machine (the
+offline model, on a clip spoken by espeak-ng) or through the speech-to-text provider (a real
+HTTP server on loopback speaking OpenAI's `audio/transcriptions`) for users who let their
+writing go to it; every way of asking wrongly is refused with its code."""
 
 from __future__ import annotations
 
 import uuid
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.analysis import speech
 from diarist.attachments.store import open_store
 from diarist.config import OpenAISettings, Settings
 from diarist.db.engine import Database
@@ -31,7 +35,9 @@ CLIP = (Path(__file__).parents[1] / "fixtures" / "voice-note.wav").read_bytes()
 def fake(settings: Settings) -> Iterator[FakeOpenAI]:
     with fake_openai_server() as server:
         openai = OpenAISettings(base_url=server.url, api_key=SecretStr("sk-test"), timeout_s=2)
-        settings.analysis = settings.analysis.model_copy(update={"openai": openai})
+        settings.analysis = settings.analysis.model_copy(
+            update={"openai": openai, "transcription": "openai"}
+        )
         yield server
 
 
@@ -155,3 +161,63 @@ async def test_asking_wrongly(
     unset = await ask(entry["id"], {"attachment_id": recording["id"]})
     assert (unset.status_code, unset.json()["code"]) == (409, "transcription_unavailable")
     assert fake.transcribed == []
+
+
+@pytest.mark.skipif(not speech.available(), reason="moonshine-cpp has no wheel for this platform")
+async def test_a_recording_is_transcribed_on_this_machine(
+    client: httpx.AsyncClient, database: Database, settings: Settings
+) -> None:
+    assert settings.analysis.transcription == "local"
+    me = await signed_up(client)  # no consent needed: the recording never leaves the server
+    entry, recording = await _recorded(client, me, text="")
+    asked = await client.post(
+        f"/api/v1/entries/{entry['id']}/transcribe",
+        json={"attachment_id": recording["id"]}, headers=me.auth,
+    )  # fmt: skip
+    assert asked.status_code == 202, asked.text
+    store = open_store(settings.attachments, settings.data_dir)
+    status = await voice.transcribe_recording(
+        database, store, settings, await user_id_of(client, me), uuid.UUID(entry["id"]),
+        uuid.UUID(recording["id"]),
+    )  # fmt: skip
+    assert status == "done"
+    after = (await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)).json()
+    heard = after["raw_data"]["text"].lower().strip(".").split()
+    said = ["i", "walked", "by", "the", "river", "today", "and", "felt", "calm"]
+    assert sum(word in heard for word in said) >= 7, heard  # the model heard it (9 words)
+    assert (after["entry_type"], after["metadata"]["transcription"]["model"]) == (
+        "voice", "moonshine-base-en"
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not speech.available(), reason="moonshine-cpp has no wheel for this platform")
+def test_the_offline_model_reads_what_it_is_given(tmp_path: Path) -> None:
+    loud = tmp_path / "stereo-8bit.wav"
+    with wave.open(str(loud), "wb") as out:  # 8-bit stereo at 22 kHz: decoded and resampled
+        out.setnchannels(2)
+        out.setsampwidth(1)
+        out.setframerate(22050)
+        out.writeframes(bytes([128, 128]) * 22050)
+    assert speech.transcribe_file(loud, "audio/wav") == ""
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    with pytest.raises(speech.SpeechError):
+        speech.transcribe_file(broken, "audio/wav")
+
+
+def test_long_recordings_are_cut_where_it_is_quiet() -> None:
+    rate = speech.SAMPLE_RATE
+    noise = np.full(rate * 45, 8000.0)
+    noise[rate * 21 : rate * 21 + rate // 2] = 0  # a pause a second after the mark
+    pieces = speech._pieces(noise)
+    assert len(pieces) == 2
+    assert abs(len(pieces[0]) - int(rate * 21.25)) < rate // 10
+    assert sum(len(p) for p in pieces) == len(noise)
+
+
+def test_without_ffmpeg_only_wav_is_transcribed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert speech.can_decode("audio/wav")
+    assert not speech.can_decode("audio/mp4")
+    with pytest.raises(speech.SpeechError, match="no ffmpeg"):
+        speech.transcribe_file(Path("/nonexistent.m4a"), "audio/mp4")

@@ -184,9 +184,9 @@ async def transcribe_recording(
     session: DbSession,
     me: CurrentPrincipal,
 ) -> TranscriptionQueued:
-    """Turn a recording attached to the entry into its text (a voice entry), in the background
-    through the server's speech-to-text provider; the entry's `metadata.transcription` says how
-    it went. Needs the user's consent to the provider (docs/attachments.md)."""
+    """Turn a recording attached to the entry into its text (a voice entry), in the background,
+    offline or through the provider (with the user's consent) as the server is configured; the
+    entry's `metadata.transcription` says how it went (docs/attachments.md)."""
     await voice.request_transcription(session, settings, me.user_id, entry_id, body.attachment_id)
     return TranscriptionQueued(entry_id=entry_id, attachment_id=body.attachment_id)
 

@@ -1,20 +1,24 @@
-"""Voice entries: a recording attached to an entry becomes its text. Speech to text is the
-OpenAI-compatible provider's (`audio/transcriptions`, for users who let their writing leave the
-server); no offline model good enough installs here (docs/attachments.md, "Voice entries"
-has the measurement). The job writes the transcript into the entry as an edit (a revision
-keeps the text before), makes it a `voice` entry, and records the outcome in
-`metadata.transcription`."""
+"""Voice entries: a recording attached to an entry becomes its text. Speech to text runs on
+this machine by default (`analysis.speech`: Moonshine, its model inside a wheel), or at the
+OpenAI-compatible provider (`audio/transcriptions`, for users who let their writing leave the
+server); docs/attachments.md, "Voice entries", has the measurements. The job writes the
+transcript into the entry as an edit (a revision keeps the text before), makes it a `voice`
+entry, and records the outcome in `metadata.transcription`."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
+from diarist.analysis import speech
 from diarist.analysis.openai import OpenAIClient, ProviderError
 from diarist.attachments import service as attachments_service
 from diarist.attachments.errors import AttachmentNotFound
@@ -70,14 +74,25 @@ async def request_transcription(
         raise RecordingTooLarge(
             f"Recordings of up to {provider.max_transcription_bytes} bytes are transcribed."
         )
-    if not provider.base_url or not provider.transcription_model:
-        raise TranscriptionUnavailable("This server has no speech-to-text provider configured.")
-    mine = await preferences.preferences_of(session, user_id)
-    if not mine.allows_remote_analysis:
-        raise TranscriptionUnavailable(
-            "Transcription sends the recording to the server's AI provider: allow it first "
-            '(preferences.ai_processing.providers includes "openai").'
-        )
+    mode = settings.analysis.transcription
+    if mode == "off":
+        raise TranscriptionUnavailable("This server does not transcribe recordings.")
+    if mode == "local":
+        if not speech.available():
+            raise TranscriptionUnavailable("No offline speech model is installed here.")
+        if not speech.can_decode(blob.media_type):
+            raise NotARecording(
+                "Only WAV recordings can be transcribed on this server (it has no ffmpeg)."
+            )
+    else:
+        if not provider.base_url or not provider.transcription_model:
+            raise TranscriptionUnavailable("This server has no speech-to-text provider configured.")
+        mine = await preferences.preferences_of(session, user_id)
+        if not mine.allows_remote_analysis:
+            raise TranscriptionUnavailable(
+                "Transcription sends the recording to the server's AI provider: allow it "
+                'first (preferences.ai_processing.providers includes "openai").'
+            )
     await defer(
         session, jobs.TRANSCRIBE,
         entry_id=str(entry_id), attachment_id=str(attachment_id), user_id=str(user_id),
@@ -95,6 +110,7 @@ async def transcribe_recording(
     """The job's work: the recording to the provider, its transcript into the entry. The
     outcome: done, failed (the provider's error is in the entry's metadata), or gone (the
     entry or recording was removed, or the user withdrew their consent, meanwhile)."""
+    local = settings.analysis.transcription == "local"
     async with database.unit_of_work(user_id) as session:
         try:
             attachment, blob = await attachments_service.get_attachment(
@@ -103,22 +119,23 @@ async def transcribe_recording(
         except AttachmentNotFound:
             return "gone"
         allowed = (await preferences.preferences_of(session, user_id)).allows_remote_analysis
-    if not allowed:
+    if not (local or allowed):
         return "gone"
     audio = b"".join(
         [chunk async for chunk in attachments_service.original_bytes(store, attachment, blob)]
     )
-    client = OpenAIClient(settings.analysis.openai)
     outcome: dict[str, Any] = {"attachment_id": str(attachment_id)}
     text = None
     try:
-        text, model = await client.transcribe(audio, attachment.file_name, blob.media_type)
+        if local:
+            text, model = await _transcribe_here(audio, blob.media_type), speech.MODEL
+        else:
+            text, model = await _transcribe_there(settings, audio, attachment.file_name,
+                                                  blob.media_type)  # fmt: skip
         outcome |= {"status": "done", "model": model}
-    except ProviderError as exc:
+    except (ProviderError, speech.SpeechError) as exc:
         outcome |= {"status": "failed", "error": str(exc)}
         _log.warning("transcription_failed", entry_id=str(entry_id), error=str(exc))
-    finally:
-        await client.close()
     outcome["at"] = datetime.now(UTC).isoformat()
     async with database.unit_of_work(user_id) as session:
         entry = await repo.get_entry(session, user_id, entry_id)
@@ -138,3 +155,21 @@ async def transcribe_recording(
             expected_version=None,
         )  # fmt: skip
     return str(outcome["status"])
+
+
+async def _transcribe_here(audio: bytes, media_type: str) -> str:
+    """On this machine, in a thread (CPU-bound): the recording goes through a private file."""
+    with tempfile.NamedTemporaryFile(prefix="diarist-voice-", suffix=".rec") as file:
+        file.write(audio)
+        file.flush()
+        return await to_thread.run_sync(speech.transcribe_file, Path(file.name), media_type)
+
+
+async def _transcribe_there(
+    settings: Settings, audio: bytes, file_name: str, media_type: str
+) -> tuple[str, str]:
+    client = OpenAIClient(settings.analysis.openai)
+    try:
+        return await client.transcribe(audio, file_name, media_type)
+    finally:
+        await client.close()
