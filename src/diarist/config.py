@@ -107,6 +107,9 @@ class ImportSettings(BaseModel):
     max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=64 * 1024**3)
     # Imports of one user queued or running at once (each keeps its upload on disk meanwhile).
     max_waiting: int = Field(default=3, ge=1, le=100)
+    # A Memos server named over the API may be on a private or loopback address (a Memos on
+    # the same host or network); off, such addresses are refused (no probing inside).
+    memos_allow_private: bool = False
 
 
 class S3Settings(BaseModel):

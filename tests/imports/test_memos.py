@@ -187,6 +187,12 @@ async def test_a_memos_import_over_the_api(
 ) -> None:
     url, _mode = memos_server
     me = await signed_up(client)
+    refused = await client.post(
+        "/api/v1/imports", data={"format": "memos", "url": url, "token": TOKEN}, headers=me.auth
+    )
+    assert refused.status_code == 422, "a loopback address: refused unless allowed"
+    assert "private, loopback" in refused.json()["detail"]
+    settings.imports = settings.imports.model_copy(update={"memos_allow_private": True})
     started = await client.post(
         "/api/v1/imports", data={"format": "memos", "url": url, "token": TOKEN}, headers=me.auth
     )
@@ -211,6 +217,8 @@ async def test_a_memos_import_over_the_api(
         ({"format": "memos", "url": "http://x.test"}, False),
         ({"format": "memos", "token": TOKEN}, False),
         ({"format": "memos", "url": "ftp://x.test", "token": TOKEN}, False),
+        ({"format": "memos", "url": "http://169.254.169.254/", "token": TOKEN}, False),
+        ({"format": "memos", "url": "http://10.0.0.7:5230", "token": TOKEN}, False),
         ({"format": "memos", "url": "http://x.test", "token": TOKEN}, True),
         ({"format": "jrnl"}, False),
         ({"format": "jrnl", "url": "http://x.test", "token": TOKEN}, True),

@@ -221,3 +221,38 @@ def test_without_ffmpeg_only_wav_is_transcribed_here(monkeypatch: pytest.MonkeyP
     assert not speech.can_decode("audio/mp4")
     with pytest.raises(speech.SpeechError, match="no ffmpeg"):
         speech.transcribe_file(Path("/nonexistent.m4a"), "audio/mp4")
+
+
+async def test_twice_appends_once_and_silence_changes_nothing(
+    client: httpx.AsyncClient, database: Database, settings: Settings, fake: FakeOpenAI
+) -> None:
+    me = await _consenting(client)
+    user = await user_id_of(client, me)
+    store = open_store(settings.attachments, settings.data_dir)
+    entry, recording = await _recorded(client, me, text="Once.")
+    ids = (uuid.UUID(entry["id"]), uuid.UUID(recording["id"]))
+    assert await voice.transcribe_recording(database, store, settings, user, *ids) == "done"
+    assert await voice.transcribe_recording(database, store, settings, user, *ids) == "done"
+    after = (await client.get(f"/api/v1/entries/{entry['id']}", headers=me.auth)).json()
+    assert after["raw_data"]["text"].count(fake.transcript) == 1, "a job run again adds nothing"
+
+    fake.transcript = ""
+    quiet, silence = await _recorded(client, me, text="Before.")
+    status = await voice.transcribe_recording(
+        database, store, settings, user, uuid.UUID(quiet["id"]), uuid.UUID(silence["id"])
+    )
+    assert status == "silent"
+    after = (await client.get(f"/api/v1/entries/{quiet['id']}", headers=me.auth)).json()
+    assert (after["raw_data"]["text"], after["entry_type"]) == ("Before.", "text")
+    assert after["metadata"]["transcription"]["status"] == "silent"
+
+
+def test_a_wav_of_an_impossible_rate_is_refused(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.wav"
+    with wave.open(str(odd), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(2)  # 25 MB of this would resample to billions of samples
+        out.writeframes(b"\x00\x00" * 100)
+    with pytest.raises(speech.SpeechError, match="8-96 kHz"):
+        speech.transcribe_file(odd, "audio/wav")

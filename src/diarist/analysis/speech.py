@@ -21,6 +21,8 @@ import numpy as np
 MODEL = "moonshine-base-en"
 SAMPLE_RATE = 16_000
 PIECE_SECONDS = 20
+# The longest recording transcribed (a voice note, not an audiobook): longer ones are refused.
+MAX_SECONDS = 30 * 60
 # Where a piece may end: the quietest half second within this many seconds of its mark.
 _SEARCH_SECONDS = 4
 _lock = threading.Lock()
@@ -42,7 +44,19 @@ def can_decode(media_type: str) -> bool:
 
 
 def transcribe_file(path: Path, media_type: str) -> str:
-    """The text of a recording (a file of `media_type`)."""
+    """The text of a recording (a file of `media_type`); SpeechError for anything that
+    cannot be transcribed (its format, its length, the model failing)."""
+    try:
+        return _transcribe(path, media_type)
+    except SpeechError:
+        raise
+    except (OSError, RuntimeError, ValueError, subprocess.SubprocessError) as exc:
+        raise SpeechError(
+            f"The recording could not be transcribed ({type(exc).__name__})."
+        ) from None
+
+
+def _transcribe(path: Path, media_type: str) -> str:
     samples = _decode(path, media_type)
     if not len(samples):
         return ""
@@ -86,8 +100,10 @@ def _decode(path: Path, media_type: str) -> np.ndarray[Any, np.dtype[np.float64]
                 frames = audio.readframes(audio.getnframes())
         except (wave.Error, EOFError) as exc:
             raise SpeechError(f"The WAV file cannot be read ({exc}).") from None
-        if width not in (1, 2) or channels < 1:
-            raise SpeechError("Only 8- and 16-bit PCM WAV recordings can be read here.")
+        if width not in (1, 2) or channels < 1 or not 8_000 <= rate <= 96_000:
+            raise SpeechError("Only 8- and 16-bit PCM WAV at 8-96 kHz can be read here.")
+        if len(frames) / (width * channels * rate) > MAX_SECONDS:
+            raise SpeechError(f"Recordings of up to {MAX_SECONDS // 60} minutes are transcribed.")
         kind = np.uint8 if width == 1 else np.int16
         data = np.frombuffer(frames, dtype=kind).astype(np.float64)
         if width == 1:
@@ -97,11 +113,14 @@ def _decode(path: Path, media_type: str) -> np.ndarray[Any, np.dtype[np.float64]
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SpeechError("Only WAV recordings can be transcribed on this server (no ffmpeg).")
-    decoded = subprocess.run(  # noqa: S603 - our own arguments, the file is ours
-        [ffmpeg, "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1",
-         "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"],
-        capture_output=True, check=False, timeout=600,
-    )  # fmt: skip
+    # The file on stdin and only the pipe protocol: a crafted container names no other file
+    # or address for ffmpeg to open; `-t`: never more than MAX_SECONDS of samples.
+    with path.open("rb") as source:
+        decoded = subprocess.run(  # noqa: S603 - our own arguments
+            [ffmpeg, "-v", "error", "-protocol_whitelist", "pipe", "-i", "pipe:0", "-vn",
+             "-t", str(MAX_SECONDS), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"],
+            stdin=source, capture_output=True, check=False, timeout=600,
+        )  # fmt: skip
     if decoded.returncode != 0:
         raise SpeechError("The recording cannot be decoded.")
     return np.frombuffer(decoded.stdout, dtype=np.int16).astype(np.float64)
@@ -127,7 +146,8 @@ def _pieces(
     while len(samples) - start > step + _SEARCH_SECONDS * SAMPLE_RATE:
         low = start + step - _SEARCH_SECONDS * SAMPLE_RATE
         window = np.abs(samples[low : low + 2 * _SEARCH_SECONDS * SAMPLE_RATE])
-        energy = np.convolve(window, np.ones(half), mode="valid")
+        running = np.concatenate(([0.0], np.cumsum(window)))
+        energy = running[half:] - running[:-half]  # each half second's loudness
         cut = low + int(np.argmin(energy)) + half // 2
         pieces.append(samples[start:cut])
         start = cut

@@ -48,6 +48,7 @@ async def start_import(
         session, me.user_id, source_format, file.file if file else None,
         file.filename if file else None, url=url, token=token,
         dry_run=dry_run, data_dir=settings.data_dir, max_waiting=settings.imports.max_waiting,
+        allow_private=settings.imports.memos_allow_private,
     )  # fmt: skip
     response.headers["Location"] = f"/api/v1/imports/{row.id}"
     return ImportOut.model_validate(row)

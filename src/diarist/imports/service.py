@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import ipaddress
 import json
 import os
 import re
 import shutil
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -261,7 +263,8 @@ async def _attach_media(
                 report.attached += 1
                 continue
             try:
-                with media.open() as source:
+                # Opened in a thread: Memos' files are downloaded as they are opened.
+                with await anyio.to_thread.run_sync(media.open) as source:
                     _attachment, _blob, new = await attachments_service.upload_attachment(
                         session, attaching, user_id, entry_id, source, media.file_name,
                         source_id=media.source_id, meta=media.meta,
@@ -306,6 +309,7 @@ async def start_import_request(
     dry_run: bool,
     data_dir: Path,
     max_waiting: int,
+    allow_private: bool = False,
 ) -> Import:
     """An import asked for over the API: an uploaded export, or (memos) a server's address
     and token, kept beside the job for it alone (0600) and removed with it; at most
@@ -320,6 +324,11 @@ async def start_import_request(
             raise InvalidImportRequest("A Memos import takes the server's url and a token.")
         if not re.match(r"^https?://[^\s/]+", url):
             raise InvalidImportRequest("url must be the server's http:// or https:// address.")
+        if not allow_private and not await _public_host(url):
+            raise InvalidImportRequest(
+                "url names a private, loopback or unknown address (this server allows Memos "
+                "servers on the internet only)."
+            )
         asked = io.BytesIO(json.dumps({"url": url, "token": token}).encode())
         return await start_import(
             session, user_id, "memos", asked, "memos.json", dry_run=dry_run, data_dir=data_dir
@@ -329,6 +338,18 @@ async def start_import_request(
     return await start_import(
         session, user_id, source_format, upload, file_name, dry_run=dry_run, data_dir=data_dir
     )
+
+
+async def _public_host(url: str) -> bool:
+    """Every address the URL's host resolves to is a global one (no loopback, private,
+    link-local or reserved address: nothing inside the server's own network)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        found = await anyio.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in found}
+    return bool(addresses) and all(address.is_global for address in addresses)
 
 
 async def start_import(

@@ -57,7 +57,7 @@ async def reindex_language(user_id: str) -> int:
 
 @blueprint.task(name=jobs.TRANSCRIBE.name, queue=jobs.TRANSCRIBE.queue)
 async def transcribe(entry_id: str, attachment_id: str, user_id: str) -> str:
-    """A recording's transcript into its entry (the provider's speech to text)."""
+    """A recording's transcript into its entry (offline or by the provider: journal.voice)."""
     resources = worker_resources()
     settings = resources.settings
     store = open_store(settings.attachments, settings.data_dir)

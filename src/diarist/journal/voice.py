@@ -26,7 +26,7 @@ from diarist.attachments.store import Store
 from diarist.config import Settings
 from diarist.db.engine import Database
 from diarist.db.jobs import defer
-from diarist.errors import Conflict, PayloadTooLarge, Unprocessable
+from diarist.errors import Conflict, DiaristError, PayloadTooLarge, Unprocessable
 from diarist.journal import jobs
 from diarist.journal import repository as repo
 from diarist.journal import service as entries_service
@@ -136,11 +136,18 @@ async def transcribe_recording(
     except (ProviderError, speech.SpeechError) as exc:
         outcome |= {"status": "failed", "error": str(exc)}
         _log.warning("transcription_failed", entry_id=str(entry_id), error=str(exc))
+    if text is not None and not text.strip():
+        outcome |= {"status": "silent"}  # nothing heard: the text stays as it is
+        text = None
     outcome["at"] = datetime.now(UTC).isoformat()
     async with database.unit_of_work(user_id) as session:
-        entry = await repo.get_entry(session, user_id, entry_id)
+        # Locked: an edit the writer commits meanwhile is read here, never overwritten.
+        entry = await repo.get_entry(session, user_id, entry_id, for_update=True)
         if entry is None or entry.deleted_at is not None:
             return "gone"
+        earlier = (entry.meta or {}).get("transcription") or {}
+        if earlier.get("attachment_id") == str(attachment_id) and earlier.get("status") == "done":
+            return "done"  # a job run again, or asked twice: the transcript is there already
         changes: dict[str, Any] = {"metadata": {**(entry.meta or {}), "transcription": outcome}}
         if text is not None:
             changes["entry_type"] = "voice"
@@ -149,11 +156,21 @@ async def transcribe_recording(
                 outcome["text"] = text
             else:
                 joined = f"{written.rstrip()}\n\n{text}" if written.strip() else text
-                changes["raw_data"] = {"format": "markdown", "text": joined}
-        await entries_service.update_entry(
-            session, user_id, entry_id, EntryUpdate.model_validate(changes), settings.journal,
-            expected_version=None,
-        )  # fmt: skip
+                changes["raw_data"] = {**entry.raw_data, "text": joined}  # its format kept
+        try:
+            await entries_service.update_entry(
+                session, user_id, entry_id, EntryUpdate.model_validate(changes),
+                settings.journal, expected_version=None,
+            )  # fmt: skip
+        except DiaristError as exc:  # the transcript makes the entry too large, say
+            failed = {**outcome, "status": "failed", "error": exc.detail}
+            failed.pop("text", None)
+            await entries_service.update_entry(
+                session, user_id, entry_id,
+                EntryUpdate(metadata={**(entry.meta or {}), "transcription": failed}),
+                settings.journal, expected_version=None,
+            )  # fmt: skip
+            return "failed"
     return str(outcome["status"])
 
 

@@ -82,7 +82,7 @@ def files_in_zip(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str,
 
 def dated_files_in_zip(
     path: Path, suffix: str, max_bytes: int
-) -> Iterator[tuple[str, bytes | None, float]]:
+) -> Iterator[tuple[str, bytes | None, float | None]]:
     """`files_in_zip` with each member's modification time (seconds, as the zip records it:
     local time taken as UTC), for a note that has no other date."""
     with _reading_zip(path) as archive:
@@ -138,11 +138,14 @@ class _Members:
             raise InvalidImportFile(f"{info.filename} cannot be read ({exc}).") from None
 
 
-def _zip_time(info: zipfile.ZipInfo) -> float:
+def _zip_time(info: zipfile.ZipInfo) -> float | None:
+    """The member's time (the zip records wall-clock time, read as UTC); None for none (a
+    zeroed or impossible date, as many zip tools write)."""
     try:
-        return datetime(*info.date_time, tzinfo=UTC).timestamp()
-    except ValueError:  # a date the zip could not have meant
-        return 0.0
+        moment = datetime(*info.date_time, tzinfo=UTC)
+    except ValueError:
+        return None
+    return None if moment.year <= 1980 else moment.timestamp()
 
 
 def documents(path: Path, suffix: str, max_bytes: int) -> Iterator[tuple[str, Reader]]:
