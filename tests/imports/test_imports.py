@@ -9,6 +9,7 @@ import json
 import plistlib
 import shutil
 import tarfile
+import threading
 import uuid
 import zipfile
 from datetime import datetime
@@ -24,6 +25,7 @@ from diarist.errors import DiaristError
 from diarist.imports import service as imports_service
 from diarist.imports.errors import ImportTooLarge, InvalidImportFile
 from diarist.imports.service import ImportReport
+from diarist.imports.sources import SourceRecord
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -409,3 +411,31 @@ async def test_an_undated_note_in_a_zip_is_dated_by_the_zip_and_unchanged_on_rei
     assert (first.created, again.unchanged) == (1, 1)
     entries = await _entries(client, _me_account)
     assert entries[0]["entry_date"].startswith("2021-03-04T05:06:08")
+
+
+async def test_the_reader_runs_on_one_thread_and_is_closed_when_a_batch_fails(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    _me_account, user_id = await _me(client)
+    threads: set[str] = set()
+    closed_on: list[str] = []
+
+    def reader() -> Any:
+        try:
+            for number in range(3 * imports_service.BATCH_SIZE):
+                threads.add(threading.current_thread().name)
+                fields = {"raw_data": {"format": "markdown", "text": f"n{number}"},
+                          "entry_date": "2024-01-01T10:00:00Z"}  # fmt: skip
+                yield SourceRecord(f"r{number}", fields)
+        finally:
+            closed_on.append(threading.current_thread().name)
+
+    async def progress(report: ImportReport) -> None:
+        raise RuntimeError("the first batch's write fails after it")
+
+    with pytest.raises(RuntimeError):
+        await imports_service.import_records(
+            database, user_id, "jrnl", "jrnl", reader(), JournalSettings(), on_progress=progress
+        )
+    assert len(threads) == 1, "one reading thread, whichever batch"
+    assert closed_on == list(threads), "closed on its own thread when the import stopped"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import io
 import ipaddress
 import json
@@ -15,7 +16,7 @@ import re
 import shutil
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -176,7 +177,7 @@ async def import_records(
         if on_progress is not None:
             await on_progress(report)
 
-    async for checked in _checked_batches(records, limits):
+    async def write(checked: Checked) -> None:
         batch: list[bulk.Incoming] = []
         with_media: list[SourceRecord] = []
         for record, outcome in checked:
@@ -194,6 +195,11 @@ async def import_records(
                     with_media.append(record)
         if batch:
             await flush(batch, with_media)
+
+    # Closed however the loop ends (a failed batch, a cancelled job): the reader stops.
+    async with contextlib.aclosing(_checked_batches(records, limits)) as batches:
+        async for checked in batches:
+            await write(checked)
     if not report.read:
         raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
@@ -204,23 +210,33 @@ Checked = list[tuple[SourceRecord, "bulk.Incoming | str | None"]]
 
 async def _checked_batches(
     records: Iterator[SourceRecord], limits: JournalSettings
-) -> AsyncIterator[Checked]:
+) -> AsyncGenerator[Checked, None]:
     """The records in batches of BATCH_SIZE readable ones, each checked as the API checks an
     entry (`bulk.incoming`), read one batch ahead in a thread of their own: the reader (a
     generator) always runs on that one thread, never two batches at once."""
     loop = asyncio.get_running_loop()
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="import") as reading:
-        ahead = loop.run_in_executor(reading, _read_batch, records, limits)
-        try:
-            while checked := await ahead:
-                ahead = loop.run_in_executor(reading, _read_batch, records, limits)
-                yield checked
-        finally:
-            # The reader may hold the upload open: it stops before the caller goes on (its
-            # error, if the batch was never asked for, is dropped with it).
-            await asyncio.wait([ahead])
-            if not ahead.cancelled():
-                ahead.exception()
+    reading = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="import")
+    ahead = loop.run_in_executor(reading, _read_batch, records, limits)
+    try:
+        while checked := await ahead:
+            ahead = loop.run_in_executor(reading, _read_batch, records, limits)
+            yield checked
+    finally:
+        # The reader may hold the upload (or a Memos connection) open: it is closed on its
+        # own thread once the batch in flight is read, awaited on the loop, never blocking
+        # it (a cancelled job's thread finishes its batch meanwhile). An error of a batch
+        # never asked for is dropped with it.
+        await asyncio.wait([ahead])
+        if not ahead.cancelled():
+            ahead.exception()
+        close = getattr(records, "close", None)
+        if close is not None:
+            await asyncio.shield(loop.run_in_executor(reading, close))
+        reading.shutdown(wait=False)
+
+
+# Records read for one batch at most, readable or not.
+_MAX_READ = 4 * BATCH_SIZE
 
 
 def _read_batch(records: Iterator[SourceRecord], limits: JournalSettings) -> Checked:
@@ -234,6 +250,8 @@ def _read_batch(records: Iterator[SourceRecord], limits: JournalSettings) -> Che
         checked.append((record, outcome))
         readable += 1
         if readable >= BATCH_SIZE:
+            break
+        if len(checked) >= _MAX_READ:  # a source of nothing but failures: bounded too
             break
     return checked
 
