@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diarist.errors import Conflict, DiaristError, NotFound, Unprocessable
+from diarist.errors import Conflict, DiaristError, NotFound, PayloadTooLarge, Unprocessable
 
 
 class EntryNotFound(NotFound):
@@ -82,3 +82,18 @@ class UnknownParameter(DiaristError):
     status = 400
     code = "unknown_parameter"
     title = "Unknown query parameter"
+
+
+class NotARecording(Unprocessable):
+    code = "not_a_recording"
+    title = "Not a recording"
+
+
+class RecordingTooLarge(PayloadTooLarge):
+    code = "recording_too_large"
+    title = "Recording too large"
+
+
+class TranscriptionUnavailable(Conflict):
+    code = "transcription_unavailable"
+    title = "Transcription unavailable"

@@ -18,38 +18,27 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
-from diarist.analysis import speech
-from diarist.analysis.openai import OpenAIClient, ProviderError
+from diarist.analysis import openai, speech
 from diarist.attachments import service as attachments_service
 from diarist.attachments.errors import AttachmentNotFound
 from diarist.attachments.store import Store
 from diarist.config import Settings
 from diarist.db.engine import Database
 from diarist.db.jobs import defer
-from diarist.errors import Conflict, DiaristError, PayloadTooLarge, Unprocessable
+from diarist.errors import DiaristError
 from diarist.journal import jobs
 from diarist.journal import repository as repo
 from diarist.journal import service as entries_service
-from diarist.journal.errors import EntryNotFound
+from diarist.journal.errors import (
+    EntryNotFound,
+    NotARecording,
+    RecordingTooLarge,
+    TranscriptionUnavailable,
+)
 from diarist.journal.schemas import EntryUpdate
 
 _log = structlog.get_logger("diarist.journal.voice")
 _SPOKEN = ("audio", "video")
-
-
-class NotARecording(Unprocessable):
-    code = "not_a_recording"
-    title = "Not a recording"
-
-
-class RecordingTooLarge(PayloadTooLarge):
-    code = "recording_too_large"
-    title = "Recording too large"
-
-
-class TranscriptionUnavailable(Conflict):
-    code = "transcription_unavailable"
-    title = "Transcription unavailable"
 
 
 async def request_transcription(
@@ -133,7 +122,7 @@ async def transcribe_recording(
             text, model = await _transcribe_there(settings, audio, attachment.file_name,
                                                   blob.media_type)  # fmt: skip
         outcome |= {"status": "done", "model": model}
-    except (ProviderError, speech.SpeechError) as exc:
+    except (openai.ProviderError, speech.SpeechError) as exc:
         outcome |= {"status": "failed", "error": str(exc)}
         _log.warning("transcription_failed", entry_id=str(entry_id), error=str(exc))
     if text is not None and not text.strip():
@@ -185,7 +174,7 @@ async def _transcribe_here(audio: bytes, media_type: str) -> str:
 async def _transcribe_there(
     settings: Settings, audio: bytes, file_name: str, media_type: str
 ) -> tuple[str, str]:
-    client = OpenAIClient(settings.analysis.openai)
+    client = openai.OpenAIClient(settings.analysis.openai)
     try:
         return await client.transcribe(audio, file_name, media_type)
     finally:
