@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import stat
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from diarist.analysis.embedder_server import MAX_BODY_BYTES, MAX_INPUT_CHARS, MAX_INPUTS
-from diarist.analysis.embeddings import get_embedder
+from diarist.analysis.embedder_server import (
+    MAX_BODY_BYTES,
+    MAX_INPUT_CHARS,
+    MAX_INPUTS,
+    embedder_app,
+)
+from diarist.analysis.embeddings import Embedder, Vectors, get_embedder
 from diarist.analysis.openai import decode_embedding
 from diarist.kit.sockets import MAX_SOCKET_DIR, UnsafeSocketDir, make_socket_dir, socket_dir
 from diarist.models.analysis import EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL
+from tests.fixtures.http_server import serving
 
 
 @pytest.fixture
@@ -110,3 +118,54 @@ async def test_vectors_come_as_float32_bytes_when_asked(embedder: httpx.AsyncCli
     assert refused.status_code == 400
     with pytest.raises(ValueError, match="float32"):
         decode_embedding("abc=")  # not whole float32 values
+
+
+class _Slow(Embedder):
+    """The real model, each run taking at least `delay_s` (as under load)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+        self.batches: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> Vectors:
+        self.batches.append(texts)
+        time.sleep(self.delay_s)
+        return super().embed(texts)
+
+
+async def _post(port: int, text: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        body = {"model": LOCAL_EMBEDDING_MODEL, "input": text}
+        return await client.post("/v1/embeddings", json=body)
+
+
+async def test_queries_that_wait_run_together_and_get_their_own_vectors() -> None:
+    model = _Slow(delay_s=0.3)
+    texts = [f"a walk number {i} by the sea" for i in range(12)]
+    async with serving(embedder_app(model)) as port:
+        first = asyncio.create_task(_post(port, "the first query runs alone"))
+        await asyncio.sleep(0.1)  # the model is busy with it: the others wait together
+        answers = await asyncio.gather(*(_post(port, text) for text in texts))
+        assert (await first).status_code == 200
+    assert len(model.batches) == 2, [len(b) for b in model.batches]
+    assert sorted(model.batches[1]) == sorted(texts)
+    expected = get_embedder().embed(texts)
+    for answer, vector in zip(answers, expected, strict=True):
+        assert answer.status_code == 200
+        assert answer.json()["data"][0]["embedding"] == pytest.approx(
+            [float(x) for x in vector], abs=1e-5
+        )
+
+
+async def test_a_query_that_waited_past_the_deadline_is_refused_unrun() -> None:
+    model = _Slow(delay_s=0.5)
+    async with serving(embedder_app(model, deadline_s=0.2)) as port:
+        first = asyncio.create_task(_post(port, "the first query"))
+        await asyncio.sleep(0.1)
+        late = await _post(port, "a query behind it")
+        assert (await first).status_code == 200
+        assert late.status_code == 503
+        assert "deadline" in late.json()["error"]["message"]
+        assert model.batches == [["the first query"]], "the late one never ran"
+        assert (await _post(port, "a query after the queue drained")).status_code == 200

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from diarist.db.engine import Database
 from tests.factories.accounts import Account, signed_up, user_id_of
 from tests.factories.journal import analyze_entries, create_entry
-from tests.fixtures.statements import sent_statements
+from tests.fixtures.statements import driver_statements, sent_statements
 
 # (title, text, tags, entry_date)
 JOURNAL = [
@@ -303,11 +303,11 @@ def _used_the_index(statements: list[str]) -> bool:
 async def test_the_approximate_path_finds_the_same_memories(
     app: FastAPI, client: httpx.AsyncClient, me: Account, app_engine: AsyncEngine
 ) -> None:
-    with sent_statements(app_engine) as seen:
+    with driver_statements() as seen:
         exact = await _search(client, me, "feeling lonely", mode="semantic", min_similarity=-1)
     assert not _used_the_index(seen)
     app.state.settings.search.exact_max_vectors = 5  # this journal has six
-    with sent_statements(app_engine) as seen:
+    with driver_statements() as seen:
         approximate = await _search(
             client, me, "feeling lonely", mode="semantic", min_similarity=-1
         )
@@ -318,7 +318,7 @@ async def test_the_approximate_path_finds_the_same_memories(
     assert not _used_the_index(seen), "filters apply after the vector scan: exact"
     assert _titles(filtered) == ["alone"]
     app.state.settings.search.exact_max_vectors = 6  # not more than six: exact
-    with sent_statements(app_engine) as seen:
+    with driver_statements() as seen:
         await _search(client, me, "feeling lonely", mode="semantic")
     assert not _used_the_index(seen)
 
@@ -339,3 +339,28 @@ async def test_a_query_of_date_words_shows_openings(client: httpx.AsyncClient, m
     await create_entry(client, me.auth, exact, title="exact", entry_date="2026-11-24T10:00:00Z")
     body = await _search(client, me, "yesterday")
     assert [item["snippet"] for item in body["items"]] == [exact]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "feeling lonely", "mode": "semantic", "min_similarity": -1},
+        {"q": "feeling lonely", "mode": "semantic"},
+        {"q": "gardening", "mode": "hybrid"},
+        {"q": "gardenign", "mode": "hybrid"},  # a typo: the correction's trips
+        {"q": "money worries", "limit": 2},
+        {"q": "dog", "deleted": "true"},
+    ],
+)
+async def test_a_plain_search_by_meaning_answers_what_the_general_path_answers(
+    client: httpx.AsyncClient, me: Account, params: dict[str, Any]
+) -> None:
+    """Without filters or date words a search is a hot read (two round trips); a filter
+    that leaves every entry in sends it down the general path, which must agree."""
+    if params.get("deleted"):
+        vet = next(i for i in (await _search(client, me, "vet"))["items"] if i["title"] == "vet")
+        assert (await client.delete(f"/api/v1/entries/{vet['id']}", headers=me.auth)).is_success
+    hot = await _search(client, me, **params)
+    general = await _search(client, me, **params, date_from="1900-01-01T00:00:00Z")
+    assert hot["items"], params
+    assert hot == general

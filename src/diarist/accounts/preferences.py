@@ -66,6 +66,14 @@ class UserPreferences:
         return LOCAL_EMBEDDING_MODEL
 
 
+def embedding_models(settings: AnalysisSettings) -> tuple[str, ...]:
+    """Every model `UserPreferences.embedding_model` may name under `settings`."""
+    model = settings.openai.embedding_model
+    if settings.embedding_provider == REMOTE_PROVIDER and model:
+        return LOCAL_EMBEDDING_MODEL, remote_model_name(model)
+    return (LOCAL_EMBEDDING_MODEL,)
+
+
 # The acting user's preferences as read with their token (session.info, one request long).
 _REQUEST_KEY = "preferences"
 

@@ -60,8 +60,16 @@ class PendingPrincipal:
     ) -> tuple[Principal, list[list[Any]]]:
         """A hot read: the token check and `statements` in one round trip (db.pipeline), the
         check confirmed before any row is returned; the principal and each statement's rows."""
+        principal, _, rows = await self.read_with_preferences(session, *statements)
+        return principal, rows
+
+    async def read_with_preferences(
+        self, session: AsyncSession, *statements: Statement
+    ) -> tuple[Principal, UserPreferences, list[list[Any]]]:
+        """`read`, with the user's preferences the check returns."""
         checked, *rows = await read_in_one_trip(session, [self.statement, *statements])
-        return self._confirmed(checked)[0], rows
+        principal, resolved = self._confirmed(checked)
+        return principal, UserPreferences.from_document(resolved.preferences), rows
 
     async def check(
         self, transaction: Transaction, *statements: Statement

@@ -28,6 +28,7 @@ from sqlalchemy import (
     cast,
     column,
     func,
+    literal_column,
     null,
     select,
     text,
@@ -36,6 +37,7 @@ from sqlalchemy import Text as TextType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.pipeline import Statement, compile_for_driver
+from diarist.db.vectors import QueryVector
 from diarist.journal import queries as journal_queries
 from diarist.models import Entry, EntryEmbedding
 
@@ -72,19 +74,23 @@ class Ranking:
 
     keyword_query: Value | None
     headline_query: Value
-    vector: list[float] | None = None
+    vector: list[float] | BindParameter[Any] | None = None
     model: str | None = None
+    # The vector's size when it is a parameter (`_hot_sql`); else its length.
+    dimensions: int = 0
     # Nearest neighbours through the model's HNSW index instead of exact k-NN (for users with
     # many vectors and no filter; see docs/search.md).
     approximate: bool = False
-    min_similarity: float = 0.0
-    depth: int = 50
+    min_similarity: float | BindParameter[float] = 0.0
+    depth: int | BindParameter[int] = 50
     rrf_k: int = 60
     # Without filters, rank at most this many of the newest keyword matches (None: all).
     candidates: int | BindParameter[int] | None = None
 
 
-def _ranked(top: Select[Any], name: str, min_score: float | None = None) -> Subquery:
+def _ranked(
+    top: Select[Any], name: str, min_score: float | BindParameter[float] | None = None
+) -> Subquery:
     """`top` (id, score, date; ordered and limited) numbered 1.. in its own order, computed
     over its few rows only (a window in `top` itself would sort every candidate). Rows below
     `min_score` are dropped here: the same rows as a filter in `top`, evaluated far less."""
@@ -101,7 +107,7 @@ def _keyword_list(
     user_id: User,
     tsquery: ColumnElement[Any],
     filters: journal_queries.EntryFilters,
-    depth: int,
+    depth: int | BindParameter[int],
     candidates: int | BindParameter[int] | None,
 ) -> Subquery:
     """The best `depth` keyword matches, ranked by ts_rank_cd (recency breaks ties).
@@ -126,7 +132,10 @@ def _keyword_list(
 
 
 def _semantic_list(
-    user_id: User, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
+    user_id: User,
+    ranking: Ranking,
+    filters: journal_queries.EntryFilters,
+    depth: int | BindParameter[int],
 ) -> Subquery:
     """The `depth` entries nearest to the query vector, by exact k-NN over the user's own
     vectors of the model (the user_id index, then distance; see docs/search.md)."""
@@ -149,16 +158,22 @@ def _semantic_list(
 
 
 def _nearest_by_index(
-    user_id: User, ranking: Ranking, filters: journal_queries.EntryFilters, depth: int
+    user_id: User,
+    ranking: Ranking,
+    filters: journal_queries.EntryFilters,
+    depth: int | BindParameter[int],
 ) -> Select[Any]:
     """The nearest `depth` vectors from the model's HNSW index (iterative scans keep reading
     it until enough of them are the user's: `hnsw.iterative_scan` is set per connection),
     then re-ranked exactly, since a relaxed-order scan may return them slightly out of order.
     The model is inlined so that the model's partial index applies."""
     assert ranking.vector is not None
-    indexed = cast(EntryEmbedding.embedding, Vector(len(ranking.vector)))
+    dimensions = ranking.dimensions or len(ranking.vector)
+    indexed = cast(EntryEmbedding.embedding, Vector(dimensions))
     distance = indexed.cosine_distance(ranking.vector).label("distance")
-    model: BindParameter[str] = bindparam("model", ranking.model, literal_execute=True)
+    assert ranking.model is not None
+    # A constant of the deployment, never the user's: quoted as SQL, not a parameter.
+    model = literal_column("'" + ranking.model.replace("'", "''") + "'", TextType)
     nearest = (
         select(EntryEmbedding.entry_id, distance)
         .where(EntryEmbedding.user_id == user_id, EntryEmbedding.model == model)
@@ -198,7 +213,11 @@ def _ranked_query(
     asked for, then titles and snippets for the page's rows only: one statement."""
     config = journal_queries.my_search_config()
     fused = ranking.keyword_query is not None and ranking.vector is not None
-    depth: Any = max(ranking.depth, limit) if fused and isinstance(limit, int) else limit
+    depth: Any = limit
+    if fused:
+        # Each list holds at least the page; parameters are given that by `ranked_statement`.
+        both = isinstance(limit, int) and isinstance(ranking.depth, int)
+        depth = max(ranking.depth, limit) if both else ranking.depth
     lists: dict[str, Subquery] = {}
     if ranking.keyword_query is not None:
         tsquery = func.websearch_to_tsquery(config, ranking.keyword_query)
@@ -273,25 +292,78 @@ async def ranked_search(
 
 
 @functools.cache
-def _keyword_sql(deleted: bool) -> tuple[str, dict[str, Any]]:
-    """A keyword search without filters as driver SQL, compiled once per shape; the user is
-    the transaction's tenant. Its constant parameters."""
+def _hot_sql(
+    *, keyword: bool, model: str | None, dimensions: int, approximate: bool, rrf_k: int,
+    deleted: bool,
+) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    """A search without filters as driver SQL, compiled once per shape (the model and the
+    fusion constant are few per deployment); the user is the transaction's tenant. Its
+    constant parameters."""
     words = bindparam("q", type_=TextType)
-    candidates = bindparam("candidates", type_=Integer)
+    vector = None if model is None else bindparam("vector", type_=Vector(dimensions))
+    ranking = Ranking(
+        keyword_query=words if keyword else None,
+        headline_query=words,
+        vector=vector,
+        model=model,
+        dimensions=dimensions,
+        approximate=approximate,
+        min_similarity=bindparam("min_similarity", type_=Float),
+        depth=bindparam("depth", type_=Integer),
+        rrf_k=rrf_k,
+        candidates=bindparam("candidates", type_=Integer),
+    )
     query = _ranked_query(
         func.diarist_current_user_id(),
-        Ranking(keyword_query=words, headline_query=words, candidates=candidates),
+        ranking,
         journal_queries.EntryFilters(deleted=deleted),
         bindparam("limit", type_=Integer),
     )
     return compile_for_driver(query)
 
 
+def ranked_statement(words: str, ranking: Ranking, *, deleted: bool, limit: int) -> Statement:
+    """`ranked_search` without filters, of `words` ranked as `ranking` says (its keyword and
+    headline queries are the words), for a hot read: the user is the transaction's tenant
+    (the token check's in the same round trip, or `tenant_statement`). Its rows make hits
+    with `hits_of`."""
+    vector = ranking.vector
+    assert not isinstance(vector, BindParameter)
+    sql, constants = _hot_sql(
+        keyword=ranking.keyword_query is not None,
+        model=None if vector is None else ranking.model,
+        dimensions=0 if vector is None else len(vector),
+        approximate=ranking.approximate,
+        rrf_k=ranking.rrf_k,
+        deleted=deleted,
+    )
+    assert isinstance(ranking.depth, int)
+    params: dict[str, Any] = {
+        **constants,
+        "q": words,
+        "limit": limit,
+        "depth": max(ranking.depth, limit),
+        "candidates": ranking.candidates,
+        "min_similarity": ranking.min_similarity,
+    }
+    if vector is not None:
+        params["vector"] = QueryVector(vector)
+    return Statement(sql, params)
+
+
 def keyword_statement(words: str, *, deleted: bool, limit: int, candidates: int) -> Statement:
-    """A keyword search without filters (`ranked_search` of a keyword ranking) for a hot read
-    that checks the token in the same round trip; its rows make hits with `hits_of`."""
-    sql, constants = _keyword_sql(deleted)
-    return Statement(sql, {**constants, "q": words, "limit": limit, "candidates": candidates})
+    """A keyword search without filters (`ranked_statement` of a keyword ranking)."""
+    ranking = Ranking(keyword_query=words, headline_query=words, candidates=candidates)
+    return ranked_statement(words, ranking, deleted=deleted, limit=limit)
+
+
+def vector_count_statement(model: str, cap: int) -> Statement:
+    """`vector_count` of the transaction's tenant, for a hot read."""
+    return Statement(
+        "SELECT count(*) FROM (SELECT 1 FROM entry_embeddings"
+        " WHERE user_id = diarist_current_user_id() AND model = %(model)s LIMIT %(cap)s) AS mine",
+        {"model": model, "cap": cap},
+    )
 
 
 async def dated_entries(

@@ -48,7 +48,7 @@ def _hit(hit: Hit, dates: str | None) -> SearchHit:
 
 # Parameters that leave a keyword search "plain": without date words (`undated_words`), such a
 # search is one round trip with its token check.
-_PLAIN_SEARCH = frozenset({"q", "mode", "limit", "now", "parse_dates", "deleted"})
+_PLAIN_SEARCH = frozenset({"q", "mode", "limit", "now", "parse_dates", "deleted", "min_similarity"})
 
 
 @search_router.get("", status_code=200, response_model=SearchPage, responses=_PROBLEM)
@@ -65,8 +65,21 @@ async def search(
     Each hit says why it matched; the timeline's filters apply."""
     now = query.now or datetime.now(UTC)
     words = None
-    if query.mode == "keyword" and query.model_fields_set <= _PLAIN_SEARCH:
+    if query.model_fields_set <= _PLAIN_SEARCH:
         words = search_service.undated_words(query.q, now, parse_dates=query.parse_dates)
+    if words is not None and query.mode != "keyword":
+        result = await search_service.meaning_search_checked(
+            session,
+            pending,
+            settings,
+            embedder,
+            words,
+            semantic_only=query.mode == "semantic",
+            deleted=query.deleted,
+            limit=query.limit,
+            min_similarity=query.min_similarity,
+        )
+        return _page_response(query, result)
     if words is not None:
         result = await search_service.keyword_search_checked(
             session,

@@ -22,6 +22,7 @@ from diarist.accounts import preferences as preferences_api
 from diarist.accounts.principal import PendingPrincipal
 from diarist.config import Settings
 from diarist.db.engine import act_as
+from diarist.db.pipeline import read_in_one_trip, tenant_statement
 from diarist.journal import queries as journal_queries
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
@@ -247,3 +248,71 @@ async def keyword_search_checked(
     ranking = Ranking(keyword_query=words, headline_query=words, candidates=candidates)
     filters = journal_queries.EntryFilters(deleted=deleted)
     return await _typos_corrected(session, principal.user_id, ranking, filters, limit, result, hits)
+
+
+async def meaning_search_checked(
+    session: AsyncSession,
+    pending: PendingPrincipal,
+    settings: Settings,
+    embedder: Embeds,
+    words: str,
+    *,
+    semantic_only: bool,
+    deleted: bool,
+    limit: int,
+    min_similarity: float | None,
+) -> SearchResult:
+    """A semantic or hybrid search without filters or date words (`undated_words`) in two
+    round trips: the token check with the user's vector count, then, after the embedder (the
+    connection is given back meanwhile), the ranked search. As `search`: hybrid degrades to
+    keyword search without the embedder, an approximate scan that found nothing is run
+    exactly, few keyword hits take the typo correction's trips."""
+    cap = settings.search.exact_max_vectors + 1
+    models = preferences_api.embedding_models(settings.analysis)
+    counts = [repo.vector_count_statement(model, cap) for model in models]
+    principal, preferences, counted = await pending.read_with_preferences(session, *counts)
+    model = preferences.embedding_model(settings.analysis)
+    vectors = counted[models.index(model)][0][0]
+    await session.commit()  # the read has ended: the connection goes back to the pool
+    result = SearchResult(hits=[], text=words)
+    vector: list[float] | None = None
+    try:
+        vector = await embedder.embed(words, model)
+    except SemanticSearchUnavailable:
+        if semantic_only:
+            raise
+        result = replace(result, degraded=["semantic"])
+    ranking = Ranking(
+        keyword_query=None if semantic_only else words,
+        headline_query=words,
+        vector=vector,
+        model=model,
+        approximate=vector is not None and not deleted and vectors == cap,
+        min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
+        depth=settings.search.fusion_depth,
+        rrf_k=settings.search.rrf_k,
+        candidates=settings.search.keyword_candidates,
+    )
+    hits = await _ranked_as(session, principal.user_id, words, ranking, deleted, limit)
+    if ranking.approximate and _semantic_hits(hits) == 0:  # as in `search`
+        ranking = replace(ranking, approximate=False)
+        hits = await _ranked_as(session, principal.user_id, words, ranking, deleted, limit)
+    if semantic_only or not _few(hits, limit):
+        return replace(result, hits=hits)
+    await act_as(session, principal.user_id)
+    filters = journal_queries.EntryFilters(deleted=deleted)
+    return await _typos_corrected(session, principal.user_id, ranking, filters, limit, result, hits)
+
+
+async def _ranked_as(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    words: str,
+    ranking: Ranking,
+    deleted: bool,
+    limit: int,
+) -> list[Hit]:
+    """`ranked_search` without filters in one round trip that sets the tenant again."""
+    statement = repo.ranked_statement(words, ranking, deleted=deleted, limit=limit)
+    _, rows = await read_in_one_trip(session, [tenant_statement(user_id), statement])
+    return repo.hits_of(rows)
