@@ -55,6 +55,7 @@ from diarist.models.analysis import EMBEDDING_DIMENSIONS as DIMENSIONS
 from diarist.models.analysis import LOCAL_EMBEDDING_MODEL as MODEL_NAME
 from diarist.search import repository as search_repo
 from diarist.search import service as search_service
+from diarist.search.query_embedder import Abandoned
 from diarist.search.repository import Ranking
 from diarist.search.schemas import Mode
 from diarist.search.service import SearchRequest
@@ -67,7 +68,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 class InProcessEmbedder:
     """Query vectors from the model in this process (the quality run needs no service)."""
 
-    async def embed(self, text: str, model: str) -> list[float]:
+    async def embed(self, text: str, model: str, abandoned: Abandoned | None = None) -> list[float]:
         assert model == MODEL_NAME
         vector = await asyncio.to_thread(get_embedder().embed, [text])
         return [float(x) for x in vector[0]]

@@ -81,10 +81,23 @@ class OpenAIClient:
         )
         self._limiter = _RateLimiter(settings.requests_per_minute)
 
-    async def _post(self, path: str, body: dict[str, Any]) -> tuple[dict[str, Any], httpx.Response]:
-        await self._limiter.wait()
+    async def _post(
+        self, path: str, body: dict[str, Any], deadline: float | None = None
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        """The provider's answer to `body`; by `deadline` (the loop's clock) when given, else
+        within the configured timeout. The deadline cuts the wait for the rate limiter and is
+        then httpx's own timeout: a request cancelled inside httpx can leave its pooled
+        connection taken for good (seen under load: every later query waited out its
+        deadline)."""
+        if deadline is None:
+            await self._limiter.wait()
+            timeout: float | None = self.settings.timeout_s
+        else:
+            async with asyncio.timeout_at(deadline):
+                await self._limiter.wait()
+            timeout = max(deadline - asyncio.get_running_loop().time(), 0.001)
         try:
-            response = await self._client.post(path, json=body)
+            response = await self._client.post(path, json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             raise ProviderError(f"{type(exc).__name__} calling the provider") from None
         if response.status_code != 200:
@@ -95,13 +108,14 @@ class OpenAIClient:
             raise ProviderError("unreadable provider answer") from None
         return payload, response
 
-    async def embed(self, texts: list[str]) -> list[list[float]]:
-        """Embeddings of `texts` (one request); each checked for the configured dimensions."""
+    async def embed(self, texts: list[str], deadline: float | None = None) -> list[list[float]]:
+        """Embeddings of `texts` (one request, by `deadline` if given, see `_post`); each
+        checked for the configured dimensions."""
         model = self.settings.embedding_model
         if not model:
             raise ProviderError("no embedding model is configured")
         body = {"model": model, "input": texts, "encoding_format": "base64"}
-        payload, _ = await self._post("embeddings", body)
+        payload, _ = await self._post("embeddings", body, deadline)
         try:
             rows = sorted(payload["data"], key=lambda row: row["index"])
             vectors = [decode_embedding(row["embedding"]) for row in rows]

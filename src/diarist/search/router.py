@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from diarist.accounts.dependencies import UncheckedPrincipal, current_principal
 from diarist.config import AppSettings
@@ -58,6 +58,7 @@ async def search(
     pending: UncheckedPrincipal,
     settings: AppSettings,
     embedder: QueryEmbedderDep,
+    http_request: Request,
 ) -> Response:
     """Search my entries by words, by meaning, or both (`mode=hybrid`, the default, fuses the
     two rankings). Keyword syntax: "quoted phrases", `or`, `-exclusion`; typos are corrected.
@@ -78,6 +79,7 @@ async def search(
             deleted=query.deleted,
             limit=query.limit,
             min_similarity=query.min_similarity,
+            abandoned=http_request.is_disconnected,
         )
         return _page_response(query, result)
     if words is not None:
@@ -103,6 +105,7 @@ async def search(
         now=now,
         min_similarity=query.min_similarity,
         parse_dates=query.parse_dates,
+        abandoned=http_request.is_disconnected,
     )
     result = await search_service.search(session, settings, embedder, me.user_id, request)
     return _page_response(query, result)

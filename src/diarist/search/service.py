@@ -27,7 +27,7 @@ from diarist.journal import queries as journal_queries
 from diarist.search import repository as repo
 from diarist.search.dates import DateRange, parse_query
 from diarist.search.errors import SemanticSearchUnavailable
-from diarist.search.query_embedder import Embeds
+from diarist.search.query_embedder import Abandoned, Embeds
 from diarist.search.repository import Hit, Ranking
 from diarist.search.schemas import Mode
 
@@ -47,6 +47,8 @@ class SearchRequest:
     now: datetime
     min_similarity: float | None = None
     parse_dates: bool = True
+    # Whether the client has gone (checked before the query is embedded).
+    abandoned: Abandoned | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ async def search(
         # tenant.
         await session.commit()
         try:
-            vector = await embedder.embed(text, model)
+            vector = await embedder.embed(text, model, request.abandoned)
         except SemanticSearchUnavailable:
             if request.mode == "semantic":
                 raise
@@ -261,6 +263,7 @@ async def meaning_search_checked(
     deleted: bool,
     limit: int,
     min_similarity: float | None,
+    abandoned: Abandoned | None = None,
 ) -> SearchResult:
     """A semantic or hybrid search without filters or date words (`undated_words`) in two
     round trips: the token check with the user's vector count, then, after the embedder (the
@@ -277,7 +280,7 @@ async def meaning_search_checked(
     result = SearchResult(hits=[], text=words)
     vector: list[float] | None = None
     try:
-        vector = await embedder.embed(words, model)
+        vector = await embedder.embed(words, model, abandoned)
     except SemanticSearchUnavailable:
         if semantic_only:
             raise
