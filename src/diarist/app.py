@@ -35,6 +35,7 @@ from diarist.memories.router import on_this_day_router, related_router
 from diarist.ops.router import router as ops_router
 from diarist.search.query_embedder import QueryEmbedder
 from diarist.search.router import search_router
+from diarist.web.site import install_web
 
 
 def api_database(settings: Settings) -> Database:
@@ -106,4 +107,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(insights_router)
     app.include_router(imports_router)
     app.include_router(attachments_router)
+    install_web(app)
     return app

@@ -14,7 +14,7 @@ from diarist.accounts.errors import NotAuthenticated
 from diarist.accounts.principal import PendingPrincipal, Principal
 from diarist.accounts.secrets import token_digest
 from diarist.accounts.service import AccountsContext, Client
-from diarist.db.engine import TENANT_KEY
+from diarist.db.engine import TENANT_KEY, Database
 from diarist.db.session import DatabaseDep, DbSession
 
 # Declares the scheme in OpenAPI; parsing is ours, so that errors are problem+json.
@@ -49,8 +49,20 @@ async def pending_principal(
     background: BackgroundTasks,
     _: Annotated[object, Depends(_bearer_scheme)] = None,
 ) -> PendingPrincipal:
+    return pending_of(_bearer_digest(request), request, database, ctx, background)
+
+
+def pending_of(
+    digest: bytes,
+    request: Request,
+    database: Database,
+    ctx: AccountsContext,
+    background: BackgroundTasks,
+) -> PendingPrincipal:
+    """The unchecked principal of a token's digest (from the Authorization header, or the web
+    app's session cookie)."""
     return PendingPrincipal(
-        digest=_bearer_digest(request),
+        digest=digest,
         method=request.method,
         database=database,
         idle=timedelta(days=ctx.settings.auth.session_idle_days),

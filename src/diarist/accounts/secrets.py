@@ -34,9 +34,9 @@ class Keyring:
     def __init__(self, secret: SecretStr) -> None:
         # Derived once: the keyring lives as long as the app, its digests run per request.
         root = secret.get_secret_value().encode()
-        self._code, self._throttle, self._audit = (
+        self._code, self._throttle, self._audit, self._forms = (
             hmac.new(root, label.encode(), hashlib.sha256).digest()
-            for label in ("code", "throttle", "audit")
+            for label in ("code", "throttle", "audit", "forms")
         )
 
     def code_digest(self, user_id: uuid.UUID, purpose: str, code: str) -> bytes:
@@ -47,6 +47,11 @@ class Keyring:
     def identifier_digest(self, kind: str, value: str) -> bytes:
         """Throttle keys: a keyed hash of an email or address, never the value itself."""
         return hmac.new(self._throttle, f"{kind}:{value}".encode(), hashlib.sha256).digest()
+
+    def form_token(self, session_token: str) -> str:
+        """The CSRF token of a web session's forms: nothing to store, nothing to guess
+        without the session's own token."""
+        return hmac.new(self._forms, session_token.encode(), hashlib.sha256).hexdigest()
 
     def audit_digest(self, value: str | None) -> str | None:
         """Hashed IP / user agent for the security log: comparable, not reversible."""

@@ -10,7 +10,6 @@ from fastapi import APIRouter, BackgroundTasks, Body, Response, status
 
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
-from diarist.accounts.mailer import Mailer
 from diarist.accounts.router._common import PROBLEMS, NoStore, no_content_no_store, user_out
 from diarist.accounts.schemas import (
     Accepted,
@@ -28,9 +27,8 @@ from diarist.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from diarist.accounts.service import Issued, Mail
+from diarist.accounts.service import Issued
 from diarist.db.session import DbSession
-from diarist.errors import DiaristError
 from diarist.models import AuthToken
 
 _log = structlog.get_logger("diarist.accounts.router")
@@ -38,19 +36,6 @@ _log = structlog.get_logger("diarist.accounts.router")
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 _ACCEPTED = Accepted(detail="If the address belongs to an account, a code is on its way.")
-
-
-async def _send_mail(mailer: Mailer, mail: Mail) -> None:
-    try:
-        await mailer.send(mail.to, mail.subject, mail.body)
-    except DiaristError as exc:
-        _log.warning("mail_not_sent", code=exc.code)
-
-
-def _queue_mail(background: BackgroundTasks, ctx: Accounts, mail: Mail | None) -> None:
-    # After the response, so an existing account does not answer slower than a missing one.
-    if mail is not None:
-        background.add_task(_send_mail, ctx.mailer, mail)
 
 
 def _token_out(issued: Issued) -> TokenOut:
@@ -90,7 +75,7 @@ async def register(
     user, mail = await accounts_service.register(
         session, ctx, email=body.email, name=body.name, password=body.password, client=client
     )
-    _queue_mail(bg, ctx, mail)
+    accounts_service.send_after_response(bg, ctx, mail)
     return user_out(user)
 
 
@@ -111,7 +96,7 @@ async def _accept_code_request(
     purpose: Literal["login", "verify_email", "reset_password"],
 ) -> Accepted:
     mail = await accounts_service.request_code(session, ctx, email=body.email, purpose=purpose)
-    _queue_mail(bg, ctx, mail)
+    accounts_service.send_after_response(bg, ctx, mail)
     return _ACCEPTED
 
 

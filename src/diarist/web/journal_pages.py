@@ -1,0 +1,226 @@
+"""The journal's pages: the timeline, writing and editing (with the edit conflict shown), one
+entry with what the analysis found, and search. Each calls the service the API route calls."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from diarist.config import AppSettings
+from diarist.db.session import DbSession
+from diarist.errors import DiaristError
+from diarist.journal import presenters
+from diarist.journal import service as entries_service
+from diarist.journal.errors import EntryNotFound, VersionMismatch
+from diarist.journal.queries import EntryFilters
+from diarist.journal.schemas import EntryCreate, EntryUpdate
+from diarist.search import service as search_service
+from diarist.search.dependencies import QueryEmbedderDep
+from diarist.search.service import SearchRequest
+from diarist.web.render import page
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, undo
+
+journal_pages = APIRouter(include_in_schema=False)
+PAGE_SIZE = 20
+MODES = ("hybrid", "keyword", "semantic")
+
+
+def _context(me: Viewer, **values: Any) -> dict[str, Any]:
+    return {"me": me, "csrf": me.csrf, **values}
+
+
+@journal_pages.get("/")
+async def timeline(
+    request: Request, session: DbSession, me: SignedIn, cursor: str | None = None
+) -> Response:
+    try:
+        rows, next_cursor = await entries_service.list_entries(
+            session, me.principal.user_id, EntryFilters(), order="entry_date", cursor=cursor,
+            limit=PAGE_SIZE, text_chars=presenters.EXCERPT_CHARS,
+        )  # fmt: skip
+    except DiaristError as exc:
+        return page(request, "error.html", _context(me, errors=problems(exc)), exc.status)
+    items = [presenters.summary_out(row, list(row.tags)) for row in rows]
+    return page(request, "timeline.html", _context(me, items=items, next_cursor=next_cursor))
+
+
+def _entry_body(form: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The API's entry fields from the writing form, and what could not be read."""
+    errors: list[str] = []
+    body: dict[str, Any] = {
+        "raw_data": {"format": "markdown", "text": form.get("text", "")},
+        "title": field(form, "title") or None,
+        "tags": [tag.strip() for tag in form.get("tags", "").split(",") if tag.strip()],
+        "mood_rating": None,
+    }
+    mood = field(form, "mood")
+    if mood:
+        try:
+            body["mood_rating"] = int(mood)
+        except ValueError:
+            errors.append("mood: a whole number from 1 to 10")
+    when = field(form, "entry_date")
+    if when:
+        body["entry_date"] = when  # the form's local time: the service reads it in my zone
+    return body, errors
+
+
+def _form_values(form: dict[str, str]) -> dict[str, str]:
+    names = ("title", "text", "tags", "mood", "entry_date", "version", "idempotency")
+    return {name: form.get(name, "") for name in names}
+
+
+@journal_pages.get("/write")
+async def write_page(request: Request, me: SignedIn) -> Response:
+    values = {"idempotency": secrets.token_urlsafe(16)}
+    return page(request, "write.html", _context(me, values=values, errors=[]))
+
+
+@journal_pages.post("/write")
+async def write(
+    request: Request, session: DbSession, settings: AppSettings, me: SignedIn
+) -> Response:
+    form = await checked_form(request, me.csrf)
+    body, errors = _entry_body(form)
+    values = _form_values(form)
+    if not errors:
+        try:
+            entry, _replayed = await entries_service.create_entry(
+                session, me.principal.user_id, EntryCreate.model_validate(body), settings.journal,
+                idempotency_key=values["idempotency"][:200] or None,
+            )  # fmt: skip
+            return RedirectResponse(f"/entries/{entry.id}", status_code=303)
+        except ValidationError as exc:
+            errors = problems(exc)
+        except DiaristError as exc:
+            await undo(session, exc)
+            errors = problems(exc)
+    return page(request, "write.html", _context(me, values=values, errors=errors), 422)
+
+
+async def _view(session: DbSession, me: Viewer, entry_id: uuid.UUID) -> dict[str, Any]:
+    view = await entries_service.entry_view(session, me.principal.user_id, entry_id)
+    out = presenters.view_out(view)
+    return {"entry": out, "text": entries_service.entry_text_if_plain(view.entry)}
+
+
+def _edit_values(out: Any, text: str | None) -> dict[str, str]:
+    return {
+        "title": out.title or "",
+        "text": text if text is not None else out.excerpt,
+        "tags": ", ".join(out.tags),
+        "mood": str(out.mood_rating or ""),
+        "version": str(out.version),
+    }
+
+
+async def _entry_page(
+    request: Request, session: DbSession, me: Viewer, entry_id: uuid.UUID, *, edit: bool
+) -> Response:
+    try:
+        shown = await _view(session, me, entry_id)
+    except EntryNotFound as exc:
+        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    if not edit:
+        return page(request, "entry.html", _context(me, **shown))
+    values = _edit_values(shown["entry"], shown["text"])
+    return page(request, "edit.html", _context(me, entry=shown["entry"], values=values, errors=[]))
+
+
+@journal_pages.get("/entries/{entry_id}")
+async def entry_page(
+    request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
+) -> Response:
+    return await _entry_page(request, session, me, entry_id, edit=False)
+
+
+@journal_pages.get("/entries/{entry_id}/edit")
+async def edit_page(
+    request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
+) -> Response:
+    return await _entry_page(request, session, me, entry_id, edit=True)
+
+
+@journal_pages.post("/entries/{entry_id}/edit")
+async def edit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    me: SignedIn,
+    entry_id: uuid.UUID,
+) -> Response:
+    form = await checked_form(request, me.csrf)
+    body, errors = _entry_body(form)
+    values = _form_values(form)
+    body.pop("entry_date", None)
+    theirs = None
+    if not errors:
+        try:
+            patch = EntryUpdate.model_validate(body)
+            await entries_service.update_entry(
+                session, me.principal.user_id, entry_id, patch, settings.journal,
+                expected_version=int(values["version"]) if values["version"].isdigit() else None,
+            )  # fmt: skip
+            return RedirectResponse(f"/entries/{entry_id}", status_code=303)
+        except ValidationError as exc:
+            errors = problems(exc)
+        except VersionMismatch as exc:
+            await undo(session, exc)
+            theirs = await _view(session, me, entry_id)
+            values["version"] = str(theirs["entry"].version)  # saving again keeps mine
+            errors = ["This entry was changed elsewhere since you opened it."]
+        except DiaristError as exc:
+            await undo(session, exc)
+            if isinstance(exc, EntryNotFound):
+                return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+            errors = problems(exc)
+    shown = theirs or await _view(session, me, entry_id)
+    status = 409 if theirs else 422
+    context = _context(me, entry=shown["entry"], values=values, errors=errors, theirs=theirs)
+    return page(request, "edit.html", context, status)
+
+
+@journal_pages.post("/entries/{entry_id}/delete")
+async def delete(
+    request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
+) -> Response:
+    await checked_form(request, me.csrf)
+    try:
+        await entries_service.trash_entry(session, me.principal.user_id, entry_id)
+    except EntryNotFound as exc:
+        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    return RedirectResponse("/", status_code=303)
+
+
+@journal_pages.get("/search")
+async def search(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    embedder: QueryEmbedderDep,
+    me: SignedIn,
+    q: str = "",
+    mode: str = "hybrid",
+) -> Response:
+    mode = mode if mode in MODES else "hybrid"
+    context = _context(me, q=q, mode=mode, modes=MODES, result=None, errors=[])
+    if not q.strip():
+        return page(request, "search.html", context)
+    query = SearchRequest(
+        query=q[:500], mode=mode, filters=EntryFilters(), limit=PAGE_SIZE,  # type: ignore[arg-type]
+        now=datetime.now(UTC), abandoned=request.is_disconnected,
+    )  # fmt: skip
+    try:
+        context["result"] = await search_service.search(
+            session, settings, embedder, me.principal.user_id, query
+        )
+    except DiaristError as exc:
+        await undo(session, exc)
+        return page(request, "search.html", {**context, "errors": problems(exc)}, exc.status)
+    return page(request, "search.html", context)

@@ -1,0 +1,85 @@
+"""The web app's session and its protections: the session cookie holds one of the account's
+ordinary session tokens (so a browser's session is listed, revoked and expires like any
+other), every form carries a CSRF token, and every page is sent with a strict Content
+Security Policy (no inline script, nothing from another origin).
+
+CSRF: a signed-in form's token is an HMAC of the session token under a key derived from the
+server's secret (`Keyring.form_token`: nothing stored); the sign-in and sign-up forms, before
+any session exists, use a random token in a cookie of their own that the form repeats
+(double submit). Both are compared in constant time. The session cookie is also
+SameSite=Lax, so a cross-site form post never carries it."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+from fastapi import Request, Response
+
+SESSION_COOKIE = "diarist_session"
+FORM_COOKIE = "diarist_form"
+CSRF_FIELD = "csrf"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    # A page shows someone's journal: never kept by a shared cache or the back button's disk.
+    "Cache-Control": "no-store",
+}
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def session_token(request: Request) -> str | None:
+    token = request.cookies.get(SESSION_COOKIE, "").strip()
+    return token or None
+
+
+def set_session(
+    response: Response, request: Request, token: str, expires_at: datetime | None
+) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        expires=expires_at.astimezone(UTC) if expires_at else None,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+
+
+def clear_session(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request)
+    )
+
+
+def form_token(request: Request) -> str:
+    """The CSRF token of a signed-out form (sign in, sign up): the browser's, or a new one
+    (`remember_form_token` sets it)."""
+    token = request.cookies.get(FORM_COOKIE, "")
+    return token if len(token) == 43 else secrets.token_urlsafe(32)
+
+
+def remember_form_token(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        FORM_COOKIE, token, path="/", httponly=True, samesite="strict", secure=_secure(request)
+    )
+
+
+def csrf_matches(expected: str | None, given: object) -> bool:
+    """Whether a form's token is the expected one (compared in constant time)."""
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())

@@ -1,0 +1,30 @@
+"""The web app wired into the FastAPI app: its pages, its static files (from this package:
+nothing from another origin) and the answers to a missing session or a forged form."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from diarist.web.auth_pages import auth_pages
+from diarist.web.journal_pages import journal_pages
+from diarist.web.render import page
+from diarist.web.viewer import BadForm, SignInRequired, sign_in_redirect
+
+
+async def _sign_in(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return sign_in_redirect(exc.path)
+
+
+async def _bad_form(request: Request, _exc: Exception) -> Response:
+    errors = ["This form has expired or did not come from diarist. Go back, reload, try again."]
+    return page(request, "error.html", {"me": None, "errors": errors}, 403)
+
+
+def install_web(app: FastAPI) -> None:
+    app.include_router(auth_pages)
+    app.include_router(journal_pages)
+    app.mount("/static", StaticFiles(packages=[("diarist.web", "static")]), name="static")
+    app.add_exception_handler(SignInRequired, _sign_in)
+    app.add_exception_handler(BadForm, _bad_form)

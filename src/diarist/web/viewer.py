@@ -1,0 +1,109 @@
+"""Who is looking at a page: the signed-in `Viewer` of the session cookie, or a redirect to
+the sign-in page; and the checks every form post makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import preferences
+from diarist.accounts.dependencies import Accounts, current_principal, pending_of
+from diarist.accounts.errors import NotAuthenticated
+from diarist.accounts.preferences import UserPreferences
+from diarist.accounts.principal import Principal
+from diarist.accounts.secrets import token_digest
+from diarist.db.session import DbSession
+from diarist.errors import DiaristError
+from diarist.web.security import CSRF_FIELD, csrf_matches, session_token
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in viewer; the answer is a redirect to the sign-in page."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class BadForm(Exception):
+    """A form post without a valid CSRF token: refused before anything is read or written."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    principal: Principal
+    preferences: UserPreferences
+    csrf: str
+
+    @property
+    def zone(self) -> str:
+        return self.preferences.timezone
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go to after signing in (never another origin)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+def sign_in_redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(safe_next(path), safe='/')}", status_code=303)
+
+
+async def viewer(
+    request: Request, session: DbSession, ctx: Accounts, background: BackgroundTasks
+) -> Viewer:
+    """The signed-in viewer of the session cookie (its token checked as any bearer token's,
+    the tenant set for the request's unit of work)."""
+    token = session_token(request)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if token is None:
+        raise SignInRequired(path)
+    pending = pending_of(token_digest(token), request, request.app.state.db, ctx, background)
+    try:
+        principal = await current_principal(session, pending)
+    except NotAuthenticated:
+        raise SignInRequired(path) from None
+    mine = await preferences.preferences_of(session, principal.user_id)
+    return Viewer(principal, mine, ctx.keyring.form_token(token))
+
+
+SignedIn = Annotated[Viewer, Depends(viewer)]
+
+
+async def checked_form(request: Request, expected: str | None) -> dict[str, str]:
+    """The posted form's fields (text fields only) once its CSRF token is `expected`."""
+    form = await request.form()
+    if not csrf_matches(expected, form.get(CSRF_FIELD)):
+        raise BadForm()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def problems(exc: ValidationError | DiaristError) -> list[str]:
+    """What to tell the writer about a refused form, in words."""
+    if isinstance(exc, DiaristError):
+        return [exc.detail]
+    messages = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"] if part != "raw_data")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        messages.append(f"{where}: {message}" if where else message)
+    return messages
+
+
+async def undo(session: AsyncSession, exc: DiaristError) -> None:
+    """Before a refused form is shown again: drop the request's writes unless the error
+    keeps them (a failed sign-in's counters), as the API's unit of work would."""
+    if not exc.keeps_writes:
+        await session.rollback()
+
+
+def field(form: dict[str, Any], name: str) -> str:
+    return str(form.get(name, "")).strip()

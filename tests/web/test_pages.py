@@ -1,0 +1,193 @@
+"""The web app through its forms: sign up, write, read, find, edit (and its conflict), sign
+out; the session cookie and the CSRF token; user content shown inert; the security headers
+of every page. Real database, real services, the pages as a browser would get them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories.accounts import PASSWORD
+from tests.web.pages import active_parts, hidden_fields, signed_up_in_browser, submit, written
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+async def test_a_visitor_is_sent_to_sign_in(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/write", "/search?q=x", "/entries/00000000-0000-0000-0000-000000000000"):
+        response = await client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next=/")
+    login = await client.get("/login")
+    assert login.status_code == 200
+    assert "csrf" in hidden_fields(login.text)
+
+
+async def test_sign_up_write_read_find_and_sign_out(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    cookie = client.cookies.get("diarist_session")
+    assert cookie
+    assert "Nothing written yet" in (await client.get("/")).text
+    path = await written(
+        client, title="By the river", text="A long **walk** by the river.", tags="walks, River",
+        mood="7",
+    )  # fmt: skip
+    entry = await client.get(path)
+    assert entry.status_code == 200
+    assert "<strong>walk</strong>" in entry.text
+    assert 'class="tag">walks<' in entry.text
+    assert 'class="tag">River<' in entry.text
+    assert "mood 7/10" in entry.text
+    timeline = await client.get("/")
+    assert "By the river" in timeline.text
+    assert "A long walk by the river." in timeline.text
+    found = await client.get("/search", params={"q": "river", "mode": "keyword"})
+    assert found.status_code == 200
+    assert "By the river" in found.text
+    assert "<mark>river</mark>" in found.text.lower()
+    out = await submit(client, "/", "/logout", {})
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
+    assert (await client.get("/")).status_code == 303
+    client.cookies.set("diarist_session", cookie)  # the old session's cookie: revoked
+    assert (await client.get("/")).status_code == 303
+
+
+async def test_the_session_cookie_is_http_only_and_same_site(client: httpx.AsyncClient) -> None:
+    email = await signed_up_in_browser(client)
+    client.cookies.clear()
+    response = await submit(client, "/login", "/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "diarist_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "path=/" in cookie
+
+
+async def test_signing_in_goes_back_to_the_page_asked_for_and_never_elsewhere(
+    client: httpx.AsyncClient,
+) -> None:
+    email = await signed_up_in_browser(client)
+    client.cookies.clear()
+    for asked, landed in (("/search", "/search"), ("//evil.example/x", "/"), ("https://e.x", "/")):
+        shown = await client.get("/login", params={"next": asked})
+        response = await client.post(
+            "/login", data={**hidden_fields(shown.text), "email": email, "password": PASSWORD}
+        )
+        assert response.headers["location"] == landed, asked
+
+
+async def test_a_wrong_password_is_said_on_the_page(client: httpx.AsyncClient) -> None:
+    email = await signed_up_in_browser(client)
+    client.cookies.clear()
+    response = await submit(client, "/login", "/login", {"email": email, "password": "nope-x"})
+    assert response.status_code in {401, 422}
+    assert 'role="alert"' in response.text
+    assert f'value="{email}"' in response.text
+    assert "diarist_session" not in client.cookies
+
+
+async def test_forms_without_their_token_are_refused_and_write_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await signed_up_in_browser(client)
+    for data in ({"text": "forged"}, {"text": "forged", "csrf": "0" * 64}):
+        response = await client.post("/write", data=data)
+        assert response.status_code == 403
+        assert "Content-Security-Policy" in response.headers
+    assert "forged" not in (await client.get("/")).text
+    client.cookies.clear()
+    forged = await client.post("/login", data={"email": "a@b.c", "password": "x", "csrf": "y"})
+    assert forged.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"text": "A day.", "mood": "11"}, "mood"),
+        ({"text": "A day.", "mood": "seven"}, "mood"),
+        ({"text": "A day.", "title": "t" * 501}, "title"),
+        ({"text": "A day.", "entry_date": "yesterday"}, "entry_date"),
+        ({"text": "A day.", "tags": "x" * 200}, "tags"),
+    ],
+)
+async def test_a_refused_entry_is_shown_again_with_the_reason(
+    client: httpx.AsyncClient, fields: dict[str, str], says: str
+) -> None:
+    await signed_up_in_browser(client)
+    response = await submit(client, "/write", "/write", fields)
+    assert response.status_code == 422, response.text
+    assert says in response.text
+    assert ">A day.</textarea>" in response.text, "what was written is kept"
+    assert "Nothing written yet" in (await client.get("/")).text
+
+
+async def test_user_content_is_shown_as_text(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    text = f"{XSS}\n\n[click](javascript:alert(2)) ![i](https://elsewhere.example/p.png)"
+    path = await written(client, title=XSS, text=text, tags="safe")
+    for page in (path, "/", f"{path}/edit", "/search?q=alert&mode=keyword"):
+        html = (await client.get(page)).text
+        assert active_parts(html) == [], page
+    assert "&lt;script&gt;" in (await client.get(path)).text
+
+
+async def test_an_edit_over_a_newer_version_shows_both_and_saves_mine_on_purpose(
+    client: httpx.AsyncClient,
+) -> None:
+    await signed_up_in_browser(client)
+    path = await written(client, text="The first draft.")
+    first_tab = hidden_fields((await client.get(f"{path}/edit")).text)
+    second_tab = dict(first_tab)
+    saved = await client.post(f"{path}/edit", data={**first_tab, "text": "Theirs, saved first."})
+    assert saved.status_code == 303
+    conflict = await client.post(f"{path}/edit", data={**second_tab, "text": "Mine, later."})
+    assert conflict.status_code == 409
+    assert "Theirs, saved first." in conflict.text
+    assert "Mine, later." in conflict.text
+    mine = await client.post(
+        f"{path}/edit", data={**hidden_fields(conflict.text), "text": "Mine, later."}
+    )
+    assert mine.status_code == 303
+    assert "Mine, later." in (await client.get(path)).text
+
+
+async def test_a_double_submit_writes_one_entry(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    fields = {**hidden_fields((await client.get("/write")).text), "text": "Only once."}
+    first = await client.post("/write", data=fields)
+    again = await client.post("/write", data=fields)
+    assert first.headers["location"] == again.headers["location"]
+    assert (await client.get("/")).text.count("Only once.") == 1
+
+
+async def test_trash_from_the_entry_page(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    path = await written(client, text="To be thrown away.")
+    response = await submit(client, path, f"{path}/delete", {})
+    assert response.status_code == 303
+    assert "To be thrown away." not in (await client.get("/")).text
+    assert (await client.get(path)).status_code == 200, "the trash still shows it"
+
+
+async def test_every_page_is_sent_with_its_protections_and_nothing_from_elsewhere(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    pages = ["/login", "/register"]
+    await signed_up_in_browser(client)
+    path = await written(client, text="Headers.")
+    pages += ["/", "/write", "/search", "/search?q=headers", path, f"{path}/edit"]
+    for page in pages:
+        response = await client.get(page)
+        assert response.status_code == 200, page
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp, page
+        assert "script-src 'self'" in csp, page
+        assert "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert active_parts(response.text) == [], page
+    for asset in ("/static/app.css", "/static/app.js", "/static/icon.svg"):
+        assert (await client.get(asset)).status_code == 200, asset
