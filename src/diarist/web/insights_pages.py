@@ -1,0 +1,54 @@
+"""The insights page: mood and sentiment over time, and when I write, drawn as SVG on the
+server (charts.py) from the statistics the API serves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from diarist.db.session import DbSession
+from diarist.insights import statistics
+from diarist.web.charts import bar_chart, line_chart
+from diarist.web.render import page
+from diarist.web.viewer import SignedIn
+
+insights_pages = APIRouter(include_in_schema=False)
+# How far back each granularity looks (a chart of every day of ten years says nothing).
+WINDOWS = {"day": timedelta(days=60), "week": timedelta(weeks=26), "month": timedelta(days=730)}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@insights_pages.get("/insights")
+async def insights(
+    request: Request, session: DbSession, me: SignedIn, granularity: str = "week"
+) -> Response:
+    granularity = granularity if granularity in WINDOWS else "week"
+    user_id = me.principal.user_id
+    today = await statistics.user_today(session, user_id)
+    start = today - WINDOWS[granularity]
+    points = await statistics.mood_over_time(session, user_id, granularity, start, today)  # type: ignore[arg-type]
+    writing = await statistics.writing_statistics(session, user_id, None, None)
+    labels = [point["period"].isoformat() for point in points]
+    charts: dict[str, Any] = {
+        "mood": line_chart(
+            labels, [p["mood"]["avg"] for p in points], low=1, high=10,
+            title=f"Average mood (1-10) per {granularity} since {start.isoformat()}",
+        ),
+        "sentiment": line_chart(
+            labels, [p["sentiment"]["avg"] for p in points], low=-1, high=1,
+            title=f"Average sentiment (-1 to 1) per {granularity} since {start.isoformat()}",
+        ),
+        "weekdays": bar_chart(WEEKDAYS, writing["weekdays"], title="Entries by weekday"),
+        "hours": bar_chart(
+            [f"{hour:02d}" if hour % 3 == 0 else "" for hour in range(24)],
+            writing["hours"],
+            title="Entries by hour of the day",
+        ),
+    }  # fmt: skip
+    context = {
+        "me": me, "csrf": me.csrf, "granularity": granularity, "granularities": list(WINDOWS),
+        "points": points, "writing": writing, "charts": charts, "start": start,
+    }  # fmt: skip
+    return page(request, "insights.html", context)

@@ -1,0 +1,46 @@
+"""The insights page: figures and SVG charts drawn on the server from the same statistics as
+the API, readable without JavaScript, with the numbers in a table."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+import httpx
+
+from diarist.db.engine import Database
+from diarist.insights import statistics
+from tests.web.pages import active_parts, signed_up_in_browser, written
+
+
+async def _me(client: httpx.AsyncClient) -> uuid.UUID:
+    response = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {client.cookies['diarist_session']}"}
+    )
+    return uuid.UUID(response.json()["id"])
+
+
+async def test_the_insights_page_draws_mood_and_writing(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await signed_up_in_browser(client)
+    empty = await client.get("/insights")
+    assert empty.status_code == 200
+    assert "Nothing since" in empty.text
+    first, second = (date.today() - timedelta(days=n) for n in (4, 3))  # in every window
+    await written(client, text="A good lake day.", mood="8", entry_date=f"{first}T10:00")
+    await written(client, text="A hard, grey day.", mood="3", entry_date=f"{second}T11:00")
+    user_id = await _me(client)
+    async with database.unit_of_work(user_id=user_id) as session:
+        await statistics.rebuild_statistics(session, user_id)
+    for granularity in ("day", "week", "month", "fortnight"):
+        page = await client.get("/insights", params={"granularity": granularity})
+        assert page.status_code == 200, granularity
+        assert page.text.count("<svg") == 4
+        assert "<polyline" in page.text
+        assert active_parts(page.text) == []
+    day = (await client.get("/insights", params={"granularity": "day"})).text
+    assert re.search(rf"<td>{first}</td><td>1</td>\s*<td>8.0</td>", day)
+    assert re.search(rf"<td>{second}</td><td>1</td>\s*<td>3.0</td>", day)
+    assert "<dd>2</dd>" in day  # entries, and days written
