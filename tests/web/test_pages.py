@@ -4,6 +4,9 @@ of every page. Real database, real services, the pages as a browser would get th
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -191,3 +194,39 @@ async def test_every_page_is_sent_with_its_protections_and_nothing_from_elsewher
         assert active_parts(response.text) == [], page
     for asset in ("/static/app.css", "/static/app.js", "/static/icon.svg"):
         assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_the_timeline_filters_and_pages_through_them(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    for day, mood, tag in (("01", "2", "work"), ("02", "8", "walks"), ("03", "9", "walks")):
+        await written(
+            client, text=f"Day {day}.", mood=mood, tags=tag, entry_date=f"2026-11-{day}T09:00"
+        )
+    walks = await client.get("/", params={"tag": "walks"})
+    assert "Day 02." in walks.text
+    assert "Day 03." in walks.text
+    assert "Day 01." not in walks.text
+    happy = (await client.get("/", params={"mood_min": "8", "to": "2026-11-03"})).text
+    assert "Day 02." in happy
+    assert "Day 03." not in happy
+    assert "Day 01." not in happy
+    nothing = await client.get("/", params={"tag": "never-used"})
+    assert "No entry matches these filters." in nothing.text
+    bearer = {"Authorization": f"Bearer {client.cookies['diarist_session']}"}
+    for n in range(20):
+        body = {"raw_data": {"text": f"Walk {n}."}, "tags": ["walks"], "entry_date": "2026-10-01"}
+        assert (await client.post("/api/v1/entries", json=body, headers=bearer)).is_success
+    first = await client.get("/", params={"tag": "walks"})
+    older = re.search(r'<a rel="next" href="(/\?[^"]+)"', first.text)
+    assert older, "a second page"
+    assert "tag=walks" in older.group(1)
+    second = await client.get(unescape(older.group(1)))
+    assert second.text.count('class="card"') == 2, "22 walks: 20, then 2"
+    assert "Day 01." not in second.text
+    bad = await client.get("/", params={"mood_min": "9", "mood_max": "2"})
+    assert bad.status_code == 422
+    assert 'role="alert"' in bad.text
+    for bad_value in ({"mood_min": "eleven"}, {"from": "someday"}):
+        response = await client.get("/", params=bad_value)
+        assert response.status_code == 422, bad_value
+    assert (await client.get("/", params={"cursor": "garbage"})).status_code == 400

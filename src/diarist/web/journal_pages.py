@@ -7,6 +7,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -18,7 +19,7 @@ from diarist.errors import DiaristError
 from diarist.journal import presenters
 from diarist.journal import service as entries_service
 from diarist.journal.errors import EntryNotFound, VersionMismatch
-from diarist.journal.queries import EntryFilters
+from diarist.journal.queries import EntryFilters, EntryQuery, resolve_filters
 from diarist.journal.schemas import EntryCreate, EntryUpdate
 from diarist.search import service as search_service
 from diarist.search.dependencies import QueryEmbedderDep
@@ -35,19 +36,47 @@ def _context(me: Viewer, **values: Any) -> dict[str, Any]:
     return {"me": me, "csrf": me.csrf, **values}
 
 
+# The timeline's filters on the page, by the names of the API's query (journal.filters).
+FILTERS = ("tag", "tag_mode", "mood_min", "mood_max", "from", "to", "starred", "deleted")
+
+
+def _filter_values(request: Request) -> dict[str, Any]:
+    """The filters the timeline page was asked for, as the API's query would take them."""
+    given = {k: v.strip() for k, v in request.query_params.items() if k in FILTERS and v.strip()}
+    values: dict[str, Any] = dict(given)
+    if "tag" in given:
+        values["tag"] = [t.strip() for t in given["tag"].split(",") if t.strip()]
+    for flag in ("starred", "deleted"):
+        if flag in given:
+            values[flag] = given[flag] in {"1", "true", "on"}
+    return values
+
+
 @journal_pages.get("/")
 async def timeline(
     request: Request, session: DbSession, me: SignedIn, cursor: str | None = None
 ) -> Response:
+    asked = _filter_values(request)
+    shown = {k: v for k, v in request.query_params.items() if k in FILTERS}
+    context = _context(me, items=[], next_cursor=None, filters=shown, errors=[])
+    status = 200
     try:
-        rows, next_cursor = await entries_service.list_entries(
-            session, me.principal.user_id, EntryFilters(), order="entry_date", cursor=cursor,
-            limit=PAGE_SIZE, text_chars=presenters.EXCERPT_CHARS,
-        )  # fmt: skip
+        query = EntryQuery.model_validate(asked)
+        filters = await resolve_filters(session, me.principal.user_id, query)
+        if filters is not None:
+            rows, next_cursor = await entries_service.list_entries(
+                session, me.principal.user_id, filters, order="entry_date", cursor=cursor,
+                limit=PAGE_SIZE, text_chars=presenters.EXCERPT_CHARS,
+            )  # fmt: skip
+            context["items"] = [presenters.summary_out(row, list(row.tags)) for row in rows]
+            context["next_cursor"] = next_cursor
+    except ValidationError as exc:
+        context["errors"], status = problems(exc), 422
     except DiaristError as exc:
-        return page(request, "error.html", _context(me, errors=problems(exc)), exc.status)
-    items = [presenters.summary_out(row, list(row.tags)) for row in rows]
-    return page(request, "timeline.html", _context(me, items=items, next_cursor=next_cursor))
+        await undo(session, exc)
+        context["errors"], status = problems(exc), exc.status
+    context["more"] = urlencode({**shown, "cursor": context["next_cursor"] or ""})
+    return page(request, "timeline.html", context, status)
 
 
 def _entry_body(form: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
