@@ -132,24 +132,4 @@ async def export_me(
     """All my data as one JSON document (`format=zip` for a compressed archive of it); or my
     journal to take elsewhere: `dayone` (a Day One JSON export, zipped) or `markdown` (a zip of
     notes with front matter). See docs/imports.md."""
-    name = f"diarist-export-{me.user_id}"
-    if format in ("dayone", "markdown"):
-        # The journal's exporter, handed over by the app (accounts sits below the journal).
-        journal_export = request.app.state.journal_export
-        return StreamingResponse(
-            journal_export(database, me.user_id, format),
-            media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}-{format}.zip"'},
-        )
-    if format == "zip":
-        files = request.app.state.attachment_files  # handed over by the app, as above
-        return StreamingResponse(
-            export.zip_chunks(database, me.user_id, files),
-            media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
-        )
-    return StreamingResponse(
-        export.json_chunks(database, me.user_id),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
-    )
+    return export.export_response(request.app.state, database, me.user_id, format)

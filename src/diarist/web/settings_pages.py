@@ -1,0 +1,158 @@
+"""Settings: profile and preferences (time zone, language, the AI consent), sessions with
+revoke, personal access tokens, export, and deleting the account. Each form calls the
+service the API route calls and is validated by the API's own models."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import export, preferences
+from diarist.accounts import service as accounts_service
+from diarist.accounts.dependencies import Accounts, ClientInfo
+from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
+from diarist.db.session import DatabaseDep, DbSession
+from diarist.errors import DiaristError
+from diarist.web.render import page
+from diarist.web.security import clear_session
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, undo
+
+settings_pages = APIRouter(include_in_schema=False)
+EXPORTS = {"json": "Everything (JSON)", "zip": "Everything with files (zip)",
+           "dayone": "Day One (zip)", "markdown": "Markdown notes (zip)"}  # fmt: skip
+REMOTE = preferences.REMOTE_PROVIDER  # the AI consent: entries may go to the provider
+
+
+async def _settings_page(
+    request: Request,
+    session: AsyncSession,
+    me: Viewer,
+    *,
+    errors: list[str] | None = None,
+    new_token: str | None = None,
+    status: int = 200,
+) -> Response:
+    user_id = me.principal.user_id
+    user = await accounts_service.get_user(session, user_id)
+    context: dict[str, Any] = {
+        "me": me, "csrf": me.csrf, "user": user, "prefs": me.preferences,
+        "remote": REMOTE in me.preferences.providers,
+        "sessions": await accounts_service.list_sessions(session, user_id),
+        "tokens": await accounts_service.list_pats(session, user_id),
+        "current": me.principal.token_id, "exports": EXPORTS, "new_token": new_token,
+        "errors": errors or [],
+    }  # fmt: skip
+    return page(request, "settings.html", context, status)
+
+
+@settings_pages.get("/settings")
+async def settings(request: Request, session: DbSession, me: SignedIn) -> Response:
+    return await _settings_page(request, session, me)
+
+
+async def _refused(
+    request: Request, session: AsyncSession, me: Viewer, exc: ValidationError | DiaristError
+) -> Response:
+    if isinstance(exc, DiaristError):
+        await undo(session, exc)
+    status = exc.status if isinstance(exc, DiaristError) else 422
+    return await _settings_page(request, session, me, errors=problems(exc), status=status)
+
+
+@settings_pages.post("/settings/profile")
+async def profile(request: Request, session: DbSession, me: SignedIn) -> Response:
+    form = await checked_form(request, me.csrf)
+    providers = ["local", REMOTE] if form.get("remote") else ["local"]
+    preferences = {
+        "timezone": field(form, "timezone"),
+        "language": field(form, "language"),
+        "ai_processing": {"enabled": bool(form.get("analysis")), "providers": providers},
+    }
+    try:
+        patch = ProfilePatch.model_validate(
+            {"name": field(form, "name"), "preferences": preferences}
+        )
+        await accounts_service.update_profile(
+            session, me.principal.user_id, name=patch.name, preferences=patch.preferences
+        )
+    except (ValidationError, DiaristError) as exc:
+        return await _refused(request, session, me, exc)
+    return RedirectResponse("/settings", status_code=303)
+
+
+@settings_pages.post("/settings/sessions/{token_id}/revoke")
+async def revoke_session(
+    request: Request,
+    session: DbSession,
+    ctx: Accounts,
+    client: ClientInfo,
+    me: SignedIn,
+    token_id: uuid.UUID,
+) -> Response:
+    await checked_form(request, me.csrf)
+    kind = "pat" if request.query_params.get("kind") == "pat" else "session"
+    try:
+        await accounts_service.revoke_token(
+            session, ctx, me.principal.user_id, token_id, kind, client
+        )
+    except DiaristError as exc:
+        return await _refused(request, session, me, exc)
+    return RedirectResponse("/settings", status_code=303)
+
+
+@settings_pages.post("/settings/tokens")
+async def create_token(
+    request: Request, session: DbSession, ctx: Accounts, client: ClientInfo, me: SignedIn
+) -> Response:
+    form = await checked_form(request, me.csrf)
+    days = field(form, "expires_in_days")
+    try:
+        body = PatCreateIn.model_validate(
+            {
+                "name": field(form, "name"),
+                "scope": field(form, "scope") or "read",
+                "expires_in_days": int(days) if days.isdigit() else None,
+            }
+        )
+        _row, token = await accounts_service.create_pat(
+            session, ctx, me.principal.user_id, name=body.name, scope=body.scope,
+            expires_in_days=body.expires_in_days, client=client,
+        )  # fmt: skip
+    except (ValidationError, DiaristError) as exc:
+        return await _refused(request, session, me, exc)
+    # Shown once, on this answer only (no-store, like every page).
+    return await _settings_page(request, session, me, new_token=token, status=201)
+
+
+@settings_pages.get("/settings/export")
+async def export_download(
+    request: Request,
+    database: DatabaseDep,
+    me: SignedIn,
+    format: str = "json",
+) -> Response:
+    chosen = format if format in EXPORTS else "json"
+    return export.export_response(request.app.state, database, me.principal.user_id, chosen)  # type: ignore[arg-type]
+
+
+@settings_pages.post("/settings/delete")
+async def delete_account(
+    request: Request, session: DbSession, ctx: Accounts, client: ClientInfo, me: SignedIn
+) -> Response:
+    form = await checked_form(request, me.csrf)
+    try:
+        body = ReauthIn.model_validate({"password": form.get("password") or None})
+        await accounts_service.reauthenticate(
+            session, ctx, me.principal.user_id, password=body.password, code=None, client=client
+        )
+        await accounts_service.delete_account(session, me.principal.user_id)
+    except (ValidationError, DiaristError) as exc:
+        return await _refused(request, session, me, exc)
+    response = RedirectResponse("/register", status_code=303)
+    clear_session(response, request)
+    return response
