@@ -126,6 +126,13 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     await page.get_by_label("Entry").fill(
         "A long **walk** by the river with Sam. I felt calm and happy."
     )
+    # The live preview, rendered by the server; the draft survives a reload.
+    await page.locator("#preview strong").wait_for()
+    assert await page.locator("#preview strong").inner_text() == "walk"
+    await page.reload()
+    assert await page.get_by_text("A draft you had not saved was restored.").is_visible()
+    assert "Sam" in await page.get_by_label("Entry").input_value()
+    assert await page.get_by_label("Title").input_value() == "By the river"
     await page.get_by_label("Tags").fill("walks")
     await page.get_by_label("Mood").fill("8")
     await page.get_by_role("button", name="Save").click()
@@ -134,6 +141,8 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     assert await page.locator(".text strong").inner_text() == "walk"
     await _shoot(page, "entry")
 
+    await page.goto("/write")
+    assert await page.get_by_text("was restored").count() == 0, "a saved draft is gone"
     await page.goto("/")
     assert await page.get_by_role("link", name="By the river").is_visible()
     await _shoot(page, "timeline")

@@ -230,3 +230,23 @@ async def test_the_timeline_filters_and_pages_through_them(client: httpx.AsyncCl
         response = await client.get("/", params=bad_value)
         assert response.status_code == 422, bad_value
     assert (await client.get("/", params={"cursor": "garbage"})).status_code == 400
+
+
+async def test_the_preview_shows_what_the_entry_page_will(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    text = "Some **bold** words.\n\n<script>alert(1)</script>"
+    shown = await submit(client, "/write", "/preview", {"text": text})
+    assert shown.status_code == 200
+    assert "<strong>bold</strong>" in shown.text
+    assert active_parts(shown.text) == []
+    assert "&lt;script&gt;" in shown.text
+    assert (await client.post("/preview", data={"text": text})).status_code == 403
+
+
+async def test_the_writing_forms_offer_my_tags(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    path = await written(client, text="Tagged.", tags="walks, <b>odd</b>")
+    for form in ("/write", f"{path}/edit"):
+        html = (await client.get(form)).text
+        assert '<option value="walks">' in html, form
+        assert "<b>odd" not in html, form

@@ -18,6 +18,7 @@ from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.journal import presenters
 from diarist.journal import service as entries_service
+from diarist.journal import tags as journal_tags
 from diarist.journal.errors import EntryNotFound, VersionMismatch
 from diarist.journal.queries import EntryFilters, EntryQuery, resolve_filters
 from diarist.journal.schemas import EntryCreate, EntryUpdate
@@ -105,10 +106,24 @@ def _form_values(form: dict[str, str]) -> dict[str, str]:
     return {name: form.get(name, "") for name in names}
 
 
+async def _tag_names(session: DbSession, me: Viewer) -> list[str]:
+    """The writer's tags, offered as they type (a datalist: no script needed)."""
+    tags = await journal_tags.list_tags(session, me.principal.user_id, query=None, limit=500)
+    return [tag.name for tag in tags]
+
+
 @journal_pages.get("/write")
-async def write_page(request: Request, me: SignedIn) -> Response:
+async def write_page(request: Request, session: DbSession, me: SignedIn) -> Response:
     values = {"idempotency": secrets.token_urlsafe(16)}
-    return page(request, "write.html", _context(me, values=values, errors=[]))
+    tag_names = await _tag_names(session, me)
+    return page(request, "write.html", _context(me, values=values, errors=[], tag_names=tag_names))
+
+
+@journal_pages.post("/preview")
+async def preview(request: Request, me: SignedIn) -> Response:
+    """The editor's live preview: the text as the entry page will show it (sanitised)."""
+    form = await checked_form(request, me.csrf)
+    return page(request, "_preview.html", {"text": form.get("text", "")})
 
 
 @journal_pages.post("/write")
@@ -130,7 +145,8 @@ async def write(
         except DiaristError as exc:
             await undo(session, exc)
             errors = problems(exc)
-    return page(request, "write.html", _context(me, values=values, errors=errors), 422)
+    context = _context(me, values=values, errors=errors, tag_names=await _tag_names(session, me))
+    return page(request, "write.html", context, 422)
 
 
 async def _view(session: DbSession, me: Viewer, entry_id: uuid.UUID) -> dict[str, Any]:
@@ -159,7 +175,10 @@ async def _entry_page(
     if not edit:
         return page(request, "entry.html", _context(me, **shown))
     values = _edit_values(shown["entry"], shown["text"])
-    return page(request, "edit.html", _context(me, entry=shown["entry"], values=values, errors=[]))
+    context = _context(
+        me, entry=shown["entry"], values=values, errors=[], tag_names=await _tag_names(session, me)
+    )
+    return page(request, "edit.html", context)
 
 
 @journal_pages.get("/entries/{entry_id}")
@@ -211,7 +230,10 @@ async def edit(
             errors = problems(exc)
     shown = theirs or await _view(session, me, entry_id)
     status = 409 if theirs else 422
-    context = _context(me, entry=shown["entry"], values=values, errors=errors, theirs=theirs)
+    context = _context(
+        me, entry=shown["entry"], values=values, errors=errors, theirs=theirs,
+        tag_names=await _tag_names(session, me),
+    )  # fmt: skip
     return page(request, "edit.html", context, status)
 
 

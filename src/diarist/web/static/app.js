@@ -17,3 +17,54 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-confirm]");
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 });
+
+// Drafts: what is typed in the editor is kept in this browser until it is saved, so a closed
+// tab or a lost connection loses nothing. (It stays on this device only.)
+const DRAFT_FIELDS = ["title", "text", "tags", "mood"];
+const draftForm = document.querySelector("form[data-draft]");
+if (draftForm) {
+  const key = `diarist:draft:${window.location.pathname}`;
+  const field = (name) => draftForm.elements.namedItem(name);
+  let draft = null;
+  try { draft = JSON.parse(window.localStorage.getItem(key) || "null"); } catch { draft = null; }
+  const differs = draft && DRAFT_FIELDS.some((n) => field(n) && typeof draft[n] === "string" && field(n).value !== draft[n]);
+  if (differs) {
+    for (const n of DRAFT_FIELDS) if (field(n) && typeof draft[n] === "string") field(n).value = draft[n];
+    const note = document.createElement("p");
+    note.className = "notice";
+    note.setAttribute("role", "status");
+    note.textContent = "A draft you had not saved was restored. ";
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "link";
+    discard.textContent = "Discard it";
+    discard.addEventListener("click", () => { window.localStorage.removeItem(key); window.location.reload(); });
+    note.append(discard);
+    draftForm.before(note);
+  }
+  draftForm.addEventListener("input", () => {
+    const values = Object.fromEntries(DRAFT_FIELDS.filter(field).map((n) => [n, field(n).value]));
+    window.localStorage.setItem(key, JSON.stringify(values));
+  });
+  draftForm.addEventListener("submit", () => window.localStorage.removeItem(key));
+}
+
+// Live preview of the Markdown being written, rendered by the server exactly as the entry
+// page will show it (sanitised there).
+const editor = document.querySelector("textarea[data-preview]");
+if (editor) {
+  const box = document.getElementById(editor.dataset.preview);
+  let timer;
+  const render = async () => {
+    const body = new FormData();
+    body.set("csrf", editor.form.elements.namedItem("csrf").value);
+    body.set("text", editor.value);
+    const response = await fetch("/preview", { method: "POST", body, credentials: "same-origin" });
+    if (response.ok) {
+      box.innerHTML = await response.text();
+      box.hidden = editor.value.trim() === "";
+    }
+  };
+  editor.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(render, 300); });
+  if (editor.value.trim()) render();
+}
