@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from diarist.config import AppSettings
+from diarist.config import AppSettings, Settings
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.journal import presenters
@@ -25,6 +25,7 @@ from diarist.journal.schemas import EntryCreate, EntryUpdate
 from diarist.search import service as search_service
 from diarist.search.dependencies import QueryEmbedderDep
 from diarist.search.service import SearchRequest
+from diarist.web.entry_extras import extras
 from diarist.web.render import page
 from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, undo
 
@@ -152,7 +153,11 @@ async def write(
 async def _view(session: DbSession, me: Viewer, entry_id: uuid.UUID) -> dict[str, Any]:
     view = await entries_service.entry_view(session, me.principal.user_id, entry_id)
     out = presenters.view_out(view)
-    return {"entry": out, "text": entries_service.entry_text_if_plain(view.entry)}
+    return {
+        "entry": out,
+        "text": entries_service.entry_text_if_plain(view.entry),
+        "row": view.entry,
+    }
 
 
 def _edit_values(out: Any, text: str | None) -> dict[str, str]:
@@ -166,14 +171,21 @@ def _edit_values(out: Any, text: str | None) -> dict[str, str]:
 
 
 async def _entry_page(
-    request: Request, session: DbSession, me: Viewer, entry_id: uuid.UUID, *, edit: bool
+    request: Request,
+    session: DbSession,
+    settings: Settings,
+    me: Viewer,
+    entry_id: uuid.UUID,
+    *,
+    edit: bool,
 ) -> Response:
     try:
         shown = await _view(session, me, entry_id)
     except EntryNotFound as exc:
         return page(request, "error.html", _context(me, errors=problems(exc)), 404)
     if not edit:
-        return page(request, "entry.html", _context(me, **shown))
+        more = await extras(session, settings, me, shown["row"])
+        return page(request, "entry.html", _context(me, **shown, **more))
     values = _edit_values(shown["entry"], shown["text"])
     context = _context(
         me, entry=shown["entry"], values=values, errors=[], tag_names=await _tag_names(session, me)
@@ -183,16 +195,16 @@ async def _entry_page(
 
 @journal_pages.get("/entries/{entry_id}")
 async def entry_page(
-    request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
+    request: Request, session: DbSession, settings: AppSettings, me: SignedIn, entry_id: uuid.UUID
 ) -> Response:
-    return await _entry_page(request, session, me, entry_id, edit=False)
+    return await _entry_page(request, session, settings, me, entry_id, edit=False)
 
 
 @journal_pages.get("/entries/{entry_id}/edit")
 async def edit_page(
-    request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
+    request: Request, session: DbSession, settings: AppSettings, me: SignedIn, entry_id: uuid.UUID
 ) -> Response:
-    return await _entry_page(request, session, me, entry_id, edit=True)
+    return await _entry_page(request, session, settings, me, entry_id, edit=True)
 
 
 @journal_pages.post("/entries/{entry_id}/edit")

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from diarist.web.auth_pages import auth_pages
+from diarist.web.entry_extras import entry_extras
 from diarist.web.insights_pages import insights_pages
 from diarist.web.journal_pages import journal_pages
 from diarist.web.render import page
@@ -27,6 +28,7 @@ async def _bad_form(request: Request, _exc: Exception) -> Response:
 def install_web(app: FastAPI) -> None:
     app.include_router(auth_pages)
     app.include_router(journal_pages)
+    app.include_router(entry_extras)
     app.include_router(insights_pages)
     app.include_router(settings_pages)
     app.mount("/static", StaticFiles(packages=[("diarist.web", "static")]), name="static")
