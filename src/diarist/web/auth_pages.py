@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo
-from diarist.accounts.schemas import LoginIn, RegisterIn
+from diarist.accounts.schemas import CodeLoginIn, EmailIn, LoginIn, PasswordResetIn, RegisterIn
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
@@ -21,7 +21,7 @@ from diarist.web.security import (
     remember_form_token,
     set_session,
 )
-from diarist.web.viewer import SignedIn, checked_form, field, problems, safe_next, undo
+from diarist.web.viewer import SignedIn, checked_form, field, refusal, safe_next
 
 auth_pages = APIRouter(include_in_schema=False)
 
@@ -36,8 +36,8 @@ def _form_page(
 
 
 @auth_pages.get("/login")
-async def login_page(request: Request, next: str = "/") -> Response:
-    return _form_page(request, "login.html", {"next": safe_next(next)}, [])
+async def login_page(request: Request, next: str = "/", reset: bool = False) -> Response:
+    return _form_page(request, "login.html", {"next": safe_next(next), "reset": reset}, [])
 
 
 @auth_pages.post("/login")
@@ -51,11 +51,9 @@ async def login(
         issued = await accounts_service.login(
             session, ctx, email=body.email, password=body.password, client=client
         )
-    except ValidationError as exc:
-        return _form_page(request, "login.html", values, problems(exc), 422)
-    except DiaristError as exc:
-        await undo(session, exc)
-        return _form_page(request, "login.html", values, problems(exc), exc.status)
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "login.html", values, errors, status)
     response = RedirectResponse(values["next"], status_code=303)
     set_session(response, request, issued.token, issued.expires_at)
     return response
@@ -77,21 +75,18 @@ async def register(
     form = await checked_form(request, request.cookies.get(FORM_COOKIE))
     values = {"email": field(form, "email"), "name": field(form, "name")}
     try:
-        body = RegisterIn.model_validate({**values, "password": form.get("password") or None})
-        if body.password is None:
-            raise ValueError("password: a password is needed to sign in here")
+        # A password is asked for here (the API also makes code-only accounts without one).
+        body = RegisterIn.model_validate({**values, "password": form.get("password", "")})
+        password = body.password or ""
         _user, mail = await accounts_service.register(
-            session, ctx, email=body.email, name=body.name, password=body.password, client=client
+            session, ctx, email=body.email, name=body.name, password=password, client=client
         )
         issued = await accounts_service.login(
-            session, ctx, email=body.email, password=body.password, client=client
+            session, ctx, email=body.email, password=password, client=client
         )
-    except (ValidationError, ValueError) as exc:
-        messages = problems(exc) if isinstance(exc, ValidationError) else [str(exc)]
-        return _form_page(request, "register.html", values, messages, 422)
-    except DiaristError as exc:
-        await undo(session, exc)
-        return _form_page(request, "register.html", values, problems(exc), exc.status)
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "register.html", values, errors, status)
     accounts_service.send_after_response(background, ctx, mail)
     response = RedirectResponse("/", status_code=303)
     set_session(response, request, issued.token, issued.expires_at)
@@ -107,3 +102,87 @@ async def logout(
     response = RedirectResponse("/login", status_code=303)
     clear_session(response, request)
     return response
+
+
+# Emailed codes: sign in without a password, or set a new one. Asking for a code answers the
+# same whether the address has an account (the mail is sent after the response).
+_PURPOSES = {"login": "/login/code", "reset_password": "/password-reset"}
+
+
+async def _ask_code(
+    request: Request,
+    session: DbSession,
+    ctx: Accounts,
+    background: BackgroundTasks,
+    purpose: str,
+) -> Response:
+    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    values = {"email": field(form, "email"), "purpose": purpose, "action": _PURPOSES[purpose]}
+    try:
+        body = EmailIn.model_validate({"email": values["email"]})
+        mail = await accounts_service.request_code(session, ctx, email=body.email, purpose=purpose)
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "code_request.html", values, errors, status)
+    accounts_service.send_after_response(background, ctx, mail)
+    return _form_page(request, "code_enter.html", values, [])
+
+
+def _code_request_routes(purpose: str, path: str) -> None:
+    """The page that asks for an address and the post that mails the code, of a purpose."""
+
+    async def show(request: Request) -> Response:
+        return _form_page(request, "code_request.html", {"purpose": purpose, "action": path}, [])
+
+    async def ask(
+        request: Request, session: DbSession, ctx: Accounts, background: BackgroundTasks
+    ) -> Response:
+        return await _ask_code(request, session, ctx, background, purpose)
+
+    auth_pages.add_api_route(path, show, methods=["GET"], name=f"{purpose}_code_page")
+    auth_pages.add_api_route(path, ask, methods=["POST"], name=f"{purpose}_code_ask")
+
+
+for _purpose, _path in _PURPOSES.items():
+    _code_request_routes(_purpose, _path)
+
+
+@auth_pages.post("/login/code/verify")
+async def code_login(
+    request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
+) -> Response:
+    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    values = {"email": field(form, "email"), "purpose": "login", "action": _PURPOSES["login"]}
+    try:
+        body = CodeLoginIn.model_validate({"email": values["email"], "code": field(form, "code")})
+        issued = await accounts_service.login_with_code(
+            session, ctx, email=body.email, code=body.code, client=client
+        )
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "code_enter.html", values, errors, status)
+    response = RedirectResponse("/", status_code=303)
+    set_session(response, request, issued.token, issued.expires_at)
+    return response
+
+
+@auth_pages.post("/password-reset/confirm")
+async def reset(
+    request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
+) -> Response:
+    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    purpose = "reset_password"
+    values = {"email": field(form, "email"), "purpose": purpose, "action": _PURPOSES[purpose]}
+    try:
+        body = PasswordResetIn.model_validate(
+            {"email": values["email"], "code": field(form, "code"),
+             "new_password": form.get("new_password")}
+        )  # fmt: skip
+        await accounts_service.reset_password(
+            session, ctx, email=body.email, code=body.code, new_password=body.new_password,
+            client=client,
+        )  # fmt: skip
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "code_enter.html", values, errors, status)
+    return RedirectResponse("/login?reset=1", status_code=303)

@@ -27,7 +27,7 @@ from diarist.search.dependencies import QueryEmbedderDep
 from diarist.search.service import SearchRequest
 from diarist.web.entry_extras import extras
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, undo
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, refusal, undo
 
 journal_pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -72,11 +72,8 @@ async def timeline(
             )  # fmt: skip
             context["items"] = [presenters.summary_out(row, list(row.tags)) for row in rows]
             context["next_cursor"] = next_cursor
-    except ValidationError as exc:
-        context["errors"], status = problems(exc), 422
-    except DiaristError as exc:
-        await undo(session, exc)
-        context["errors"], status = problems(exc), exc.status
+    except (ValidationError, DiaristError) as exc:
+        context["errors"], status = await refusal(session, exc)
     context["more"] = urlencode({**shown, "cursor": context["next_cursor"] or ""})
     return page(request, "timeline.html", context, status)
 
@@ -141,11 +138,8 @@ async def write(
                 idempotency_key=values["idempotency"][:200] or None,
             )  # fmt: skip
             return RedirectResponse(f"/entries/{entry.id}", status_code=303)
-        except ValidationError as exc:
-            errors = problems(exc)
-        except DiaristError as exc:
-            await undo(session, exc)
-            errors = problems(exc)
+        except (ValidationError, DiaristError) as exc:
+            errors, _status = await refusal(session, exc)
     context = _context(me, values=values, errors=errors, tag_names=await _tag_names(session, me))
     return page(request, "write.html", context, 422)
 

@@ -20,7 +20,7 @@ from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
 from diarist.web.security import clear_session
-from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, undo
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, refusal
 
 settings_pages = APIRouter(include_in_schema=False)
 EXPORTS = {"json": "Everything (JSON)", "zip": "Everything with files (zip)",
@@ -58,10 +58,8 @@ async def settings(request: Request, session: DbSession, me: SignedIn) -> Respon
 async def _refused(
     request: Request, session: AsyncSession, me: Viewer, exc: ValidationError | DiaristError
 ) -> Response:
-    if isinstance(exc, DiaristError):
-        await undo(session, exc)
-    status = exc.status if isinstance(exc, DiaristError) else 422
-    return await _settings_page(request, session, me, errors=problems(exc), status=status)
+    errors, status = await refusal(session, exc)
+    return await _settings_page(request, session, me, errors=errors, status=status)
 
 
 @settings_pages.post("/settings/profile")

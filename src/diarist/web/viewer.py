@@ -105,5 +105,16 @@ async def undo(session: AsyncSession, exc: DiaristError) -> None:
         await session.rollback()
 
 
+async def refusal(
+    session: AsyncSession, exc: ValidationError | DiaristError
+) -> tuple[list[str], int]:
+    """What to say of a refused form and its status (422 for a value the API's model refuses,
+    the error's own otherwise), its writes undone (`undo`)."""
+    if isinstance(exc, DiaristError):
+        await undo(session, exc)
+        return problems(exc), exc.status
+    return problems(exc), 422
+
+
 def field(form: dict[str, Any], name: str) -> str:
     return str(form.get(name, "")).strip()
