@@ -199,6 +199,27 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     await page.wait_for_url(f"{origin}/entries/*")
     for path in ("/", page.url, f"{page.url}/edit", "/search?q=alert&mode=keyword"):
         await page.goto(path)
+    # Offline: an entry written on the writing page waits in the browser, and is sent once
+    # (its idempotency key) when the connection returns.
+    await page.goto("/write")
+    assert await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    await context.set_offline(True)
+    await page.get_by_label("Title").fill("Written offline")
+    await page.get_by_label("Entry").fill("On the train, no signal.")
+    await page.get_by_role("button", name="Save").click()
+    assert await page.get_by_text("Kept in this browser").is_visible()
+    # A page opened offline is the service worker's offline page, whose form keeps too.
+    await page.goto("/insights")
+    assert await page.get_by_role("heading", name="You are offline").is_visible()
+    await page.get_by_label("Entry").fill("Also offline, from the offline page.")
+    await page.get_by_role("button", name="Keep until online").click()
+    await context.set_offline(False)
+    await page.get_by_text("now in your journal").wait_for()
+    await page.goto("/")
+    assert await page.get_by_role("link", name="Written offline").count() == 1
+    assert await page.get_by_text("Also offline, from the offline page.").count() == 1
+    await _shoot(page, "timeline-after-offline")
+
     await page.goto("/")
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url(f"{origin}/login")

@@ -250,3 +250,18 @@ async def test_the_writing_forms_offer_my_tags(client: httpx.AsyncClient) -> Non
         html = (await client.get(form)).text
         assert '<option value="walks">' in html, form
         assert "<b>odd" not in html, form
+
+
+async def test_installable_and_usable_offline(client: httpx.AsyncClient) -> None:
+    manifest = await client.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
+    assert manifest.json()["start_url"] == "/"
+    worker = await client.get("/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert "__VERSION__" not in worker.text
+    assert "/offline" in worker.text
+    offline = await client.get("/offline")
+    assert offline.status_code == 200, "no session needed: it is the service worker's page"
+    assert "default-src 'self'" in offline.headers["content-security-policy"]
+    assert 'action="/write"' in offline.text
+    assert active_parts(offline.text) == []

@@ -68,3 +68,62 @@ if (editor) {
   editor.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(render, 300); });
   if (editor.value.trim()) render();
 }
+
+// Installable: the service worker keeps the shell and an offline page (never journal pages).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+// The outbox: an entry written while offline waits in this browser and is sent when the
+// connection returns, with its idempotency key (sent twice, it is still written once).
+const OUTBOX = "diarist:outbox";
+const CSRF = "diarist:csrf";
+const pageCsrf = document.querySelector('input[name="csrf"]');
+if (pageCsrf) window.localStorage.setItem(CSRF, pageCsrf.value);
+const queued = () => { try { return JSON.parse(window.localStorage.getItem(OUTBOX) || "[]"); } catch { return []; } };
+
+const say = (text) => {
+  const note = document.createElement("p");
+  note.className = "notice";
+  note.setAttribute("role", "status");
+  note.textContent = text;
+  document.querySelector("main").prepend(note);
+};
+
+for (const form of document.querySelectorAll('form[action="/write"]')) {
+  form.addEventListener("submit", (event) => {
+    if (navigator.onLine && !form.hasAttribute("data-outbox")) return;
+    event.preventDefault();
+    const fields = Object.fromEntries(new FormData(form));
+    if (!fields.idempotency) fields.idempotency = crypto.randomUUID();
+    window.localStorage.setItem(OUTBOX, JSON.stringify([...queued(), fields]));
+    window.localStorage.removeItem(`diarist:draft:${window.location.pathname}`);
+    form.reset();
+    say("Kept in this browser: it will be saved to your journal when you are back online.");
+    if (navigator.onLine) sendOutbox();
+  });
+}
+
+async function sendOutbox() {
+  const waiting = queued();
+  if (!navigator.onLine || waiting.length === 0) return;
+  const left = [];
+  let sent = 0;
+  for (const fields of waiting) {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(fields)) body.set(name, value);
+    if (!fields.csrf) body.set("csrf", window.localStorage.getItem(CSRF) || "");
+    try {
+      const response = await fetch("/write", { method: "POST", body, credentials: "same-origin", redirect: "manual" });
+      if (response.type === "opaqueredirect" || response.ok) sent += 1;
+      else if (response.status === 422) say("An entry written offline could not be saved: open Write and try again.");
+      else left.push(fields); // signed out, or the server is away: try again later
+    } catch {
+      left.push(fields);
+    }
+  }
+  window.localStorage.setItem(OUTBOX, JSON.stringify(left));
+  if (sent) say(`${sent} ${sent === 1 ? "entry" : "entries"} written offline ${sent === 1 ? "is" : "are"} now in your journal.`);
+}
+window.addEventListener("online", sendOutbox);
+sendOutbox();
