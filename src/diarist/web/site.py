@@ -13,6 +13,7 @@ from diarist.web.journal_pages import journal_pages
 from diarist.web.offline import offline_pages
 from diarist.web.render import page
 from diarist.web.settings_pages import settings_pages
+from diarist.web.tags_pages import tags_pages
 from diarist.web.viewer import BadForm, SignInRequired, sign_in_redirect
 
 
@@ -32,6 +33,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(entry_extras)
     app.include_router(insights_pages)
     app.include_router(settings_pages)
+    app.include_router(tags_pages)
     app.include_router(offline_pages)
     app.mount("/static", StaticFiles(packages=[("diarist.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
