@@ -18,6 +18,7 @@ from diarist.analysis.embedder_server import (
     MAX_BODY_BYTES,
     MAX_INPUT_CHARS,
     MAX_INPUTS,
+    Batcher,
     embedder_app,
 )
 from diarist.analysis.embeddings import Embedder, Vectors, get_embedder
@@ -169,3 +170,32 @@ async def test_a_query_that_waited_past_the_deadline_is_refused_unrun() -> None:
         assert "deadline" in late.json()["error"]["message"]
         assert model.batches == [["the first query"]], "the late one never ran"
         assert (await _post(port, "a query after the queue drained")).status_code == 200
+
+
+class _Failing(_Slow):
+    """The real model's wrapper, failing its second run (as a model might on a bad input)."""
+
+    def embed(self, texts: list[str]) -> Vectors:
+        self.batches.append(texts)
+        time.sleep(self.delay_s)
+        if len(self.batches) == 2:
+            raise RuntimeError("the model failed")
+        return Embedder.embed(self, texts)
+
+
+async def test_a_failed_run_fails_its_queries_and_the_next_ones_are_answered() -> None:
+    model = _Failing(delay_s=0.2)
+    batcher = Batcher(model, deadline_s=5)
+    first = asyncio.create_task(batcher.embed(["runs alone"]))
+    await asyncio.sleep(0.05)
+    # These wait together for the second run, which fails; one caller has gone by then.
+    gone = asyncio.create_task(batcher.embed(["a caller who leaves"]))
+    failed = asyncio.create_task(batcher.embed(["fails with its batch"]))
+    await asyncio.sleep(0.25)  # the second run has started
+    gone.cancel()
+    async with asyncio.timeout(5):  # a dead runner would leave these waiting for ever
+        assert len(await first) == 1
+        with pytest.raises(RuntimeError):
+            await failed
+        assert len(await batcher.embed(["the runner is still there"])) == 1
+    assert [len(b) for b in model.batches] == [1, 2, 1]

@@ -140,7 +140,8 @@ class Batcher:
                     vectors = await asyncio.to_thread(self._embedder.embed, texts)
                 except Exception as exc:  # the callers answer 500; the runner goes on
                     for request in batch:
-                        request.answer.set_exception(exc)
+                        if not request.answer.done():  # a caller may have gone meanwhile
+                            request.answer.set_exception(exc)
                     continue
                 finally:
                     self.runs += 1
