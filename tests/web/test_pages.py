@@ -265,3 +265,58 @@ async def test_installable_and_usable_offline(client: httpx.AsyncClient) -> None
     assert "default-src 'self'" in offline.headers["content-security-policy"]
     assert 'action="/write"' in offline.text
     assert active_parts(offline.text) == []
+
+
+async def _api_entry(client: httpx.AsyncClient, body: dict[str, object]) -> str:
+    token = client.cookies["diarist_session"]
+    made = await client.post(
+        "/api/v1/entries", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+async def _api_raw(client: httpx.AsyncClient, entry_id: str) -> dict[str, object]:
+    token = client.cookies["diarist_session"]
+    got = await client.get(
+        f"/api/v1/entries/{entry_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    body: dict[str, object] = got.json()
+    return body
+
+
+async def test_editing_keeps_an_entry_s_own_format(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    blocks = {
+        "time": 1,
+        "blocks": [
+            {"id": "a", "type": "paragraph", "data": {"text": "A long EditorJS text " * 30}}
+        ],
+        "version": "2.28.0",
+    }
+    rich = await _api_entry(client, {"raw_data": blocks, "title": "Rich"})
+    edit = await client.get(f"/entries/{rich}/edit")
+    assert 'name="text"' not in edit.text, "another format's text is not edited here"
+    saved = await client.post(
+        f"/entries/{rich}/edit", data={**hidden_fields(edit.text), "title": "Renamed", "tags": "x"}
+    )
+    assert saved.status_code == 303
+    after = await _api_raw(client, rich)
+    assert after["title"] == "Renamed"
+    assert after["raw_data"] == blocks, "kept whole, not cut to its excerpt"
+
+    plain = await _api_entry(client, {"raw_data": {"text": "Plain words."}})
+    edit = await client.get(f"/entries/{plain}/edit")
+    saved = await client.post(
+        f"/entries/{plain}/edit", data={**hidden_fields(edit.text), "text": "New\r\nwords."}
+    )
+    assert saved.status_code == 303
+    after = await _api_raw(client, plain)
+    assert after["raw_data"] == {"text": "New\nwords."}, "plain stays plain, lines as typed"
+    assert after["format"] == "text"
+
+    missing = await client.post(
+        f"/entries/{plain}/edit", data={"csrf": hidden_fields(edit.text)["csrf"], "text": "x"}
+    )
+    assert missing.status_code == 422
+    assert (await _api_raw(client, plain))["raw_data"] == {"text": "New\nwords."}

@@ -82,7 +82,8 @@ def _entry_body(form: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     """The API's entry fields from the writing form, and what could not be read."""
     errors: list[str] = []
     body: dict[str, Any] = {
-        "raw_data": {"format": "markdown", "text": form.get("text", "")},
+        # Browsers send a textarea's lines ending in CRLF.
+        "raw_data": {"format": "markdown", "text": form.get("text", "").replace("\r\n", "\n")},
         "title": field(form, "title") or None,
         "tags": [tag.strip() for tag in form.get("tags", "").split(",") if tag.strip()],
         "mood_rating": None,
@@ -182,8 +183,9 @@ async def _entry_page(
         return page(request, "entry.html", _context(me, **shown, **more))
     values = _edit_values(shown["entry"], shown["text"])
     context = _context(
-        me, entry=shown["entry"], values=values, errors=[], tag_names=await _tag_names(session, me)
-    )
+        me, entry=shown["entry"], values=values, errors=[], plain=shown["text"] is not None,
+        tag_names=await _tag_names(session, me),
+    )  # fmt: skip
     return page(request, "edit.html", context)
 
 
@@ -213,13 +215,27 @@ async def edit(
     body, errors = _entry_body(form)
     values = _form_values(form)
     body.pop("entry_date", None)
+    if not values["version"].isdigit():
+        errors.append("version: reload the page, then save again")
     theirs = None
+    try:
+        current = await entries_service.get_entry(
+            session, me.principal.user_id, entry_id, deleted=False
+        )
+    except EntryNotFound as exc:
+        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    written = entries_service.entry_text_if_plain(current)
+    text = body.pop("raw_data")["text"]
+    if written is not None and "text" in form and text != written:
+        # The text in its own format (plain stays plain); other formats (EditorJS…) are
+        # not edited here: the form has no text for them, and their text is kept whole.
+        body["raw_data"] = {**current.raw_data, "text": text}
     if not errors:
         try:
             patch = EntryUpdate.model_validate(body)
             await entries_service.update_entry(
                 session, me.principal.user_id, entry_id, patch, settings.journal,
-                expected_version=int(values["version"]) if values["version"].isdigit() else None,
+                expected_version=int(values["version"]),
             )  # fmt: skip
             return RedirectResponse(f"/entries/{entry_id}", status_code=303)
         except ValidationError as exc:
@@ -238,7 +254,7 @@ async def edit(
     status = 409 if theirs else 422
     context = _context(
         me, entry=shown["entry"], values=values, errors=errors, theirs=theirs,
-        tag_names=await _tag_names(session, me),
+        plain=written is not None, tag_names=await _tag_names(session, me),
     )  # fmt: skip
     return page(request, "edit.html", context, status)
 
