@@ -4,6 +4,7 @@ the mail goes through a real SMTP server the test runs."""
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from tests.conftest import Mailbox
 from tests.factories.accounts import PASSWORD
@@ -68,3 +69,26 @@ async def test_a_new_password_with_an_emailed_code(
     assert old.status_code != 303
     new = await submit(client, "/login", "/login", {"email": email, "password": new_password})
     assert new.status_code == 303
+
+
+async def test_sign_up_when_addresses_must_be_confirmed(
+    client: httpx.AsyncClient, app: FastAPI, mailbox: Mailbox
+) -> None:
+    app.state.accounts.settings.require_email_verification = True
+    try:
+        email = "confirm-me@example.com"
+        fields = {"name": "Ada", "email": email, "password": PASSWORD}
+        made = await submit(client, "/register", "/register", fields)
+        assert made.status_code == 200
+        assert "confirm confirm-me@example.com" in made.text
+        assert "diarist_session" not in client.cookies, "not signed in before confirming"
+        confirmed = await client.post(
+            "/verify-email/confirm",
+            data={**hidden_fields(made.text), "code": mailbox.last_code(email)},
+        )
+        assert confirmed.status_code == 303
+        assert "Your address is confirmed" in (await client.get(confirmed.headers["location"])).text
+        signed_in = await submit(client, "/login", "/login", {"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 303
+    finally:
+        app.state.accounts.settings.require_email_verification = False

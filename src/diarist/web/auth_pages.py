@@ -36,8 +36,11 @@ def _form_page(
 
 
 @auth_pages.get("/login")
-async def login_page(request: Request, next: str = "/", reset: bool = False) -> Response:
-    return _form_page(request, "login.html", {"next": safe_next(next), "reset": reset}, [])
+async def login_page(
+    request: Request, next: str = "/", reset: bool = False, verified: bool = False
+) -> Response:
+    values = {"next": safe_next(next), "reset": reset, "verified": verified}
+    return _form_page(request, "login.html", values, [])
 
 
 @auth_pages.post("/login")
@@ -77,20 +80,37 @@ async def register(
     try:
         # A password is asked for here (the API also makes code-only accounts without one).
         body = RegisterIn.model_validate({**values, "password": form.get("password", "")})
-        password = body.password or ""
-        _user, mail = await accounts_service.register(
-            session, ctx, email=body.email, name=body.name, password=password, client=client
-        )
-        issued = await accounts_service.login(
-            session, ctx, email=body.email, password=password, client=client
+        user, mail = await accounts_service.register(
+            session, ctx, email=body.email, name=body.name, password=body.password, client=client
         )
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
         return _form_page(request, "register.html", values, errors, status)
     accounts_service.send_after_response(background, ctx, mail)
+    if ctx.settings.require_email_verification:  # signed in once the address is confirmed
+        confirm = {"email": body.email, "purpose": "verify_email", "action": "/verify-email"}
+        return _form_page(request, "code_enter.html", confirm, [])
+    issued = await accounts_service.issue_session(session, ctx, user.id, client)
     response = RedirectResponse("/", status_code=303)
     set_session(response, request, issued.token, issued.expires_at)
     return response
+
+
+@auth_pages.post("/verify-email/confirm")
+async def verify_email(
+    request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
+) -> Response:
+    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    values = {"email": field(form, "email"), "purpose": "verify_email", "action": "/verify-email"}
+    try:
+        body = CodeLoginIn.model_validate({"email": values["email"], "code": field(form, "code")})
+        await accounts_service.verify_email(
+            session, ctx, email=body.email, code=body.code, client=client
+        )
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return _form_page(request, "code_enter.html", values, errors, status)
+    return RedirectResponse("/login?verified=1", status_code=303)
 
 
 @auth_pages.post("/logout")

@@ -36,6 +36,7 @@ from diarist.accounts.service._profile import (
 from diarist.accounts.service._throttle import backoff_seconds
 from diarist.accounts.service._tokens import (
     create_pat,
+    issue_session,
     list_pats,
     list_sessions,
     logout,
@@ -56,6 +57,7 @@ __all__ = [
     "delete_account",
     "get_my_profile_checked",
     "get_user",
+    "issue_session",
     "list_pats",
     "list_security_events",
     "list_sessions",
