@@ -31,6 +31,7 @@ from tests.fixtures.http_server import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+expect = playwright_api.expect
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="Chromium is not installed (apt-get install chromium): browser tests skipped",
@@ -214,15 +215,27 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     await page.get_by_label("Entry").fill("Also offline, from the offline page.")
     await page.get_by_role("button", name="Keep until online").click()
     await context.set_offline(False)
-    await page.get_by_text("now in your journal").wait_for()
+    # Back online, the next page opened sends the outbox (at once, or on its next look).
+    for _ in range(20):
+        await page.goto("/")
+        if await page.get_by_text("Also offline, from the offline page.").count():
+            break
+        await page.wait_for_timeout(500)
     await page.goto("/")
     assert await page.get_by_role("link", name="Written offline").count() == 1
     assert await page.get_by_text("Also offline, from the offline page.").count() == 1
+    outbox = "Object.keys(localStorage).filter((k) => k.startsWith('diarist:outbox:'))"
+    waiting = await page.evaluate(
+        f"{outbox}.map((k) => JSON.parse(localStorage.getItem(k)).length)"
+    )
+    assert waiting == [0], "the outbox is empty"
     await _shoot(page, "timeline-after-offline")
 
     await page.goto("/")
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url(f"{origin}/login")
+    kept = "Object.keys(localStorage).filter((key) => key.startsWith('diarist:'))"
+    assert await page.evaluate(kept) == [], "signing out leaves no drafts on the device"
     assert watch.dialogs == []
     assert watch.elsewhere == []
     await context.close()

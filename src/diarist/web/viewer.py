@@ -40,6 +40,9 @@ class Viewer:
     principal: Principal
     preferences: UserPreferences
     csrf: str
+    # A tag of the account for what the browser keeps (drafts, the outbox): the same in every
+    # session of the account, different for another, and not the account's id.
+    scope: str
 
     @property
     def zone(self) -> str:
@@ -72,7 +75,8 @@ async def viewer(
     except NotAuthenticated:
         raise SignInRequired(path) from None
     mine = await preferences.preferences_of(session, principal.user_id)
-    return Viewer(principal, mine, ctx.keyring.form_token(token))
+    scope = ctx.keyring.form_token(f"account:{principal.user_id}")[:16]
+    return Viewer(principal, mine, ctx.keyring.form_token(token), scope)
 
 
 SignedIn = Annotated[Viewer, Depends(viewer)]

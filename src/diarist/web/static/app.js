@@ -1,10 +1,10 @@
 // diarist's own script: a little help on top of pages that work without it.
+
 // Shortcuts: "n" writes a new entry, "/" goes to search (not while typing in a field).
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
-
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || typing(document.activeElement)) return;
-  if (event.key === "n") { window.location.assign("/write"); }
+  if (event.key === "n") window.location.assign("/write");
   if (event.key === "/") {
     event.preventDefault();
     const box = document.getElementById("q");
@@ -12,24 +12,52 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// Buttons that ask first (moving an entry to the trash).
+// Buttons that ask first (moving an entry to the trash, deleting the account).
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-confirm]");
   if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
 });
 
-// Drafts: what is typed in the editor is kept in this browser until it is saved, so a closed
-// tab or a lost connection loses nothing. (It stays on this device only.)
-const DRAFT_FIELDS = ["title", "text", "tags", "mood"];
-const draftForm = document.querySelector("form[data-draft]");
+const store = window.localStorage;
+const say = (text) => {
+  const note = document.createElement("p");
+  note.className = "notice";
+  note.setAttribute("role", "status");
+  note.textContent = text;
+  document.querySelector("main").prepend(note);
+};
+
+// What this browser keeps (drafts, the outbox) belongs to the signed-in writer: its keys carry
+// the page's scope, a tag of the account (never shown to another account, removed at sign-out).
+// The offline page has no session; it uses the last writer's scope, if they did not sign out.
+const liveScope = document.body.dataset.scope || "";
+if (liveScope) store.setItem("diarist:scope", liveScope);
+const scope = liveScope || store.getItem("diarist:scope") || "";
+const keyOf = (kind, path) => `diarist:${kind}:${scope}:${path}`;
+const read = (key, fallback) => { try { return JSON.parse(store.getItem(key) || "null") ?? fallback; } catch { return fallback; } };
+
+for (const form of document.querySelectorAll('form[action="/logout"]')) {
+  form.addEventListener("submit", () => {
+    for (const key of Object.keys(store)) if (key.startsWith("diarist:") && key.includes(`:${scope}:`)) store.removeItem(key);
+    store.removeItem("diarist:scope");
+  });
+}
+
+// Drafts: what is typed in the editor is kept until the server has taken it, so a closed tab or
+// a lost connection loses nothing. On submit the draft becomes "sent"; the next page clears it
+// (the save worked) unless it is this form again, shown by the browser after a failed request.
+// An edit's draft keeps the version it was typed against: saving it over a newer version is
+// the server's edit conflict, never a silent overwrite.
+const DRAFT_FIELDS = ["title", "text", "tags", "mood", "version"];
+const draftForm = scope ? document.querySelector("form[data-draft]") : null;
+const path = window.location.pathname;
 if (draftForm) {
-  const key = `diarist:draft:${window.location.pathname}`;
   const field = (name) => draftForm.elements.namedItem(name);
-  let draft = null;
-  try { draft = JSON.parse(window.localStorage.getItem(key) || "null"); } catch { draft = null; }
-  const differs = draft && DRAFT_FIELDS.some((n) => field(n) && typeof draft[n] === "string" && field(n).value !== draft[n]);
+  const draft = read(keyOf("draft", path), null) || read(keyOf("sent", path), null);
+  const differs = draft && DRAFT_FIELDS.some((n) => n !== "version" && field(n) && typeof draft[n] === "string" && field(n).value !== draft[n]);
   if (differs) {
     for (const n of DRAFT_FIELDS) if (field(n) && typeof draft[n] === "string") field(n).value = draft[n];
+    store.setItem(keyOf("draft", path), JSON.stringify(draft));
     const note = document.createElement("p");
     note.className = "notice";
     note.setAttribute("role", "status");
@@ -38,29 +66,39 @@ if (draftForm) {
     discard.type = "button";
     discard.className = "link";
     discard.textContent = "Discard it";
-    discard.addEventListener("click", () => { window.localStorage.removeItem(key); window.location.reload(); });
+    discard.addEventListener("click", () => { store.removeItem(keyOf("draft", path)); window.location.reload(); });
     note.append(discard);
     draftForm.before(note);
   }
   draftForm.addEventListener("input", () => {
     const values = Object.fromEntries(DRAFT_FIELDS.filter(field).map((n) => [n, field(n).value]));
-    window.localStorage.setItem(key, JSON.stringify(values));
+    store.setItem(keyOf("draft", path), JSON.stringify(values));
   });
-  draftForm.addEventListener("submit", () => window.localStorage.removeItem(key));
+  draftForm.addEventListener("submit", () => {
+    const draft = store.getItem(keyOf("draft", path));
+    if (draft) store.setItem(keyOf("sent", path), draft);
+    store.removeItem(keyOf("draft", path));
+  });
 }
+for (const key of Object.keys(store)) {
+  if (key.startsWith(`diarist:sent:${scope}:`) && !(draftForm && key === keyOf("sent", path))) store.removeItem(key);
+}
+if (draftForm) store.removeItem(keyOf("sent", path));
 
-// Live preview of the Markdown being written, rendered by the server exactly as the entry
-// page will show it (sanitised there).
+// Live preview of the Markdown being written, rendered by the server exactly as the entry page
+// will show it (sanitised there). Answers that come late are dropped.
 const editor = document.querySelector("textarea[data-preview]");
-if (editor) {
+if (editor && editor.form.elements.namedItem("csrf")) {
   const box = document.getElementById(editor.dataset.preview);
   let timer;
+  let asked = 0;
   const render = async () => {
+    const ask = ++asked;
     const body = new FormData();
     body.set("csrf", editor.form.elements.namedItem("csrf").value);
     body.set("text", editor.value);
-    const response = await fetch("/preview", { method: "POST", body, credentials: "same-origin" });
-    if (response.ok) {
+    const response = await fetch("/preview", { method: "POST", body, credentials: "same-origin", redirect: "manual" });
+    if (response.ok && ask === asked) {
       box.innerHTML = await response.text();
       box.hidden = editor.value.trim() === "";
     }
@@ -70,34 +108,24 @@ if (editor) {
 }
 
 // Installable: the service worker keeps the shell and an offline page (never journal pages).
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js").catch(() => {});
-}
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 
-// The outbox: an entry written while offline waits in this browser and is sent when the
-// connection returns, with its idempotency key (sent twice, it is still written once).
-const OUTBOX = "diarist:outbox";
-const CSRF = "diarist:csrf";
-const pageCsrf = document.querySelector('input[name="csrf"]');
-if (pageCsrf) window.localStorage.setItem(CSRF, pageCsrf.value);
-const queued = () => { try { return JSON.parse(window.localStorage.getItem(OUTBOX) || "[]"); } catch { return []; } };
-
-const say = (text) => {
-  const note = document.createElement("p");
-  note.className = "notice";
-  note.setAttribute("role", "status");
-  note.textContent = text;
-  document.querySelector("main").prepend(note);
-};
+// The outbox: an entry written while offline waits in this browser and is sent, by its writer's
+// next page, when the connection returns; with its idempotency key, sent twice it is still
+// written once.
+const OUTBOX = keyOf("outbox", "");
+const liveCsrf = document.querySelector('input[name="csrf"]');
 
 for (const form of document.querySelectorAll('form[action="/write"]')) {
   form.addEventListener("submit", (event) => {
     if (navigator.onLine && !form.hasAttribute("data-outbox")) return;
     event.preventDefault();
+    if (!scope) { say("You are signed out: sign in first, then write."); return; }
     const fields = Object.fromEntries(new FormData(form));
+    delete fields.csrf;
     if (!fields.idempotency) fields.idempotency = crypto.randomUUID();
-    window.localStorage.setItem(OUTBOX, JSON.stringify([...queued(), fields]));
-    window.localStorage.removeItem(`diarist:draft:${window.location.pathname}`);
+    store.setItem(OUTBOX, JSON.stringify([...read(OUTBOX, []), fields]));
+    store.removeItem(keyOf("draft", path));
     form.reset();
     say("Kept in this browser: it will be saved to your journal when you are back online.");
     if (navigator.onLine) sendOutbox();
@@ -105,25 +133,29 @@ for (const form of document.querySelectorAll('form[action="/write"]')) {
 }
 
 async function sendOutbox() {
-  const waiting = queued();
+  const waiting = read(OUTBOX, []);
   if (!navigator.onLine || waiting.length === 0) return;
+  if (!liveScope || !liveCsrf) return; // the offline page: the next signed-in page sends them
   const left = [];
   let sent = 0;
   for (const fields of waiting) {
     const body = new FormData();
     for (const [name, value] of Object.entries(fields)) body.set(name, value);
-    if (!fields.csrf) body.set("csrf", window.localStorage.getItem(CSRF) || "");
+    body.set("csrf", liveCsrf.value);
     try {
       const response = await fetch("/write", { method: "POST", body, credentials: "same-origin", redirect: "manual" });
       if (response.type === "opaqueredirect" || response.ok) sent += 1;
       else if (response.status === 422) say("An entry written offline could not be saved: open Write and try again.");
-      else left.push(fields); // signed out, or the server is away: try again later
+      else left.push(fields); // the server is away: try again later
     } catch {
       left.push(fields);
     }
   }
-  window.localStorage.setItem(OUTBOX, JSON.stringify(left));
+  store.setItem(OUTBOX, JSON.stringify(left));
   if (sent) say(`${sent} ${sent === 1 ? "entry" : "entries"} written offline ${sent === 1 ? "is" : "are"} now in your journal.`);
 }
 window.addEventListener("online", sendOutbox);
+// The online event is not always delivered (a page the service worker served, some
+// browsers): look again now and then while something waits.
+window.setInterval(() => { if (read(OUTBOX, []).length) sendOutbox(); }, 2000);
 sendOutbox();
