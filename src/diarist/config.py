@@ -205,6 +205,15 @@ class SearchSettings(BaseModel):
     keyword_candidates: int = Field(default=1000, ge=20, le=1_000_000)
 
 
+class WebSettings(BaseModel):
+    """The web app's pages (docs/web.md)."""
+
+    # `auto`: the session cookie is Secure (and named `__Host-…`) when the request came over
+    # HTTPS, as uvicorn sees it. Behind a TLS proxy that uvicorn does not trust for
+    # X-Forwarded-Proto, set `always`; `never` only for a plain-HTTP test setup.
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+
+
 def default_data_dir() -> Path:
     """`./var` inside a source checkout, otherwise the platform's user data directory."""
     checkout = Path.cwd()
@@ -239,6 +248,7 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

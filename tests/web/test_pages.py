@@ -320,3 +320,29 @@ async def test_editing_keeps_an_entry_s_own_format(client: httpx.AsyncClient) ->
     )
     assert missing.status_code == 422
     assert (await _api_raw(client, plain))["raw_data"] == {"text": "New\nwords."}
+
+
+async def test_cookies_behind_tls_are_secure_host_cookies(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    app.state.settings.web.secure_cookies = "always"
+    try:
+        form = await client.get("/register")
+        assert "__Host-diarist_form=" in form.headers["set-cookie"]
+        assert "secure" in form.headers["set-cookie"].lower()
+        fields = {
+            **hidden_fields(form.text),
+            "name": "Ada",
+            "email": "tls@example.com",
+            "password": "amber-falcon-river-92",
+        }
+        # httpx keeps Secure cookies for https only: the test hands the form cookie over.
+        client.cookies.set("__Host-diarist_form", hidden_fields(form.text)["csrf"])
+        made = await client.post("/register", data=fields)
+        assert made.status_code == 303, made.text
+        session = made.headers["set-cookie"]
+        assert session.startswith("__Host-diarist_session=")
+        assert "secure" in session.lower()
+        assert "domain" not in session.lower()
+    finally:
+        app.state.settings.web.secure_cookies = "auto"

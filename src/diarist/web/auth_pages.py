@@ -15,8 +15,8 @@ from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
 from diarist.web.security import (
-    FORM_COOKIE,
     clear_session,
+    form_cookie,
     form_token,
     remember_form_token,
     set_session,
@@ -47,7 +47,7 @@ async def login_page(
 async def login(
     request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     values = {"email": field(form, "email"), "next": safe_next(form.get("next"))}
     try:
         body = LoginIn.model_validate({"email": values["email"], "password": form.get("password")})
@@ -75,7 +75,7 @@ async def register(
     client: ClientInfo,
     background: BackgroundTasks,
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     values = {"email": field(form, "email"), "name": field(form, "name")}
     try:
         # A password is asked for here (the API also makes code-only accounts without one).
@@ -100,7 +100,7 @@ async def register(
 async def verify_email(
     request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     values = {"email": field(form, "email"), "purpose": "verify_email", "action": "/verify-email"}
     try:
         body = CodeLoginIn.model_validate({"email": values["email"], "code": field(form, "code")})
@@ -136,7 +136,7 @@ async def _ask_code(
     background: BackgroundTasks,
     purpose: str,
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     values = {"email": field(form, "email"), "purpose": purpose, "action": _PURPOSES[purpose]}
     try:
         body = EmailIn.model_validate({"email": values["email"]})
@@ -171,7 +171,7 @@ for _purpose, _path in _PURPOSES.items():
 async def code_login(
     request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     values = {"email": field(form, "email"), "purpose": "login", "action": _PURPOSES["login"]}
     try:
         body = CodeLoginIn.model_validate({"email": values["email"], "code": field(form, "code")})
@@ -190,7 +190,7 @@ async def code_login(
 async def reset(
     request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
-    form = await checked_form(request, request.cookies.get(FORM_COOKIE))
+    form = await checked_form(request, form_cookie(request))
     purpose = "reset_password"
     values = {"email": field(form, "email"), "purpose": purpose, "action": _PURPOSES[purpose]}
     try:

@@ -37,11 +37,19 @@ PAGE_HEADERS = {
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether the cookies are Secure (DIARIST_WEB__SECURE_COOKIES, docs/web.md)."""
+    mode = request.app.state.settings.web.secure_cookies
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
+def _name(request: Request, name: str) -> str:
+    """A Secure cookie is a `__Host-` cookie: this host only, path /, never set by a
+    subdomain (which could otherwise plant a form token of its choosing)."""
+    return f"__Host-{name}" if _secure(request) else name
 
 
 def session_token(request: Request) -> str | None:
-    token = request.cookies.get(SESSION_COOKIE, "").strip()
+    token = request.cookies.get(_name(request, SESSION_COOKIE), "").strip()
     return token or None
 
 
@@ -49,7 +57,7 @@ def set_session(
     response: Response, request: Request, token: str, expires_at: datetime | None
 ) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        _name(request, SESSION_COOKIE),
         token,
         expires=expires_at.astimezone(UTC) if expires_at else None,
         path="/",
@@ -61,20 +69,34 @@ def set_session(
 
 def clear_session(response: Response, request: Request) -> None:
     response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request)
+        _name(request, SESSION_COOKIE),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
     )
 
 
 def form_token(request: Request) -> str:
     """The CSRF token of a signed-out form (sign in, sign up): the browser's, or a new one
     (`remember_form_token` sets it)."""
-    token = request.cookies.get(FORM_COOKIE, "")
+    token = request.cookies.get(_name(request, FORM_COOKIE), "")
     return token if len(token) == 43 else secrets.token_urlsafe(32)
+
+
+def form_cookie(request: Request) -> str | None:
+    """The signed-out forms' token the browser holds."""
+    return request.cookies.get(_name(request, FORM_COOKIE))
 
 
 def remember_form_token(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
-        FORM_COOKIE, token, path="/", httponly=True, samesite="strict", secure=_secure(request)
+        _name(request, FORM_COOKIE),
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
     )
 
 
