@@ -153,7 +153,9 @@ async def test_a_query_whose_client_left_while_it_waited_is_not_embedded(
             await asyncio.sleep(0.3)  # every slot is taken by now
 
             async def gone() -> bool:
-                return True
+                # Asked once a slot is free (after the stall): asked before waiting for
+                # one, the answer would still be "here", and the query would be sent.
+                return not model.stalled.is_set()
 
             left = asyncio.create_task(embedder.embed("left", LOCAL_EMBEDDING_MODEL, gone))
             await asyncio.sleep(0.1)

@@ -74,3 +74,9 @@ def active_parts(html: str) -> list[str]:
             ):
                 found.append(f"<{tag} {name}={value}>")
     return found
+
+
+def alert_text(html: str) -> str:
+    """The text of the page's error block (empty when there is none)."""
+    found = re.search(r'<div class="errors" role="alert">(.*?)</div>', html, re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""

@@ -81,10 +81,17 @@ class Watch:
         self.origin = origin
         self.elsewhere: list[str] = []
         self.dialogs: list[str] = []
+        self.blocked: list[str] = []
 
     def attach(self, page: object) -> None:
         page.on("request", self._request)  # type: ignore[attr-defined]
         page.on("dialog", self._dialog)  # type: ignore[attr-defined]
+        page.on("console", self._console)  # type: ignore[attr-defined]
+
+    def _console(self, message: object) -> None:
+        # The pages have no inline script: anything the policy had to block was injected.
+        if "Content Security Policy" in message.text:  # type: ignore[attr-defined]
+            self.blocked.append(message.text)  # type: ignore[attr-defined]
 
     def _request(self, request: object) -> None:
         url = request.url  # type: ignore[attr-defined]
@@ -237,5 +244,6 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     kept = "Object.keys(localStorage).filter((key) => key.startsWith('diarist:'))"
     assert await page.evaluate(kept) == [], "signing out leaves no drafts on the device"
     assert watch.dialogs == []
+    assert watch.blocked == [], "nothing injected for the policy to block"
     assert watch.elsewhere == []
     await context.close()

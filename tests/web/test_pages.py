@@ -12,7 +12,14 @@ import pytest
 from fastapi import FastAPI
 
 from tests.factories.accounts import PASSWORD
-from tests.web.pages import active_parts, hidden_fields, signed_up_in_browser, submit, written
+from tests.web.pages import (
+    active_parts,
+    alert_text,
+    hidden_fields,
+    signed_up_in_browser,
+    submit,
+    written,
+)
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -122,7 +129,7 @@ async def test_a_refused_entry_is_shown_again_with_the_reason(
     await signed_up_in_browser(client)
     response = await submit(client, "/write", "/write", fields)
     assert response.status_code == 422, response.text
-    assert says in response.text
+    assert says in alert_text(response.text)
     assert ">A day.</textarea>" in response.text, "what was written is kept"
     assert "Nothing written yet" in (await client.get("/")).text
 
@@ -131,6 +138,8 @@ async def test_user_content_is_shown_as_text(client: httpx.AsyncClient) -> None:
     await signed_up_in_browser(client)
     text = f"{XSS}\n\n[click](javascript:alert(2)) ![i](https://elsewhere.example/p.png)"
     path = await written(client, title=XSS, text=text, tags="safe")
+    found = await client.get("/search", params={"q": "alert", "mode": "keyword"})
+    assert f'href="{path}"' in found.text, "the search page shows it too"
     for page in (path, "/", f"{path}/edit", "/search?q=alert&mode=keyword"):
         html = (await client.get(page)).text
         assert active_parts(html) == [], page

@@ -9,7 +9,7 @@ import re
 import httpx
 
 from tests.factories.accounts import PASSWORD, login
-from tests.web.pages import hidden_fields, signed_up_in_browser, submit, written
+from tests.web.pages import alert_text, hidden_fields, signed_up_in_browser, submit, written
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -39,7 +39,7 @@ async def test_preferences_and_the_ai_consent(client: httpx.AsyncClient) -> None
         client, "/settings", "/settings/profile", {**fields, "timezone": "Mars/Base"}
     )
     assert bad.status_code == 422
-    assert "IANA" in bad.text
+    assert "IANA" in alert_text(bad.text)
     assert (await _me(client, session)).json()["preferences"]["timezone"] == "Europe/Berlin"
 
 
@@ -99,3 +99,13 @@ async def test_deleting_the_account_needs_the_password(client: httpx.AsyncClient
     assert (await _me(client, session)).status_code == 401
     again = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert again.status_code == 401
+
+
+async def test_a_token_lifetime_that_is_no_number_is_refused(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    for days in ("seven", "0", "-3", "99999"):
+        fields = {"name": "script", "scope": "read", "expires_in_days": days}
+        response = await submit(client, "/settings", "/settings/tokens", fields)
+        assert response.status_code == 422, days
+        assert "expires_in_days" in alert_text(response.text), days
+    assert 'class="secret"' not in (await client.get("/settings")).text

@@ -129,16 +129,25 @@ def export_response(
         return StreamingResponse(
             state.journal_export(database, user_id, format),
             media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}-{format}.zip"'},
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{name}-{format}.zip"',
+            },
         )
     if format == "zip":
         return StreamingResponse(
             zip_chunks(database, user_id, state.attachment_files),
             media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{name}.zip"',
+            },
         )
     return StreamingResponse(
         json_chunks(database, user_id),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{name}.json"',
+        },
     )

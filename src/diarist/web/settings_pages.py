@@ -110,11 +110,12 @@ async def create_token(
     form = await checked_form(request, me.csrf)
     days = field(form, "expires_in_days")
     try:
+        # A number the model checks; empty is "never" (not "seven" read as never).
         body = PatCreateIn.model_validate(
             {
                 "name": field(form, "name"),
                 "scope": field(form, "scope") or "read",
-                "expires_in_days": int(days) if days.isdigit() else None,
+                "expires_in_days": int(days) if days.lstrip("-").isdigit() else (days or None),
             }
         )
         _row, token = await accounts_service.create_pat(

@@ -3,6 +3,7 @@ the sign-in page; and the checks every form post makes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -93,9 +94,15 @@ async def checked_form(request: Request, expected: str | None) -> dict[str, str]
 def problems(exc: ValidationError | DiaristError) -> list[str]:
     """What to tell the writer about a refused form, in words."""
     if isinstance(exc, DiaristError):
-        return [exc.detail]
+        # An error that carries its field errors (the preferences' validation) says them too.
+        details = exc.extra.get("errors")
+        return [exc.detail, *_messages(details)] if isinstance(details, list) else [exc.detail]
+    return _messages(exc.errors())
+
+
+def _messages(errors: Iterable[Any]) -> list[str]:
     messages = []
-    for error in exc.errors():
+    for error in errors:
         where = ".".join(str(part) for part in error["loc"] if part != "raw_data")
         message = str(error["msg"]).removeprefix("Value error, ")
         messages.append(f"{where}: {message}" if where else message)
