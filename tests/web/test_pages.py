@@ -355,3 +355,15 @@ async def test_cookies_behind_tls_are_secure_host_cookies(
         assert "domain" not in session.lower()
     finally:
         app.state.settings.web.secure_cookies = "auto"
+
+
+async def test_a_snippet_shows_the_text_as_written(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    text = "A river walk; 3 < 4 and <b>bold</b> stays text &lt; too."
+    await _api_entry(client, {"raw_data": {"text": text}})  # plain text: searched as written
+    found = await client.get("/search", params={"q": "river", "mode": "keyword"})
+    assert "<mark>river</mark>" in found.text.lower()
+    # ts_headline drops what its parser takes for tags; the rest is escaped, never markup.
+    assert "3 &lt; 4 and" in found.text
+    assert "<b>" not in found.text
+    assert active_parts(found.text) == []

@@ -10,6 +10,7 @@ another origin, and the Content Security Policy would block it anyway)."""
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from diarist.web.security import PAGE_HEADERS
 
@@ -64,10 +65,23 @@ def markdown(text: str) -> Markup:
     return Markup(clean)  # noqa: S704 (sanitised by nh3 just above)
 
 
-def snippet(html: str) -> Markup:
-    """A search snippet (entry text with `<mark>` around matches, from ts_headline): every
-    tag but `mark` removed, the text escaped."""
-    return Markup(nh3.clean(html, tags={"mark"}, attributes={}))  # noqa: S704
+def snippet(headline: str) -> Markup:
+    """A search snippet: PostgreSQL's `ts_headline`, the entry's own text with `<mark>` and
+    `</mark>` put around the matches. Everything is escaped but those marks (text that looks
+    like a tag, or `&lt;`, is shown as written)."""
+    shown, marked = [], False
+    for part in re.split(r"(</?mark>)", headline):
+        if part == "<mark>" and not marked:
+            shown.append(part)
+            marked = True
+        elif part == "</mark>" and marked:
+            shown.append(part)
+            marked = False
+        else:
+            shown.append(str(escape(part)))
+    if marked:
+        shown.append("</mark>")
+    return Markup("".join(shown))  # noqa: S704 (escaped above, but for the marks)
 
 
 def local_time(moment: datetime, zone: str, pattern: str = "%a %d %b %Y, %H:%M") -> str:
