@@ -367,3 +367,49 @@ async def test_a_snippet_shows_the_text_as_written(client: httpx.AsyncClient) ->
     assert "3 &lt; 4 and" in found.text
     assert "<b>" not in found.text
     assert active_parts(found.text) == []
+
+
+async def test_a_service_error_on_a_page_is_a_page_for_a_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    await signed_up_in_browser(client)
+    missing = "/entries/00000000-0000-0000-0000-000000000000/delete"
+    fields = hidden_fields((await client.get("/write")).text)
+    as_page = await client.post(missing, data=fields, headers={"Accept": "text/html"})
+    assert as_page.status_code == 404
+    assert as_page.headers["content-type"].startswith("text/html")
+    assert 'role="alert"' in as_page.text
+    as_api = await client.get(
+        "/api/v1/entries/00000000-0000-0000-0000-000000000000",
+        headers={
+            "Accept": "text/html",
+            "Authorization": f"Bearer {client.cookies['diarist_session']}",
+        },
+    )
+    assert as_api.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_post_without_a_session_comes_back_to_its_page(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/write", data={"text": "x"}, headers={"Referer": "http://diarist.test/write"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/write"
+    elsewhere = await client.post(
+        "/write", data={"text": "x"}, headers={"Referer": "https://evil.example/write"}
+    )
+    assert elsewhere.headers["location"] == "/login?next=/"
+
+
+async def test_a_reused_key_gets_a_new_one_so_the_text_can_be_saved(
+    client: httpx.AsyncClient,
+) -> None:
+    await signed_up_in_browser(client)
+    fields = {**hidden_fields((await client.get("/write")).text), "text": "First."}
+    assert (await client.post("/write", data=fields)).status_code == 303
+    reused = await client.post("/write", data={**fields, "text": "Something else."})
+    assert reused.status_code == 422
+    again = hidden_fields(reused.text)
+    assert again["idempotency"] != fields["idempotency"]
+    saved = await client.post("/write", data={**again, "text": "Something else."})
+    assert saved.status_code == 303

@@ -19,7 +19,7 @@ from diarist.errors import DiaristError
 from diarist.journal import presenters
 from diarist.journal import service as entries_service
 from diarist.journal import tags as journal_tags
-from diarist.journal.errors import EntryNotFound, VersionMismatch
+from diarist.journal.errors import EntryNotFound, IdempotencyKeyReused, VersionMismatch
 from diarist.journal.queries import EntryFilters, EntryQuery, resolve_filters
 from diarist.journal.schemas import EntryCreate, EntryUpdate
 from diarist.search import service as search_service
@@ -141,6 +141,8 @@ async def write(
             return RedirectResponse(f"/entries/{entry.id}", status_code=303)
         except (ValidationError, DiaristError) as exc:
             errors, _status = await refusal(session, exc)
+            if isinstance(exc, IdempotencyKeyReused):  # this text is new: a new key saves it
+                values["idempotency"] = secrets.token_urlsafe(16)
     context = _context(me, values=values, errors=errors, tag_names=await _tag_names(session, me))
     return page(request, "write.html", context, 422)
 

@@ -3,9 +3,12 @@ nothing from another origin) and the answers to a missing session or a forged fo
 
 from __future__ import annotations
 
+import inspect
+
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
+from diarist.errors import DiaristError
 from diarist.web.auth_pages import auth_pages
 from diarist.web.entry_extras import entry_extras
 from diarist.web.insights_pages import insights_pages
@@ -27,6 +30,23 @@ async def _bad_form(request: Request, _exc: Exception) -> Response:
     return page(request, "error.html", {"me": None, "errors": errors}, 403)
 
 
+def _html_for_pages(app: FastAPI) -> None:
+    """A service error on a page (not caught by it) answers as a page, for a browser; the
+    API and any client that does not ask for HTML keep their problem+json."""
+    api_answer = app.exception_handlers[DiaristError]
+    assert inspect.iscoroutinefunction(api_answer)
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.url.path.startswith("/api/") or not wants_html:
+            answered: Response = await api_answer(request, exc)
+            return answered
+        assert isinstance(exc, DiaristError)
+        return page(request, "error.html", {"me": None, "errors": [exc.detail]}, exc.status)
+
+    app.add_exception_handler(DiaristError, answer)
+
+
 def install_web(app: FastAPI) -> None:
     app.include_router(auth_pages)
     app.include_router(journal_pages)
@@ -38,3 +58,4 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("diarist.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(BadForm, _bad_form)
+    _html_for_pages(app)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse
@@ -68,6 +68,11 @@ async def viewer(
     the tenant set for the request's unit of work)."""
     token = session_token(request)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        # After signing in, back to the page the form was on (a post cannot be replayed).
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        path = referer.path if same_site and referer.path else "/"
     if token is None:
         raise SignInRequired(path)
     pending = pending_of(token_digest(token), request, request.app.state.db, ctx, background)
