@@ -13,9 +13,8 @@ import zipfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from fastapi.responses import StreamingResponse
 from sqlalchemy import Column, Table, select
 
 from diarist.db.engine import Database
@@ -112,42 +111,3 @@ async def zip_chunks(
 async def _nothing() -> AsyncIterator[tuple[str, AsyncIterator[bytes]]]:
     return
     yield
-
-
-ExportFormat = Literal["json", "zip", "dayone", "markdown"]
-
-
-def export_response(
-    state: Any, database: Database, user_id: uuid.UUID, format: ExportFormat
-) -> StreamingResponse:
-    """The user's export in `format`, streamed as a download: all their data as one JSON
-    document (`zip`: compressed, with the attachments' files), or their journal to take
-    elsewhere (`dayone`, `markdown`: the journal's exporter, which the app hands over in
-    `state.journal_export`, since accounts sits below the journal)."""
-    name = f"diarist-export-{user_id}"
-    if format in ("dayone", "markdown"):
-        return StreamingResponse(
-            state.journal_export(database, user_id, format),
-            media_type="application/zip",
-            headers={
-                "Cache-Control": "no-store",
-                "Content-Disposition": f'attachment; filename="{name}-{format}.zip"',
-            },
-        )
-    if format == "zip":
-        return StreamingResponse(
-            zip_chunks(database, user_id, state.attachment_files),
-            media_type="application/zip",
-            headers={
-                "Cache-Control": "no-store",
-                "Content-Disposition": f'attachment; filename="{name}.zip"',
-            },
-        )
-    return StreamingResponse(
-        json_chunks(database, user_id),
-        media_type="application/json",
-        headers={
-            "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="{name}.json"',
-        },
-    )

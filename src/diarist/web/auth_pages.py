@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo
+from diarist.accounts.dependencies import Accounts, ClientInfo, send_after_response
 from diarist.accounts.schemas import CodeLoginIn, EmailIn, LoginIn, PasswordResetIn, RegisterIn
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
@@ -86,7 +86,7 @@ async def register(
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
         return _form_page(request, "register.html", values, errors, status)
-    accounts_service.send_after_response(background, ctx, mail)
+    send_after_response(background, ctx, mail)
     if ctx.settings.require_email_verification:  # signed in once the address is confirmed
         confirm = {"email": body.email, "purpose": "verify_email", "action": "/verify-email"}
         return _form_page(request, "code_enter.html", confirm, [])
@@ -144,7 +144,7 @@ async def _ask_code(
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
         return _form_page(request, "code_request.html", values, errors, status)
-    accounts_service.send_after_response(background, ctx, mail)
+    send_after_response(background, ctx, mail)
     return _form_page(request, "code_enter.html", values, [])
 
 

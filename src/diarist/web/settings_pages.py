@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts import export, preferences
+from diarist.accounts import preferences
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo
+from diarist.accounts.dependencies import Accounts, ClientInfo, export_response
 from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
 from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
@@ -136,7 +136,7 @@ async def export_download(
     format: str = "json",
 ) -> Response:
     chosen = format if format in EXPORTS else "json"
-    return export.export_response(request.app.state, database, me.principal.user_id, chosen)  # type: ignore[arg-type]
+    return export_response(request.app.state, database, me.principal.user_id, chosen)  # type: ignore[arg-type]
 
 
 @settings_pages.post("/settings/delete")

@@ -9,7 +9,12 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks, Body, Response, status
 
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo, CurrentPrincipal
+from diarist.accounts.dependencies import (
+    Accounts,
+    ClientInfo,
+    CurrentPrincipal,
+    send_after_response,
+)
 from diarist.accounts.router._common import PROBLEMS, NoStore, no_content_no_store, user_out
 from diarist.accounts.schemas import (
     Accepted,
@@ -75,7 +80,7 @@ async def register(
     user, mail = await accounts_service.register(
         session, ctx, email=body.email, name=body.name, password=body.password, client=client
     )
-    accounts_service.send_after_response(bg, ctx, mail)
+    send_after_response(bg, ctx, mail)
     return user_out(user)
 
 
@@ -96,7 +101,7 @@ async def _accept_code_request(
     purpose: Literal["login", "verify_email", "reset_password"],
 ) -> Accepted:
     mail = await accounts_service.request_code(session, ctx, email=body.email, purpose=purpose)
-    accounts_service.send_after_response(bg, ctx, mail)
+    send_after_response(bg, ctx, mail)
     return _ACCEPTED
 
 

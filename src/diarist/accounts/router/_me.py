@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from diarist.accounts import export
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import (
     Accounts,
     ClientInfo,
     CurrentPrincipal,
     UncheckedPrincipal,
+    export_response,
 )
 from diarist.accounts.router._common import PROBLEMS, no_content_no_store, user_out
 from diarist.accounts.schemas import (
@@ -132,4 +132,4 @@ async def export_me(
     """All my data as one JSON document (`format=zip` for a compressed archive of it); or my
     journal to take elsewhere: `dayone` (a Day One JSON export, zipped) or `markdown` (a zip of
     notes with front matter). See docs/imports.md."""
-    return export.export_response(request.app.state, database, me.user_id, format)
+    return export_response(request.app.state, database, me.user_id, format)

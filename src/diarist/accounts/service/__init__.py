@@ -19,7 +19,6 @@ from diarist.accounts.service._context import (
     Issued,
     Mail,
     normalize_email,
-    send_after_response,
 )
 from diarist.accounts.service._events import list_security_events, record_event
 from diarist.accounts.service._login import login, login_with_code, register
@@ -74,7 +73,6 @@ __all__ = [
     "reset_password",
     "revoke_other_sessions",
     "revoke_token",
-    "send_after_response",
     "set_active",
     "update_profile",
     "user_id_for_email",

@@ -8,17 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import email_validator
-import structlog
-from fastapi import BackgroundTasks
 
 from diarist.accounts.errors import InvalidEmail
 from diarist.accounts.mailer import Mailer, build_mailer
 from diarist.accounts.secrets import Keyring
 from diarist.config import Settings
-from diarist.errors import DiaristError
 from diarist.kit.clock import Clock, SystemClock
-
-_log = structlog.get_logger("diarist.accounts")
 
 
 @dataclass(frozen=True)
@@ -65,22 +60,6 @@ class Mail:
     to: str
     subject: str
     body: str
-
-
-async def _send(mailer: Mailer, mail: Mail) -> None:
-    try:
-        await mailer.send(mail.to, mail.subject, mail.body)
-    except DiaristError as exc:
-        _log.warning("mail_not_sent", code=exc.code)
-
-
-def send_after_response(
-    background: BackgroundTasks, ctx: AccountsContext, mail: Mail | None
-) -> None:
-    """Send `mail` (if any) after the response, so that an existing account does not answer
-    slower than a missing one."""
-    if mail is not None:
-        background.add_task(_send, ctx.mailer, mail)
 
 
 def normalize_email(raw: str) -> str:
