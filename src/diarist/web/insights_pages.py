@@ -4,12 +4,13 @@ server (charts.py) from the statistics the API serves."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
 
 from diarist.db.session import DbSession
 from diarist.insights import statistics
+from diarist.insights.statistics import Granularity
 from diarist.web.charts import bar_chart, line_chart
 from diarist.web.render import page
 from diarist.web.viewer import SignedIn
@@ -28,7 +29,8 @@ async def insights(
     user_id = me.principal.user_id
     today = await statistics.user_today(session, user_id)
     start = today - WINDOWS[granularity]
-    points = await statistics.mood_over_time(session, user_id, granularity, start, today)  # type: ignore[arg-type]
+    per = cast(Granularity, granularity)  # one of WINDOWS' keys, checked above
+    points = await statistics.mood_over_time(session, user_id, per, start, today)
     writing = await statistics.writing_statistics(session, user_id, None, None)
     labels = [point["period"].isoformat() for point in points]
     charts: dict[str, Any] = {

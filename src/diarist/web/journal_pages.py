@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -24,6 +24,7 @@ from diarist.journal.queries import EntryFilters, EntryQuery, resolve_filters
 from diarist.journal.schemas import EntryCreate, EntryUpdate
 from diarist.search import service as search_service
 from diarist.search.dependencies import QueryEmbedderDep
+from diarist.search.schemas import Mode
 from diarist.search.service import SearchRequest
 from diarist.web.entry_extras import extras
 from diarist.web.render import page
@@ -288,7 +289,7 @@ async def search(
     if not q.strip():
         return page(request, "search.html", context)
     query = SearchRequest(
-        query=q[:500], mode=mode, filters=EntryFilters(), limit=PAGE_SIZE,  # type: ignore[arg-type]
+        query=q[:500], mode=cast(Mode, mode), filters=EntryFilters(), limit=PAGE_SIZE,
         now=datetime.now(UTC), abandoned=request.is_disconnected,
     )  # fmt: skip
     try:

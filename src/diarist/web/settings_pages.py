@@ -5,7 +5,7 @@ service the API route calls and is validated by the API's own models."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo, export_response
+from diarist.accounts.dependencies import Accounts, ClientInfo, ExportFormat, export_response
 from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
 from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
@@ -136,7 +136,9 @@ async def export_download(
     format: str = "json",
 ) -> Response:
     chosen = format if format in EXPORTS else "json"
-    return export_response(request.app.state, database, me.principal.user_id, chosen)  # type: ignore[arg-type]
+    return export_response(
+        request.app.state, database, me.principal.user_id, cast(ExportFormat, chosen)
+    )
 
 
 @settings_pages.post("/settings/delete")
