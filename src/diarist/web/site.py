@@ -15,6 +15,7 @@ from diarist.web.insights_pages import insights_pages
 from diarist.web.journal_pages import journal_pages
 from diarist.web.offline import offline_pages
 from diarist.web.render import page
+from diarist.web.revisions_pages import revisions_pages
 from diarist.web.settings_pages import settings_pages
 from diarist.web.tags_pages import tags_pages
 from diarist.web.viewer import BadForm, SignInRequired, sign_in_redirect
@@ -51,6 +52,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(auth_pages)
     app.include_router(journal_pages)
     app.include_router(entry_extras)
+    app.include_router(revisions_pages)
     app.include_router(insights_pages)
     app.include_router(settings_pages)
     app.include_router(tags_pages)
