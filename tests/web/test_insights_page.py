@@ -11,7 +11,8 @@ import httpx
 
 from diarist.db.engine import Database
 from diarist.insights import statistics
-from tests.web.pages import active_parts, signed_up_in_browser, written
+from diarist.insights import tasks as insights_tasks
+from tests.web.pages import active_parts, hidden_fields, signed_up_in_browser, written
 
 
 async def _me(client: httpx.AsyncClient) -> uuid.UUID:
@@ -44,3 +45,27 @@ async def test_the_insights_page_draws_mood_and_writing(
     assert re.search(rf"<td>{first}</td><td>1</td>\s*<td>8.0</td>", day)
     assert re.search(rf"<td>{second}</td><td>1</td>\s*<td>3.0</td>", day)
     assert "<dd>2</dd>" in day  # entries, and days written
+
+
+async def test_what_stands_out_is_dismissed_and_on_this_day_is_shown(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await signed_up_in_browser(client)
+    today = date.today()
+    for days in range(7, 0, -1):  # a week in a row: a streak milestone
+        await written(
+            client, text=f"Day {days}.", entry_date=f"{today - timedelta(days=days)}T09:00"
+        )
+    year_ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) else today
+    await written(client, title="A year ago", text="Then.", entry_date=f"{year_ago}T08:00")
+    user_id = await _me(client)
+    await insights_tasks.generate_for_user(database, user_id)
+    page = await client.get("/insights")
+    assert "days in a row" in page.text
+    assert "A year ago" in page.text[page.text.index('id="otd-h"') :]
+    dismiss = re.search(r'action="(/insights/[0-9a-f-]+/dismiss)"', page.text)
+    assert dismiss
+    assert (await client.post(dismiss.group(1), data={"csrf": "x"})).status_code == 403
+    done = await client.post(dismiss.group(1), data=hidden_fields(page.text))
+    assert done.status_code == 303
+    assert "days in a row" not in (await client.get("/insights")).text

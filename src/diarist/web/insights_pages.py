@@ -3,21 +3,25 @@ server (charts.py) from the statistics the API serves."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any, cast
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from diarist.db.session import DbSession
-from diarist.insights import statistics
+from diarist.insights import statistics, stored_insights
 from diarist.insights.statistics import Granularity
+from diarist.memories import service as memories_service
 from diarist.web.charts import bar_chart, line_chart
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn
+from diarist.web.viewer import SignedIn, checked_form
 
 insights_pages = APIRouter(include_in_schema=False)
 # How far back each granularity looks (a chart of every day of ten years says nothing).
 WINDOWS = {"day": timedelta(days=60), "week": timedelta(weeks=26), "month": timedelta(days=730)}
+ON_THIS_DAY = 5
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -49,8 +53,21 @@ async def insights(
             title="Entries by hour of the day",
         ),
     }  # fmt: skip
+    found = await stored_insights.list_insights(session, user_id, include_dismissed=False)
+    _day, earlier = await memories_service.on_this_day(session, user_id, None, ON_THIS_DAY)
     context = {
         "me": me, "csrf": me.csrf, "granularity": granularity, "granularities": list(WINDOWS),
         "points": points, "writing": writing, "charts": charts, "start": start,
+        "insights": found, "on_this_day": earlier,
     }  # fmt: skip
     return page(request, "insights.html", context)
+
+
+@insights_pages.post("/insights/{insight_id}/dismiss")
+async def dismiss(
+    request: Request, session: DbSession, me: SignedIn, insight_id: uuid.UUID
+) -> Response:
+    """Hide an insight for good (regenerating never brings it back)."""
+    await checked_form(request, me.csrf)
+    await stored_insights.dismiss_insight(session, me.principal.user_id, insight_id)
+    return RedirectResponse("/insights", status_code=303)
