@@ -180,6 +180,9 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     assert await page.locator("svg.chart").count() == 4
     assert await page.locator("svg.chart polyline").count() == 2, "mood and sentiment"
     await _shoot(page, "insights")
+    await page.goto("/calendar")
+    assert await page.locator("svg.heat rect.level-1").count() == 1
+    await _shoot(page, "calendar")
 
     # Two tabs edit the same version: the second is shown both and keeps its words.
     other = await context.new_page()

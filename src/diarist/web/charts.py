@@ -6,6 +6,7 @@ style."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -78,4 +79,39 @@ def _svg(title: str, body: str) -> Markup:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{body}</svg>"
+    )
+
+
+def heat_map(counts: dict[date, int], end: date, links: dict[date, str], *, title: str) -> Markup:
+    """A year of writing days ending at `end`, one square a day, a column a week (Monday
+    first), darker for more entries; a day with entries links to them."""
+    start = end - timedelta(days=364)
+    start -= timedelta(days=start.weekday())
+    cell, gap = 11, 2
+    squares = []
+    day = start
+    while day <= end:
+        column, row = (day - start).days // 7, day.weekday()
+        n = counts.get(day, 0)
+        level = 0 if n == 0 else 1 if n == 1 else 2 if n == 2 else 3 if n <= 4 else 4
+        x, y = 30 + column * (cell + gap), 14 + row * (cell + gap)
+        label = escape(f"{day.isoformat()}: {n} {'entry' if n == 1 else 'entries'}")
+        square = (
+            f'<rect class="day level-{level}" x="{x}" y="{y}" width="{cell}" height="{cell}" '
+            f'rx="2"><title>{label}</title></rect>'
+        )
+        if n and day in links:
+            square = f'<a href="{escape(links[day])}">{square}</a>'
+        squares.append(square)
+        if day.day == 1:
+            squares.append(f'<text class="tick" x="{x}" y="10">{day.strftime("%b")}</text>')
+        day += timedelta(days=1)
+    rows = "".join(
+        f'<text class="tick" x="0" y="{14 + r * (cell + gap) + 9}">{name}</text>'
+        for r, name in ((0, "Mon"), (2, "Wed"), (4, "Fri"))
+    )
+    width = 30 + 55 * (cell + gap)  # room for the last month's name
+    return Markup(  # noqa: S704 (labels escaped, numbers formatted)
+        f'<svg class="chart heat" viewBox="0 0 {width} {14 + 7 * (cell + gap)}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>{rows}{"".join(squares)}</svg>'
     )

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from diarist.errors import DiaristError
 from diarist.web.auth_pages import auth_pages
+from diarist.web.calendar_pages import calendar_pages
 from diarist.web.entry_extras import entry_extras
 from diarist.web.insights_pages import insights_pages
 from diarist.web.journal_pages import journal_pages
@@ -54,6 +55,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(entry_extras)
     app.include_router(revisions_pages)
     app.include_router(insights_pages)
+    app.include_router(calendar_pages)
     app.include_router(settings_pages)
     app.include_router(tags_pages)
     app.include_router(offline_pages)
