@@ -69,3 +69,20 @@ async def test_what_stands_out_is_dismissed_and_on_this_day_is_shown(
     done = await client.post(dismiss.group(1), data=hidden_fields(page.text))
     assert done.status_code == 303
     assert "days in a row" not in (await client.get("/insights")).text
+
+
+async def test_tags_with_their_mood_effect(client: httpx.AsyncClient, database: Database) -> None:
+    await signed_up_in_browser(client)
+    for n in range(3):
+        await written(client, text=f"Walk {n}.", tags="walks", mood="8")
+        await written(client, text=f"Office {n}.", mood="3")
+    user_id = await _me(client)
+    async with database.unit_of_work(user_id=user_id) as session:
+        await statistics.rebuild_statistics(session, user_id)
+    page = (await client.get("/insights")).text
+    table = page[page.index('id="effects-h"') :].split("</table>")[0]
+    row = (
+        r"<td>walks <span[^>]*>tag</span></td><td>3</td>\s*"
+        r"<td>8.0</td><td>3.0</td>\s*<td>\+5.0</td>"
+    )
+    assert re.search(row, table)

@@ -22,6 +22,9 @@ insights_pages = APIRouter(include_in_schema=False)
 # How far back each granularity looks (a chart of every day of ten years says nothing).
 WINDOWS = {"day": timedelta(days=60), "week": timedelta(weeks=26), "month": timedelta(days=730)}
 ON_THIS_DAY = 5
+# Tags and topics shown with their mood effect: those of at least this many entries, the
+# largest effects first (the p-value says how far to trust a small sample).
+MIN_ENTRIES, EFFECTS = 3, 10
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -53,12 +56,20 @@ async def insights(
             title="Entries by hour of the day",
         ),
     }  # fmt: skip
+    subjects = await statistics.subject_correlations(
+        session, user_id, None, MIN_ENTRIES, None, None
+    )
+    effects = sorted(
+        (s for s in subjects if s["mood"]["difference"] is not None),
+        key=lambda s: abs(s["mood"]["difference"]),
+        reverse=True,
+    )[:EFFECTS]
     found = await stored_insights.list_insights(session, user_id, include_dismissed=False)
     _day, earlier = await memories_service.on_this_day(session, user_id, None, ON_THIS_DAY)
     context = {
         "me": me, "csrf": me.csrf, "granularity": granularity, "granularities": list(WINDOWS),
         "points": points, "writing": writing, "charts": charts, "start": start,
-        "insights": found, "on_this_day": earlier,
+        "insights": found, "on_this_day": earlier, "effects": effects,
     }  # fmt: skip
     return page(request, "insights.html", context)
 
