@@ -180,6 +180,24 @@ async def test_a_journal_in_the_browser(served: tuple[str, Database], browser: o
     assert await page.locator("svg.chart").count() == 4
     assert await page.locator("svg.chart polyline").count() == 2, "mood and sentiment"
     await _shoot(page, "insights")
+    # Infinite scroll: the timeline's next pages come as its end comes into view.
+    for n in range(24):
+        body = {"raw_data": {"text": f"Scroll {n}."}, "entry_date": "2025-01-01T09:00:00Z"}
+        made = await context.request.post(
+            "/api/v1/entries", data=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert made.ok
+    await page.goto("/")
+    assert await page.locator("ol.entries > li").count() == 20
+    total = 24 + 1  # and "By the river"
+    for _ in range(10):
+        await page.mouse.wheel(0, 20000)
+        await page.wait_for_timeout(300)
+        if await page.locator("ol.entries > li").count() == total:
+            break
+    assert await page.locator("ol.entries > li").count() == total
+    assert await page.locator('a[rel="next"]').count() == 0
+
     await page.goto("/calendar")
     assert await page.locator("svg.heat rect.level-1").count() == 1
     await _shoot(page, "calendar")

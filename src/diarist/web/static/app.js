@@ -159,3 +159,29 @@ window.addEventListener("online", sendOutbox);
 // browsers): look again now and then while something waits.
 window.setInterval(() => { if (read(OUTBOX, []).length) sendOutbox(); }, 2000);
 sendOutbox();
+
+// Infinite scroll: the timeline's next page is fetched and added when its link comes into
+// view (the link itself still works without this).
+const older = document.querySelector('a[rel="next"]');
+const entryList = document.querySelector("ol.entries");
+if (older && entryList && "IntersectionObserver" in window) {
+  const holder = older.closest("p") || older;
+  let loading = false;
+  const observer = new IntersectionObserver(async (seen) => {
+    const link = holder.querySelector('a[rel="next"]');
+    if (loading || !link || !seen.some((entry) => entry.isIntersecting)) return;
+    loading = true;
+    try {
+      const response = await fetch(link.href, { credentials: "same-origin", redirect: "manual" });
+      if (!response.ok) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const item of next.querySelectorAll("ol.entries > li")) entryList.append(document.importNode(item, true));
+      const following = next.querySelector('a[rel="next"]');
+      if (following) link.setAttribute("href", following.getAttribute("href"));
+      else { observer.disconnect(); holder.remove(); }
+    } finally {
+      loading = false;
+    }
+  });
+  observer.observe(holder);
+}
