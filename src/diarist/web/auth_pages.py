@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo, send_after_response
 from diarist.accounts.schemas import CodeLoginIn, EmailIn, LoginIn, PasswordResetIn, RegisterIn
+from diarist.accounts.service import Issued
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
@@ -32,6 +33,13 @@ def _form_page(
     token = form_token(request)
     response = page(request, template, {"csrf": token, "values": values, "errors": errors}, status)
     remember_form_token(response, request, token)
+    return response
+
+
+def _signed_in(request: Request, issued: Issued, to: str) -> Response:
+    """On to `to`, signed in with the session just issued (its token in the cookie)."""
+    response = RedirectResponse(to, status_code=303)
+    set_session(response, request, issued.token, issued.expires_at)
     return response
 
 
@@ -57,9 +65,7 @@ async def login(
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
         return _form_page(request, "login.html", values, errors, status)
-    response = RedirectResponse(values["next"], status_code=303)
-    set_session(response, request, issued.token, issued.expires_at)
-    return response
+    return _signed_in(request, issued, values["next"])
 
 
 @auth_pages.get("/register")
@@ -91,9 +97,7 @@ async def register(
         confirm = {"email": body.email, "purpose": "verify_email", "action": "/verify-email"}
         return _form_page(request, "code_enter.html", confirm, [])
     issued = await accounts_service.issue_session(session, ctx, user.id, client)
-    response = RedirectResponse("/", status_code=303)
-    set_session(response, request, issued.token, issued.expires_at)
-    return response
+    return _signed_in(request, issued, "/")
 
 
 @auth_pages.post("/verify-email/confirm")
@@ -181,9 +185,7 @@ async def code_login(
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
         return _form_page(request, "code_enter.html", values, errors, status)
-    response = RedirectResponse("/", status_code=303)
-    set_session(response, request, issued.token, issued.expires_at)
-    return response
+    return _signed_in(request, issued, "/")
 
 
 @auth_pages.post("/password-reset/confirm")
