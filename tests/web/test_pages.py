@@ -369,16 +369,21 @@ async def test_a_snippet_shows_the_text_as_written(client: httpx.AsyncClient) ->
     assert active_parts(found.text) == []
 
 
-async def test_a_service_error_on_a_page_is_a_page_for_a_browser(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_a_service_error_on_a_page_is_a_page(client: httpx.AsyncClient) -> None:
+    """Whatever the client asks for: a page route answers with a page, the API with
+    problem+json (by the route, not the Accept header)."""
     await signed_up_in_browser(client)
-    missing = "/entries/00000000-0000-0000-0000-000000000000/delete"
+    missing = "/entries/00000000-0000-0000-0000-000000000000"
     fields = hidden_fields((await client.get("/write")).text)
-    as_page = await client.post(missing, data=fields, headers={"Accept": "text/html"})
-    assert as_page.status_code == 404
-    assert as_page.headers["content-type"].startswith("text/html")
-    assert 'role="alert"' in as_page.text
+    for as_page in (
+        await client.post(f"{missing}/delete", data=fields),
+        await client.get(missing),
+        await client.get(f"{missing}/edit"),
+        await client.post(f"{missing}/edit", data={**fields, "text": "x", "version": "1"}),
+    ):
+        assert as_page.status_code == 404
+        assert as_page.headers["content-type"].startswith("text/html")
+        assert 'role="alert"' in as_page.text
     as_api = await client.get(
         "/api/v1/entries/00000000-0000-0000-0000-000000000000",
         headers={

@@ -69,17 +69,17 @@ async def search(
     if query.model_fields_set <= _PLAIN_SEARCH:
         words = search_service.undated_words(query.q, now, parse_dates=query.parse_dates)
     if words is not None and query.mode != "keyword":
-        result = await search_service.meaning_search_checked(
-            session,
-            pending,
-            settings,
-            embedder,
-            words,
-            semantic_only=query.mode == "semantic",
-            deleted=query.deleted,
+        plain = SearchRequest(
+            query=words,
+            mode=query.mode,
+            filters=journal_queries.EntryFilters(deleted=query.deleted),
             limit=query.limit,
+            now=now,
             min_similarity=query.min_similarity,
             abandoned=http_request.is_disconnected,
+        )
+        result = await search_service.meaning_search_checked(
+            session, pending, settings, embedder, words, plain
         )
         return _page_response(query, result)
     if words is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 import zoneinfo
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -149,40 +150,72 @@ async def search(
         # its queue is the longest wait); the next statement begins a transaction of the same
         # tenant.
         await session.commit()
-        try:
-            vector = await embedder.embed(text, model, request.abandoned)
-        except SemanticSearchUnavailable:
-            if request.mode == "semantic":
-                raise
-            result = replace(result, degraded=["semantic"])
-    min_similarity = request.min_similarity
+        vector, result = await _query_vector(embedder, text, model, request, result)
     approximate = False
     if vector is not None and model is not None and filters == journal_queries.EntryFilters():
         cap = settings.search.exact_max_vectors + 1
         approximate = await repo.vector_count(session, user_id, model, cap) == cap
-    ranking = Ranking(
-        keyword_query=None if request.mode == "semantic" else text,
-        headline_query=text,
-        vector=vector,
-        model=model,
-        approximate=approximate,
-        min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
-        depth=settings.search.fusion_depth,
-        rrf_k=settings.search.rrf_k,
-        candidates=settings.search.keyword_candidates,
-    )
-    hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
-    if approximate and _semantic_hits(hits) == 0:
-        # An index scan stops after `hnsw.max_scan_tuples` (set per connection): in a huge
-        # table that may hold none of the user's vectors above the threshold. Exact k-NN has
-        # no such limit; a shortfall short of none is not told apart from the threshold.
-        ranking = replace(ranking, approximate=False)
-        hits = await repo.ranked_search(session, user_id, ranking, filters, request.limit)
+    ranking = _ranking(settings, text, request, vector, model, approximate)
+
+    async def ranked(ranking: Ranking) -> list[Hit]:
+        return await repo.ranked_search(session, user_id, ranking, filters, request.limit)
+
+    ranking, hits = await _exact_if_none(ranking, ranked)
     if ranking.keyword_query is None:
         return replace(result, hits=hits)
     # In hybrid too: the vector of a misspelt word is near nothing (its hits fall under the
     # threshold), so without the correction a typo finds nothing, or only weak neighbours.
     return await _typos_corrected(session, user_id, ranking, filters, request.limit, result, hits)
+
+
+async def _query_vector(
+    embedder: Embeds, text: str, model: str, request: SearchRequest, result: SearchResult
+) -> tuple[list[float] | None, SearchResult]:
+    """The query's vector under `model`; without the embedder, hybrid search goes on with
+    its keyword side (the result says it degraded), semantic search fails."""
+    try:
+        return await embedder.embed(text, model, request.abandoned), result
+    except SemanticSearchUnavailable:
+        if request.mode == "semantic":
+            raise
+        return None, replace(result, degraded=["semantic"])
+
+
+def _ranking(
+    settings: Settings,
+    text: str,
+    request: SearchRequest,
+    vector: list[float] | None,
+    model: str | None,
+    approximate: bool,
+) -> Ranking:
+    """What `request` ranks by, with the settings' fusion and thresholds."""
+    chosen = request.min_similarity
+    return Ranking(
+        keyword_query=None if request.mode == "semantic" else text,
+        headline_query=text,
+        vector=vector,
+        model=model,
+        approximate=approximate,
+        min_similarity=settings.search.min_similarity if chosen is None else chosen,
+        depth=settings.search.fusion_depth,
+        rrf_k=settings.search.rrf_k,
+        candidates=settings.search.keyword_candidates,
+    )
+
+
+async def _exact_if_none(
+    ranking: Ranking, ranked: Callable[[Ranking], Awaitable[list[Hit]]]
+) -> tuple[Ranking, list[Hit]]:
+    """The hits of `ranking`; through the index and finding nothing by meaning, exactly.
+    An index scan stops after `hnsw.max_scan_tuples` (set per connection): in a huge table
+    that may hold none of the user's vectors above the threshold. Exact k-NN has no such
+    limit; a shortfall short of none is not told apart from the threshold."""
+    hits = await ranked(ranking)
+    if ranking.approximate and _semantic_hits(hits) == 0:
+        ranking = replace(ranking, approximate=False)
+        hits = await ranked(ranking)
+    return ranking, hits
 
 
 async def _typos_corrected(
@@ -258,18 +291,14 @@ async def meaning_search_checked(
     settings: Settings,
     embedder: Embeds,
     words: str,
-    *,
-    semantic_only: bool,
-    deleted: bool,
-    limit: int,
-    min_similarity: float | None,
-    abandoned: Abandoned | None = None,
+    request: SearchRequest,
 ) -> SearchResult:
-    """A semantic or hybrid search without filters or date words (`undated_words`) in two
-    round trips: the token check with the user's vector count, then, after the embedder (the
-    connection is given back meanwhile), the ranked search. As `search`: hybrid degrades to
-    keyword search without the embedder, an approximate scan that found nothing is run
-    exactly, few keyword hits take the typo correction's trips."""
+    """A semantic or hybrid search of `words` without filters or date words (`undated_words`;
+    `request` asks at most for the trash) in two round trips: the token check with the
+    user's vector count, then, after the embedder (the connection is given back meanwhile),
+    the ranked search. As `search`: hybrid degrades to keyword search without the embedder,
+    an approximate scan that found nothing is run exactly, few keyword hits take the typo
+    correction's trips."""
     cap = settings.search.exact_max_vectors + 1
     models = preferences_api.embedding_models(settings.analysis)
     counts = [repo.vector_count_statement(model, cap) for model in models]
@@ -278,44 +307,20 @@ async def meaning_search_checked(
     vectors = counted[models.index(model)][0][0]
     await session.commit()  # the read has ended: the connection goes back to the pool
     result = SearchResult(hits=[], text=words)
-    vector: list[float] | None = None
-    try:
-        vector = await embedder.embed(words, model, abandoned)
-    except SemanticSearchUnavailable:
-        if semantic_only:
-            raise
-        result = replace(result, degraded=["semantic"])
-    ranking = Ranking(
-        keyword_query=None if semantic_only else words,
-        headline_query=words,
-        vector=vector,
-        model=model,
-        approximate=vector is not None and not deleted and vectors == cap,
-        min_similarity=settings.search.min_similarity if min_similarity is None else min_similarity,
-        depth=settings.search.fusion_depth,
-        rrf_k=settings.search.rrf_k,
-        candidates=settings.search.keyword_candidates,
-    )
-    hits = await _ranked_as(session, principal.user_id, words, ranking, deleted, limit)
-    if ranking.approximate and _semantic_hits(hits) == 0:  # as in `search`
-        ranking = replace(ranking, approximate=False)
-        hits = await _ranked_as(session, principal.user_id, words, ranking, deleted, limit)
-    if semantic_only or not _few(hits, limit):
+    vector, result = await _query_vector(embedder, words, model, request, result)
+    deleted, limit = request.filters.deleted, request.limit
+    approximate = vector is not None and not deleted and vectors == cap
+    ranking = _ranking(settings, words, request, vector, model, approximate)
+
+    async def ranked(ranking: Ranking) -> list[Hit]:
+        statement = repo.ranked_statement(words, ranking, deleted=deleted, limit=limit)
+        _, rows = await read_in_one_trip(session, [tenant_statement(principal.user_id), statement])
+        return repo.hits_of(rows)
+
+    ranking, hits = await _exact_if_none(ranking, ranked)
+    if ranking.keyword_query is None or not _few(hits, limit):
         return replace(result, hits=hits)
     await act_as(session, principal.user_id)
-    filters = journal_queries.EntryFilters(deleted=deleted)
-    return await _typos_corrected(session, principal.user_id, ranking, filters, limit, result, hits)
-
-
-async def _ranked_as(
-    session: AsyncSession,
-    user_id: uuid.UUID,
-    words: str,
-    ranking: Ranking,
-    deleted: bool,
-    limit: int,
-) -> list[Hit]:
-    """`ranked_search` without filters in one round trip that sets the tenant again."""
-    statement = repo.ranked_statement(words, ranking, deleted=deleted, limit=limit)
-    _, rows = await read_in_one_trip(session, [tenant_statement(user_id), statement])
-    return repo.hits_of(rows)
+    return await _typos_corrected(
+        session, principal.user_id, ranking, request.filters, limit, result, hits
+    )

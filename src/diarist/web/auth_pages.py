@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import BackgroundTasks, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -22,9 +22,9 @@ from diarist.web.security import (
     remember_form_token,
     set_session,
 )
-from diarist.web.viewer import SignedIn, checked_form, field, refusal, safe_next
+from diarist.web.viewer import SignedIn, checked_form, field, pages_router, refusal, safe_next
 
-auth_pages = APIRouter(include_in_schema=False)
+auth_pages = pages_router()
 
 
 def _form_page(

@@ -9,15 +9,15 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from diarist.db.session import DbSession
 from diarist.insights import statistics
 from diarist.web.charts import heat_map
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn
+from diarist.web.viewer import SignedIn, pages_router
 
-calendar_pages = APIRouter(include_in_schema=False)
+calendar_pages = pages_router()
 
 
 def _month(asked: str, today: date) -> date:

@@ -7,21 +7,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.analysis import service as analysis_service
 from diarist.config import AppSettings, Settings
 from diarist.db.session import DbSession
-from diarist.errors import DiaristError
 from diarist.journal import service as entries_service
 from diarist.memories import service as memories_service
 from diarist.models import Entry
-from diarist.web.render import page
-from diarist.web.viewer import SignedIn, Viewer, checked_form, problems, undo
+from diarist.web.viewer import SignedIn, Viewer, checked_form, pages_router
 
-entry_extras = APIRouter(include_in_schema=False)
+entry_extras = pages_router()
 RELATED = 5
 
 
@@ -52,16 +50,9 @@ async def accept(
     tag_id: uuid.UUID,
 ) -> Response:
     await checked_form(request, me.csrf)
-    try:
-        entry = await entries_service.get_entry(
-            session, me.principal.user_id, entry_id, deleted=False
-        )
-        await analysis_service.accept_suggestion(
-            session, settings.analysis, me.principal.user_id, entry.id, tag_id,
-            str(entry.search_config),
-        )  # fmt: skip
-    except DiaristError as exc:
-        await undo(session, exc)
-        context = {"me": me, "csrf": me.csrf, "errors": problems(exc)}
-        return page(request, "error.html", context, exc.status)
+    entry = await entries_service.get_entry(session, me.principal.user_id, entry_id, deleted=False)
+    await analysis_service.accept_suggestion(
+        session, settings.analysis, me.principal.user_id, entry.id, tag_id,
+        str(entry.search_config),
+    )  # fmt: skip
     return RedirectResponse(f"/entries/{entry_id}", status_code=303)

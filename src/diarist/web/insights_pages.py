@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, cast
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from diarist.db.session import DbSession
@@ -16,9 +16,9 @@ from diarist.insights.statistics import Granularity
 from diarist.memories import service as memories_service
 from diarist.web.charts import bar_chart, line_chart
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn, checked_form
+from diarist.web.viewer import SignedIn, checked_form, pages_router
 
-insights_pages = APIRouter(include_in_schema=False)
+insights_pages = pages_router()
 # How far back each granularity looks (a chart of every day of ten years says nothing).
 WINDOWS = {"day": timedelta(days=60), "week": timedelta(weeks=26), "month": timedelta(days=730)}
 ON_THIS_DAY = 5

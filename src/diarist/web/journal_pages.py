@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, cast, get_args
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -28,11 +28,20 @@ from diarist.search.schemas import Mode
 from diarist.search.service import SearchRequest
 from diarist.web.entry_extras import extras
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn, Viewer, checked_form, field, problems, refusal, undo
+from diarist.web.viewer import (
+    SignedIn,
+    Viewer,
+    checked_form,
+    field,
+    pages_router,
+    problems,
+    refusal,
+    undo,
+)
 
-journal_pages = APIRouter(include_in_schema=False)
+journal_pages = pages_router()
 PAGE_SIZE = 20
-MODES = ("hybrid", "keyword", "semantic")
+MODES: tuple[str, ...] = get_args(Mode)
 
 
 def _context(me: Viewer, **values: Any) -> dict[str, Any]:
@@ -177,10 +186,7 @@ async def _entry_page(
     *,
     edit: bool,
 ) -> Response:
-    try:
-        shown = await _view(session, me, entry_id)
-    except EntryNotFound as exc:
-        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    shown = await _view(session, me, entry_id)
     if not edit:
         more = await extras(session, settings, me, shown["row"])
         return page(request, "entry.html", _context(me, **shown, **more))
@@ -221,12 +227,9 @@ async def edit(
     if not values["version"].isdigit():
         errors.append("version: reload the page, then save again")
     theirs = None
-    try:
-        current = await entries_service.get_entry(
-            session, me.principal.user_id, entry_id, deleted=False
-        )
-    except EntryNotFound as exc:
-        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    current = await entries_service.get_entry(
+        session, me.principal.user_id, entry_id, deleted=False
+    )
     written = entries_service.entry_text_if_plain(current)
     text = body.pop("raw_data")["text"]
     if written is not None and "text" in form and text != written:
@@ -249,9 +252,9 @@ async def edit(
             values["version"] = str(theirs["entry"].version)  # saving again keeps mine
             errors = ["This entry was changed elsewhere since you opened it."]
         except DiaristError as exc:
-            await undo(session, exc)
             if isinstance(exc, EntryNotFound):
-                return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+                raise  # gone meanwhile: the error page
+            await undo(session, exc)
             errors = problems(exc)
     shown = theirs or await _view(session, me, entry_id)
     status = 409 if theirs else 422
@@ -267,10 +270,7 @@ async def delete(
     request: Request, session: DbSession, me: SignedIn, entry_id: uuid.UUID
 ) -> Response:
     await checked_form(request, me.csrf)
-    try:
-        await entries_service.trash_entry(session, me.principal.user_id, entry_id)
-    except EntryNotFound as exc:
-        return page(request, "error.html", _context(me, errors=problems(exc)), 404)
+    await entries_service.trash_entry(session, me.principal.user_id, entry_id)
     return RedirectResponse("/", status_code=303)
 
 

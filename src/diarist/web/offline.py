@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from diarist import __version__
 from diarist.web.render import page
+from diarist.web.viewer import pages_router
 
-offline_pages = APIRouter(include_in_schema=False)
+offline_pages = pages_router()
 
 MANIFEST = {
     "name": "diarist",

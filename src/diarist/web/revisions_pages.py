@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from diarist.config import AppSettings
 from diarist.db.session import DbSession
-from diarist.errors import DiaristError
 from diarist.journal import service as entries_service
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn, checked_form, field, refusal
+from diarist.web.viewer import SignedIn, checked_form, field, pages_router
 
-revisions_pages = APIRouter(include_in_schema=False)
+revisions_pages = pages_router()
 
 
 @revisions_pages.get("/entries/{entry_id}/revisions")
@@ -50,13 +49,8 @@ async def restore(
 ) -> Response:
     form = await checked_form(request, me.csrf)
     current = field(form, "current")
-    try:
-        await entries_service.restore_revision(
-            session, me.principal.user_id, entry_id, version, settings.journal,
-            expected_version=int(current) if current.isdigit() else None,
-        )  # fmt: skip
-    except DiaristError as exc:
-        errors, status = await refusal(session, exc)
-        context = {"me": me, "csrf": me.csrf, "errors": errors}
-        return page(request, "error.html", context, status)
+    await entries_service.restore_revision(
+        session, me.principal.user_id, entry_id, version, settings.journal,
+        expected_version=int(current) if current.isdigit() else None,
+    )  # fmt: skip
     return RedirectResponse(f"/entries/{entry_id}", status_code=303)

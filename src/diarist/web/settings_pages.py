@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +20,9 @@ from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
 from diarist.web.security import clear_session
-from diarist.web.viewer import SignedIn, Viewer, checked_form, field, refusal
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, pages_router, refusal
 
-settings_pages = APIRouter(include_in_schema=False)
+settings_pages = pages_router()
 EXPORTS = {"json": "Everything (JSON)", "zip": "Everything with files (zip)",
            "dayone": "Day One (zip)", "markdown": "Markdown notes (zip)"}  # fmt: skip
 REMOTE = preferences.REMOTE_PROVIDER  # the AI consent: entries may go to the provider

@@ -19,7 +19,7 @@ from diarist.web.render import page
 from diarist.web.revisions_pages import revisions_pages
 from diarist.web.settings_pages import settings_pages
 from diarist.web.tags_pages import tags_pages
-from diarist.web.viewer import BadForm, SignInRequired, sign_in_redirect
+from diarist.web.viewer import PAGES, BadForm, SignInRequired, sign_in_redirect
 
 
 async def _sign_in(_request: Request, exc: Exception) -> Response:
@@ -33,14 +33,14 @@ async def _bad_form(request: Request, _exc: Exception) -> Response:
 
 
 def _html_for_pages(app: FastAPI) -> None:
-    """A service error on a page (not caught by it) answers as a page, for a browser; the
-    API and any client that does not ask for HTML keep their problem+json."""
+    """A service error a page did not catch (an entry that is not there) answers as a page;
+    everything else (the API) keeps its problem+json."""
     api_answer = app.exception_handlers[DiaristError]
     assert inspect.iscoroutinefunction(api_answer)
 
     async def answer(request: Request, exc: Exception) -> Response:
-        wants_html = "text/html" in request.headers.get("accept", "")
-        if request.url.path.startswith("/api/") or not wants_html:
+        route = request.scope.get("route")
+        if PAGES not in getattr(route, "tags", ()):
             answered: Response = await api_answer(request, exc)
             return answered
         assert isinstance(exc, DiaristError)

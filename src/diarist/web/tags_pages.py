@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +19,9 @@ from diarist.journal import tags as journal_tags
 from diarist.journal.schemas import TagCreate, TagMerge, TagUpdate
 from diarist.models import Tag
 from diarist.web.render import page
-from diarist.web.viewer import SignedIn, Viewer, checked_form, field, refusal
+from diarist.web.viewer import SignedIn, Viewer, checked_form, field, pages_router, refusal
 
-tags_pages = APIRouter(include_in_schema=False)
+tags_pages = pages_router()
 MAX_TAGS = 1000
 DEEPEST = 6  # indentation stops here (a deeper tree still shows, flush with its level 6)
 

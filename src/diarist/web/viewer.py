@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,14 @@ from diarist.accounts.secrets import token_digest
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.web.security import CSRF_FIELD, csrf_matches, session_token
+
+# The tag of every page route: a service error on one answers as a page (site.py).
+PAGES = "web pages"
+
+
+def pages_router() -> APIRouter:
+    """A router of the web app's pages (not in the API's OpenAPI document)."""
+    return APIRouter(include_in_schema=False, tags=[PAGES])
 
 
 class SignInRequired(Exception):
