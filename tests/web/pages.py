@@ -80,3 +80,15 @@ def alert_text(html: str) -> str:
     """The text of the page's error block (empty when there is none)."""
     found = re.search(r'<div class="errors" role="alert">(.*?)</div>', html, re.S)
     return unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def bearer(client: httpx.AsyncClient) -> dict[str, str]:
+    """The API's Authorization header with the browser's session token."""
+    return {"Authorization": f"Bearer {client.cookies['diarist_session']}"}
+
+
+async def browser_user_id(client: httpx.AsyncClient) -> uuid.UUID:
+    """The signed-in browser's user id, as the API reports it."""
+    me = await client.get("/api/v1/me", headers=bearer(client))
+    assert me.status_code == 200, me.text
+    return uuid.UUID(me.json()["id"])

@@ -4,7 +4,6 @@ and the last year as a heat map."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, timedelta
 from html import unescape
 
@@ -12,7 +11,7 @@ import httpx
 
 from diarist.db.engine import Database
 from diarist.insights import statistics
-from tests.web.pages import active_parts, signed_up_in_browser, submit, written
+from tests.web.pages import active_parts, browser_user_id, signed_up_in_browser, submit, written
 
 
 async def test_the_month_and_the_year_of_writing(
@@ -24,9 +23,7 @@ async def test_the_month_and_the_year_of_writing(
     day = date.today() - timedelta(days=3)
     await written(client, text="Morning.", entry_date=f"{day}T08:00")  # local time, Auckland
     await written(client, text="Evening.", entry_date=f"{day}T23:30")
-    token = client.cookies["diarist_session"]
-    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    user_id = uuid.UUID(me.json()["id"])
+    user_id = await browser_user_id(client)
     async with database.unit_of_work(user_id=user_id) as session:
         await statistics.rebuild_statistics(session, user_id)
     page = await client.get("/calendar", params={"month": day.strftime("%Y-%m")})

@@ -4,24 +4,17 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 
 from diarist.db.engine import Database
 from tests.factories.journal import analyze_entries
-from tests.web.pages import hidden_fields, signed_up_in_browser, written
+from tests.web.pages import browser_user_id, hidden_fields, signed_up_in_browser, written
 
 GARDEN = (
     "Spent the morning in the garden planting tomatoes and weeding the vegetable beds.",
     "Watered the garden, the tomatoes and beans are growing well in the vegetable patch.",
 )
-
-
-async def _user_id(client: httpx.AsyncClient) -> uuid.UUID:
-    token = client.cookies["diarist_session"]
-    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    return uuid.UUID(me.json()["id"])
 
 
 async def test_related_memories_and_a_suggested_tag(
@@ -33,7 +26,7 @@ async def test_related_memories_and_a_suggested_tag(
     await written(client, title="Taxes", text="Tax forms and a dentist appointment.")
     before = await client.get(second)
     assert "Found once the entry is analysed." in before.text
-    await analyze_entries(database, await _user_id(client))
+    await analyze_entries(database, await browser_user_id(client))
     page = await client.get(second)
     related = page.text[page.text.index('id="related-h"') :]
     assert f'href="{first}"' in related

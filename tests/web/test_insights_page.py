@@ -4,7 +4,6 @@ the API, readable without JavaScript, with the numbers in a table."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import httpx
@@ -12,14 +11,13 @@ import httpx
 from diarist.db.engine import Database
 from diarist.insights import statistics
 from diarist.insights import tasks as insights_tasks
-from tests.web.pages import active_parts, hidden_fields, signed_up_in_browser, written
-
-
-async def _me(client: httpx.AsyncClient) -> uuid.UUID:
-    response = await client.get(
-        "/api/v1/me", headers={"Authorization": f"Bearer {client.cookies['diarist_session']}"}
-    )
-    return uuid.UUID(response.json()["id"])
+from tests.web.pages import (
+    active_parts,
+    browser_user_id,
+    hidden_fields,
+    signed_up_in_browser,
+    written,
+)
 
 
 async def test_the_insights_page_draws_mood_and_writing(
@@ -32,7 +30,7 @@ async def test_the_insights_page_draws_mood_and_writing(
     first, second = (date.today() - timedelta(days=n) for n in (4, 3))  # in every window
     await written(client, text="A good lake day.", mood="8", entry_date=f"{first}T10:00")
     await written(client, text="A hard, grey day.", mood="3", entry_date=f"{second}T11:00")
-    user_id = await _me(client)
+    user_id = await browser_user_id(client)
     async with database.unit_of_work(user_id=user_id) as session:
         await statistics.rebuild_statistics(session, user_id)
     for granularity in ("day", "week", "month", "fortnight"):
@@ -58,7 +56,7 @@ async def test_what_stands_out_is_dismissed_and_on_this_day_is_shown(
         )
     year_ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) else today
     await written(client, title="A year ago", text="Then.", entry_date=f"{year_ago}T08:00")
-    user_id = await _me(client)
+    user_id = await browser_user_id(client)
     await insights_tasks.generate_for_user(database, user_id)
     page = await client.get("/insights")
     assert "days in a row" in page.text
@@ -76,7 +74,7 @@ async def test_tags_with_their_mood_effect(client: httpx.AsyncClient, database: 
     for n in range(3):
         await written(client, text=f"Walk {n}.", tags="walks", mood="8")
         await written(client, text=f"Office {n}.", mood="3")
-    user_id = await _me(client)
+    user_id = await browser_user_id(client)
     async with database.unit_of_work(user_id=user_id) as session:
         await statistics.rebuild_statistics(session, user_id)
     page = (await client.get("/insights")).text

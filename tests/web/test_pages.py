@@ -15,6 +15,7 @@ from tests.factories.accounts import PASSWORD
 from tests.web.pages import (
     active_parts,
     alert_text,
+    bearer,
     hidden_fields,
     signed_up_in_browser,
     submit,
@@ -221,10 +222,10 @@ async def test_the_timeline_filters_and_pages_through_them(client: httpx.AsyncCl
     assert "Day 01." not in happy
     nothing = await client.get("/", params={"tag": "never-used"})
     assert "No entry matches these filters." in nothing.text
-    bearer = {"Authorization": f"Bearer {client.cookies['diarist_session']}"}
+    auth = bearer(client)
     for n in range(20):
         body = {"raw_data": {"text": f"Walk {n}."}, "tags": ["walks"], "entry_date": "2026-10-01"}
-        assert (await client.post("/api/v1/entries", json=body, headers=bearer)).is_success
+        assert (await client.post("/api/v1/entries", json=body, headers=auth)).is_success
     first = await client.get("/", params={"tag": "walks"})
     older = re.search(r'<a rel="next" href="(/\?[^"]+)"', first.text)
     assert older, "a second page"
@@ -277,19 +278,13 @@ async def test_installable_and_usable_offline(client: httpx.AsyncClient) -> None
 
 
 async def _api_entry(client: httpx.AsyncClient, body: dict[str, object]) -> str:
-    token = client.cookies["diarist_session"]
-    made = await client.post(
-        "/api/v1/entries", json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+    made = await client.post("/api/v1/entries", json=body, headers=bearer(client))
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
 
 async def _api_raw(client: httpx.AsyncClient, entry_id: str) -> dict[str, object]:
-    token = client.cookies["diarist_session"]
-    got = await client.get(
-        f"/api/v1/entries/{entry_id}", headers={"Authorization": f"Bearer {token}"}
-    )
+    got = await client.get(f"/api/v1/entries/{entry_id}", headers=bearer(client))
     body: dict[str, object] = got.json()
     return body
 
@@ -386,10 +381,7 @@ async def test_a_service_error_on_a_page_is_a_page(client: httpx.AsyncClient) ->
         assert 'role="alert"' in as_page.text
     as_api = await client.get(
         "/api/v1/entries/00000000-0000-0000-0000-000000000000",
-        headers={
-            "Accept": "text/html",
-            "Authorization": f"Bearer {client.cookies['diarist_session']}",
-        },
+        headers={"Accept": "text/html", **bearer(client)},
     )
     assert as_api.headers["content-type"] == "application/problem+json"
 
