@@ -7,11 +7,13 @@ are top-level fields; deeper knobs live in sections addressed with a double unde
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from fastapi import Depends, Request
@@ -212,6 +214,71 @@ class WebSettings(BaseModel):
     # HTTPS, as uvicorn sees it. Behind a TLS proxy that uvicorn does not trust for
     # X-Forwarded-Proto, set `always`; `never` only for a plain-HTTP test setup.
     secure_cookies: Literal["auto", "always", "never"] = "auto"
+    # The address people reach diarist at (e.g. https://journal.example.org), for the links
+    # that leave the site and come back (an OpenID provider's redirect). Unset: the address
+    # of the request as uvicorn sees it.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#]+(/[^?#]*[^/?#])?$")
+
+
+# A provider's name: in URLs, in the security log and in users.auth_provider of the accounts
+# it made; "email" and "otp" name the two ways in without a provider.
+PROVIDER_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+RESERVED_PROVIDER_NAMES = frozenset({"email", "otp"})
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider to sign in with (docs/security.md, "Signing in with a
+    provider")."""
+
+    # Its metadata is read from <issuer>/.well-known/openid-configuration.
+    issuer: str = Field(pattern=r"^https?://[^/?#]+(/[^?#]*)?$")
+    client_id: str = Field(min_length=1, max_length=500)
+    # Unset: a public client (PKCE alone, no client authentication at the token endpoint).
+    client_secret: SecretStr | None = None
+    # The button's words: "Sign in with <label>"; unset, the name.
+    label: str | None = Field(default=None, min_length=1, max_length=60)
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    # Whether its addresses count as confirmed without an `email_verified` claim (a company
+    # directory that never sends the claim).
+    trust_email: bool = False
+    # Whether someone it vouches for who has no account here gets one.
+    allow_sign_up: bool = True
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_issuer(cls, value: str) -> str:
+        host = urlsplit(value).hostname or ""
+        if value.startswith("http://") and host not in {"localhost", "127.0.0.1", "::1"}:
+            raise ValueError("an issuer is reached over HTTPS (plain HTTP only on this machine)")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("the scopes must include `openid`")
+        if any(not re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]+", scope) for scope in value):
+            raise ValueError("a scope is one word of printable ASCII")
+        return value
+
+
+class OidcSettings(BaseModel):
+    """Signing in with OpenID Connect providers, by name (DIARIST_OIDC__PROVIDERS)."""
+
+    providers: dict[Annotated[str, Field(pattern=PROVIDER_NAME)], OidcProvider] = Field(
+        default_factory=dict
+    )
+    timeout_s: float = Field(default=10, gt=0, le=120)
+    # How long a sign-in may take between leaving for the provider and coming back.
+    flow_minutes: int = Field(default=10, ge=1, le=60)
+
+    @field_validator("providers")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, OidcProvider]) -> dict[str, OidcProvider]:
+        taken = RESERVED_PROVIDER_NAMES.intersection(value)
+        if taken:
+            raise ValueError(f"{', '.join(sorted(taken))}: reserved, not a provider's name")
+        return value
 
 
 def default_data_dir() -> Path:
@@ -249,6 +316,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -14,7 +14,14 @@ from diarist.accounts.service import AccountsContext
 from diarist.db.engine import Database, act_as
 from tests.conftest import Mailbox
 from tests.factories import media
-from tests.factories.accounts import PASSWORD, login, signed_up, unique_email, user_id_of
+from tests.factories.accounts import (
+    PASSWORD,
+    link_identity,
+    login,
+    signed_up,
+    unique_email,
+    user_id_of,
+)
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, create_entry, fill_journal
 from tests.fixtures.catalog import user_owned_tables
@@ -97,6 +104,8 @@ async def test_export_and_deletion_cover_every_user_owned_table(
         data={"entry_id": entry["id"]}, headers=account.auth,
     )  # fmt: skip
     assert attached.status_code == 201
+    await link_identity(session, user_id)
+    await session.commit()
     catalog = await user_owned_tables(session)
 
     exported = (await client.get("/api/v1/me/export", headers=account.auth)).json()["tables"]

@@ -7,6 +7,11 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.accounts import repository as accounts_repository
+from diarist.db.engine import act_as
+from diarist.models import UserIdentity
 
 PASSWORD = "amber-falcon-river-92"
 _serial = itertools.count(1)
@@ -56,3 +61,13 @@ async def user_id_of(client: httpx.AsyncClient, account: Account) -> uuid.UUID:
     response = await client.get("/api/v1/me", headers=account.auth)
     assert response.status_code == 200, response.text
     return uuid.UUID(response.json()["id"])
+
+
+async def link_identity(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """A provider's identity linked to the user, as signing in with one links it (the round
+    trip itself is tested against a real provider in tests/web/test_oidc.py)."""
+    await act_as(session, user_id)
+    identity = UserIdentity(
+        user_id=user_id, provider="local", issuer="https://id.example", subject=str(user_id)
+    )
+    await accounts_repository.insert_identity(session, identity)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.pipeline import Statement
-from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
+from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User, UserIdentity
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,54 @@ async def find_account(session: AsyncSession, email: str) -> AccountLookup | Non
         await session.execute(text("SELECT * FROM auth_find_account(:email)"), {"email": email})
     ).one_or_none()
     return AccountLookup(*row) if row else None
+
+
+async def find_identity(session: AsyncSession, issuer: str, subject: str) -> AccountLookup | None:
+    """The account an OpenID Connect identity is linked to (SECURITY DEFINER)."""
+    row = (
+        await session.execute(
+            text("SELECT * FROM auth_find_identity(:issuer, :subject)"),
+            {"issuer": issuer, "subject": subject},
+        )
+    ).one_or_none()
+    return AccountLookup(*row) if row else None
+
+
+async def insert_identity(session: AsyncSession, identity: UserIdentity) -> UserIdentity:
+    session.add(identity)
+    await session.flush()
+    await session.refresh(identity)
+    return identity
+
+
+async def list_identities(session: AsyncSession, user_id: uuid.UUID) -> list[UserIdentity]:
+    query = select(UserIdentity).where(UserIdentity.user_id == user_id).order_by(UserIdentity.id)
+    return list((await session.scalars(query)).all())
+
+
+async def delete_identity(
+    session: AsyncSession, user_id: uuid.UUID, identity_id: uuid.UUID
+) -> UserIdentity | None:
+    query = (
+        delete(UserIdentity)
+        .where(UserIdentity.user_id == user_id, UserIdentity.id == identity_id)
+        .returning(UserIdentity)
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def touch_identity(
+    session: AsyncSession, user_id: uuid.UUID, issuer: str, subject: str, when: datetime
+) -> None:
+    await session.execute(
+        update(UserIdentity)
+        .where(
+            UserIdentity.user_id == user_id,
+            UserIdentity.issuer == issuer,
+            UserIdentity.subject == subject,
+        )
+        .values(last_used_at=when)
+    )
 
 
 # The token check as the first statement of a hot read (db.pipeline), in psycopg's style.

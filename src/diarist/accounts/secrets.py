@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -24,6 +25,17 @@ def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    """The bytes of unpadded URL-safe base64; ValueError for anything else."""
+    if not text.isascii():
+        raise ValueError("not base64")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
 
@@ -34,9 +46,9 @@ class Keyring:
     def __init__(self, secret: SecretStr) -> None:
         # Derived once: the keyring lives as long as the app, its digests run per request.
         root = secret.get_secret_value().encode()
-        self._code, self._throttle, self._audit, self._forms = (
+        self._code, self._throttle, self._audit, self._forms, self._seals = (
             hmac.new(root, label.encode(), hashlib.sha256).digest()
-            for label in ("code", "throttle", "audit", "forms")
+            for label in ("code", "throttle", "audit", "forms", "seals")
         )
 
     def code_digest(self, user_id: uuid.UUID, purpose: str, code: str) -> bytes:
@@ -52,6 +64,22 @@ class Keyring:
         """The CSRF token of a web session's forms: nothing to store, nothing to guess
         without the session's own token."""
         return hmac.new(self._forms, session_token.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, purpose: str, payload: bytes) -> str:
+        """`payload` with a tag that only this server could have made for `purpose`: what a
+        browser carries for us and hands back (readable, not alterable)."""
+        tag = hmac.new(self._seals, purpose.encode() + b"\0" + payload, hashlib.sha256)
+        return f"{_b64(payload)}.{_b64(tag.digest())}"
+
+    def unseal(self, purpose: str, sealed: str) -> bytes | None:
+        """The payload of a `seal` of `purpose`, or None for anything else."""
+        encoded, _, tag = sealed.partition(".")
+        try:
+            payload, given = _unb64(encoded), _unb64(tag)
+        except ValueError:
+            return None
+        expected = hmac.new(self._seals, purpose.encode() + b"\0" + payload, hashlib.sha256)
+        return payload if hmac.compare_digest(expected.digest(), given) else None
 
     def audit_digest(self, value: str | None) -> str | None:
         """Hashed IP / user agent for the security log: comparable, not reversible."""

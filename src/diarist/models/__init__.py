@@ -1,6 +1,13 @@
 """Every ORM table of diarist, one module per aggregate, re-exported here for Alembic."""
 
-from diarist.models.accounts import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User
+from diarist.models.accounts import (
+    AuthCode,
+    AuthThrottle,
+    AuthToken,
+    SecurityEvent,
+    User,
+    UserIdentity,
+)
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.attachments import Attachment, AttachmentBlob
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
@@ -41,6 +48,7 @@ __all__ = [
     "Topic",
     "UUIDv7PrimaryKey",
     "User",
+    "UserIdentity",
     "UserWord",
     "VocabularyChange",
 ]

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey, in_list, user_fk
 
-AUTH_PROVIDERS = ("email", "otp", "google", "github", "microsoft")
+# "email" (a password), "otp" (emailed codes only) or the name of the OpenID Connect provider
+# the account was made through (config.PROVIDER_NAME).
+AUTH_PROVIDER_CHECK = "auth_provider ~ '^[a-z][a-z0-9_-]{0,31}$'"
 TOKEN_KINDS = ("session", "pat")
 TOKEN_SCOPES = ("read", "read_write")
 CODE_PURPOSES = ("login", "verify_email", "reset_password")
@@ -40,6 +42,8 @@ SECURITY_EVENTS = (
     "token_revoked",
     "deactivated",
     "reactivated",
+    "identity_linked",
+    "identity_unlinked",
 )
 
 
@@ -51,7 +55,7 @@ class User(UUIDv7PrimaryKey, Timestamps, Base):
             r"email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 254", name="email_format"
         ),
         CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
-        CheckConstraint(in_list("auth_provider", AUTH_PROVIDERS), name="auth_provider"),
+        CheckConstraint(AUTH_PROVIDER_CHECK, name="auth_provider"),
         CheckConstraint(
             "deactivated_by IS NULL OR deactivated_by IN ('self', 'admin')", name="deactivated_by"
         ),
@@ -64,6 +68,8 @@ class User(UUIDv7PrimaryKey, Timestamps, Base):
     # NULL for accounts that sign in only with emailed codes (auth_provider 'otp').
     password_hash: Mapped[str | None] = mapped_column(Text)
     auth_provider: Mapped[str] = mapped_column(Text, server_default="email")
+    # The provider's subject for an account made through one (its identity is in
+    # user_identities, with any other linked later).
     auth_provider_id: Mapped[str | None] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     deactivated_by: Mapped[str | None] = mapped_column(Text)
@@ -155,3 +161,26 @@ class AuthThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserIdentity(UUIDv7PrimaryKey, Base):
+    """An OpenID Connect identity linked to an account: who the provider (its issuer) says
+    signs in (the subject). One identity a provider per account; one account per identity."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (
+        CheckConstraint("provider ~ '^[a-z][a-z0-9_-]{0,31}$'", name="provider_format"),
+        CheckConstraint("length(issuer) BETWEEN 1 AND 2000", name="issuer_length"),
+        CheckConstraint("length(subject) BETWEEN 1 AND 255", name="subject_length"),
+        Index("uq_user_identities_issuer_subject", "issuer", "subject", unique=True),
+        Index("uq_user_identities_user_id_provider", "user_id", "provider", unique=True),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
+    provider: Mapped[str] = mapped_column(Text)
+    issuer: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    # The address the provider gave when the identity was linked (shown in the settings).
+    email: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

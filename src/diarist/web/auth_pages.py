@@ -1,4 +1,5 @@
-"""Sign up, sign in and sign out: forms on the accounts service, the session in a cookie."""
+"""Sign up, sign in (a password, an emailed code or an OpenID Connect provider) and sign out:
+forms on the accounts service, the session in a cookie."""
 
 from __future__ import annotations
 
@@ -10,19 +11,33 @@ from pydantic import ValidationError
 
 from diarist.accounts import service as accounts_service
 from diarist.accounts.dependencies import Accounts, ClientInfo, send_after_response
+from diarist.accounts.errors import OidcFlowInvalid
+from diarist.accounts.oidc import Flow, provider_error
 from diarist.accounts.schemas import CodeLoginIn, EmailIn, LoginIn, PasswordResetIn, RegisterIn
 from diarist.accounts.service import Issued
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.web.render import page
 from diarist.web.security import (
+    clear_provider_flow,
     clear_session,
+    csrf_matches,
     form_cookie,
     form_token,
+    provider_flow,
     remember_form_token,
+    set_provider_flow,
     set_session,
 )
-from diarist.web.viewer import SignedIn, checked_form, field, pages_router, refusal, safe_next
+from diarist.web.viewer import (
+    SignedIn,
+    checked_form,
+    field,
+    pages_router,
+    refusal,
+    safe_next,
+    viewer,
+)
 
 auth_pages = pages_router()
 
@@ -31,7 +46,9 @@ def _form_page(
     request: Request, template: str, values: dict[str, Any], errors: list[str], status: int = 200
 ) -> Response:
     token = form_token(request)
-    response = page(request, template, {"csrf": token, "values": values, "errors": errors}, status)
+    providers = request.app.state.accounts.providers.buttons()
+    context = {"csrf": token, "values": values, "errors": errors, "providers": providers}
+    response = page(request, template, context, status)
     remember_form_token(response, request, token)
     return response
 
@@ -208,3 +225,84 @@ async def reset(
         errors, status = await refusal(session, exc)
         return _form_page(request, "code_enter.html", values, errors, status)
     return RedirectResponse("/login?reset=1", status_code=303)
+
+
+# Signing in with an OpenID Connect provider: a link leaves for the provider (writing nothing
+# but the sealed flow in a cookie); the provider sends the browser back to the callback, which
+# signs in, or connects the identity to the signed-in account when Settings started the flow.
+
+
+def _callback_uri(request: Request, provider: str) -> str:
+    base = request.app.state.settings.web.public_url or str(request.base_url).rstrip("/")
+    return f"{base}/login/oidc/{provider}/callback"
+
+
+async def leave_for_provider(
+    request: Request, ctx: Accounts, provider: str, *, next: str, link: bool
+) -> Response:
+    """To the provider's authorization page, the flow sealed in a cookie."""
+    url, flow = await ctx.providers.start(
+        provider, _callback_uri(request, provider), next=next, link=link
+    )
+    response = RedirectResponse(url, status_code=303)
+    max_age = ctx.settings.oidc.flow_minutes * 60
+    set_provider_flow(response, request, flow.sealed(ctx.keyring), max_age)
+    return response
+
+
+@auth_pages.get("/login/oidc/{provider}")
+async def sign_in_with_provider(
+    request: Request, ctx: Accounts, provider: str, next: str = "/"
+) -> Response:
+    try:
+        return await leave_for_provider(request, ctx, provider, next=safe_next(next), link=False)
+    except DiaristError as exc:
+        values = {"next": safe_next(next)}
+        return _form_page(request, "login.html", values, [exc.detail], exc.status)
+
+
+@auth_pages.get("/login/oidc/{provider}/callback")
+async def provider_callback(
+    request: Request,
+    session: DbSession,
+    ctx: Accounts,
+    client: ClientInfo,
+    background: BackgroundTasks,
+    provider: str,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Back from the provider: the flow opened and its state compared before anything else
+    (a callback this browser did not start is refused), then signed in or connected."""
+    link = False
+    try:
+        max_age = ctx.settings.oidc.flow_minutes * 60
+        flow = Flow.opened(ctx.keyring, provider_flow(request), max_age_s=max_age)
+        link = flow.link
+        if flow.provider != provider or not csrf_matches(flow.state, state):
+            raise OidcFlowInvalid()
+        if error is not None:
+            raise provider_error(error)
+        if not code or len(code) > 2048:
+            raise OidcFlowInvalid()
+        redirect_uri = _callback_uri(request, provider)
+        if link:
+            me = await viewer(request, session, ctx, background)
+            await accounts_service.link_provider(
+                session, ctx, me.principal.user_id, flow, code, redirect_uri, client
+            )
+            response: Response = RedirectResponse("/settings#identities", status_code=303)
+        else:
+            issued = await accounts_service.sign_in_with_provider(
+                session, ctx, flow, code, redirect_uri, client
+            )
+            response = _signed_in(request, issued, flow.next)
+    except DiaristError as exc:
+        errors, status = await refusal(session, exc)
+        if link:
+            response = page(request, "error.html", {"me": None, "errors": errors}, status)
+        else:
+            response = _form_page(request, "login.html", {"next": "/"}, errors, status)
+    clear_provider_flow(response, request)
+    return response

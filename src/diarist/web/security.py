@@ -14,11 +14,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import Request, Response
 
 SESSION_COOKIE = "diarist_session"
 FORM_COOKIE = "diarist_form"
+FLOW_COOKIE = "diarist_oidc"
 CSRF_FIELD = "csrf"
 
 CONTENT_SECURITY_POLICY = (
@@ -53,28 +55,57 @@ def session_token(request: Request) -> str | None:
     return token or None
 
 
+def _set(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    samesite: Literal["lax", "strict"],
+    expires: datetime | None = None,
+    max_age: int | None = None,
+) -> None:
+    response.set_cookie(
+        _name(request, name),
+        value,
+        expires=expires.astimezone(UTC) if expires else None,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite=samesite,
+        secure=_secure(request),
+    )
+
+
+def _clear(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(
+        _name(request, name), path="/", httponly=True, samesite="lax", secure=_secure(request)
+    )
+
+
 def set_session(
     response: Response, request: Request, token: str, expires_at: datetime | None
 ) -> None:
-    response.set_cookie(
-        _name(request, SESSION_COOKIE),
-        token,
-        expires=expires_at.astimezone(UTC) if expires_at else None,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-    )
+    _set(response, request, SESSION_COOKIE, token, samesite="lax", expires=expires_at)
 
 
 def clear_session(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        _name(request, SESSION_COOKIE),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-    )
+    _clear(response, request, SESSION_COOKIE)
+
+
+def provider_flow(request: Request) -> str | None:
+    """The sealed sign-in flow the browser took to an OpenID provider (accounts.oidc.Flow)."""
+    return request.cookies.get(_name(request, FLOW_COOKIE))
+
+
+def set_provider_flow(response: Response, request: Request, sealed: str, max_age: int) -> None:
+    # Lax: the provider sends the browser back with a cross-site top-level GET, which
+    # carries Lax cookies (and only such a navigation does).
+    _set(response, request, FLOW_COOKIE, sealed, samesite="lax", max_age=max_age)
+
+
+def clear_provider_flow(response: Response, request: Request) -> None:
+    _clear(response, request, FLOW_COOKIE)
 
 
 def form_token(request: Request) -> str:
@@ -90,14 +121,7 @@ def form_cookie(request: Request) -> str | None:
 
 
 def remember_form_token(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(
-        _name(request, FORM_COOKIE),
-        token,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-    )
+    _set(response, request, FORM_COOKIE, token, samesite="strict")
 
 
 def csrf_matches(expected: str | None, given: object) -> bool:

@@ -1,5 +1,6 @@
 """Settings: profile and preferences (time zone, language, the AI consent), sessions with
-revoke, personal access tokens, export, and deleting the account. Each form calls the
+revoke, personal access tokens, connected sign-in providers, export, and deleting the
+account. Each form calls the
 service the API route calls and is validated by the API's own models."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from diarist.accounts.dependencies import Accounts, ClientInfo, ExportFormat, ex
 from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
 from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
+from diarist.web.auth_pages import leave_for_provider
 from diarist.web.render import page
 from diarist.web.security import clear_session
 from diarist.web.viewer import SignedIn, Viewer, checked_form, field, pages_router, refusal
@@ -39,12 +41,19 @@ async def _settings_page(
 ) -> Response:
     user_id = me.principal.user_id
     user = await accounts_service.get_user(session, user_id)
+    identities = await accounts_service.list_identities(session, user_id)
+    buttons = request.app.state.accounts.providers.buttons()
+    labels = dict(buttons)
+    linked = {identity.provider for identity in identities}
     context: dict[str, Any] = {
         "me": me, "csrf": me.csrf, "user": user, "prefs": me.preferences,
         "remote": REMOTE in me.preferences.providers,
         "sessions": await accounts_service.list_sessions(session, user_id),
         "tokens": await accounts_service.list_pats(session, user_id),
         "current": me.principal.token_id, "exports": EXPORTS, "new_token": new_token,
+        "identities": [(identity, labels.get(identity.provider, identity.provider))
+                       for identity in identities],
+        "connectable": [(name, label) for name, label in buttons if name not in linked],
         "errors": errors or [],
     }  # fmt: skip
     return page(request, "settings.html", context, status)
@@ -126,6 +135,37 @@ async def create_token(
         return await _refused(request, session, me, exc)
     # Shown once, on this answer only (no-store, like every page).
     return await _settings_page(request, session, me, new_token=token, status=201)
+
+
+@settings_pages.get("/settings/identities/connect/{provider}")
+async def connect_provider(
+    request: Request, session: DbSession, ctx: Accounts, me: SignedIn, provider: str
+) -> Response:
+    """Off to the provider; the identity is connected when it sends the browser back (a link,
+    not a form: the page's Content-Security-Policy keeps forms on this site)."""
+    try:
+        return await leave_for_provider(request, ctx, provider, next="/settings", link=True)
+    except DiaristError as exc:
+        return await _refused(request, session, me, exc)
+
+
+@settings_pages.post("/settings/identities/{identity_id}/disconnect")
+async def disconnect_provider(
+    request: Request,
+    session: DbSession,
+    ctx: Accounts,
+    client: ClientInfo,
+    me: SignedIn,
+    identity_id: uuid.UUID,
+) -> Response:
+    await checked_form(request, me.csrf)
+    try:
+        await accounts_service.unlink_identity(
+            session, ctx, me.principal.user_id, identity_id, client
+        )
+    except DiaristError as exc:
+        return await _refused(request, session, me, exc)
+    return RedirectResponse("/settings#identities", status_code=303)
 
 
 @settings_pages.get("/settings/export")

@@ -1,5 +1,6 @@
-"""The rules of accounts: registration, login (password or emailed code), sessions, tokens,
-password change and reset, verification, profile, deactivation and deletion.
+"""The rules of accounts: registration, login (password, emailed code or an OpenID Connect
+provider), sessions, tokens, password change and reset, verification, linked identities,
+profile, deactivation and deletion.
 
 Services never commit; failed logins raise errors that keep their writes (counters, events).
 Nothing here logs a password, token or code. One private module a concept; this package is
@@ -21,6 +22,12 @@ from diarist.accounts.service._context import (
     normalize_email,
 )
 from diarist.accounts.service._events import list_security_events, record_event
+from diarist.accounts.service._identities import (
+    link_provider,
+    list_identities,
+    sign_in_with_provider,
+    unlink_identity,
+)
 from diarist.accounts.service._login import login, login_with_code, register
 from diarist.accounts.service._profile import (
     change_password,
@@ -57,6 +64,8 @@ __all__ = [
     "get_my_profile_checked",
     "get_user",
     "issue_session",
+    "link_provider",
+    "list_identities",
     "list_pats",
     "list_security_events",
     "list_sessions",
@@ -74,6 +83,8 @@ __all__ = [
     "revoke_other_sessions",
     "revoke_token",
     "set_active",
+    "sign_in_with_provider",
+    "unlink_identity",
     "update_profile",
     "user_id_for_email",
     "verify_email",

@@ -4,13 +4,14 @@ one form of an email address."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import email_validator
 
 from diarist.accounts.errors import InvalidEmail
 from diarist.accounts.mailer import Mailer, build_mailer
+from diarist.accounts.oidc import Providers
 from diarist.accounts.secrets import Keyring
 from diarist.config import Settings
 from diarist.kit.clock import Clock, SystemClock
@@ -32,6 +33,11 @@ class AccountsContext:
     keyring: Keyring
     mailer: Mailer
     clock: Clock
+    # The OpenID Connect providers to sign in with (their metadata and keys, cached).
+    providers: Providers = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "providers", Providers(self.settings))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccountsContext:

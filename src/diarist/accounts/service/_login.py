@@ -95,10 +95,10 @@ async def login(
     await act_as(session, account.user_id)
     if upgraded is not None:  # an imported bcrypt hash, or older Argon2 parameters
         await repo.set_password_hash(session, account.user_id, upgraded)
-    return await _complete_login(session, ctx, account, client, keys, method="password")
+    return await complete_login(session, ctx, account, client, keys, method="password")
 
 
-async def _complete_login(
+async def complete_login(
     session: AsyncSession,
     ctx: AccountsContext,
     account: repo.AccountLookup,
@@ -106,7 +106,10 @@ async def _complete_login(
     keys: list[tuple[str, bytes]],
     *,
     method: str,
+    **details: str,
 ) -> Issued:
+    """Sign in an account whose credentials were checked: reactivate it if its owner had
+    deactivated it, refuse an unconfirmed address where one is required, issue a session."""
     user_id = account.user_id
     if not account.is_active:
         if account.deactivated_by != "self":
@@ -121,7 +124,7 @@ async def _complete_login(
     await clear_account_throttle(session, keys)
     await repo.touch_login(session, user_id, ctx.clock.now())
     issued = await issue_session(session, ctx, user_id, client)
-    await record_event(session, ctx, user_id, "login", client, method=method)
+    await record_event(session, ctx, user_id, "login", client, method=method, **details)
     return issued
 
 
@@ -130,4 +133,4 @@ async def login_with_code(
 ) -> Issued:
     """Sign in with an emailed code; a code-only account's one way in."""
     account, keys = await verify_code_for_email(session, ctx, email, "login", code, client)
-    return await _complete_login(session, ctx, account, client, keys, method="code")
+    return await complete_login(session, ctx, account, client, keys, method="code")

@@ -1,5 +1,5 @@
 -- Row-level security of the accounts tables: a user's own account row (keyed on id), tokens,
--- one-time codes and security events.
+-- one-time codes, security events and linked OpenID Connect identities.
 -- One owner-only policy per table, as diarist.db.rls.enable_owner_rls() made them: a row is
 -- visible and writable only when its owner column equals diarist_current_user_id() (the
 -- transaction's tenant, kit/current_user_id.sql); with no tenant, no row is.
@@ -29,5 +29,12 @@ ALTER TABLE security_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE security_events FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS security_events_owner_only ON security_events;
 CREATE POLICY security_events_owner_only ON security_events
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE user_identities ENABLE ROW LEVEL SECURITY;
+ALTER TABLE user_identities FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS user_identities_owner_only ON user_identities;
+CREATE POLICY user_identities_owner_only ON user_identities
     USING (user_id = diarist_current_user_id())
     WITH CHECK (user_id = diarist_current_user_id());
