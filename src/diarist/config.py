@@ -207,6 +207,24 @@ class SearchSettings(BaseModel):
     keyword_candidates: int = Field(default=1000, ge=20, le=1_000_000)
 
 
+class RemindersSettings(BaseModel):
+    """Reminders and their delivery (docs/reminders.md)."""
+
+    # An occurrence missed by more than this (the worker was down) is not sent late.
+    grace_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # Occurrences the scheduler fires in one transaction.
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    max_per_user: int = Field(default=1000, ge=1, le=1_000_000)
+    # Email and webhook deliveries: tries, and the first backoff (doubled each time).
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    retry_base_s: float = Field(default=30, gt=0, le=86_400)
+    # Sends in flight at once per worker.
+    concurrency: int = Field(default=20, ge=1, le=500)
+    webhook_timeout_s: float = Field(default=10, gt=0, le=120)
+    # A webhook URL must resolve to global addresses; true allows this machine's own network.
+    webhook_allow_private: bool = False
+
+
 class WebSettings(BaseModel):
     """The web app's pages (docs/web.md)."""
 
@@ -315,6 +333,7 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)

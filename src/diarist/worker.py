@@ -30,6 +30,8 @@ from diarist.journal import jobs as journal_jobs
 from diarist.journal import tasks as journal_tasks
 from diarist.ops import jobs as ops_jobs
 from diarist.ops import tasks as ops_tasks
+from diarist.reminders import jobs as reminders_jobs
+from diarist.reminders import tasks as reminders_tasks
 
 _log = structlog.get_logger("diarist.worker")
 
@@ -40,6 +42,7 @@ app.add_tasks_from(analysis_tasks.blueprint, namespace=analysis_jobs.NAMESPACE)
 app.add_tasks_from(insights_tasks.blueprint, namespace=insights_jobs.NAMESPACE)
 app.add_tasks_from(imports_tasks.blueprint, namespace=imports_jobs.NAMESPACE)
 app.add_tasks_from(attachments_tasks.blueprint, namespace=attachments_jobs.NAMESPACE)
+app.add_tasks_from(reminders_tasks.blueprint, namespace=reminders_jobs.NAMESPACE)
 
 
 async def run_worker(settings: Settings, *, wait: bool = True) -> None:

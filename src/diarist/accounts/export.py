@@ -23,7 +23,7 @@ from diarist.models import Base
 
 # Never exported: hashes that would only help an attacker, and derived internals that mean
 # nothing to the user (the text is exported as the raw_data it was written as).
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "code_hash"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "code_hash", "secret"})
 INTERNAL_COLUMNS = frozenset({"content_hash", "idempotency_hash", "search_vector"})
 _ZIP_MEMORY = 16 * 1024 * 1024
 _CHUNK = 64 * 1024

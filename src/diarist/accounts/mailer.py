@@ -71,7 +71,7 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as exc:
             _log.warning("mail_failed", error=type(exc).__name__)
             raise MailUnavailable("The mail server did not accept the message.") from None
-        _log.info("mail_sent", subject=subject)
+        _log.info("mail_sent")  # not the subject: a reminder's carries its title
 
 
 def build_mailer(settings: MailSettings) -> Mailer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -93,9 +94,25 @@ class Privacy(Strict):
     analytics_enabled: bool = False
 
 
+ReminderChannel = Literal["app", "email", "webhook"]
+
+
+class QuietHours(Strict):
+    """No email or webhook between these local times (the in-app feed still fills); `end`
+    before `start` spans midnight."""
+
+    start: dt.time
+    end: dt.time
+
+
 class Notifications(Strict):
     email_insights: bool = False
     processing_complete: bool = False
+    # Where a reminder that names no channels of its own is told; the feed ("app") always.
+    reminder_channels: list[ReminderChannel] = Field(
+        default_factory=lambda: list[ReminderChannel](["app"]), max_length=3
+    )
+    quiet_hours: QuietHours | None = None
 
 
 class Preferences(Strict):

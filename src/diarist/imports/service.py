@@ -9,12 +9,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import io
-import ipaddress
 import json
 import os
 import re
 import shutil
-import urllib.parse
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,6 +40,7 @@ from diarist.imports.errors import (
 )
 from diarist.imports.sources import READERS, SOURCE_NAMES, SourceRecord, read_memos
 from diarist.journal import bulk
+from diarist.kit.net import resolves_to_public
 from diarist.models import Import
 
 BATCH_SIZE = 500
@@ -342,7 +341,7 @@ async def start_import_request(
             raise InvalidImportRequest("A Memos import takes the server's url and a token.")
         if not re.match(r"^https?://[^\s/]+", url):
             raise InvalidImportRequest("url must be the server's http:// or https:// address.")
-        if not allow_private and not await _public_host(url):
+        if not allow_private and not await resolves_to_public(url):
             raise InvalidImportRequest(
                 "url names a private, loopback or unknown address (this server allows Memos "
                 "servers on the internet only)."
@@ -356,18 +355,6 @@ async def start_import_request(
     return await start_import(
         session, user_id, source_format, upload, file_name, dry_run=dry_run, data_dir=data_dir
     )
-
-
-async def _public_host(url: str) -> bool:
-    """Every address the URL's host resolves to is a global one (no loopback, private,
-    link-local or reserved address: nothing inside the server's own network)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        found = await anyio.getaddrinfo(host, None)
-    except OSError:
-        return False
-    addresses = {ipaddress.ip_address(info[4][0]) for info in found}
-    return bool(addresses) and all(address.is_global for address in addresses)
 
 
 async def start_import(

@@ -22,6 +22,12 @@ from diarist.models.journal import (
     UserWord,
     VocabularyChange,
 )
+from diarist.models.reminders import (
+    Notification,
+    NotificationWebhook,
+    Reminder,
+    ReminderDelivery,
+)
 
 __all__ = [
     "Attachment",
@@ -37,7 +43,11 @@ __all__ = [
     "EntryTopic",
     "Import",
     "Insight",
+    "Notification",
+    "NotificationWebhook",
     "ProcessedContent",
+    "Reminder",
+    "ReminderDelivery",
     "SecurityEvent",
     "StatsDay",
     "StatsDaySubject",

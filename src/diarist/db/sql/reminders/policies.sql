@@ -1,0 +1,32 @@
+-- Row-level security of reminders: reminders, their deliveries, the notification feed and the
+-- user's webhook. One owner-only policy each, as diarist.db.rls.enable_owner_rls() made it: a
+-- row is visible and writable only when its owner column equals diarist_current_user_id()
+-- (the transaction's tenant, kit/current_user_id.sql); with no tenant, no row is.
+
+ALTER TABLE reminders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE reminders FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS reminders_owner_only ON reminders;
+CREATE POLICY reminders_owner_only ON reminders
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE reminder_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE reminder_deliveries FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS reminder_deliveries_owner_only ON reminder_deliveries;
+CREATE POLICY reminder_deliveries_owner_only ON reminder_deliveries
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE notifications ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notifications FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS notifications_owner_only ON notifications;
+CREATE POLICY notifications_owner_only ON notifications
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE notification_webhooks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification_webhooks FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS notification_webhooks_owner_only ON notification_webhooks;
+CREATE POLICY notification_webhooks_owner_only ON notification_webhooks
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());

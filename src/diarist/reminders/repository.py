@@ -1,0 +1,318 @@
+"""Every query of reminders and notifications.
+
+A user's own reads and writes run under their tenant (RLS). The scheduler and the sender work
+across users with the system role: they claim rows with `FOR UPDATE SKIP LOCKED`, so two
+workers never take the same occurrence or delivery, and the unique keys (an occurrence once
+per channel, once in the feed) hold even if they did.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.models import Notification, NotificationWebhook, Reminder, ReminderDelivery, User
+
+
+async def count_reminders(session: AsyncSession, user_id: uuid.UUID) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(Reminder).where(Reminder.user_id == user_id)
+    )
+    return int(found or 0)
+
+
+async def insert_reminder(session: AsyncSession, reminder: Reminder) -> Reminder:
+    session.add(reminder)
+    await session.flush()
+    await session.refresh(reminder)
+    return reminder
+
+
+async def get_reminder(
+    session: AsyncSession, user_id: uuid.UUID, reminder_id: uuid.UUID, *, lock: bool = False
+) -> Reminder | None:
+    query = select(Reminder).where(Reminder.user_id == user_id, Reminder.id == reminder_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def list_reminders(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    status: str,
+    before: uuid.UUID | None,
+    limit: int,
+) -> list[Reminder]:
+    """Newest first (ids are uuidv7: the id is the keyset cursor)."""
+    query = select(Reminder).where(Reminder.user_id == user_id)
+    if status != "all":
+        query = query.where(Reminder.is_completed.is_(status == "completed"))
+    if before is not None:
+        query = query.where(Reminder.id < before)
+    return list((await session.scalars(query.order_by(Reminder.id.desc()).limit(limit))).all())
+
+
+async def list_live_reminders(session: AsyncSession, user_id: uuid.UUID) -> list[Reminder]:
+    """The reminders that may still fire (for the upcoming occurrences)."""
+    query = select(Reminder).where(
+        Reminder.user_id == user_id, ~Reminder.is_completed, Reminder.due_at.is_not(None)
+    )
+    return list((await session.scalars(query.order_by(Reminder.due_at))).all())
+
+
+async def delete_reminder(
+    session: AsyncSession, user_id: uuid.UUID, reminder_id: uuid.UUID
+) -> bool:
+    result = await session.execute(
+        delete(Reminder).where(Reminder.user_id == user_id, Reminder.id == reminder_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# The notification feed.
+
+
+def _feed(user_id: uuid.UUID, unread: bool) -> Select[Notification]:
+    query = select(Notification).where(Notification.user_id == user_id)
+    return query.where(Notification.read_at.is_(None)) if unread else query
+
+
+async def list_notifications(
+    session: AsyncSession, user_id: uuid.UUID, *, unread: bool, before: uuid.UUID | None, limit: int
+) -> list[Notification]:
+    query = _feed(user_id, unread)
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return list((await session.scalars(query.order_by(Notification.id.desc()).limit(limit))).all())
+
+
+async def count_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
+    query = _feed(user_id, True).with_only_columns(func.count()).order_by(None)
+    return int(await session.scalar(query) or 0)
+
+
+async def mark_read(
+    session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID | None, when: datetime
+) -> int:
+    """Mark one notification read (or every unread one, with None); how many changed."""
+    query = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = await session.execute(query.values(read_at=when))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def notification_exists(
+    session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> bool:
+    query = select(Notification.id).where(
+        Notification.user_id == user_id, Notification.id == notification_id
+    )
+    return (await session.scalar(query)) is not None
+
+
+# The webhook.
+
+
+async def get_webhook(session: AsyncSession, user_id: uuid.UUID) -> NotificationWebhook | None:
+    query = select(NotificationWebhook).where(NotificationWebhook.user_id == user_id)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def put_webhook(
+    session: AsyncSession, user_id: uuid.UUID, url: str, secret: str
+) -> NotificationWebhook:
+    statement = (
+        pg_insert(NotificationWebhook)
+        .values(user_id=user_id, url=url, secret=secret)
+        .on_conflict_do_update(
+            constraint="uq_notification_webhooks_user_id",
+            set_={"url": url, "secret": secret, "created_at": func.now()},
+        )
+        .returning(NotificationWebhook)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def delete_webhook(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(NotificationWebhook).where(NotificationWebhook.user_id == user_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_deliveries(
+    session: AsyncSession, user_id: uuid.UUID, *, status: str | None, limit: int
+) -> list[ReminderDelivery]:
+    query = select(ReminderDelivery).where(ReminderDelivery.user_id == user_id)
+    if status is not None:
+        query = query.where(ReminderDelivery.status == status)
+    return list(
+        (await session.scalars(query.order_by(ReminderDelivery.id.desc()).limit(limit))).all()
+    )
+
+
+# The scheduler and the sender (system role, across users).
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder due to fire, with what firing needs of its owner."""
+
+    reminder: Reminder
+    preferences: dict[str, Any]
+    has_webhook: bool
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[DueReminder]:
+    """Due reminders, locked until the transaction ends; rows another worker holds are
+    skipped (it fires them)."""
+    webhook = (
+        select(NotificationWebhook.id)
+        .where(NotificationWebhook.user_id == Reminder.user_id)
+        .exists()
+    )
+    query = (
+        select(Reminder, User.preferences, webhook)
+        .join(User, User.id == Reminder.user_id)
+        .where(~Reminder.is_completed, Reminder.due_at <= now)
+        .order_by(Reminder.due_at)
+        .limit(limit)
+        .with_for_update(of=Reminder, skip_locked=True)
+    )
+    rows = await session.execute(query)
+    return [
+        DueReminder(reminder, preferences or {}, bool(has)) for reminder, preferences, has in rows
+    ]
+
+
+async def written_since(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> bool:
+    """Whether the user wrote an entry (not in the trash) since `since`."""
+    found = await session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM entries WHERE user_id = :user_id"
+            " AND created_at >= :since AND deleted_at IS NULL)"
+        ),
+        {"user_id": user_id, "since": since},
+    )
+    return bool(found)
+
+
+async def current_streak(session: AsyncSession, user_id: uuid.UUID, zone: str) -> int:
+    """Days in a row with an entry, ending yesterday in `zone` (today may still come)."""
+    found = await session.scalar(
+        text(
+            """
+            WITH days AS (
+                SELECT DISTINCT (entry_date AT TIME ZONE :zone)::date AS day FROM entries
+                WHERE user_id = :user_id AND deleted_at IS NULL
+                  AND entry_date >= now() - interval '3 years'
+            ), numbered AS (
+                SELECT day, row_number() OVER (ORDER BY day DESC) AS n FROM days
+                WHERE day < (now() AT TIME ZONE :zone)::date
+            )
+            SELECT count(*) FROM numbered
+            WHERE day = (now() AT TIME ZONE :zone)::date - n::int
+            """
+        ),
+        {"user_id": user_id, "zone": zone},
+    )
+    return int(found or 0)
+
+
+async def insert_notifications(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Into the feeds; an occurrence already there is not added again."""
+    if rows:
+        await session.execute(
+            pg_insert(Notification).on_conflict_do_nothing(
+                constraint="uq_notifications_occurrence"
+            ),
+            rows,
+        )
+
+
+async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(
+            pg_insert(ReminderDelivery).on_conflict_do_nothing(
+                constraint="uq_reminder_deliveries_occurrence"
+            ),
+            rows,
+        )
+
+
+async def update_fired(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Each fired reminder's next occurrence, snooze and firing time."""
+    if rows:
+        await session.execute(
+            update(Reminder), rows, execution_options={"synchronize_session": False}
+        )
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    channel: str
+    attempts: int
+    occurrence_at: datetime
+    reminder_id: uuid.UUID
+    kind: str
+    title: str
+    description: str
+    entry_id: uuid.UUID | None
+    email: str
+    webhook_url: str | None
+    webhook_secret: str | None
+
+
+_CLAIM_DELIVERIES = text(
+    """
+    WITH claimed AS (
+        SELECT id FROM reminder_deliveries
+        WHERE status IN ('pending', 'sending') AND next_attempt_at <= :now
+        ORDER BY next_attempt_at LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ), taken AS (
+        UPDATE reminder_deliveries d
+        SET status = 'sending', attempts = d.attempts + 1, next_attempt_at = :lease_until
+        FROM claimed WHERE d.id = claimed.id
+        RETURNING d.id, d.user_id, d.channel, d.attempts, d.occurrence_at, d.reminder_id
+    )
+    SELECT t.id, t.user_id, t.channel, t.attempts, t.occurrence_at, t.reminder_id, r.kind,
+           r.title, r.description, r.entry_id, u.email, w.url, w.secret
+    FROM taken t
+    JOIN reminders r ON r.id = t.reminder_id
+    JOIN users u ON u.id = t.user_id
+    LEFT JOIN notification_webhooks w ON w.user_id = t.user_id
+    """
+)
+
+
+async def claim_deliveries(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> list[ClaimedDelivery]:
+    """Deliveries due to be sent, marked `sending` until `lease_until` (a worker that dies
+    mid-send leaves them to be claimed again then)."""
+    rows = await session.execute(
+        _CLAIM_DELIVERIES, {"now": now, "lease_until": lease_until, "limit": limit}
+    )
+    return [ClaimedDelivery(*row) for row in rows]
+
+
+async def finish_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Record each send's outcome: sent, or back to pending after a backoff, or failed."""
+    if rows:
+        await session.execute(
+            update(ReminderDelivery), rows, execution_options={"synchronize_session": False}
+        )

@@ -1,0 +1,40 @@
+"""Background work of reminders: every minute, fire what is due and send what is pending."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import procrastinate
+import structlog
+
+from diarist.accounts.mailer import build_mailer
+from diarist.db.jobs import worker_resources
+from diarist.reminders import jobs
+from diarist.reminders.delivery import Senders, fire_all_due, send_due
+
+blueprint = procrastinate.Blueprint()
+_log = structlog.get_logger("diarist.reminders.tasks")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(name=jobs.DELIVER.name, queue=jobs.DELIVER.queue, queueing_lock="reminders")
+async def deliver(timestamp: int) -> int:
+    """Fire the due reminders (into the feeds, with a delivery per outbound channel), then
+    send the pending email and webhook deliveries; how many occurrences fired."""
+    resources = worker_resources()
+    settings = resources.settings
+    report = await fire_all_due(resources.system_database, settings.reminders, _now())
+    mailer = build_mailer(settings.mail)
+    async with httpx.AsyncClient(follow_redirects=False) as http:
+        sent = await send_due(
+            resources.system_database, settings.reminders, Senders(mailer.send, http), _now
+        )
+    if report.fired or report.missed or sent:
+        _log.info("reminders_delivered", fired=report.fired, missed=report.missed,
+                  nudges_skipped=report.nudges_skipped, sends=sent)  # fmt: skip
+    return report.fired
