@@ -16,10 +16,12 @@ from diarist.imports import jobs as imports_jobs
 from diarist.insights import jobs as insights_jobs
 from diarist.journal import jobs as journal_jobs
 from diarist.ops import jobs as ops_jobs
+from diarist.reminders import jobs as reminders_jobs
 from diarist.worker import app
 
 _JOB_MODULES = (
-    ops_jobs, journal_jobs, analysis_jobs, insights_jobs, imports_jobs, attachments_jobs
+    ops_jobs, journal_jobs, analysis_jobs, insights_jobs, imports_jobs, attachments_jobs,
+    reminders_jobs,
 )  # fmt: skip
 
 

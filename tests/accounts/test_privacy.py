@@ -24,6 +24,7 @@ from tests.factories.accounts import (
 )
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, create_entry, fill_journal
+from tests.factories.reminders import fill_reminders
 from tests.fixtures.catalog import user_owned_tables
 
 NEW_PASSWORD = "saffron-glacier-meadow-47"
@@ -105,6 +106,7 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     )  # fmt: skip
     assert attached.status_code == 201
     await link_identity(session, user_id)
+    await fill_reminders(session, user_id)
     await session.commit()
     catalog = await user_owned_tables(session)
 

@@ -11,10 +11,10 @@ import anyio
 async def resolves_to_public(url: str) -> bool:
     """Every address the URL's host resolves to is a global one (no loopback, private,
     link-local or reserved address: nothing inside the server's own network)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
     try:
+        host = urllib.parse.urlsplit(url).hostname or ""
         found = await anyio.getaddrinfo(host, None)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):  # unresolvable, or not a host name at all
         return False
     addresses = {ipaddress.ip_address(info[4][0]) for info in found}
     return bool(addresses) and all(address.is_global for address in addresses)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +25,16 @@ Priority = Annotated[int, Field(ge=1, le=5)]
 Channel = Literal["app", "email", "webhook"]
 Preset = Literal["daily", "weekdays", "weekly", "monthly"]
 Rule = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def _plausible(value: datetime | None) -> datetime | None:
+    """A time a reminder can use: years 1900 to 9000 (date arithmetic stays in range)."""
+    if value is not None and not 1900 <= value.year <= 9000:
+        raise ValueError("a year between 1900 and 9000")
+    return value
+
+
+When = Annotated[datetime, AfterValidator(_plausible)]
 # A reminder fires at most this far ahead; an upcoming window spans at most a year.
 MAX_AHEAD_DAYS = 366 * 10
 MAX_WINDOW_DAYS = 366
@@ -52,7 +64,7 @@ class ReminderCreate(_Schedule):
     priority: Priority = 2
     kind: Literal["reminder", "nudge"] = "reminder"
     # With an offset: that instant. Without: wall-clock time in `timezone` (default: mine).
-    remind_at: datetime
+    remind_at: When
     repeat: Preset | None = None
     rrule: Rule | None = None
     # None: the channels of my notification preferences when it fires.
@@ -65,7 +77,7 @@ class ReminderPatch(_Schedule):
     description: Description | None = None
     priority: Priority | None = None
     kind: Literal["reminder", "nudge"] | None = None
-    remind_at: datetime | None = None
+    remind_at: When | None = None
     repeat: Preset | None = None
     rrule: Rule | None = None
     # true: repeats no more (clears `rrule`); use with neither `repeat` nor `rrule`.
@@ -74,7 +86,7 @@ class ReminderPatch(_Schedule):
     entry_id: uuid.UUID | None = None
     # Completed iff it has a completion time (the seed's rule): both, or reopening with false.
     is_completed: bool | None = None
-    completed_at: datetime | None = None
+    completed_at: When | None = None
 
     @model_validator(mode="after")
     def _completion(self) -> ReminderPatch:
@@ -91,7 +103,7 @@ class SnoozeIn(StrictInput):
     """Fire again after `minutes`, or at `until` (one of them)."""
 
     minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
-    until: datetime | None = None
+    until: When | None = None
 
     @model_validator(mode="after")
     def _one(self) -> SnoozeIn:
@@ -140,8 +152,8 @@ class ListQuery(StrictInput):
 class UpcomingQuery(StrictInput):
     """A window of occurrences: [start, end), start default now, end default a week later."""
 
-    start: datetime | None = None
-    end: datetime | None = None
+    start: When | None = None
+    end: When | None = None
     limit: Annotated[int, Field(ge=1, le=1000)] = 200
 
     @model_validator(mode="after")
@@ -218,7 +230,19 @@ class ReadAllOut(BaseModel):
 
 
 class WebhookIn(StrictInput):
-    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")]
+    # Printable ASCII (a host in another script is given in its xn-- form).
+    url: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://[!-~]+$")]
+
+    @field_validator("url")
+    @classmethod
+    def _has_host(cls, value: str) -> str:
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ValueError("a URL with a host")
+        return value
 
 
 class WebhookOut(BaseModel):

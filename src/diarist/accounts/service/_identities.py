@@ -98,7 +98,7 @@ async def _new_account(
                 auth_provider=identity.provider,
                 auth_provider_id=identity.subject,
                 email_verified_at=func.now(),
-                preferences=Preferences().model_dump(),
+                preferences=Preferences().model_dump(mode="json"),
             ),
         )
     except IntegrityError as exc:  # the same address signed up a moment ago

@@ -63,7 +63,7 @@ async def register(
                 name=name,
                 password_hash=hashed,
                 auth_provider="email" if hashed else "otp",
-                preferences=Preferences().model_dump(),
+                preferences=Preferences().model_dump(mode="json"),
             ),
         )
     except IntegrityError as exc:  # the unit of work rolls back

@@ -50,14 +50,14 @@ async def get_my_profile_checked(session: AsyncSession, pending: PendingPrincipa
 
 def merge_preferences(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     """Merge a partial preferences document section by section, then validate the whole."""
-    merged = {**Preferences().model_dump(), **current}
+    merged = {**Preferences().model_dump(mode="json"), **current}
     for key, value in patch.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
     try:
-        return Preferences.model_validate(merged).model_dump()
+        return Preferences.model_validate(merged).model_dump(mode="json")
     except ValidationError as exc:
         errors = [
             {"loc": ["preferences", *err["loc"]], "msg": err["msg"], "type": err["type"]}
