@@ -24,7 +24,9 @@ def user_out(user: User | Any) -> UserOut:
         auth_provider=user.auth_provider,
         is_active=user.is_active,
         email_verified=user.email_verified_at is not None,
-        preferences=Preferences.model_validate({**Preferences().model_dump(mode="json"), **user.preferences}),
+        preferences=Preferences.model_validate(
+            {**Preferences().model_dump(mode="json"), **user.preferences}
+        ),
         created_at=user.created_at,
         last_login_at=user.last_login_at,
     )
