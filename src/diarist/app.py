@@ -33,7 +33,7 @@ from diarist.kit.middleware import (
 from diarist.logging import configure_logging
 from diarist.memories.router import on_this_day_router, related_router
 from diarist.ops.router import router as ops_router
-from diarist.reminders.router import notifications_router, reminders_router
+from diarist.reminders.router import calendar_router, notifications_router, reminders_router
 from diarist.search.query_embedder import QueryEmbedder
 from diarist.search.router import search_router
 from diarist.web.site import install_web
@@ -110,5 +110,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(attachments_router)
     app.include_router(reminders_router)
     app.include_router(notifications_router)
+    app.include_router(calendar_router)
     install_web(app)
     return app

@@ -16,7 +16,8 @@ from diarist.reminders.schemas import ReminderCreate
 
 
 async def fill_reminders(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """A reminder, its occurrence in the feed and on the email channel, and a webhook."""
+    """A reminder, its occurrence in the feed and on the email channel, a webhook and a
+    calendar feed."""
     await act_as(session, user_id)
     now = datetime.now(UTC)
     body = ReminderCreate(title="Stretch", remind_at=now + timedelta(hours=1), timezone="UTC")
@@ -31,3 +32,4 @@ async def fill_reminders(session: AsyncSession, user_id: uuid.UUID) -> None:
         session, [{**occurrence, "channel": "email", "status": "pending", "next_attempt_at": now}]
     )
     await reminders_repository.put_webhook(session, user_id, "https://example.org/hook", "whsec_x")
+    await reminders_service.create_calendar_feed(session, user_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import icalendar
 import pytest
 
 from diarist.config import Settings
@@ -264,3 +265,53 @@ async def test_an_empty_feed_and_unknown_notifications(client: httpx.AsyncClient
     assert (await client.post("/api/v1/notifications/read-all", headers=me.auth)).json() == {
         "marked": 0
     }
+
+
+async def test_an_entry_written_from_a_reminder(client: httpx.AsyncClient) -> None:
+    me, other = await signed_up(client), await signed_up(client)
+    made = await _made(client, me, title="Call Grandma", description="Ask about the garden.")
+    written = await client.post(f"/api/v1/reminders/{made['id']}/entry", headers=me.auth)
+    assert written.status_code == 201, written.text
+    entry_id = written.json()["entry_id"]
+    assert written.headers["location"] == f"/api/v1/entries/{entry_id}"
+    entry = (await client.get(written.headers["location"], headers=me.auth)).json()
+    assert entry["title"] == "Call Grandma"
+    assert entry["raw_data"]["text"] == "Ask about the garden."
+    linked = (await client.get(f"/api/v1/reminders/{made['id']}", headers=me.auth)).json()
+    assert linked["entry_id"] == entry_id
+    theirs = await client.post(f"/api/v1/reminders/{made['id']}/entry", headers=other.auth)
+    assert theirs.status_code == 404
+
+
+async def test_the_private_calendar_feed(client: httpx.AsyncClient) -> None:
+    me, other = await signed_up(client), await signed_up(client)
+    day = (datetime.now(UTC) + timedelta(days=3)).date()
+    await _made(client, me, title="Yoga", remind_at=f"{day}T07:30:00",
+                timezone="America/New_York", repeat="weekdays", priority=5)  # fmt: skip
+    await _made(client, other, title="Not mine")
+    assert (await client.delete("/api/v1/calendar/feed", headers=me.auth)).status_code == 404
+    made = await client.post("/api/v1/calendar/feed", headers=me.auth)
+    assert made.status_code == 201
+    url = made.json()["url"]
+    assert "/api/v1/calendar/dcal_" in url
+    feed = await client.get(url)  # no credentials: the URL is the key
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(feed.content)
+    [event] = calendar.walk("VEVENT")
+    assert str(event["summary"]) == "Yoga"
+    start = event.decoded("dtstart")
+    assert (start.hour, start.minute, str(start.tzinfo)) == (7, 30, "America/New_York")
+    assert event["rrule"].to_ical() == b"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    assert int(event["priority"]) == 1
+    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    assert "Not mine" not in feed.text
+
+    replaced = (await client.post("/api/v1/calendar/feed", headers=me.auth)).json()["url"]
+    assert (await client.get(url)).status_code == 404, "a new URL retires the old one"
+    assert (await client.get(replaced)).status_code == 200
+    assert (await client.delete("/api/v1/calendar/feed", headers=me.auth)).status_code == 204
+    gone = await client.get(replaced)
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "calendar_feed_not_found"
+    assert (await client.get("/api/v1/calendar/dcal_nonsense-token.ics")).status_code == 404

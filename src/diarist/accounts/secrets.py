@@ -10,19 +10,12 @@ import uuid
 
 from pydantic import SecretStr
 
+from diarist.kit.tokens import new_token, token_digest
+
 SESSION_PREFIX = "dss_"
 PAT_PREFIX = "dpat_"
 CODE_DIGITS = 6
-
-
-def new_token(prefix: str) -> str:
-    """256 random bits, URL-safe, with a prefix that secret scanners can recognise."""
-    return prefix + secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> bytes:
-    """What the database stores and looks up: SHA-256 of a high-entropy token."""
-    return hashlib.sha256(token.encode()).digest()
+__all__ = ["Keyring", "new_code", "new_token", "token_digest"]
 
 
 def _b64(data: bytes) -> str:

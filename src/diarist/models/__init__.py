@@ -23,6 +23,7 @@ from diarist.models.journal import (
     VocabularyChange,
 )
 from diarist.models.reminders import (
+    CalendarFeed,
     Notification,
     NotificationWebhook,
     Reminder,
@@ -36,6 +37,7 @@ __all__ = [
     "AuthThrottle",
     "AuthToken",
     "Base",
+    "CalendarFeed",
     "Entry",
     "EntryEmbedding",
     "EntryRevision",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -175,4 +176,20 @@ class NotificationWebhook(UUIDv7PrimaryKey, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalendarFeed(UUIDv7PrimaryKey, Base):
+    """The user's private iCalendar feed of reminders: its URL carries a token, of which only
+    the SHA-256 is kept; a new one replaces it, deleting it revokes the URL."""
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (
+        UniqueConstraint("user_id", name="uq_calendar_feeds_user_id"),
+        Index("uq_calendar_feeds_token_hash", "token_hash", unique=True),
+        CheckConstraint("octet_length(token_hash) = 32", name="token_hash_length"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -72,3 +72,11 @@ class WebhookNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No webhook is set.")
+
+
+class CalendarFeedNotFound(NotFound):
+    code = "calendar_feed_not_found"
+    title = "Calendar feed not found"
+
+    def __init__(self) -> None:
+        super().__init__("No calendar feed has this address (it may have been revoked).")

@@ -17,7 +17,14 @@ from sqlalchemy import Select, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.models import Notification, NotificationWebhook, Reminder, ReminderDelivery, User
+from diarist.models import (
+    CalendarFeed,
+    Notification,
+    NotificationWebhook,
+    Reminder,
+    ReminderDelivery,
+    User,
+)
 
 
 async def count_reminders(session: AsyncSession, user_id: uuid.UUID) -> int:
@@ -149,6 +156,31 @@ async def delete_webhook(session: AsyncSession, user_id: uuid.UUID) -> bool:
         delete(NotificationWebhook).where(NotificationWebhook.user_id == user_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def put_calendar_feed(session: AsyncSession, user_id: uuid.UUID, token_hash: bytes) -> None:
+    statement = (
+        pg_insert(CalendarFeed)
+        .values(user_id=user_id, token_hash=token_hash)
+        .on_conflict_do_update(
+            constraint="uq_calendar_feeds_user_id",
+            set_={"token_hash": token_hash, "created_at": func.now()},
+        )
+    )
+    await session.execute(statement)
+
+
+async def delete_calendar_feed(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    result = await session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def calendar_feed_owner(session: AsyncSession, token_hash: bytes) -> uuid.UUID | None:
+    """Whose feed a token opens (SECURITY DEFINER: no user is known yet)."""
+    found = await session.scalar(
+        text("SELECT calendar_feed_owner(:token_hash)"), {"token_hash": token_hash}
+    )
+    return found if isinstance(found, uuid.UUID) else None
 
 
 async def list_deliveries(

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from diarist.accounts.dependencies import CurrentPrincipal
 from diarist.config import AppSettings
@@ -15,8 +15,10 @@ from diarist.db.session import DbSession
 from diarist.kit.responses import problem_responses
 from diarist.reminders import service
 from diarist.reminders.schemas import (
+    CalendarFeedOut,
     DeliveryOut,
     DeliveryQuery,
+    EntryMade,
     ListQuery,
     NotificationOut,
     NotificationPage,
@@ -37,6 +39,7 @@ from diarist.reminders.schemas import (
 
 reminders_router = APIRouter(prefix="/api/v1/reminders", tags=["reminders"])
 notifications_router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+calendar_router = APIRouter(prefix="/api/v1/calendar", tags=["reminders"])
 _READ = problem_responses(400, 401, 404, 422)
 _WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 
@@ -148,6 +151,64 @@ async def skip_occurrence(
     """The next occurrence will not fire."""
     reminder = await service.skip_occurrence(session, me.user_id, reminder_id)
     return ReminderOut.model_validate(reminder)
+
+
+@reminders_router.post(
+    "/{reminder_id}/entry", status_code=201, response_model=EntryMade, responses=_WRITE
+)
+async def write_entry(
+    reminder_id: uuid.UUID,
+    session: DbSession,
+    me: CurrentPrincipal,
+    settings: AppSettings,
+    response: Response,
+) -> EntryMade:
+    """Write an entry from the reminder (its title, its description as the text); the reminder
+    points at the entry when it pointed at none."""
+    entry_id = await service.write_entry_from_reminder(
+        session, settings.journal, me.user_id, reminder_id
+    )
+    response.headers["Location"] = f"/api/v1/entries/{entry_id}"
+    return EntryMade(entry_id=entry_id)
+
+
+@calendar_router.post("/feed", status_code=201, response_model=CalendarFeedOut, responses=_WRITE)
+async def create_calendar_feed(
+    request: Request, session: DbSession, me: CurrentPrincipal
+) -> CalendarFeedOut:
+    """A private URL of my reminders as an iCalendar feed, for any calendar app (shown once;
+    a new one replaces the old URL)."""
+    token = await service.create_calendar_feed(session, me.user_id)
+    url = str(request.url_for("calendar_feed", token=token))
+    return CalendarFeedOut(url=url)
+
+
+@calendar_router.delete("/feed", status_code=204, responses=_WRITE)
+async def revoke_calendar_feed(session: DbSession, me: CurrentPrincipal) -> Response:
+    """The feed's URL stops working."""
+    await service.revoke_calendar_feed(session, me.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@calendar_router.get(
+    "/{token}.ics",
+    name="calendar_feed",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "The iCalendar document."},
+        **problem_responses(404, 422),
+    },
+)
+async def calendar_feed(
+    token: Annotated[str, Path(min_length=10, max_length=100)], session: DbSession
+) -> Response:
+    """My reminders as iCalendar (RFC 5545), opened by the feed's secret URL alone."""
+    document = await service.calendar_of_feed(session, token, _now())
+    return Response(
+        document,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @notifications_router.get("", response_model=NotificationPage, responses=_READ)

@@ -255,3 +255,12 @@ class WebhookOut(BaseModel):
 class WebhookCreatedOut(WebhookOut):
     # Shown once: the key of the `X-Diarist-Signature` HMAC-SHA256 of each delivery.
     secret: str
+
+
+class EntryMade(BaseModel):
+    entry_id: uuid.UUID
+
+
+class CalendarFeedOut(BaseModel):
+    # Secret: whoever has it reads my reminders' titles and times.
+    url: str

@@ -13,12 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
-from diarist.config import RemindersSettings
+from diarist.config import JournalSettings, RemindersSettings
+from diarist.db.engine import act_as
+from diarist.journal import service as entries_service
+from diarist.journal.schemas import EntryCreate
 from diarist.kit.net import resolves_to_public
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from diarist.kit.tokens import new_token, token_digest
 from diarist.models import Notification, NotificationWebhook, Reminder, ReminderDelivery
 from diarist.reminders import repository as repo
+from diarist.reminders.calendar import reminders_calendar
 from diarist.reminders.errors import (
+    CalendarFeedNotFound,
     InvalidRecurrence,
     NotificationNotFound,
     ReminderEntryNotFound,
@@ -39,6 +45,7 @@ from diarist.reminders.schemas import (
     UpcomingQuery,
 )
 
+CALENDAR_TOKEN_PREFIX = "dcal_"  # noqa: S105 (a prefix, not a secret)
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix scanners know, not a secret)
 
 
@@ -313,3 +320,48 @@ async def get_webhook(session: AsyncSession, user_id: uuid.UUID) -> Notification
 async def delete_webhook(session: AsyncSession, user_id: uuid.UUID) -> None:
     if not await repo.delete_webhook(session, user_id):
         raise WebhookNotFound()
+
+
+# The private calendar feed.
+
+
+async def create_calendar_feed(session: AsyncSession, user_id: uuid.UUID) -> str:
+    """A new secret token for my calendar feed's URL (replacing any earlier one)."""
+    token = new_token(CALENDAR_TOKEN_PREFIX)
+    await repo.put_calendar_feed(session, user_id, token_digest(token))
+    return token
+
+
+async def revoke_calendar_feed(session: AsyncSession, user_id: uuid.UUID) -> None:
+    if not await repo.delete_calendar_feed(session, user_id):
+        raise CalendarFeedNotFound()
+
+
+async def calendar_of_feed(session: AsyncSession, token: str, now: datetime) -> bytes:
+    """The iCalendar document a feed URL shows: the owner's reminders that may still fire."""
+    owner = await repo.calendar_feed_owner(session, token_digest(token))
+    if owner is None:
+        raise CalendarFeedNotFound()
+    await act_as(session, owner)
+    return reminders_calendar(await repo.list_live_reminders(session, owner), now)
+
+
+# An entry from a reminder.
+
+
+async def write_entry_from_reminder(
+    session: AsyncSession,
+    limits: JournalSettings,
+    user_id: uuid.UUID,
+    reminder_id: uuid.UUID,
+) -> uuid.UUID:
+    """An entry titled as the reminder, its description as the first lines; the reminder
+    points at it when it pointed at none. The new entry's id."""
+    reminder = await get_reminder(session, user_id, reminder_id, lock=True)
+    text = reminder.description or reminder.title
+    data = EntryCreate(title=reminder.title, raw_data={"format": "markdown", "text": text})
+    entry, _ = await entries_service.create_entry(session, user_id, data, limits)
+    if reminder.entry_id is None:
+        reminder.entry_id = entry.id
+        await _stored(session, reminder)
+    return entry.id

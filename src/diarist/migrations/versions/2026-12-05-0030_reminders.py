@@ -1,6 +1,7 @@
 """reminders: reminders with a wall-clock start in an IANA zone and an RFC 5545 rule,
 deliveries (one row per occurrence and outbound channel), the notification feed and the user's
-webhook; owner-only RLS on each
+webhook, the private calendar feed's token; owner-only RLS on each, and the SECURITY DEFINER
+lookup of a feed's owner by its token
 
 Revision ID: 0025_reminders
 Revises: 0024_user_identities
@@ -12,14 +13,35 @@ from collections.abc import Sequence
 from alembic import op
 
 from diarist.db.rls import disable_owner_rls, enable_owner_rls
+from diarist.db.sql import read_sql
 
 revision: str = "0025_reminders"
 down_revision: str | None = "0024_user_identities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_TABLES = ("reminders", "reminder_deliveries", "notifications", "notification_webhooks")
+_TABLES = (
+    "reminders",
+    "reminder_deliveries",
+    "notifications",
+    "notification_webhooks",
+    "calendar_feeds",
+)
 _CREATE = (
+    """
+CREATE TABLE calendar_feeds (
+    user_id UUID NOT NULL,
+    token_hash BYTEA NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    id UUID DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT pk_calendar_feeds PRIMARY KEY (id),
+    CONSTRAINT uq_calendar_feeds_user_id UNIQUE (user_id),
+    CONSTRAINT ck_calendar_feeds_token_hash_length CHECK (octet_length(token_hash) = 32),
+    CONSTRAINT fk_calendar_feeds_user_id_users FOREIGN KEY(user_id)
+        REFERENCES users (id) ON DELETE CASCADE
+)
+    """,
+    "CREATE UNIQUE INDEX uq_calendar_feeds_token_hash ON calendar_feeds (token_hash)",
     """
 CREATE TABLE reminders (
     user_id UUID NOT NULL,
@@ -149,9 +171,11 @@ def upgrade() -> None:
     for table in _TABLES:
         for statement in enable_owner_rls(table):
             op.execute(statement)
+    op.execute(read_sql("reminders/calendar_feed_owner.sql"))
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS calendar_feed_owner(bytea)")
     for table in reversed(_TABLES):
         for statement in disable_owner_rls(table):
             op.execute(statement)

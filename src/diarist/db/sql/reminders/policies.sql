@@ -1,7 +1,8 @@
--- Row-level security of reminders: reminders, their deliveries, the notification feed and the
--- user's webhook. One owner-only policy each, as diarist.db.rls.enable_owner_rls() made it: a
--- row is visible and writable only when its owner column equals diarist_current_user_id()
--- (the transaction's tenant, kit/current_user_id.sql); with no tenant, no row is.
+-- Row-level security of reminders: reminders, their deliveries, the notification feed, the
+-- user's webhook and calendar feed. One owner-only policy each, as
+-- diarist.db.rls.enable_owner_rls() made it: a row is visible and writable only when its owner
+-- column equals diarist_current_user_id() (the transaction's tenant, kit/current_user_id.sql);
+-- with no tenant, no row is.
 
 ALTER TABLE reminders ENABLE ROW LEVEL SECURITY;
 ALTER TABLE reminders FORCE ROW LEVEL SECURITY;
@@ -28,5 +29,12 @@ ALTER TABLE notification_webhooks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE notification_webhooks FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS notification_webhooks_owner_only ON notification_webhooks;
 CREATE POLICY notification_webhooks_owner_only ON notification_webhooks
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE calendar_feeds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE calendar_feeds FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS calendar_feeds_owner_only ON calendar_feeds;
+CREATE POLICY calendar_feeds_owner_only ON calendar_feeds
     USING (user_id = diarist_current_user_id())
     WITH CHECK (user_id = diarist_current_user_id());
