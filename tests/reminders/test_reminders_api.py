@@ -303,7 +303,7 @@ async def test_the_private_calendar_feed(client: httpx.AsyncClient) -> None:
     start = event.decoded("dtstart")
     assert (start.hour, start.minute, str(start.tzinfo)) == (7, 30, "America/New_York")
     assert event["rrule"].to_ical() == b"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
-    assert int(event["priority"]) == 1
+    assert event.decoded("priority") == 1
     assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     assert "Not mine" not in feed.text
 
