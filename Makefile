@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.search --repeats 30
 	$(BIN)/python -m bench.imports --entries $(if $(filter large,$(SIZE)),100000,20000)
 	$(BIN)/python -m bench.web --entries 1000
+	$(BIN)/python -m bench.reminders --reminders 10000
 
 test: lint typecheck
 	$(BIN)/pytest --cov --cov-report=term
