@@ -106,7 +106,7 @@ async def _measure(reminders: int) -> dict[str, Any]:
             floor_s = time.perf_counter() - started
             async with system.unit_of_work() as session:
                 await session.execute(_REMINDERS_SQL, {"per_user": per_user})
-            settings.reminders.webhook_allow_private = True
+            settings.reminders.allow_private_hosts = True
             started = time.perf_counter()
             report = await fire_all_due(system, settings.reminders, datetime.now(UTC))
             fired_s = time.perf_counter() - started

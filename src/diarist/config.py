@@ -221,8 +221,15 @@ class RemindersSettings(BaseModel):
     # Sends in flight at once per worker.
     concurrency: int = Field(default=20, ge=1, le=500)
     webhook_timeout_s: float = Field(default=10, gt=0, le=120)
-    # A webhook URL must resolve to global addresses; true allows this machine's own network.
-    webhook_allow_private: bool = False
+    # A webhook URL or a browser's push endpoint must resolve to global addresses; true allows
+    # this machine's own network.
+    allow_private_hosts: bool = False
+    # Web push (VAPID, RFC 8292): the server's P-256 key (PEM, or the raw private key in
+    # base64url). Unset: generated once into the data dir (`vapid_private_key.pem`); several
+    # machines must share one.
+    vapid_private_key: SecretStr | None = None
+    # Who push services may contact about this server's pushes (mailto: or https:).
+    vapid_subject: str = Field(default="mailto:diarist@localhost", pattern=r"^(mailto:|https://)")
 
 
 class WebSettings(BaseModel):

@@ -16,8 +16,8 @@ from diarist.reminders.schemas import ReminderCreate
 
 
 async def fill_reminders(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """A reminder, its occurrence in the feed and on the email channel, a webhook and a
-    calendar feed."""
+    """A reminder, its occurrence in the feed and on the email channel, a webhook, a
+    calendar feed and a browser's push subscription."""
     await act_as(session, user_id)
     now = datetime.now(UTC)
     body = ReminderCreate(title="Stretch", remind_at=now + timedelta(hours=1), timezone="UTC")
@@ -33,3 +33,6 @@ async def fill_reminders(session: AsyncSession, user_id: uuid.UUID) -> None:
     )
     await reminders_repository.put_webhook(session, user_id, "https://example.org/hook", "whsec_x")
     await reminders_service.create_calendar_feed(session, user_id)
+    await reminders_repository.put_push_subscription(
+        session, user_id, "https://push.example.org/x", "B" + "A" * 86, "A" * 22
+    )

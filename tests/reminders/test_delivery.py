@@ -6,9 +6,13 @@ failing visibly; quiet hours, nudges, and occurrences missed while no worker ran
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
+import os
+import time
+import uuid
 import zoneinfo
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -16,13 +20,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import http_ece
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from pydantic import SecretStr
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from diarist.accounts.mailer import SmtpMailer
@@ -33,6 +42,7 @@ from diarist.config import MailSettings, Settings
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls
 from diarist.kit.clock import SystemClock
+from diarist.reminders import push
 from diarist.reminders.delivery import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -129,7 +139,7 @@ async def world(
     settings.mail = MailSettings(
         backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server[0], smtp_security="none"
     )
-    settings.reminders.webhook_allow_private = True
+    settings.reminders.allow_private_hosts = True
     settings.reminders.retry_base_s = 60
     app_db, system_db = (
         _database(fresh_db, "app", settings),
@@ -362,3 +372,92 @@ async def test_the_feed_is_read_and_a_snooze_fires_again(world: World) -> None:
     assert (await world.client.post("/api/v1/notifications/read-all", headers=me.auth)).json() == {
         "marked": 1
     }
+
+
+@dataclass
+class PushService:
+    """A Web Push service on loopback: checks each push's VAPID signature (RFC 8292), decrypts
+    it for its browser (RFC 8291) and keeps the message; `/gone/…` answers 410."""
+
+    url: str = ""
+    browsers: dict[str, tuple[ec.EllipticCurvePrivateKey, bytes]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def browser(self, name: str) -> dict[str, Any]:
+        """A new browser's subscription (as `PushSubscription.toJSON()` gives it)."""
+        private = ec.generate_private_key(ec.SECP256R1())
+        secret = os.urandom(16)
+        self.browsers[name] = (private, secret)
+        point = private.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return {"endpoint": f"{self.url}/push/{name}",
+                "keys": {"p256dh": _b64(point), "auth": _b64(secret)}}  # fmt: skip
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def push_service() -> Iterator[PushService]:
+    service = PushService()
+
+    async def push(request: Request) -> Response:
+        scheme, _, params = request.headers["authorization"].partition(" ")
+        values = dict(part.split("=", 1) for part in params.split(","))
+        raw = base64.urlsafe_b64decode(values["k"] + "==")
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        claims = jwt.decode(values["t"], ECKey.import_key(key), algorithms=["ES256"]).claims
+        assert scheme == "vapid"
+        assert claims["aud"] == service.url
+        assert claims["exp"] > time.time()
+        private, secret = service.browsers[request.path_params["name"]]
+        plain = http_ece.decrypt(await request.body(), private_key=private, auth_secret=secret)
+        service.messages.append(json.loads(plain))
+        return Response(status_code=201)
+
+    async def gone(_request: Request) -> Response:
+        return Response(status_code=410)
+
+    routes = [Route("/push/{name}", push, methods=["POST"]),
+              Route("/gone/{name}", gone, methods=["POST"])]  # fmt: skip
+    with serving_in_thread(Starlette(routes=routes)) as url:
+        service.url = url
+        yield service
+
+
+async def test_a_reminder_pushed_to_the_browsers(world: World, push_service: PushService) -> None:
+    me = await signed_up(world.client)
+    key = (await world.client.get("/api/v1/notifications/push/key", headers=me.auth)).json()
+    assert len(base64.urlsafe_b64decode(key["public_key"] + "==")) == 65
+    browser = push_service.browser(f"b-{uuid.uuid4().hex}")
+    made = await world.client.post(
+        "/api/v1/notifications/push/subscriptions", json=browser, headers=me.auth
+    )
+    assert made.status_code == 201, made.text
+    stale = {**push_service.browser("stale"), "endpoint": f"{push_service.url}/gone/stale"}
+    await world.client.post("/api/v1/notifications/push/subscriptions", json=stale, headers=me.auth)
+    await _reminder(world, me, title="Stretch", description="Two minutes.", channels=["push"])
+    await world.fire(world.now + timedelta(hours=1, seconds=1))
+    vapid = push.vapid_key(world.settings)
+    mailer = SmtpMailer(world.settings.mail)
+    async with httpx.AsyncClient() as http:
+        senders = Senders(mailer.send, http, vapid, "mailto:ops@example.org")
+        sent = await send_due(world.system, world.settings.reminders, senders, lambda: world.now)
+    assert sent == 1
+    assert push_service.messages[-1]["title"] == "Stretch"
+    assert push_service.messages[-1]["body"] == "Two minutes."
+    left = await world.client.get("/api/v1/notifications/push/subscriptions", headers=me.auth)
+    assert [s["endpoint"] for s in left.json()] == [browser["endpoint"]], "the gone one is dropped"
+    [delivered] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
+    assert delivered["status"] == "sent"
+    bad = {**browser, "keys": {"p256dh": "short", "auth": "x"}}
+    refused = await world.client.post(
+        "/api/v1/notifications/push/subscriptions", json=bad, headers=me.auth
+    )
+    assert refused.status_code == 422
+    sub_id = left.json()[0]["id"]
+    url = f"/api/v1/notifications/push/subscriptions/{sub_id}"
+    assert (await world.client.delete(url, headers=me.auth)).status_code == 204
+    assert (await world.client.delete(url, headers=me.auth)).status_code == 404

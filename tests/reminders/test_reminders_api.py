@@ -236,7 +236,7 @@ async def test_the_webhook_is_set_shown_and_removed(
         "/api/v1/notifications/webhook", json={"url": "ftp://x"}, headers=me.auth
     )
     assert bad.status_code == 422
-    settings.reminders.webhook_allow_private = True
+    settings.reminders.allow_private_hosts = True
     made = await client.put("/api/v1/notifications/webhook", json=local, headers=me.auth)
     assert made.status_code == 201
     assert made.json()["secret"].startswith("whsec_")

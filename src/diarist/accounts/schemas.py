@@ -94,7 +94,7 @@ class Privacy(Strict):
     analytics_enabled: bool = False
 
 
-ReminderChannel = Literal["app", "email", "webhook"]
+ReminderChannel = Literal["app", "email", "webhook", "push"]
 
 
 class QuietHours(Strict):
@@ -110,7 +110,7 @@ class Notifications(Strict):
     processing_complete: bool = False
     # Where a reminder that names no channels of its own is told; the feed ("app") always.
     reminder_channels: list[ReminderChannel] = Field(
-        default_factory=lambda: list[ReminderChannel](["app"]), max_length=3
+        default_factory=lambda: list[ReminderChannel](["app"]), max_length=4
     )
     quiet_hours: QuietHours | None = None
 

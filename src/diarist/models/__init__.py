@@ -26,6 +26,7 @@ from diarist.models.reminders import (
     CalendarFeed,
     Notification,
     NotificationWebhook,
+    PushSubscription,
     Reminder,
     ReminderDelivery,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Notification",
     "NotificationWebhook",
     "ProcessedContent",
+    "PushSubscription",
     "Reminder",
     "ReminderDelivery",
     "SecurityEvent",

@@ -1,7 +1,8 @@
 """Reminders and what they tell: a reminder's schedule (a wall-clock start in an IANA zone and
 an optional RFC 5545 recurrence rule), each occurrence's delivery to a channel (one row per
 occurrence and channel: the key that makes delivery happen once), the in-app notification
-feed, and the user's webhook (docs/reminders.md)."""
+feed, the user's webhook, browsers' push subscriptions and the calendar feed's token
+(docs/reminders.md)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey, in_list, same_user_fk, user_fk
 
 REMINDER_KINDS = ("reminder", "nudge")
-# In-app (the notification feed), email, the user's webhook.
-CHANNELS = ("app", "email", "webhook")
-OUTBOUND_CHANNELS = ("email", "webhook")
+# In-app (the notification feed), email, the user's webhook, web push to their browsers.
+CHANNELS = ("app", "email", "webhook", "push")
+OUTBOUND_CHANNELS = ("email", "webhook", "push")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed")
 NOTIFICATION_KINDS = ("reminder", "nudge", "system")
 
@@ -51,7 +52,7 @@ class Reminder(UUIDv7PrimaryKey, Timestamps, Base):
         CheckConstraint("length(rrule) BETWEEN 1 AND 500", name="rrule_length"),
         CheckConstraint("is_completed = (completed_at IS NOT NULL)", name="completed_at"),
         CheckConstraint(
-            "channels <@ ARRAY['app', 'email', 'webhook']::text[]", name="channels_known"
+            "channels <@ ARRAY['app', 'email', 'webhook', 'push']::text[]", name="channels_known"
         ),
         ForeignKeyConstraint(
             ["user_id", "entry_id"],
@@ -192,4 +193,24 @@ class CalendarFeed(UUIDv7PrimaryKey, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     token_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PushSubscription(UUIDv7PrimaryKey, Base):
+    """A browser's Web Push subscription (its push service's endpoint and the keys to encrypt
+    for it, RFC 8291); removed when the push service says it is gone."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "endpoint", name="uq_push_subscriptions_user_id_endpoint"),
+        CheckConstraint("length(endpoint) BETWEEN 12 AND 2000", name="endpoint_length"),
+        CheckConstraint("length(p256dh) BETWEEN 80 AND 100", name="p256dh_length"),
+        CheckConstraint("length(auth) BETWEEN 16 AND 32", name="auth_length"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
+    endpoint: Mapped[str] = mapped_column(Text)
+    # The browser's P-256 public key and auth secret, base64url as the browser gives them.
+    p256dh: Mapped[str] = mapped_column(Text)
+    auth: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -21,19 +21,21 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
 import httpx
 import structlog
+from py_vapid import Vapid02
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.config import RemindersSettings
 from diarist.db.engine import Database
 from diarist.kit.net import resolves_to_public
 from diarist.reminders import repository as repo
+from diarist.reminders.push import Subscription, push_request
 from diarist.reminders.repository import ClaimedDelivery, DueReminder
 from diarist.reminders.schedule import Schedule
 
@@ -78,7 +80,8 @@ def _channels(item: DueReminder) -> list[str]:
     if chosen is None:
         notifications = item.preferences.get("notifications") or {}
         chosen = notifications.get("reminder_channels") or ["app"]
-    return [c for c in ("email", "webhook") if c in chosen and (c != "webhook" or item.has_webhook)]
+    reachable = {"email": True, "webhook": item.has_webhook, "push": item.has_push}
+    return [channel for channel, ok in reachable.items() if ok and channel in chosen]
 
 
 async def fire_due(session: AsyncSession, settings: RemindersSettings, now: datetime) -> FireReport:
@@ -165,10 +168,20 @@ async def fire_all_due(
 
 @dataclass(frozen=True)
 class Senders:
-    """How deliveries leave: the mailer's send, an HTTP client for webhooks."""
+    """How deliveries leave: the mailer's send, an HTTP client for webhooks and pushes, and
+    the server's VAPID key and contact for pushes."""
 
     send_mail: SendMail
     http: httpx.AsyncClient
+    vapid: Vapid02 | None = None
+    vapid_subject: str = "mailto:diarist@localhost"
+
+
+@dataclass
+class _Sent:
+    error: str | None
+    # Push subscriptions their push service says are gone.
+    gone: list[str] = field(default_factory=list)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -191,37 +204,73 @@ def _payload(delivery: ClaimedDelivery) -> dict[str, Any]:
 
 async def _send_one(
     delivery: ClaimedDelivery, settings: RemindersSettings, senders: Senders
-) -> str | None:
-    """Send one delivery; None when it went, else the reason (no diary text in it)."""
+) -> _Sent:
+    """Send one delivery; its error (None when it went; never diary text in it)."""
     try:
         if delivery.channel == "email":
             subject = f"Reminder: {delivery.title}"
             body = f"{delivery.title}\n\n{delivery.description}".rstrip() + "\n"
             await senders.send_mail(delivery.email, subject, body)
-            return None
-        if delivery.webhook_url is None or delivery.webhook_secret is None:
-            return "no webhook is set"
-        if not settings.webhook_allow_private and not await resolves_to_public(
-            delivery.webhook_url
-        ):
-            return "the webhook's host does not resolve to public addresses"
-        body_bytes = json.dumps(_payload(delivery), separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: signature(delivery.webhook_secret, int(time.time()), body_bytes),
-            DELIVERY_HEADER: str(delivery.id),
-        }
+            return _Sent(None)
+        if delivery.channel == "push":
+            return await _push(delivery, settings, senders)
+        return _Sent(await _post_webhook(delivery, settings, senders))
+    except httpx.HTTPError as exc:
+        return _Sent(f"the {delivery.channel} could not be reached ({type(exc).__name__})")
+    except Exception as exc:
+        return _Sent(f"{delivery.channel} failed ({type(exc).__name__})")
+
+
+async def _allowed(url: str, settings: RemindersSettings) -> bool:
+    return settings.allow_private_hosts or await resolves_to_public(url)
+
+
+async def _post_webhook(
+    delivery: ClaimedDelivery, settings: RemindersSettings, senders: Senders
+) -> str | None:
+    if delivery.webhook_url is None or delivery.webhook_secret is None:
+        return "no webhook is set"
+    if not await _allowed(delivery.webhook_url, settings):
+        return "the webhook's host does not resolve to public addresses"
+    body = json.dumps(_payload(delivery), separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature(delivery.webhook_secret, int(time.time()), body),
+        DELIVERY_HEADER: str(delivery.id),
+    }
+    response = await senders.http.post(
+        delivery.webhook_url, content=body, headers=headers, timeout=settings.webhook_timeout_s
+    )
+    return None if response.is_success else f"the webhook answered {response.status_code}"
+
+
+async def _push(delivery: ClaimedDelivery, settings: RemindersSettings, senders: Senders) -> _Sent:
+    """To every browser of the user; it went if one push service took it."""
+    if senders.vapid is None:
+        return _Sent("web push is not set up on this worker")
+    message = {"title": delivery.title, "body": delivery.description,
+               "link": f"/entries/{delivery.entry_id}" if delivery.entry_id else "/reminders",
+               "tag": str(delivery.reminder_id)}  # fmt: skip
+    gone: list[str] = []
+    answers: list[int] = []
+    for found in delivery.subscriptions:
+        subscription = Subscription(*found)
+        if not await _allowed(subscription.endpoint, settings):
+            answers.append(0)
+            continue
+        headers, body = push_request(senders.vapid, senders.vapid_subject, subscription, message)
         response = await senders.http.post(
-            delivery.webhook_url, content=body_bytes, headers=headers,
+            subscription.endpoint, content=body, headers=headers,
             timeout=settings.webhook_timeout_s,
         )  # fmt: skip
-        if response.is_success:
-            return None
-        return f"the webhook answered {response.status_code}"
-    except httpx.HTTPError as exc:
-        return f"the webhook could not be reached ({type(exc).__name__})"
-    except Exception as exc:
-        return f"{delivery.channel} failed ({type(exc).__name__})"
+        if response.status_code in {404, 410}:
+            gone.append(subscription.id)
+        answers.append(response.status_code)
+    if any(200 <= status < 300 for status in answers):
+        return _Sent(None, gone)
+    if not answers:
+        return _Sent("no browser is subscribed", gone)
+    return _Sent(f"the push services answered {sorted(set(answers))}", gone)
 
 
 def _outcome(
@@ -247,13 +296,13 @@ async def send_due(
     attempted = 0
     gate = asyncio.Semaphore(settings.concurrency)
 
-    async def send(delivery: ClaimedDelivery) -> dict[str, Any]:
+    async def send(delivery: ClaimedDelivery) -> tuple[dict[str, Any], list[str]]:
         async with gate:
-            error = await _send_one(delivery, settings, senders)
-        if error is not None:
+            sent = await _send_one(delivery, settings, senders)
+        if sent.error is not None:
             _log.info("delivery_failed", delivery_id=str(delivery.id), channel=delivery.channel,
-                      attempts=delivery.attempts, error=error)  # fmt: skip
-        return _outcome(delivery, error, settings, clock())
+                      attempts=delivery.attempts, error=sent.error)  # fmt: skip
+        return _outcome(delivery, sent.error, settings, clock()), sent.gone
 
     while True:
         now = clock()
@@ -261,7 +310,8 @@ async def send_due(
             claimed = await repo.claim_deliveries(session, now, now + _LEASE, _SEND_BATCH)
         if not claimed:
             return attempted
-        outcomes = await asyncio.gather(*(send(delivery) for delivery in claimed))
+        results = await asyncio.gather(*(send(delivery) for delivery in claimed))
         async with database.unit_of_work() as session:
-            await repo.finish_deliveries(session, list(outcomes))
+            await repo.finish_deliveries(session, [outcome for outcome, _ in results])
+            await repo.delete_push_subscriptions(session, [i for _, gone in results for i in gone])
         attempted += len(claimed)

@@ -80,3 +80,19 @@ class CalendarFeedNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("No calendar feed has this address (it may have been revoked).")
+
+
+class PushEndpointNotAllowed(Unprocessable):
+    code = "push_endpoint_not_allowed"
+    title = "Push endpoint not allowed"
+
+    def __init__(self) -> None:
+        super().__init__("A push endpoint's host must resolve to public addresses only.")
+
+
+class PushSubscriptionNotFound(NotFound):
+    code = "push_subscription_not_found"
+    title = "Push subscription not found"
+
+    def __init__(self) -> None:
+        super().__init__("No push subscription of mine has this id.")

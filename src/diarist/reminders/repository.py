@@ -21,6 +21,7 @@ from diarist.models import (
     CalendarFeed,
     Notification,
     NotificationWebhook,
+    PushSubscription,
     Reminder,
     ReminderDelivery,
     User,
@@ -204,6 +205,7 @@ class DueReminder:
     reminder: Reminder
     preferences: dict[str, Any]
     has_webhook: bool
+    has_push: bool
 
 
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[DueReminder]:
@@ -214,8 +216,9 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Du
         .where(NotificationWebhook.user_id == Reminder.user_id)
         .exists()
     )
+    push = select(PushSubscription.id).where(PushSubscription.user_id == Reminder.user_id).exists()
     query = (
-        select(Reminder, User.preferences, webhook)
+        select(Reminder, User.preferences, webhook, push)
         .join(User, User.id == Reminder.user_id)
         .where(~Reminder.is_completed, Reminder.due_at <= now)
         .order_by(Reminder.due_at)
@@ -224,7 +227,8 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Du
     )
     rows = await session.execute(query)
     return [
-        DueReminder(reminder, preferences or {}, bool(has)) for reminder, preferences, has in rows
+        DueReminder(reminder, preferences or {}, bool(has_webhook), bool(has_push))
+        for reminder, preferences, has_webhook, has_push in rows
     ]
 
 
@@ -306,6 +310,8 @@ class ClaimedDelivery:
     email: str
     webhook_url: str | None
     webhook_secret: str | None
+    # For a push: the user's browsers' subscriptions, [[id, endpoint, p256dh, auth], ...].
+    subscriptions: list[list[str]]
 
 
 _CLAIM_DELIVERIES = text(
@@ -322,7 +328,12 @@ _CLAIM_DELIVERIES = text(
         RETURNING d.id, d.user_id, d.channel, d.attempts, d.occurrence_at, d.reminder_id
     )
     SELECT t.id, t.user_id, t.channel, t.attempts, t.occurrence_at, t.reminder_id, r.kind,
-           r.title, r.description, r.entry_id, u.email, w.url, w.secret
+           r.title, r.description, r.entry_id, u.email, w.url, w.secret,
+           CASE WHEN t.channel = 'push' THEN (
+               SELECT coalesce(json_agg(json_build_array(p.id, p.endpoint, p.p256dh, p.auth)),
+                               '[]')
+               FROM push_subscriptions p WHERE p.user_id = t.user_id
+           ) ELSE '[]' END
     FROM taken t
     JOIN reminders r ON r.id = t.reminder_id
     JOIN users u ON u.id = t.user_id
@@ -340,6 +351,50 @@ async def claim_deliveries(
         _CLAIM_DELIVERIES, {"now": now, "lease_until": lease_until, "limit": limit}
     )
     return [ClaimedDelivery(*row) for row in rows]
+
+
+async def delete_push_subscriptions(session: AsyncSession, ids: list[str]) -> None:
+    """Forget subscriptions their push service says are gone (404, 410)."""
+    if ids:
+        await session.execute(
+            delete(PushSubscription).where(PushSubscription.id.in_([uuid.UUID(i) for i in ids]))
+        )
+
+
+# A user's own browsers.
+
+
+async def put_push_subscription(
+    session: AsyncSession, user_id: uuid.UUID, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    statement = (
+        pg_insert(PushSubscription)
+        .values(user_id=user_id, endpoint=endpoint, p256dh=p256dh, auth=auth)
+        .on_conflict_do_update(
+            constraint="uq_push_subscriptions_user_id_endpoint",
+            set_={"p256dh": p256dh, "auth": auth},
+        )
+        .returning(PushSubscription)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def list_push_subscriptions(
+    session: AsyncSession, user_id: uuid.UUID
+) -> list[PushSubscription]:
+    query = select(PushSubscription).where(PushSubscription.user_id == user_id)
+    return list((await session.scalars(query.order_by(PushSubscription.id))).all())
+
+
+async def delete_push_subscription(
+    session: AsyncSession, user_id: uuid.UUID, subscription_id: uuid.UUID
+) -> bool:
+    result = await session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.user_id == user_id, PushSubscription.id == subscription_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

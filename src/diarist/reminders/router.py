@@ -14,6 +14,7 @@ from diarist.config import AppSettings
 from diarist.db.session import DbSession
 from diarist.kit.responses import problem_responses
 from diarist.reminders import service
+from diarist.reminders.push import application_server_key, vapid_key
 from diarist.reminders.schemas import (
     CalendarFeedOut,
     DeliveryOut,
@@ -24,6 +25,9 @@ from diarist.reminders.schemas import (
     NotificationPage,
     NotificationQuery,
     OccurrenceOut,
+    PushKeyOut,
+    PushSubscriptionIn,
+    PushSubscriptionOut,
     ReadAllOut,
     ReminderCreate,
     ReminderOut,
@@ -233,6 +237,43 @@ async def mark_read(
     notification_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
 ) -> Response:
     await service.mark_notification_read(session, me.user_id, notification_id, _now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@notifications_router.get("/push/key", response_model=PushKeyOut, responses=_READ)
+async def push_key(settings: AppSettings, me: CurrentPrincipal) -> PushKeyOut:
+    """This server's VAPID public key, for `pushManager.subscribe`."""
+    return PushKeyOut(public_key=application_server_key(vapid_key(settings)))
+
+
+@notifications_router.post(
+    "/push/subscriptions", status_code=201, response_model=PushSubscriptionOut, responses=_WRITE
+)
+async def subscribe_browser(
+    body: PushSubscriptionIn, session: DbSession, me: CurrentPrincipal, settings: AppSettings
+) -> PushSubscriptionOut:
+    """This browser receives my reminders by web push (channel `push`)."""
+    found = await service.subscribe_browser(
+        session, settings.reminders, me.user_id, body.endpoint, body.keys.p256dh, body.keys.auth
+    )
+    return PushSubscriptionOut.model_validate(found)
+
+
+@notifications_router.get(
+    "/push/subscriptions", response_model=list[PushSubscriptionOut], responses=_READ
+)
+async def list_browsers(session: DbSession, me: CurrentPrincipal) -> list[PushSubscriptionOut]:
+    rows = await service.list_browsers(session, me.user_id)
+    return [PushSubscriptionOut.model_validate(row) for row in rows]
+
+
+@notifications_router.delete(
+    "/push/subscriptions/{subscription_id}", status_code=204, responses=_WRITE
+)
+async def unsubscribe_browser(
+    subscription_id: uuid.UUID, session: DbSession, me: CurrentPrincipal
+) -> Response:
+    await service.unsubscribe_browser(session, me.user_id, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -22,7 +22,7 @@ from diarist.kit.validation import StrictInput, time_zones
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
 Priority = Annotated[int, Field(ge=1, le=5)]
-Channel = Literal["app", "email", "webhook"]
+Channel = Literal["app", "email", "webhook", "push"]
 Preset = Literal["daily", "weekdays", "weekly", "monthly"]
 Rule = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -68,7 +68,7 @@ class ReminderCreate(_Schedule):
     repeat: Preset | None = None
     rrule: Rule | None = None
     # None: the channels of my notification preferences when it fires.
-    channels: list[Channel] | None = Field(default=None, max_length=3)
+    channels: list[Channel] | None = Field(default=None, max_length=4)
     entry_id: uuid.UUID | None = None
 
 
@@ -82,7 +82,7 @@ class ReminderPatch(_Schedule):
     rrule: Rule | None = None
     # true: repeats no more (clears `rrule`); use with neither `repeat` nor `rrule`.
     once: bool | None = None
-    channels: list[Channel] | None = Field(default=None, max_length=3)
+    channels: list[Channel] | None = Field(default=None, max_length=4)
     entry_id: uuid.UUID | None = None
     # Completed iff it has a completion time (the seed's rule): both, or reopening with false.
     is_completed: bool | None = None
@@ -264,3 +264,30 @@ class EntryMade(BaseModel):
 class CalendarFeedOut(BaseModel):
     # Secret: whoever has it reads my reminders' titles and times.
     url: str
+
+
+class PushKeys(StrictInput):
+    # base64url as PushSubscription.toJSON() gives them: a P-256 point and a 16-byte secret.
+    p256dh: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{86,88}={0,2}$")]
+    auth: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{21,24}={0,2}$")]
+
+
+class PushSubscriptionIn(StrictInput):
+    """A browser's `PushSubscription.toJSON()` (its `expirationTime` is ignored)."""
+
+    endpoint: Annotated[str, Field(min_length=12, max_length=2000, pattern=r"^https?://[!-~]+$")]
+    keys: PushKeys
+    expirationTime: int | None = None
+
+
+class PushSubscriptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    endpoint: str
+    created_at: datetime
+
+
+class PushKeyOut(BaseModel):
+    # The `applicationServerKey` to subscribe with (base64url P-256 point).
+    public_key: str

@@ -20,13 +20,21 @@ from diarist.journal.schemas import EntryCreate
 from diarist.kit.net import resolves_to_public
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.kit.tokens import new_token, token_digest
-from diarist.models import Notification, NotificationWebhook, Reminder, ReminderDelivery
+from diarist.models import (
+    Notification,
+    NotificationWebhook,
+    PushSubscription,
+    Reminder,
+    ReminderDelivery,
+)
 from diarist.reminders import repository as repo
 from diarist.reminders.calendar import reminders_calendar
 from diarist.reminders.errors import (
     CalendarFeedNotFound,
     InvalidRecurrence,
     NotificationNotFound,
+    PushEndpointNotAllowed,
+    PushSubscriptionNotFound,
     ReminderEntryNotFound,
     ReminderFinished,
     ReminderInPast,
@@ -304,7 +312,7 @@ async def put_webhook(
     session: AsyncSession, settings: RemindersSettings, user_id: uuid.UUID, url: str
 ) -> NotificationWebhook:
     """Set (or replace) the webhook with a new secret."""
-    if not settings.webhook_allow_private and not await resolves_to_public(url):
+    if not settings.allow_private_hosts and not await resolves_to_public(url):
         raise WebhookNotAllowed()
     secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
     return await repo.put_webhook(session, user_id, url, secret)
@@ -365,3 +373,31 @@ async def write_entry_from_reminder(
         reminder.entry_id = entry.id
         await _stored(session, reminder)
     return entry.id
+
+
+# Browsers' push subscriptions.
+
+
+async def subscribe_browser(
+    session: AsyncSession,
+    settings: RemindersSettings,
+    user_id: uuid.UUID,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+) -> PushSubscription:
+    """Remember a browser's push subscription (the same endpoint again updates its keys)."""
+    if not settings.allow_private_hosts and not await resolves_to_public(endpoint):
+        raise PushEndpointNotAllowed()
+    return await repo.put_push_subscription(session, user_id, endpoint, p256dh, auth)
+
+
+async def list_browsers(session: AsyncSession, user_id: uuid.UUID) -> list[PushSubscription]:
+    return await repo.list_push_subscriptions(session, user_id)
+
+
+async def unsubscribe_browser(
+    session: AsyncSession, user_id: uuid.UUID, subscription_id: uuid.UUID
+) -> None:
+    if not await repo.delete_push_subscription(session, user_id, subscription_id):
+        raise PushSubscriptionNotFound()

@@ -12,6 +12,7 @@ from diarist.accounts.mailer import build_mailer
 from diarist.db.jobs import worker_resources
 from diarist.reminders import jobs
 from diarist.reminders.delivery import Senders, fire_all_due, send_due
+from diarist.reminders.push import vapid_key
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.reminders.tasks")
@@ -31,9 +32,8 @@ async def deliver(timestamp: int) -> int:
     report = await fire_all_due(resources.system_database, settings.reminders, _now())
     mailer = build_mailer(settings.mail)
     async with httpx.AsyncClient(follow_redirects=False) as http:
-        sent = await send_due(
-            resources.system_database, settings.reminders, Senders(mailer.send, http), _now
-        )
+        senders = Senders(mailer.send, http, vapid_key(settings), settings.reminders.vapid_subject)
+        sent = await send_due(resources.system_database, settings.reminders, senders, _now)
     if report.fired or report.missed or sent:
         _log.info("reminders_delivered", fired=report.fired, missed=report.missed,
                   nudges_skipped=report.nudges_skipped, sends=sent)  # fmt: skip

@@ -1,7 +1,7 @@
 """reminders: reminders with a wall-clock start in an IANA zone and an RFC 5545 rule,
-deliveries (one row per occurrence and outbound channel), the notification feed and the user's
-webhook, the private calendar feed's token; owner-only RLS on each, and the SECURITY DEFINER
-lookup of a feed's owner by its token
+deliveries (one row per occurrence and outbound channel), the notification feed, the user's
+webhook, the private calendar feed's token and browsers' push subscriptions; owner-only RLS
+on each, and the SECURITY DEFINER lookup of a calendar feed's owner by its token
 
 Revision ID: 0025_reminders
 Revises: 0024_user_identities
@@ -26,6 +26,7 @@ _TABLES = (
     "notifications",
     "notification_webhooks",
     "calendar_feeds",
+    "push_subscriptions",
 )
 _CREATE = (
     """
@@ -42,6 +43,24 @@ CREATE TABLE calendar_feeds (
 )
     """,
     "CREATE UNIQUE INDEX uq_calendar_feeds_token_hash ON calendar_feeds (token_hash)",
+    """
+CREATE TABLE push_subscriptions (
+    user_id UUID NOT NULL,
+    endpoint TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+    id UUID DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT pk_push_subscriptions PRIMARY KEY (id),
+    CONSTRAINT uq_push_subscriptions_user_id_endpoint UNIQUE (user_id, endpoint),
+    CONSTRAINT ck_push_subscriptions_endpoint_length
+        CHECK (length(endpoint) BETWEEN 12 AND 2000),
+    CONSTRAINT ck_push_subscriptions_p256dh_length CHECK (length(p256dh) BETWEEN 80 AND 100),
+    CONSTRAINT ck_push_subscriptions_auth_length CHECK (length(auth) BETWEEN 16 AND 32),
+    CONSTRAINT fk_push_subscriptions_user_id_users FOREIGN KEY(user_id)
+        REFERENCES users (id) ON DELETE CASCADE
+)
+    """,
     """
 CREATE TABLE reminders (
     user_id UUID NOT NULL,
@@ -72,7 +91,7 @@ CREATE TABLE reminders (
     CONSTRAINT ck_reminders_rrule_length CHECK (length(rrule) BETWEEN 1 AND 500),
     CONSTRAINT ck_reminders_completed_at CHECK (is_completed = (completed_at IS NOT NULL)),
     CONSTRAINT ck_reminders_channels_known
-        CHECK (channels <@ ARRAY['app', 'email', 'webhook']::text[]),
+        CHECK (channels <@ ARRAY['app', 'email', 'webhook', 'push']::text[]),
     CONSTRAINT fk_reminders_entry FOREIGN KEY(user_id, entry_id)
         REFERENCES entries (user_id, id) ON DELETE SET NULL (entry_id),
     CONSTRAINT fk_reminders_user_id_users FOREIGN KEY(user_id)
@@ -102,7 +121,7 @@ CREATE TABLE reminder_deliveries (
     CONSTRAINT fk_reminder_deliveries_reminder FOREIGN KEY(user_id, reminder_id)
         REFERENCES reminders (user_id, id) ON DELETE CASCADE,
     CONSTRAINT uq_reminder_deliveries_occurrence UNIQUE (reminder_id, occurrence_at, channel),
-    CONSTRAINT ck_reminder_deliveries_channel CHECK (channel IN ('email', 'webhook')),
+    CONSTRAINT ck_reminder_deliveries_channel CHECK (channel IN ('email', 'webhook', 'push')),
     CONSTRAINT ck_reminder_deliveries_status
         CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
     CONSTRAINT ck_reminder_deliveries_attempts CHECK (attempts >= 0),

@@ -1,5 +1,5 @@
 -- Row-level security of reminders: reminders, their deliveries, the notification feed, the
--- user's webhook and calendar feed. One owner-only policy each, as
+-- user's webhook, calendar feed and push subscriptions. One owner-only policy each, as
 -- diarist.db.rls.enable_owner_rls() made it: a row is visible and writable only when its owner
 -- column equals diarist_current_user_id() (the transaction's tenant, kit/current_user_id.sql);
 -- with no tenant, no row is.
@@ -36,5 +36,12 @@ ALTER TABLE calendar_feeds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE calendar_feeds FORCE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS calendar_feeds_owner_only ON calendar_feeds;
 CREATE POLICY calendar_feeds_owner_only ON calendar_feeds
+    USING (user_id = diarist_current_user_id())
+    WITH CHECK (user_id = diarist_current_user_id());
+
+ALTER TABLE push_subscriptions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE push_subscriptions FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS push_subscriptions_owner_only ON push_subscriptions;
+CREATE POLICY push_subscriptions_owner_only ON push_subscriptions
     USING (user_id = diarist_current_user_id())
     WITH CHECK (user_id = diarist_current_user_id());
