@@ -28,3 +28,29 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
   }
 });
+
+// A reminder pushed by the server (docs/reminders.md, "Web push"): shown as a notification;
+// a click opens its page (a path on this site only).
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = {};
+  }
+  const title = typeof message.title === "string" ? message.title : "diarist";
+  const link = typeof message.link === "string" && message.link.startsWith("/") && !message.link.startsWith("//")
+    ? message.link : "/notifications";
+  event.waitUntil(self.registration.showNotification(title, {
+    body: typeof message.body === "string" ? message.body : "",
+    tag: typeof message.tag === "string" ? message.tag : undefined,
+    icon: "/static/icon.svg",
+    data: { link },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const link = (event.notification.data && event.notification.data.link) || "/notifications";
+  event.waitUntil(self.clients.openWindow(link));
+});
