@@ -6,13 +6,14 @@ text alternatives, buttons and links with names; and the palette's contrast (WCA
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from importlib import resources
 
 import httpx
 import pytest
 
-from tests.web.pages import signed_up_in_browser, written
+from tests.web.pages import signed_up_in_browser, submit, written
 
 
 class _Page(HTMLParser):
@@ -90,6 +91,9 @@ async def test_every_page_passes_the_checks(client: httpx.AsyncClient) -> None:
     entry = await written(
         client, title="Checked", text="Some **text**.\n\n![a photo](/static/icon.svg)", tags="a11y"
     )
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    reminder = {"title": "Checked", "remind_at": tomorrow, "repeat": "daily"}
+    assert (await submit(client, "/reminders", "/reminders", reminder)).status_code == 303
     for path in (
         "/",
         "/write",
@@ -97,6 +101,8 @@ async def test_every_page_passes_the_checks(client: httpx.AsyncClient) -> None:
         "/search?q=text",
         "/insights",
         "/settings",
+        "/reminders",
+        "/notifications",
         entry,
         f"{entry}/edit",
     ):

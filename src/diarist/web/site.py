@@ -15,6 +15,7 @@ from diarist.web.entry_extras import entry_extras
 from diarist.web.insights_pages import insights_pages
 from diarist.web.journal_pages import journal_pages
 from diarist.web.offline import offline_pages
+from diarist.web.reminders_pages import reminders_pages
 from diarist.web.render import page
 from diarist.web.revisions_pages import revisions_pages
 from diarist.web.settings_pages import settings_pages
@@ -58,6 +59,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(calendar_pages)
     app.include_router(settings_pages)
     app.include_router(tags_pages)
+    app.include_router(reminders_pages)
     app.include_router(offline_pages)
     app.mount("/static", StaticFiles(packages=[("diarist.web", "static")]), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)

@@ -21,6 +21,7 @@ from diarist.accounts.principal import Principal
 from diarist.accounts.secrets import token_digest
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
+from diarist.reminders import repository as reminders_repository
 from diarist.web.security import CSRF_FIELD, csrf_matches, session_token
 
 # The tag of every page route: a service error on one answers as a page (site.py).
@@ -52,6 +53,8 @@ class Viewer:
     # A tag of the account for what the browser keeps (drafts, the outbox): the same in every
     # session of the account, different for another, and not the account's id.
     scope: str
+    # Unread notifications, for the bell in the page header.
+    unread: int = 0
 
     @property
     def zone(self) -> str:
@@ -73,7 +76,8 @@ async def viewer(
     request: Request, session: DbSession, ctx: Accounts, background: BackgroundTasks
 ) -> Viewer:
     """The signed-in viewer of the session cookie (its token checked as any bearer token's,
-    the tenant set for the request's unit of work)."""
+    the tenant set for the request's unit of work) and the bell's unread count: one indexed
+    count (a partial index of the unread), the only statement this adds to a page."""
     token = session_token(request)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":
@@ -90,7 +94,8 @@ async def viewer(
         raise SignInRequired(path) from None
     mine = await preferences.preferences_of(session, principal.user_id)
     scope = ctx.keyring.form_token(f"account:{principal.user_id}")[:16]
-    return Viewer(principal, mine, ctx.keyring.form_token(token), scope)
+    unread = await reminders_repository.count_unread(session, principal.user_id)
+    return Viewer(principal, mine, ctx.keyring.form_token(token), scope, unread)
 
 
 SignedIn = Annotated[Viewer, Depends(viewer)]
