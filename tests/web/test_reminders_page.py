@@ -6,6 +6,7 @@ title."""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.config import Settings
 from diarist.db.engine import act_as
 from diarist.reminders import repository as reminders_repository
 from diarist.web.render import local_time
@@ -263,3 +265,27 @@ async def test_markup_in_a_title_is_text(client: httpx.AsyncClient, session: Asy
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
         assert active_parts(html) == [], path
     assert "javascript:" not in (await client.get("/notifications")).text
+
+
+async def test_this_browser_subscribes_to_pushes(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await signed_up_in_browser(client)
+    page = await client.get("/notifications")
+    key = re.search(r'data-key="([A-Za-z0-9_-]+)"', page.text)
+    assert key, "the page carries the server's VAPID key for the script"
+    assert len(base64.urlsafe_b64decode(key.group(1) + "==")) == 65
+    fields = {**hidden_fields(page.text), "endpoint": "https://127.0.0.1/push/1",
+              "p256dh": "B" + "A" * 86, "auth": "A" * 22}  # fmt: skip
+    fields["csrf"] = re.search(r'data-csrf="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    private = await client.post("/notifications/push", data=fields)
+    assert private.status_code == 422
+    assert "public addresses" in private.text
+    settings.reminders.allow_private_hosts = True
+    assert (await client.post("/notifications/push", data=fields)).status_code == 204
+    listed = await client.get("/api/v1/notifications/push/subscriptions", headers=bearer(client))
+    assert [s["endpoint"] for s in listed.json()] == ["https://127.0.0.1/push/1"]
+    bad = await client.post("/notifications/push", data={**fields, "auth": "x"})
+    assert bad.status_code == 422
+    forged = await client.post("/notifications/push", data={**fields, "csrf": "forged"})
+    assert forged.status_code == 403

@@ -292,6 +292,11 @@ async def list_notifications(
     return rows[:limit], next_cursor, await repo.count_unread(session, user_id)
 
 
+async def count_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """My unread notifications (the web app's bell)."""
+    return await repo.count_unread(session, user_id)
+
+
 async def mark_notification_read(
     session: AsyncSession, user_id: uuid.UUID, notification_id: uuid.UUID, now: datetime
 ) -> None:

@@ -22,8 +22,14 @@ from diarist.db.session import DbSession
 from diarist.errors import DiaristError
 from diarist.models import Notification, Reminder
 from diarist.reminders import service
+from diarist.reminders.push import application_server_key, vapid_key
 from diarist.reminders.schedule import PRESETS
-from diarist.reminders.schemas import ReminderCreate, SnoozeIn, UpcomingQuery
+from diarist.reminders.schemas import (
+    PushSubscriptionIn,
+    ReminderCreate,
+    SnoozeIn,
+    UpcomingQuery,
+)
 from diarist.web.render import page
 from diarist.web.viewer import SignedIn, Viewer, checked_form, field, pages_router, refusal
 
@@ -35,7 +41,8 @@ FEED_SHOWN = 50
 REPEATS = {"": "Does not repeat", "daily": "Every day",
            "weekdays": "Every weekday (Monday to Friday)", "weekly": "Every week",
            "monthly": "Every month"}  # fmt: skip
-CHANNELS = {"app": "In the app", "email": "Email", "webhook": "My webhook"}
+CHANNELS = {"app": "In the app", "email": "Email", "webhook": "My webhook",
+            "push": "Browsers I turned notifications on in"}  # fmt: skip
 SNOOZES = {"10": "10 minutes", "60": "1 hour", "tomorrow": "Tomorrow at 09:00"}
 
 
@@ -231,9 +238,10 @@ async def _notifications_page(
         session, me.principal.user_id, unread=False, cursor=cursor, limit=FEED_SHOWN
     )
     items: list[tuple[Notification, str | None]] = [(row, local_link(row.link)) for row in rows]
+    push_key = application_server_key(vapid_key(request.app.state.settings))
     context: dict[str, Any] = {
         "me": me, "csrf": me.csrf, "items": items, "unread": unread,
-        "next_cursor": next_cursor, "errors": errors or [],
+        "next_cursor": next_cursor, "errors": errors or [], "push_key": push_key,
     }  # fmt: skip
     return page(request, "notifications.html", context, status)
 
@@ -263,3 +271,25 @@ async def read_one(
         errors, status = await refusal(session, exc)
         return await _notifications_page(request, session, me, errors=errors, status=status)
     return RedirectResponse("/notifications", status_code=303)
+
+
+@reminders_pages.post("/notifications/push")
+async def subscribe_browser(
+    request: Request, session: DbSession, me: SignedIn, settings: AppSettings
+) -> Response:
+    """This browser's push subscription, posted by the page's script (204, or 422 with the
+    reason as text)."""
+    form = await checked_form(request, me.csrf)
+    try:
+        body = PushSubscriptionIn.model_validate(
+            {"endpoint": field(form, "endpoint"),
+             "keys": {"p256dh": field(form, "p256dh"), "auth": field(form, "auth")}}
+        )  # fmt: skip
+        await service.subscribe_browser(
+            session, settings.reminders, me.principal.user_id, body.endpoint,
+            body.keys.p256dh, body.keys.auth,
+        )  # fmt: skip
+    except (ValidationError, DiaristError) as exc:
+        errors, status = await refusal(session, exc)
+        return Response("; ".join(errors), status_code=status, media_type="text/plain")
+    return Response(status_code=204)

@@ -21,7 +21,7 @@ from diarist.accounts.principal import Principal
 from diarist.accounts.secrets import token_digest
 from diarist.db.session import DbSession
 from diarist.errors import DiaristError
-from diarist.reminders import repository as reminders_repository
+from diarist.reminders import service as reminders_service
 from diarist.web.security import CSRF_FIELD, csrf_matches, session_token
 
 # The tag of every page route: a service error on one answers as a page (site.py).
@@ -94,7 +94,7 @@ async def viewer(
         raise SignInRequired(path) from None
     mine = await preferences.preferences_of(session, principal.user_id)
     scope = ctx.keyring.form_token(f"account:{principal.user_id}")[:16]
-    unread = await reminders_repository.count_unread(session, principal.user_id)
+    unread = await reminders_service.count_unread(session, principal.user_id)
     return Viewer(principal, mine, ctx.keyring.form_token(token), scope, unread)
 
 

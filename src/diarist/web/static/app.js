@@ -185,3 +185,37 @@ if (older && entryList && "IntersectionObserver" in window) {
   });
   observer.observe(holder);
 }
+
+// Web push on this device (the notifications page): subscribe with the server's VAPID key and
+// hand the subscription to the server with the page's CSRF token.
+(() => {
+  const section = document.getElementById("push");
+  if (!section || !("serviceWorker" in navigator) || !("PushManager" in window)) return;
+  section.hidden = false;
+  const state = document.getElementById("push-state");
+  const button = document.getElementById("push-on");
+  const keyBytes = (text) => {
+    const padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+  };
+  button.addEventListener("click", async () => {
+    try {
+      if ((await Notification.requestPermission()) !== "granted") {
+        state.textContent = "Notifications are blocked for this site in the browser.";
+        return;
+      }
+      const registration = await navigator.serviceWorker.ready;
+      const subscription = await registration.pushManager.subscribe({
+        userVisibleOnly: true, applicationServerKey: keyBytes(section.dataset.key),
+      });
+      const json = subscription.toJSON();
+      const body = new URLSearchParams({
+        csrf: section.dataset.csrf, endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth,
+      });
+      const answer = await fetch("/notifications/push", { method: "POST", body, credentials: "same-origin" });
+      state.textContent = answer.ok ? "Notifications are on for this device." : await answer.text();
+    } catch (error) {
+      state.textContent = "This browser could not turn notifications on.";
+    }
+  });
+})();
