@@ -48,11 +48,12 @@ from diarist.reminders.delivery import (
     SIGNATURE_HEADER,
     Senders,
     fire_all_due,
+    mail_news,
     send_due,
 )
 from tests.conftest import Mailbox, make_settings
-from tests.factories.accounts import Account, signed_up
-from tests.factories.journal import create_entry
+from tests.factories.accounts import Account, signed_up, user_id_of
+from tests.factories.journal import analyze_entries, create_entry
 from tests.fixtures.http_server import serving_in_thread
 
 
@@ -108,6 +109,7 @@ class World:
     system: Database
     settings: Settings
     mailbox: Mailbox
+    app_db: Database
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     async def fire(self, at: datetime | None = None) -> int:
@@ -155,7 +157,7 @@ async def world(
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://diarist.test") as client,
         ):
-            yield World(client, system_db, settings, mailbox)
+            yield World(client, system_db, settings, mailbox, app_db)
     finally:
         await app_db.dispose()
         await system_db.dispose()
@@ -461,3 +463,38 @@ async def test_a_reminder_pushed_to_the_browsers(world: World, push_service: Pus
     url = f"/api/v1/notifications/push/subscriptions/{sub_id}"
     assert (await world.client.delete(url, headers=me.auth)).status_code == 204
     assert (await world.client.delete(url, headers=me.auth)).status_code == 404
+
+
+async def test_news_the_preferences_ask_for(world: World, mailbox: Mailbox) -> None:
+    """`processing_complete`: an analysed entry is told in the feed; `email_insights`: a new
+    insight is told in the feed and mailed; without them, nothing."""
+    quiet, curious = await signed_up(world.client), await signed_up(world.client)
+    wants = {"notifications": {"processing_complete": True, "email_insights": True}}
+    saved = await world.client.patch(
+        "/api/v1/me", json={"preferences": wants}, headers=curious.auth
+    )
+    assert saved.status_code == 200
+    for me in (quiet, curious):
+        await create_entry(world.client, me.auth, "A walk by the river.", title="River")
+        await analyze_entries(world.app_db, await user_id_of(world.client, me))
+        async with world.app_db.unit_of_work(user_id=await user_id_of(world.client, me)) as s:
+            await s.execute(
+                text(
+                    "INSERT INTO insights (user_id, insight_type, fingerprint, insight_data,"
+                    " confidence_level) VALUES (diarist_current_user_id(), 'trend', 'f',"
+                    ' \'{"summary": "Your mood rose this month."}\', 0.9)'
+                )
+            )
+    assert await _feed(world, quiet) == []
+    told = await _feed(world, curious)
+    assert [n["title"] for n in told] == [
+        "Something stands out in your journal",
+        "An entry is analysed",
+    ]
+    assert told[1]["body"] == "River"
+    assert told[0]["link"] == "/insights"
+    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 1
+    [mail] = mailbox.messages
+    assert mail["To"] == curious.email
+    assert "Your mood rose this month." in mail.get_content()
+    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 0

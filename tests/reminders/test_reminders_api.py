@@ -315,3 +315,15 @@ async def test_the_private_calendar_feed(client: httpx.AsyncClient) -> None:
     assert gone.status_code == 404
     assert gone.json()["code"] == "calendar_feed_not_found"
     assert (await client.get("/api/v1/calendar/dcal_nonsense-token.ics")).status_code == 404
+
+
+async def test_completing_after_being_reminded_skips_nothing_more(
+    client: httpx.AsyncClient,
+) -> None:
+    me = await signed_up(client)
+    fired = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=4)
+    made = await _made(client, me, remind_at=fired.isoformat(), repeat="daily")
+    assert datetime.fromisoformat(made["next_at"]) == fired + timedelta(days=1)
+    # The occurrence four hours ago is nearer than the next one (in twenty hours).
+    done = (await client.post(f"/api/v1/reminders/{made['id']}/complete", headers=me.auth)).json()
+    assert datetime.fromisoformat(done["next_at"]) == fired + timedelta(days=1)

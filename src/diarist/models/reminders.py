@@ -141,8 +141,10 @@ class Notification(UUIDv7PrimaryKey, Base):
             name="fk_notifications_reminder",
             ondelete="SET NULL (reminder_id)",
         ),
-        # An occurrence is in the feed once, however many workers fired it.
+        # An occurrence is in the feed once, however many workers fired it; other news once.
         UniqueConstraint("reminder_id", "occurrence_at", name="uq_notifications_occurrence"),
+        UniqueConstraint("user_id", "source", name="uq_notifications_user_id_source"),
+        Index("ix_notifications_email_pending", "id", postgresql_where=text("email_pending")),
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index(
             "ix_notifications_unread",
@@ -159,6 +161,10 @@ class Notification(UUIDv7PrimaryKey, Base):
     link: Mapped[str | None] = mapped_column(Text)
     reminder_id: Mapped[uuid.UUID | None] = mapped_column()
     occurrence_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What other news this is ("analysed:<entry>:<version>", "insight:<id>"): told once.
+    source: Mapped[str | None] = mapped_column(Text)
+    # To be mailed too (a new insight for a user with `email_insights`).
+    email_pending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -315,3 +315,21 @@ async def send_due(
             await repo.finish_deliveries(session, [outcome for outcome, _ in results])
             await repo.delete_push_subscriptions(session, [i for _, gone in results for i in gone])
         attempted += len(claimed)
+
+
+async def mail_news(database: Database, send_mail: SendMail) -> int:
+    """Mail the feed's news that asks for it (a new insight for a user with `email_insights`),
+    a batch at a time; each is taken off the list before it is sent (at most once: a failed
+    send is logged, and the news stays in the feed). How many were sent."""
+    sent = 0
+    while True:
+        async with database.unit_of_work() as session:
+            claimed = await repo.claim_news_mail(session, _SEND_BATCH)
+        if not claimed:
+            return sent
+        for to, subject, body in claimed:
+            try:
+                await send_mail(to, subject, body + "\n")
+                sent += 1
+            except Exception as exc:
+                _log.warning("news_mail_failed", error=type(exc).__name__)

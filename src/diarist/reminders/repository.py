@@ -403,3 +403,22 @@ async def finish_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -
         await session.execute(
             update(ReminderDelivery), rows, execution_options={"synchronize_session": False}
         )
+
+
+_CLAIM_NEWS_MAIL = text(
+    """
+    WITH claimed AS (
+        SELECT id FROM notifications WHERE email_pending ORDER BY id LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notifications n SET email_pending = false FROM claimed, users u
+    WHERE n.id = claimed.id AND u.id = n.user_id
+    RETURNING u.email, n.title, n.body
+    """
+)
+
+
+async def claim_news_mail(session: AsyncSession, limit: int) -> list[tuple[str, str, str]]:
+    """Feed rows to be mailed too (a new insight), taken off the list: (to, subject, body)."""
+    rows = await session.execute(_CLAIM_NEWS_MAIL, {"limit": limit})
+    return [(row[0], row[1], row[2]) for row in rows]

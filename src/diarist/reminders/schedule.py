@@ -68,6 +68,13 @@ class Schedule:
                 return found
         return None
 
+    def previous_before(self, instant: datetime) -> datetime | None:
+        """The last occurrence strictly before the instant, or None."""
+        if self.rule is None:
+            return None
+        local = self._rule().before(self.local(instant))
+        return self.instant(local) if local is not None else None
+
     def between(self, start: datetime, end: datetime, limit: int) -> list[datetime]:
         """Occurrences in [start, end), at most `limit`."""
         found: list[datetime] = []

@@ -209,20 +209,22 @@ async def snooze_reminder(
 async def complete_reminder(
     session: AsyncSession, user_id: uuid.UUID, reminder_id: uuid.UUID, now: datetime
 ) -> Reminder:
-    """Done. A one-off is completed; a repeating one completes its current occurrence: one
-    due today (or overdue) does not fire, and the next one is scheduled — when none is left
-    the reminder is completed."""
+    """Done. A one-off is completed; a repeating one completes its current occurrence — the
+    next one when it is the first, or when now is nearer to it than to the one before (done
+    early: it will not fire; done after being reminded: nothing more is skipped) — and is
+    completed when none is left."""
     reminder = await get_reminder(session, user_id, reminder_id, lock=True)
     if reminder.is_completed:
         raise ReminderFinished()
     schedule = schedule_of(reminder)
     reminder.snoozed_until = None
-    if reminder.rrule is None or reminder.next_at is None:
+    upcoming = reminder.next_at
+    if reminder.rrule is None or upcoming is None:
         _finish(reminder, now)
     else:
-        today = schedule.local(now).date()
-        if schedule.local(reminder.next_at).date() <= today:
-            reminder.next_at = schedule.next_after(max(reminder.next_at, now))
+        before = schedule.previous_before(upcoming)  # None: the first has not fired yet
+        if before is None or upcoming - now < now - before:
+            reminder.next_at = schedule.next_after(max(upcoming, now))
         if reminder.next_at is None:
             _finish(reminder, now)
     return await _stored(session, reminder)

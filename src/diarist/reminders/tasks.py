@@ -11,7 +11,7 @@ import structlog
 from diarist.accounts.mailer import build_mailer
 from diarist.db.jobs import worker_resources
 from diarist.reminders import jobs
-from diarist.reminders.delivery import Senders, fire_all_due, send_due
+from diarist.reminders.delivery import Senders, fire_all_due, mail_news, send_due
 from diarist.reminders.push import vapid_key
 
 blueprint = procrastinate.Blueprint()
@@ -25,8 +25,9 @@ def _now() -> datetime:
 @blueprint.periodic(cron="* * * * *")
 @blueprint.task(name=jobs.DELIVER.name, queue=jobs.DELIVER.queue, queueing_lock="reminders")
 async def deliver(timestamp: int) -> int:
-    """Fire the due reminders (into the feeds, with a delivery per outbound channel), then
-    send the pending email and webhook deliveries; how many occurrences fired."""
+    """Fire the due reminders (into the feeds, with a delivery per outbound channel), send the
+    pending email, webhook and push deliveries, and mail the news that asks for it; how many
+    occurrences fired."""
     resources = worker_resources()
     settings = resources.settings
     report = await fire_all_due(resources.system_database, settings.reminders, _now())
@@ -34,7 +35,8 @@ async def deliver(timestamp: int) -> int:
     async with httpx.AsyncClient(follow_redirects=False) as http:
         senders = Senders(mailer.send, http, vapid_key(settings), settings.reminders.vapid_subject)
         sent = await send_due(resources.system_database, settings.reminders, senders, _now)
-    if report.fired or report.missed or sent:
+    news = await mail_news(resources.system_database, mailer.send)
+    if report.fired or report.missed or sent or news:
         _log.info("reminders_delivered", fired=report.fired, missed=report.missed,
-                  nudges_skipped=report.nudges_skipped, sends=sent)  # fmt: skip
+                  nudges_skipped=report.nudges_skipped, sends=sent, news_mailed=news)  # fmt: skip
     return report.fired

@@ -1,7 +1,8 @@
 """reminders: reminders with a wall-clock start in an IANA zone and an RFC 5545 rule,
 deliveries (one row per occurrence and outbound channel), the notification feed, the user's
 webhook, the private calendar feed's token and browsers' push subscriptions; owner-only RLS
-on each, and the SECURITY DEFINER lookup of a calendar feed's owner by its token
+on each, the SECURITY DEFINER lookup of a calendar feed's owner by its token, and the
+triggers that tell the feed of analysed entries and new insights when the user asks
 
 Revision ID: 0025_reminders
 Revises: 0024_user_identities
@@ -146,6 +147,8 @@ CREATE TABLE notifications (
     link TEXT,
     reminder_id UUID,
     occurrence_at TIMESTAMP WITH TIME ZONE,
+    source TEXT,
+    email_pending BOOLEAN DEFAULT false NOT NULL,
     created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
     read_at TIMESTAMP WITH TIME ZONE,
     id UUID DEFAULT uuidv7() NOT NULL,
@@ -156,10 +159,12 @@ CREATE TABLE notifications (
     CONSTRAINT fk_notifications_reminder FOREIGN KEY(user_id, reminder_id)
         REFERENCES reminders (user_id, id) ON DELETE SET NULL (reminder_id),
     CONSTRAINT uq_notifications_occurrence UNIQUE (reminder_id, occurrence_at),
+    CONSTRAINT uq_notifications_user_id_source UNIQUE (user_id, source),
     CONSTRAINT fk_notifications_user_id_users FOREIGN KEY(user_id)
         REFERENCES users (id) ON DELETE CASCADE
 )
     """,
+    "CREATE INDEX ix_notifications_email_pending ON notifications (id) WHERE email_pending",
     """
 CREATE INDEX ix_notifications_unread ON notifications (user_id) WHERE read_at IS NULL
     """,
@@ -191,9 +196,14 @@ def upgrade() -> None:
         for statement in enable_owner_rls(table):
             op.execute(statement)
     op.execute(read_sql("reminders/calendar_feed_owner.sql"))
+    op.execute(read_sql("reminders/notify_news.sql"))
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS insights_notify_new ON insights")
+    op.execute("DROP TRIGGER IF EXISTS entries_notify_analysed ON entries")
+    op.execute("DROP FUNCTION IF EXISTS notify_new_insight()")
+    op.execute("DROP FUNCTION IF EXISTS notify_entry_analysed()")
     op.execute("DROP FUNCTION IF EXISTS calendar_feed_owner(bytea)")
     for table in reversed(_TABLES):
         for statement in disable_owner_rls(table):
