@@ -232,6 +232,24 @@ class RemindersSettings(BaseModel):
     vapid_subject: str = Field(default="mailto:diarist@localhost", pattern=r"^(mailto:|https://)")
 
 
+class BackupSettings(BaseModel):
+    """`diarist backup` (docs/backups.md)."""
+
+    # Unset: `<data dir>/backups`.
+    dir: Path | None = None
+    # What `diarist backup prune` keeps: the newest backup of each of the last N days, ISO
+    # weeks and months.
+    keep_daily: int = Field(default=7, ge=0, le=366)
+    keep_weekly: int = Field(default=4, ge=0, le=520)
+    keep_monthly: int = Field(default=12, ge=0, le=1200)
+    # pg_dump and pg_restore for an external server (their major version at least the
+    # server's). Unset: the embedded wheel's.
+    pg_bin_dir: Path | None = None
+    # verify and restore create databases, roles' grants and extensions: a superuser's URL on
+    # an external server (the embedded one's is known).
+    superuser_url: SecretStr | None = None
+
+
 class WebSettings(BaseModel):
     """The web app's pages (docs/web.md)."""
 
@@ -341,6 +359,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    backups: BackupSettings = Field(default_factory=BackupSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)

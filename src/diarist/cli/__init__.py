@@ -11,6 +11,7 @@ from rich.table import Table
 
 from diarist import __version__
 from diarist.cli.analysis import analysis_cli
+from diarist.cli.backup import backup_cli
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
 from diarist.cli.imports import export_journal, import_journal
@@ -24,6 +25,7 @@ db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(analysis_cli, name="analysis")
+cli.add_typer(backup_cli, name="backup")
 cli.command("import")(import_journal)
 cli.command("export")(export_journal)
 console = Console()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from diarist.config import Settings
 from diarist.db.embedded import SUPERUSER, embedded_cluster
@@ -31,6 +31,23 @@ def database_urls(settings: Settings) -> Iterator[DatabaseUrls]:
         superuser = cluster.url(SUPERUSER, "postgres")
         provision(superuser, settings.db)
         yield embedded_urls(superuser, settings.db)
+
+
+@contextmanager
+def superuser_urls(settings: Settings) -> Iterator[tuple[URL, DatabaseUrls]]:
+    """A superuser's URL and the role URLs: on the embedded cluster (started for the block),
+    or from DIARIST_BACKUPS__SUPERUSER_URL for an external server."""
+    if settings.embedded:
+        with embedded_cluster(
+            settings.data_dir, max_connections=server_max_connections(settings.db)
+        ) as cluster:
+            superuser = cluster.url(SUPERUSER, "postgres")
+            provision(superuser, settings.db)
+            yield superuser, embedded_urls(superuser, settings.db)
+        return
+    if settings.backups.superuser_url is None:
+        raise ValueError("DIARIST_BACKUPS__SUPERUSER_URL is needed for this on an external server")
+    yield make_url(settings.backups.superuser_url.get_secret_value()), resolve_urls(settings)
 
 
 @asynccontextmanager

