@@ -6,7 +6,7 @@ when the file was changed; retention 7 daily / 4 weekly / 12 monthly."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -32,6 +32,7 @@ from diarist.db.backups import (
 from diarist.db.embedded import SUPERUSER, RunningCluster
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
+from diarist.ops import service as ops_service
 from tests.conftest import make_settings
 from tests.factories.accounts import signed_up
 from tests.factories.journal import create_entry
@@ -208,3 +209,40 @@ def test_the_backup_commands(
     code, out = run("backup", "prune")
     assert code == 0, out
     assert "removed 0 backup(s)" in out
+
+
+def test_a_role_bound_by_rls_cannot_make_a_backup(filled: tuple[Settings, DatabaseUrls]) -> None:
+    settings, urls = filled
+    as_app = DatabaseUrls(app=urls.app, owner=urls.app, system=urls.system)
+    with pytest.raises(BackupError, match="owner role"):
+        create_backup(settings, as_app, _quiet)
+    assert list_backups(settings) == []
+
+
+async def test_scheduled_backups_and_readiness(filled: tuple[Settings, DatabaseUrls]) -> None:
+    settings, urls = filled
+    now = datetime.now(UTC)
+    assert ops_service.scheduled_backup(settings, urls, now) == "off"
+    assert ops_service.backup_state(settings, now) is None
+    settings.backups.every_hours = 24
+    overdue = ops_service.backup_state(settings, now)
+    assert overdue is not None
+    assert overdue.overdue, "scheduled and none made yet"
+    made = ops_service.scheduled_backup(settings, urls, now)
+    assert made.startswith("diarist-")
+    assert ops_service.scheduled_backup(settings, urls, now + timedelta(hours=3)) == "not due"
+    fresh = ops_service.backup_state(settings, now + timedelta(hours=3))
+    assert fresh is not None
+    assert (fresh.overdue, fresh.verified_at, round(fresh.age_hours)) == (False, None, 3)
+    assert ops_service.backup_state(settings, now + timedelta(hours=49)).overdue  # type: ignore[union-attr]
+    database = Database(create_engine(urls.app, settings.db, PoolPlan(1, 0), application_name="t"))
+    app = create_app(settings, database=database)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        ready = (await client.get("/readyz")).json()
+    await database.dispose()
+    assert ready["status"] == "ready"
+    assert ready["backup"]["overdue"] is False
+    assert ready["backup"]["age_hours"] < 1

@@ -54,7 +54,8 @@ async def test_readyz_ok_when_migrated(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ready", "database": True, "migrations": "current", "children": []
+        "status": "ready", "database": True, "migrations": "current", "children": [],
+        "backup": None,
     }  # fmt: skip
 
 
@@ -119,7 +120,8 @@ async def test_readyz_503_when_database_unreachable(test_db: DatabaseUrls, tmp_p
     response = await _get(test_db, unreachable.render_as_string(False), tmp_path, "/readyz")
     assert response.status_code == 503
     assert response.json() == {
-        "status": "unavailable", "database": False, "migrations": "unknown", "children": []
+        "status": "unavailable", "database": False, "migrations": "unknown", "children": [],
+        "backup": None,
     }  # fmt: skip
 
 

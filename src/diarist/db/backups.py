@@ -60,6 +60,8 @@ class Manifest:
     schema_revision: list[str]
     tables: dict[str, TableFigures]
     attachments: dict[str, Any] = field(default_factory=dict)
+    # When `verify` last found it whole.
+    verified_at: str | None = None
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -154,6 +156,13 @@ def create_backup(settings: Settings, urls: DatabaseUrls, step: Step = print) ->
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
+            sees_all = conn.execute(
+                "SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+            if not (sees_all and sees_all[0]):  # a role bound by RLS would dump empty tables
+                raise BackupError(
+                    "a backup needs the owner role (DIARIST_DB__OWNER_URL), which sees every row"
+                )
             snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
             assert snapshot is not None
             step("counting rows and checksums")
@@ -264,6 +273,9 @@ def verify_backup(
         for name in found.keys() - manifest.tables.keys()
     ]
     rows = sum(figures.rows for figures in manifest.tables.values())
+    if not problems:
+        manifest.verified_at = datetime.now(UTC).isoformat()
+        manifest.write(dump.with_suffix(MANIFEST_SUFFIX))
     return Verification(not problems, problems, len(manifest.tables), rows)
 
 
@@ -321,3 +333,20 @@ def prune_backups(settings: Settings, step: Step = print) -> list[Path]:
         path.unlink(missing_ok=True)
         path.with_suffix(MANIFEST_SUFFIX).unlink(missing_ok=True)
     return doomed
+
+
+@dataclass(frozen=True)
+class BackupAge:
+    """The newest backup, for readiness and the scheduled job."""
+
+    made_at: datetime
+    hours: float
+    verified_at: datetime | None
+
+
+def newest_backup(settings: Settings, now: datetime) -> BackupAge | None:
+    for _path, manifest in list_backups(settings):
+        made = datetime.fromisoformat(manifest.created_at)
+        verified = datetime.fromisoformat(manifest.verified_at) if manifest.verified_at else None
+        return BackupAge(made, (now - made).total_seconds() / 3600, verified)
+    return None

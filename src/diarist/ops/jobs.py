@@ -6,3 +6,4 @@ from diarist.db.jobs import JobSpec
 
 NAMESPACE = "ops"
 PING = JobSpec(NAMESPACE, "ping", queue="ops")
+BACKUP = JobSpec(NAMESPACE, "backup", queue="maintenance")

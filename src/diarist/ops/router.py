@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -24,11 +26,13 @@ async def healthz() -> Health:
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the packaged head; 503 otherwise. Under
     `diarist serve`, also each supervised process; one that is restarting makes it `degraded`
-    (still 200: the API serves)."""
+    (still 200: the API serves); `backup` says how old the newest backup is, and overdue
+    scheduled backups make it `degraded` too."""
     heads: set[str] = request.app.state.migration_heads
     settings: Settings = request.app.state.settings
     children = children_status.read_status(children_status.status_path(settings.data_dir)) or []
-    state = await service.check_readiness(get_database(request), heads, children)
+    backup = service.backup_state(settings, datetime.now(UTC))
+    state = await service.check_readiness(get_database(request), heads, children, backup)
     return JSONResponse(
         state.model_dump(mode="json"), status_code=503 if state.status == "unavailable" else 200
     )
