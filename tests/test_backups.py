@@ -6,12 +6,15 @@ when the file was changed; retention 7 daily / 4 weekly / 12 monthly."""
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from diarist.app import create_app
@@ -32,6 +35,14 @@ from diarist.db.backups import (
 from diarist.db.embedded import SUPERUSER, RunningCluster
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
+from diarist.db.sealed_files import (
+    CHUNK,
+    MAGIC,
+    SealedFileError,
+    file_key,
+    open_stream,
+    seal_stream,
+)
 from diarist.ops import service as ops_service
 from tests.conftest import make_settings
 from tests.factories.accounts import signed_up
@@ -246,3 +257,49 @@ async def test_scheduled_backups_and_readiness(filled: tuple[Settings, DatabaseU
     assert ready["status"] == "ready"
     assert ready["backup"]["overdue"] is False
     assert ready["backup"]["age_hours"] < 1
+
+
+def test_an_encrypted_backup_verifies_restores_and_refuses_tampering(
+    filled: tuple[Settings, DatabaseUrls], cluster: RunningCluster
+) -> None:
+    settings, urls = filled
+    settings.backups.encryption_key = SecretStr("a long backup secret kept elsewhere 123")
+    dump = create_backup(settings, urls, _quiet)
+    manifest = Manifest.read(dump.with_suffix(MANIFEST_SUFFIX))
+    assert manifest.encrypted
+    raw = dump.read_bytes()
+    assert raw.startswith(MAGIC)
+    assert b"CREATE TABLE" not in raw, "nothing readable at rest"
+    superuser = cluster.url(SUPERUSER, "postgres")
+    assert verify_backup(settings, superuser, dump, _quiet).ok
+
+    settings.backups.encryption_key = SecretStr("another secret entirely 4567890")
+    wrong = verify_backup(settings, superuser, dump, _quiet)
+    assert not wrong.ok
+    assert "cannot be opened" in wrong.problems[0]
+    settings.backups.encryption_key = None
+    with pytest.raises(BackupError, match="ENCRYPTION_KEY"):
+        restore_backup(settings, superuser, dump, "diarist_never_restored", _quiet)
+
+
+def test_sealed_streams_open_only_whole_and_in_order() -> None:
+    key = file_key("secret", "test")
+    plain = os.urandom(CHUNK * 2 + 123)
+    sealed = io.BytesIO()
+    seal_stream(key, io.BytesIO(plain), sealed)
+    data = sealed.getvalue()
+    assert b"".join(open_stream(key, io.BytesIO(data))) == plain
+    first = 24 + 4 + CHUNK + 16  # magic, prefix, then the first chunk with its length and tag
+    cases = {
+        "flipped": data[:100] + bytes([data[100] ^ 1]) + data[101:],
+        "cut after a chunk": data[:first],
+        "cut inside": data[:-5],
+        "not sealed": b"PGDMP" + data[5:],
+        "empty": b"",
+    }
+    for name, broken in cases.items():
+        with pytest.raises(SealedFileError):
+            b"".join(open_stream(key, io.BytesIO(broken)))
+        assert name
+    with pytest.raises(SealedFileError):
+        b"".join(open_stream(file_key("other", "test"), io.BytesIO(data)))

@@ -245,6 +245,9 @@ class BackupSettings(BaseModel):
     # pg_dump and pg_restore for an external server (their major version at least the
     # server's). Unset: the embedded wheel's.
     pg_bin_dir: Path | None = None
+    # Set: backups are encrypted (AES-256-GCM, streamed; the key derived from this secret).
+    # Keep it apart from the backups: without it they cannot be read.
+    encryption_key: SecretStr | None = None
     # The worker makes a backup (and prunes) when the newest is this old; unset: only by hand.
     every_hours: float | None = Field(default=None, gt=0, le=24 * 31)
     # verify and restore create databases, roles' grants and extensions: a superuser's URL on

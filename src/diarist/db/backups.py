@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -31,8 +32,10 @@ from diarist import __version__
 from diarist.config import Settings
 from diarist.db.embedded import binaries_dir
 from diarist.db.provision import DatabaseUrls, libpq_url, provision
+from diarist.db.sealed_files import SealedFileError, file_key, open_stream, seal_stream
 
 SUFFIX = ".dump"
+KEY_PURPOSE = "diarist/backup/v1"
 MANIFEST_SUFFIX = ".json"
 FORMAT = "diarist-backup/1"
 _CHUNK = 1024 * 1024
@@ -62,6 +65,8 @@ class Manifest:
     attachments: dict[str, Any] = field(default_factory=dict)
     # When `verify` last found it whole.
     verified_at: str | None = None
+    # The dump is sealed (docs/backups.md, "Encryption").
+    encrypted: bool = False
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
@@ -170,25 +175,43 @@ def create_backup(settings: Settings, urls: DatabaseUrls, step: Step = print) ->
             attachments = _attachments_digest(conn)
             revision = _schema_revision(conn)
             step("dumping")
-            dsn, env = _client_env(urls.owner)
-            result = subprocess.run(  # noqa: S603 - our binary, arguments we build
-                [_binary(settings, "pg_dump"), "--format=custom", f"--snapshot={snapshot[0]}",
-                 f"--file={partial}", f"--dbname={dsn}"],
-                env=env, capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if result.returncode != 0:
-                partial.unlink(missing_ok=True)
-                raise BackupError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+            _dump(settings, urls.owner, snapshot[0], partial)
     step("writing the manifest")
     os.replace(partial, target)
     manifest = Manifest(
         format=FORMAT, file=target.name, sha256=sha256_of(target),
         size_bytes=target.stat().st_size, created_at=stamp.isoformat(),
         diarist_version=__version__, schema_revision=revision, tables=tables,
-        attachments=attachments,
+        attachments=attachments, encrypted=_key(settings) is not None,
     )  # fmt: skip
     manifest.write(target.with_suffix(MANIFEST_SUFFIX))
     return target
+
+
+def _key(settings: Settings) -> bytes | None:
+    secret = settings.backups.encryption_key
+    return file_key(secret.get_secret_value(), KEY_PURPOSE) if secret else None
+
+
+def _dump(settings: Settings, owner: URL, snapshot: str, target: Path) -> None:
+    """pg_dump of the snapshot into `target`, sealed on the way when a key is set."""
+    dsn, env = _client_env(owner)
+    command = [_binary(settings, "pg_dump"), "--format=custom", f"--snapshot={snapshot}",
+               f"--dbname={dsn}"]  # fmt: skip
+    key = _key(settings)
+    with tempfile.TemporaryFile() as errors, target.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our binary, arguments we build
+            command, env=env, stdout=subprocess.PIPE if key else out, stderr=errors
+        )
+        if key is not None:
+            assert process.stdout is not None
+            seal_stream(key, process.stdout, out)
+        code = process.wait()
+        if code != 0:
+            errors.seek(0)
+            target.unlink(missing_ok=True)
+            message = errors.read().decode(errors="replace").strip()[-500:]
+            raise BackupError(f"pg_dump failed: {message}")
 
 
 def list_backups(settings: Settings) -> list[tuple[Path, Manifest]]:
@@ -214,19 +237,49 @@ def _restore_into(
     provision(superuser, settings.db, database)
     owner = superuser.set(database=database, username=settings.db.owner_role)
     step("restoring")
-    dsn, env = _client_env(superuser.set(database=database))
-    result = subprocess.run(  # noqa: S603 - our binary, arguments we build
-        [_binary(settings, "pg_restore"), "--exit-on-error", "--single-transaction",
-         f"--dbname={dsn}", str(dump)],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()[-500:]}")
+    _pg_restore(settings, superuser.set(database=database), dump)
     return DatabaseUrls(
         app=owner.set(username=settings.db.app_role),
         owner=owner,
         system=owner.set(username=settings.db.system_role),
     )
+
+
+def _pg_restore(settings: Settings, url: URL, dump: Path) -> None:
+    """pg_restore of the dump into `url`'s database in one transaction, opened on the way
+    when it is sealed."""
+    dsn, env = _client_env(url)
+    sealed = Manifest.read(dump.with_suffix(MANIFEST_SUFFIX)).encrypted
+    key = _key(settings)
+    if sealed and key is None:
+        raise BackupError("this backup is encrypted: DIARIST_BACKUPS__ENCRYPTION_KEY is needed")
+    command = [_binary(settings, "pg_restore"), "--exit-on-error", "--single-transaction",
+               f"--dbname={dsn}"]  # fmt: skip
+    with tempfile.TemporaryFile() as errors, dump.open("rb") as source:
+        process = subprocess.Popen(  # noqa: S603 - our binary, arguments we build
+            [*command, *([] if sealed else [str(dump)])],
+            env=env, stdin=subprocess.PIPE if sealed else subprocess.DEVNULL, stderr=errors,
+        )  # fmt: skip
+        opened = None
+        if sealed:
+            assert process.stdin is not None
+            assert key is not None
+            try:
+                for chunk in open_stream(key, source):
+                    process.stdin.write(chunk)
+            except SealedFileError as exc:
+                opened = exc
+            except BrokenPipeError:
+                pass  # pg_restore stopped: its own error says why
+            finally:
+                process.stdin.close()
+        code = process.wait()
+        if opened is not None:
+            raise BackupError(f"the backup cannot be opened: {opened}")
+        if code != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip()[-500:]
+            raise BackupError(f"pg_restore failed: {message}")
 
 
 def _drop_database(superuser: URL, database: str) -> None:
