@@ -29,10 +29,11 @@ from diarist.db.backups import (
     list_backups,
     prune_backups,
     restore_backup,
+    restore_to_data_dir,
     table_figures,
     verify_backup,
 )
-from diarist.db.embedded import SUPERUSER, RunningCluster
+from diarist.db.embedded import SUPERUSER, RunningCluster, embedded_cluster
 from diarist.db.engine import Database, PoolPlan, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.db.sealed_files import (
@@ -303,3 +304,18 @@ def test_sealed_streams_open_only_whole_and_in_order() -> None:
         assert name
     with pytest.raises(SealedFileError):
         b"".join(open_stream(file_key("other", "test"), io.BytesIO(data)))
+
+
+def test_a_restore_into_a_new_data_dir(
+    filled: tuple[Settings, DatabaseUrls], tmp_path: Path
+) -> None:
+    settings, urls = filled
+    dump = create_backup(settings, urls, _quiet)
+    target = tmp_path / "restored-node"
+    restore_to_data_dir(settings, dump, target, _quiet)
+    with embedded_cluster(target) as node:
+        restored = node.url(SUPERUSER, settings.db.name)
+        with psycopg.connect(libpq_url(restored)) as conn:
+            assert table_figures(conn) == Manifest.read(dump.with_suffix(MANIFEST_SUFFIX)).tables
+    with pytest.raises(BackupError, match="holds a database already"):
+        restore_to_data_dir(settings, dump, target, _quiet)

@@ -19,6 +19,7 @@ from diarist.db.backups import (
     list_backups,
     prune_backups,
     restore_backup,
+    restore_to_data_dir,
     verify_backup,
 )
 
@@ -83,15 +84,29 @@ def verify(dump: DumpArgument, data_dir: DataDirOption = None) -> None:
 @backup_cli.command("restore")
 def restore(
     dump: DumpArgument,
-    database: Annotated[str, typer.Option("--to-database", help="A new database's name.")],
+    database: Annotated[
+        str | None, typer.Option("--to-database", help="A new database on this server.")
+    ] = None,
+    target_dir: Annotated[
+        Path | None, typer.Option("--to-data-dir", help="A new data dir (embedded server).")
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Restore into a new database (never over an existing one), checked against the manifest;
-    point DIARIST_DB__NAME (embedded) or DIARIST_DATABASE_URL at it to use it."""
+    """Restore into a new database, or a new data dir's embedded server — never over an
+    existing one — checked against the manifest. Then point DIARIST_DB__NAME (embedded) or
+    DIARIST_DATABASE_URL at the database, or `diarist serve --data-dir` at the data dir."""
+    if (database is None) == (target_dir is None):
+        err_console.print("[red]error:[/red] give --to-database or --to-data-dir")
+        raise typer.Exit(2)
     settings = settings_for(data_dir)
-    with _progress("restore") as step, superuser_urls(settings) as (superuser, _urls):
-        restore_backup(settings, superuser, dump, database, step)
-    console.print(f"restored into the database {database}")
+    with _progress("restore") as step:
+        if target_dir is not None:
+            restore_to_data_dir(settings, dump, target_dir.expanduser().resolve(), step)
+        else:
+            assert database is not None
+            with superuser_urls(settings) as (superuser, _urls):
+                restore_backup(settings, superuser, dump, database, step)
+    console.print(f"restored into {target_dir or database}")
 
 
 @backup_cli.command("prune")

@@ -30,7 +30,7 @@ from sqlalchemy.engine import URL
 
 from diarist import __version__
 from diarist.config import Settings
-from diarist.db.embedded import binaries_dir
+from diarist.db.embedded import SUPERUSER, binaries_dir, embedded_cluster
 from diarist.db.provision import DatabaseUrls, libpq_url, provision
 from diarist.db.sealed_files import SealedFileError, file_key, open_stream, seal_stream
 
@@ -403,3 +403,13 @@ def newest_backup(settings: Settings, now: datetime) -> BackupAge | None:
         verified = datetime.fromisoformat(manifest.verified_at) if manifest.verified_at else None
         return BackupAge(made, (now - made).total_seconds() / 3600, verified)
     return None
+
+
+def restore_to_data_dir(settings: Settings, dump: Path, data_dir: Path, step: Step = print) -> None:
+    """Restore into a new embedded server under `data_dir` (which must not hold one), checked
+    against the manifest; `diarist serve --data-dir` then runs on it."""
+    if (data_dir / "pg").exists():
+        raise BackupError(f"{data_dir} holds a database already")
+    step(f"starting a new server in {data_dir}")
+    with embedded_cluster(data_dir) as cluster:
+        restore_backup(settings, cluster.url(SUPERUSER, "postgres"), dump, settings.db.name, step)
