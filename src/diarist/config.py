@@ -248,6 +248,8 @@ class BackupSettings(BaseModel):
     # Set: backups are encrypted (AES-256-GCM, streamed; the key derived from this secret).
     # Keep it apart from the backups: without it they cannot be read.
     encryption_key: SecretStr | None = None
+    # maintenance_work_mem of a restore's index builds (HNSW, GIN).
+    restore_memory_mb: int = Field(default=1024, ge=64, le=65_536)
     # The worker makes a backup (and prunes) when the newest is this old; unset: only by hand.
     every_hours: float | None = Field(default=None, gt=0, le=24 * 31)
     # verify and restore create databases, roles' grants and extensions: a superuser's URL on
