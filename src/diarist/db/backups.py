@@ -197,7 +197,7 @@ def _dump(settings: Settings, owner: URL, snapshot: str, target: Path) -> None:
     """pg_dump of the snapshot into `target`, sealed on the way when a key is set."""
     dsn, env = _client_env(owner)
     command = [_binary(settings, "pg_dump"), "--format=custom", f"--snapshot={snapshot}",
-               f"--dbname={dsn}"]  # fmt: skip
+               f"--compress={settings.backups.compress}", f"--dbname={dsn}"]  # fmt: skip
     key = _key(settings)
     with tempfile.TemporaryFile() as errors, target.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our binary, arguments we build
