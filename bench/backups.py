@@ -5,7 +5,7 @@ The dataset is bench.dataset's (entries with their tags and 384-d embeddings, CO
 diarist's own schema). Measured: `create_backup` (the manifest's counts and checksums, then
 pg_dump -Fc), `verify_backup` (SHA-256, restore into a scratch database, checksums again) and
 `restore_backup` into a new database; the floor in the same run is a bare `pg_dump -Fc` of the
-same database. Targets (issue "Nothing lost, ever"): for 1 M entries, backup ≤ 2 min and
+same database with the same compression. Targets (issue "Nothing lost, ever"): for 1 M entries, backup ≤ 2 min and
 restore ≤ 5 min. Writes bench/results/backups-<time>.json and backups-latest.json.
 """
 
@@ -47,7 +47,7 @@ def _measure(entries: int) -> dict[str, Any]:
             started = time.perf_counter()
             subprocess.run(
                 [str(binaries_dir() / "pg_dump"), "--format=custom", f"--file={floor_file}",
-                 f"--dbname={owner}"],
+                 f"--compress={settings.backups.compress}", f"--dbname={owner}"],
                 check=True,
             )  # fmt: skip
             floor_s = time.perf_counter() - started
@@ -72,6 +72,7 @@ def _measure(entries: int) -> dict[str, Any]:
         "verified": verified.ok,
         "restore_s": round(restore_s, 1),
         "restore_memory_mb": settings.backups.restore_memory_mb,
+        "compress": settings.backups.compress,
         "targets_at_1m": {"backup_s": 120, "restore_s": 300},
     }
 
