@@ -5,8 +5,9 @@ The dataset is bench.dataset's (entries with their tags and 384-d embeddings, CO
 diarist's own schema). Measured: `create_backup` (the manifest's counts and checksums, then
 pg_dump -Fc), `verify_backup` (SHA-256, restore into a scratch database, checksums again) and
 `restore_backup` into a new database; the floor in the same run is a bare `pg_dump -Fc` of the
-same database with the same compression. Targets (issue "Nothing lost, ever"): for 1 M entries, backup ≤ 2 min and
-restore ≤ 5 min. Writes bench/results/backups-<time>.json and backups-latest.json.
+same database with the same compression. Targets (issue "Nothing lost, ever"): for 1 M
+entries, backup ≤ 2 min and restore ≤ 5 min. Writes bench/results/backups-<time>.json and
+backups-latest.json.
 """
 
 from __future__ import annotations
