@@ -289,3 +289,19 @@ async def test_this_browser_subscribes_to_pushes(
     assert bad.status_code == 422
     forged = await client.post("/notifications/push", data={**fields, "csrf": "forged"})
     assert forged.status_code == 403
+
+
+async def test_write_about_a_reminder(client: httpx.AsyncClient) -> None:
+    await signed_up_in_browser(client)
+    made = await _made(client, title="Call Grandma")
+    page = await client.get("/reminders")
+    fields = hidden_fields(page.text)
+    written = await client.post(f"/reminders/{made['id']}/entry", data={"csrf": fields["csrf"]})
+    assert written.status_code == 303
+    assert written.headers["location"].endswith("/edit")
+    editing = await client.get(written.headers["location"])
+    assert "Call Grandma" in editing.text
+    gone = await client.post(
+        "/reminders/0190a0a0-0000-7000-8000-000000000000/entry", data={"csrf": fields["csrf"]}
+    )
+    assert gone.status_code == 404

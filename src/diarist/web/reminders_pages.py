@@ -181,6 +181,23 @@ async def skip(
     return await _changed(request, session, me, change)
 
 
+@reminders_pages.post("/reminders/{reminder_id}/entry")
+async def write_about_it(
+    request: Request, session: DbSession, me: SignedIn, settings: AppSettings,
+    reminder_id: uuid.UUID,
+) -> Response:  # fmt: skip
+    """An entry written from the reminder (its title and description), opened for editing."""
+    await checked_form(request, me.csrf)
+    try:
+        entry_id = await service.write_entry_from_reminder(
+            session, settings.journal, me.principal.user_id, reminder_id
+        )
+    except DiaristError as exc:
+        errors, status = await refusal(session, exc)
+        return await _reminders_page(request, session, me, errors=errors, status=status)
+    return RedirectResponse(f"/entries/{entry_id}/edit", status_code=303)
+
+
 def _snooze_fields(chosen: str, zone: str, now: datetime) -> dict[str, Any]:
     """The API's snooze from the page's choice: minutes, or tomorrow 09:00 on my clock."""
     if chosen == "tomorrow":
