@@ -34,6 +34,17 @@ PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account of the bench)
 TAGS = ("walks", "work", "family", "garden", "books", "sleep", "friends", "travel")
 
 
+async def _reminders(client: httpx.AsyncClient, bearer: dict[str, str]) -> None:
+    """50 reminders, half daily (the reminders page shows two weeks of their occurrences)."""
+    start = datetime.now(UTC) + timedelta(hours=1)
+    for n in range(50):
+        body: dict[str, Any] = {"title": f"Reminder {n}", "remind_at": start.isoformat()}
+        if n % 2 == 0:
+            body["repeat"] = "daily"
+        made = await client.post("/api/v1/reminders", json=body, headers=bearer)
+        assert made.status_code == 201, made.text
+
+
 def _hidden(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
 
@@ -104,10 +115,11 @@ async def run(entries: int, repeats: int) -> dict[str, Any]:
                 user_id = uuid.UUID((await client.get("/api/v1/me", headers=bearer)).json()["id"])
                 async with database.unit_of_work(user_id=user_id) as session:
                     await statistics.rebuild_statistics(session, user_id)
+                await _reminders(client, bearer)
                 pages = [
                     "/", "/?tag=walks", "/write", f"/entries/{entry}", f"/entries/{entry}/edit",
                     "/search?q=morning+walk&mode=keyword", "/insights", "/calendar", "/tags",
-                    "/settings",
+                    "/settings", "/reminders", "/notifications",
                 ]  # fmt: skip
                 floor = await _time(client, "/offline", repeats)
                 results = [await _time(client, path, repeats) for path in pages]
