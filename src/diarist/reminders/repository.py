@@ -266,25 +266,22 @@ async def current_streak(session: AsyncSession, user_id: uuid.UUID, zone: str) -
     return int(found or 0)
 
 
+async def _insert_new(
+    session: AsyncSession, model: type[Any], unique: str, rows: list[dict[str, Any]]
+) -> None:
+    """Insert the rows whose key (the constraint `unique`) is not there yet."""
+    if rows:
+        await session.execute(pg_insert(model).on_conflict_do_nothing(constraint=unique), rows)
+
+
 async def insert_notifications(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Into the feeds; an occurrence already there is not added again."""
-    if rows:
-        await session.execute(
-            pg_insert(Notification).on_conflict_do_nothing(
-                constraint="uq_notifications_occurrence"
-            ),
-            rows,
-        )
+    await _insert_new(session, Notification, "uq_notifications_occurrence", rows)
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(
-            pg_insert(ReminderDelivery).on_conflict_do_nothing(
-                constraint="uq_reminder_deliveries_occurrence"
-            ),
-            rows,
-        )
+    """A delivery an occurrence and channel; one already there is not added again."""
+    await _insert_new(session, ReminderDelivery, "uq_reminder_deliveries_occurrence", rows)
 
 
 async def update_fired(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

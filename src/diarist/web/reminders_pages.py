@@ -157,28 +157,33 @@ async def create(
     return await _changed(request, session, me, change, form)
 
 
-@reminders_pages.post("/reminders/{reminder_id}/complete")
-async def complete(
-    request: Request, session: DbSession, me: SignedIn, reminder_id: uuid.UUID
-) -> Response:
-    await checked_form(request, me.csrf)
-
-    async def change() -> None:
-        await service.complete_reminder(session, me.principal.user_id, reminder_id, _now())
-
-    return await _changed(request, session, me, change)
+# One button a reminder, one service call each: Done, Skip the next one, Delete.
+_ACTIONS: dict[str, Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[object]]] = {
+    "complete": lambda s, user, reminder: service.complete_reminder(s, user, reminder, _now()),
+    "skip": service.skip_occurrence,
+    "delete": service.delete_reminder,
+}
 
 
-@reminders_pages.post("/reminders/{reminder_id}/skip")
-async def skip(
-    request: Request, session: DbSession, me: SignedIn, reminder_id: uuid.UUID
-) -> Response:
-    await checked_form(request, me.csrf)
+def _action_route(name: str) -> None:
+    act = _ACTIONS[name]
 
-    async def change() -> None:
-        await service.skip_occurrence(session, me.principal.user_id, reminder_id)
+    async def acted(
+        request: Request, session: DbSession, me: SignedIn, reminder_id: uuid.UUID
+    ) -> Response:
+        await checked_form(request, me.csrf)
 
-    return await _changed(request, session, me, change)
+        async def change() -> None:
+            await act(session, me.principal.user_id, reminder_id)
+
+        return await _changed(request, session, me, change)
+
+    path = f"/reminders/{{reminder_id}}/{name}"
+    reminders_pages.add_api_route(path, acted, methods=["POST"], name=f"reminder_{name}")
+
+
+for _name in _ACTIONS:
+    _action_route(_name)
 
 
 @reminders_pages.post("/reminders/{reminder_id}/entry")
@@ -216,18 +221,6 @@ async def snooze(
         now = _now()
         body = SnoozeIn.model_validate(_snooze_fields(field(form, "snooze"), me.zone, now))
         await service.snooze_reminder(session, me.principal.user_id, reminder_id, body, now)
-
-    return await _changed(request, session, me, change)
-
-
-@reminders_pages.post("/reminders/{reminder_id}/delete")
-async def delete(
-    request: Request, session: DbSession, me: SignedIn, reminder_id: uuid.UUID
-) -> Response:
-    await checked_form(request, me.csrf)
-
-    async def change() -> None:
-        await service.delete_reminder(session, me.principal.user_id, reminder_id)
 
     return await _changed(request, session, me, change)
 
