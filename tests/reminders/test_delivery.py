@@ -498,3 +498,35 @@ async def test_news_the_preferences_ask_for(world: World, mailbox: Mailbox) -> N
     assert mail["To"] == curious.email
     assert "Your mood rose this month." in mail.get_content()
     assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 0
+
+
+async def test_a_reminder_deleted_while_its_webhook_is_sent(
+    world: World, receiver: Receiver
+) -> None:
+    """The send is recorded for the others; the deleted reminder's delivery is gone with it."""
+    me = await signed_up(world.client)
+    hook = await world.client.put(
+        "/api/v1/notifications/webhook", json={"url": receiver.url}, headers=me.auth
+    )
+    receiver.secret = hook.json()["secret"]
+    kept = await _reminder(world, me, channels=["webhook"], title="Kept")
+    doomed = await _reminder(world, me, channels=["webhook"], title="Doomed")
+    await world.fire(world.now + timedelta(hours=1, seconds=1))
+
+    async def delete_on_the_way(to: str, subject: str, body: str) -> None:
+        raise AssertionError("no email here")
+
+    class Deleting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if b"Doomed" in request.content:
+                url = f"/api/v1/reminders/{doomed['id']}"
+                assert (await world.client.delete(url, headers=me.auth)).status_code == 204
+            return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=Deleting()) as http:
+        senders = Senders(delete_on_the_way, http)
+        sent = await send_due(world.system, world.settings.reminders, senders, lambda: world.now)
+    assert sent == 2
+    [left] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
+    assert left["reminder_id"] == kept["id"]
+    assert left["status"] == "sent"

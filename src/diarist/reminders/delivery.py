@@ -276,14 +276,16 @@ async def _push(delivery: ClaimedDelivery, settings: RemindersSettings, senders:
 def _outcome(
     delivery: ClaimedDelivery, error: str | None, settings: RemindersSettings, now: datetime
 ) -> dict[str, Any]:
+    """The delivery's row after a send: sent, failed for good, or pending after a backoff."""
+    row = {"b_id": delivery.id, "b_status": "sent", "b_sent_at": now, "b_last_error": error,
+           "b_next_attempt_at": now}  # fmt: skip
     if error is None:
-        return {"id": delivery.id, "status": "sent", "sent_at": now, "last_error": None,
-                "next_attempt_at": now}  # fmt: skip
+        return row
     if delivery.attempts >= settings.max_attempts:
-        return {"id": delivery.id, "status": "failed", "last_error": error, "next_attempt_at": now}
+        return {**row, "b_status": "failed", "b_sent_at": None}
     backoff = settings.retry_base_s * 2 ** (delivery.attempts - 1)
-    return {"id": delivery.id, "status": "pending", "last_error": error,
-            "next_attempt_at": now + timedelta(seconds=backoff)}  # fmt: skip
+    return {**row, "b_status": "pending", "b_sent_at": None,
+            "b_next_attempt_at": now + timedelta(seconds=backoff)}  # fmt: skip
 
 
 async def send_due(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, text, update
+from sqlalchemy import Select, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -394,12 +394,24 @@ async def delete_push_subscription(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_FINISH = (
+    update(ReminderDelivery)
+    .where(ReminderDelivery.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        sent_at=bindparam("b_sent_at"),
+        last_error=bindparam("b_last_error"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+    )
+)
+
+
 async def finish_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Record each send's outcome: sent, or back to pending after a backoff, or failed."""
+    """Record each send's outcome: sent, or back to pending after a backoff, or failed. A
+    delivery whose reminder was deleted meanwhile is gone with it (matched by nothing)."""
     if rows:
-        await session.execute(
-            update(ReminderDelivery), rows, execution_options={"synchronize_session": False}
-        )
+        connection = await session.connection()
+        await connection.execute(_FINISH, rows)
 
 
 _CLAIM_NEWS_MAIL = text(
