@@ -65,11 +65,15 @@ class RequestContextMiddleware:
                 _log.info(
                     "request",
                     method=scope["method"],
-                    path=scope["path"],
+                    path=_SECRET_IN_PATH.sub(r"\1…", scope["path"]),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
             structlog.contextvars.clear_contextvars()
+
+
+# A URL that is itself the credential (the calendar feed's token) is never logged whole.
+_SECRET_IN_PATH = re.compile(r"(dcal_)[A-Za-z0-9_-]+")
 
 
 class RequestHeadLimitMiddleware:
