@@ -163,6 +163,16 @@ async def world(
         await system_db.dispose()
 
 
+async def _confirmed(world: World, *people: Account) -> None:
+    """Their addresses confirmed (reminders are mailed only to a confirmed address)."""
+    async with world.system.unit_of_work() as session:
+        for person in people:
+            await session.execute(
+                text("UPDATE users SET email_verified_at = now() WHERE email = :email"),
+                {"email": person.email},
+            )
+
+
 async def _reminder(world: World, me: Account, **fields: Any) -> dict[str, Any]:
     body = {"title": "Stretch", "remind_at": (world.now + timedelta(hours=1)).isoformat(), **fields}
     made = await world.client.post("/api/v1/reminders", json=body, headers=me.auth)
@@ -211,6 +221,7 @@ async def test_two_workers_deliver_each_occurrence_exactly_once(
     world: World, receiver: Receiver, mailbox: Mailbox
 ) -> None:
     people = [await signed_up(world.client) for _ in range(3)]
+    await _confirmed(world, *people)
     for me in people:
         hook = await world.client.put(
             "/api/v1/notifications/webhook", json={"url": receiver.url}, headers=me.auth
@@ -283,19 +294,32 @@ async def test_a_failing_webhook_is_retried_with_backoff_then_fails_visibly(
 
 
 async def test_an_emailed_reminder(world: World, mailbox: Mailbox) -> None:
+    """Mailed to a confirmed address only (else anyone could have anyone mailed); a title
+    of several lines is one subject line."""
     me = await signed_up(world.client)
-    await _reminder(world, me, title="Call Grandma", description="Her birthday.",
-                    channels=["email"])  # fmt: skip
+    await _reminder(world, me, title="Call Grandma", channels=["email"])
+    await world.fire(world.now + timedelta(hours=1, seconds=1))
+    assert await world.send() == 1
+    assert mailbox.messages == []
+    [failed] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
+    assert failed["status"] == "failed", "no retry can confirm the address"
+    assert "not confirmed" in failed["last_error"]
+
+    await _confirmed(world, me)
+    await _reminder(world, me, title="Call Grandma\r\nBcc: someone@example.org",
+                    description="Her birthday.", channels=["email"])  # fmt: skip
     await world.fire(world.now + timedelta(hours=1, seconds=1))
     assert await world.send() == 1
     [message] = mailbox.messages
     assert message["To"] == me.email
-    assert message["Subject"] == "Reminder: Call Grandma"
+    assert message["Subject"] == "Reminder: Call Grandma Bcc: someone@example.org"
+    assert message["Bcc"] is None
     assert "Her birthday." in message.get_content()
 
 
 async def test_quiet_hours_hold_email_until_they_end(world: World, mailbox: Mailbox) -> None:
     me = await signed_up(world.client)
+    await _confirmed(world, me)
     prefs = {"timezone": "Europe/Berlin",
              "notifications": {"quiet_hours": {"start": "22:00", "end": "07:00"},
                                "reminder_channels": ["app", "email"]}}  # fmt: skip
@@ -317,18 +341,23 @@ async def test_quiet_hours_hold_email_until_they_end(world: World, mailbox: Mail
     assert len(mailbox.messages) == 1
 
 
-async def test_a_nudge_only_on_a_day_without_writing(world: World) -> None:
+async def test_a_nudge_only_on_a_day_without_writing(world: World, mailbox: Mailbox) -> None:
     writer, idle = await signed_up(world.client), await signed_up(world.client)
+    await _confirmed(world, writer, idle)
     await create_entry(world.client, writer.auth, "Today I wrote.")
     soon = datetime.now(UTC) + timedelta(seconds=3)  # the same day as the entry
     for me in (writer, idle):
         await _reminder(world, me, kind="nudge", title="Write today", remind_at=soon.isoformat(),
-                        repeat="daily")  # fmt: skip
+                        repeat="daily", channels=["app", "email"])  # fmt: skip
     assert await world.fire(soon + timedelta(seconds=1)) == 1
     assert await _feed(world, writer) == []
     [nudge] = await _feed(world, idle)
     assert nudge["kind"] == "nudge"
     assert "not written today" in nudge["body"]
+    assert await world.send() == 1
+    [mail] = mailbox.messages
+    assert mail["To"] == idle.email
+    assert "not written today" in mail.get_content(), "the mail says what the feed says"
 
 
 async def test_missed_occurrences_within_the_grace_window_are_caught_up_once(
@@ -468,13 +497,13 @@ async def test_a_reminder_pushed_to_the_browsers(world: World, push_service: Pus
 async def test_news_the_preferences_ask_for(world: World, mailbox: Mailbox) -> None:
     """`processing_complete`: an analysed entry is told in the feed; `email_insights`: a new
     insight is told in the feed and mailed; without them, nothing."""
-    quiet, curious = await signed_up(world.client), await signed_up(world.client)
+    quiet, curious, unconfirmed = [await signed_up(world.client) for _ in range(3)]
+    await _confirmed(world, curious)
     wants = {"notifications": {"processing_complete": True, "email_insights": True}}
-    saved = await world.client.patch(
-        "/api/v1/me", json={"preferences": wants}, headers=curious.auth
-    )
-    assert saved.status_code == 200
-    for me in (quiet, curious):
+    for me in (curious, unconfirmed):
+        saved = await world.client.patch("/api/v1/me", json={"preferences": wants}, headers=me.auth)
+        assert saved.status_code == 200
+    for me in (quiet, curious, unconfirmed):
         await create_entry(world.client, me.auth, "A walk by the river.", title="River")
         await analyze_entries(world.app_db, await user_id_of(world.client, me))
         async with world.app_db.unit_of_work(user_id=await user_id_of(world.client, me)) as s:
@@ -493,6 +522,7 @@ async def test_news_the_preferences_ask_for(world: World, mailbox: Mailbox) -> N
     ]
     assert told[1]["body"] == "River"
     assert told[0]["link"] == "/insights"
+    assert len(await _feed(world, unconfirmed)) == 2, "told in the feed, never mailed"
     assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 1
     [mail] = mailbox.messages
     assert mail["To"] == curious.email
@@ -530,3 +560,77 @@ async def test_a_reminder_deleted_while_its_webhook_is_sent(
     [left] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
     assert left["reminder_id"] == kept["id"]
     assert left["status"] == "sent"
+
+
+async def test_a_late_outcome_after_the_lease_ran_out_changes_nothing(
+    world: World, receiver: Receiver
+) -> None:
+    """A worker that outlived its lease records nothing over the worker that claimed the
+    delivery again; a failed try waits at most a day, however the settings grow it."""
+    me = await signed_up(world.client)
+    hook = await world.client.put(
+        "/api/v1/notifications/webhook", json={"url": receiver.url}, headers=me.auth
+    )
+    receiver.secret = hook.json()["secret"]
+    await _reminder(world, me, channels=["webhook"])
+    await world.fire(world.now + timedelta(hours=1, seconds=1))
+    slow_clock = world.now
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            world.now = slow_clock + timedelta(minutes=30)  # the lease ran out meanwhile
+            assert await world.send() == 1  # another worker claims it again and sends
+            return httpx.Response(500)
+
+    async def no_mail(to: str, subject: str, body: str) -> None:
+        raise AssertionError("no email here")
+
+    async with httpx.AsyncClient(transport=Slow()) as http:
+        senders = Senders(no_mail, http)
+        assert await send_due(world.system, world.settings.reminders, senders, lambda: slow_clock)
+    [delivery] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
+    assert (delivery["status"], delivery["attempts"]) == ("sent", 2), "the late failure is lost"
+
+    world.settings.reminders.retry_base_s = 10**9
+    receiver.failures_left = 1
+    await _reminder(world, me, channels=["webhook"], title="Later")
+    await world.fire(world.now + timedelta(hours=1, seconds=1))
+    assert await world.send() == 1
+    [retried] = await world.rows(
+        "SELECT next_attempt_at FROM reminder_deliveries WHERE status = 'pending'"
+    )
+    assert retried[0] == world.now + timedelta(days=1)
+
+
+async def test_a_reminder_that_cannot_be_worked_out_does_not_stop_the_others(
+    world: World,
+) -> None:
+    broken, fine = await signed_up(world.client), await signed_up(world.client)
+    made = await _reminder(world, broken, repeat="daily")
+    await _reminder(world, fine)
+    await world.rows(
+        "UPDATE reminders SET rrule = 'FREQ=FORTNIGHTLY' WHERE id = :id RETURNING id",
+        id=uuid.UUID(made["id"]),
+    )
+    # A quiet-hours time stored with an offset before offsets were refused is read as wall clock.
+    await world.rows(
+        "UPDATE users SET preferences = jsonb_set(preferences, '{notifications,quiet_hours}',"
+        ' \'{"start": "22:00+02:00", "end": "07:00"}\') WHERE email = :email RETURNING id',
+        email=fine.email,
+    )
+    [stored] = await world.rows(
+        "SELECT preferences #>> '{notifications,quiet_hours,start}' FROM users WHERE email = :e",
+        e=fine.email,
+    )
+    assert stored[0] == "22:00+02:00"
+    at = world.now + timedelta(hours=1, seconds=1)
+    report = await fire_all_due(world.system, world.settings.reminders, at)
+    assert (report.fired, report.failed) == (1, 1)
+    assert len(await _feed(world, fine)) == 1
+    kept = (await world.client.get(f"/api/v1/reminders/{made['id']}", headers=broken.auth)).json()
+    assert datetime.fromisoformat(kept["next_at"]) == at + timedelta(hours=1), "tried again later"
+    offset = {"notifications": {"quiet_hours": {"start": "22:00+02:00", "end": "07:00"}}}
+    refused = await world.client.patch(
+        "/api/v1/me", json={"preferences": offset}, headers=fine.auth
+    )
+    assert refused.status_code == 422

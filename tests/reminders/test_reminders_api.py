@@ -192,6 +192,10 @@ async def test_bad_changes_are_refused(client: httpx.AsyncClient) -> None:
         ({"rrule": "FREQ=NEVER"}, "invalid_recurrence"),
         ({"once": True, "repeat": "daily"}, "invalid_recurrence"),
         ({"remind_at": "2020-01-01T00:00:00Z"}, "reminder_in_past"),
+        ({"rrule": None}, "validation_error"),  # would read as "repeat no more"
+        ({"timezone": None}, "validation_error"),
+        ({"title": None, "priority": None}, "validation_error"),
+        ({"rrule": "FREQ=DAILY;BYMINUTE=0,30"}, "invalid_recurrence"),  # twice an hour
     ]
     for patch, code in cases:
         refused = await client.patch(url, json=patch, headers=me.auth)
@@ -288,6 +292,9 @@ async def test_the_private_calendar_feed(client: httpx.AsyncClient) -> None:
     day = (datetime.now(UTC) + timedelta(days=3)).date()
     await _made(client, me, title="Yoga", remind_at=f"{day}T07:30:00",
                 timezone="America/New_York", repeat="weekdays", priority=5)  # fmt: skip
+    until = f"{(day + timedelta(days=9)).strftime('%Y%m%d')}T170000Z"
+    await _made(client, me, title="Stretch", remind_at=f"{day}T18:00:00",
+                timezone="Europe/Berlin", rrule=f"FREQ=DAILY;UNTIL={until}")  # fmt: skip
     await _made(client, other, title="Not mine")
     assert (await client.delete("/api/v1/calendar/feed", headers=me.auth)).status_code == 404
     made = await client.post("/api/v1/calendar/feed", headers=me.auth)
@@ -298,13 +305,17 @@ async def test_the_private_calendar_feed(client: httpx.AsyncClient) -> None:
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(feed.content)
-    [event] = calendar.walk("VEVENT")
+    event, stretch = sorted(
+        calendar.walk("VEVENT"), key=lambda found: str(found["summary"]) != "Yoga"
+    )
     assert str(event["summary"]) == "Yoga"
+    assert stretch["rrule"].to_ical() == f"FREQ=DAILY;UNTIL={until}".encode(), "UNTIL in UTC"
     start = event.decoded("dtstart")
     assert (start.hour, start.minute, str(start.tzinfo)) == (7, 30, "America/New_York")
     assert event["rrule"].to_ical() == b"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
     assert event.decoded("priority") == 1
-    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    zones = sorted(str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE"))
+    assert zones == ["America/New_York", "Europe/Berlin"]
     assert "Not mine" not in feed.text
 
     replaced = (await client.post("/api/v1/calendar/feed", headers=me.auth)).json()["url"]

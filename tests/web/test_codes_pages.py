@@ -92,3 +92,28 @@ async def test_sign_up_when_addresses_must_be_confirmed(
         assert signed_in.status_code == 303
     finally:
         app.state.accounts.settings.require_email_verification = False
+
+
+async def test_a_signed_in_account_confirms_its_address_from_settings(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    """Reminders are mailed only to a confirmed address: settings say so and confirm it."""
+    email = await signed_up_in_browser(client)
+    settings = await client.get("/settings")
+    assert f"{email} is not confirmed yet" in settings.text
+    asked = await submit(client, "/settings", "/settings/confirm-email", {})
+    assert asked.status_code == 200, asked.text
+    assert "Enter it here to confirm the address" in asked.text
+    wrong = await client.post(
+        "/verify-email/confirm", data={**hidden_fields(asked.text), "code": "000000"}
+    )
+    assert wrong.status_code in {400, 401}
+    confirmed = await client.post(
+        "/verify-email/confirm",
+        data={**hidden_fields(asked.text), "code": mailbox.last_code(email)},
+    )
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == "/settings?confirmed=1"
+    after = await client.get(confirmed.headers["location"])
+    assert "Your address is confirmed." in after.text
+    assert "is not confirmed yet" not in after.text

@@ -104,6 +104,13 @@ class QuietHours(Strict):
     start: dt.time
     end: dt.time
 
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:
+            raise ValueError("a wall-clock time without offset (the zone is the account's)")
+        return value
+
 
 class Notifications(Strict):
     email_insights: bool = False

@@ -5,7 +5,7 @@ its rule, with an alarm at the time itself (icalendar)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import icalendar
 
@@ -34,7 +34,7 @@ def reminders_calendar(reminders: Iterable[Reminder], now: datetime) -> bytes:
             event.add("description", reminder.description)
         event.add("priority", _ical_priority(reminder.priority))
         if reminder.rrule:
-            event.add("rrule", icalendar.vRecur.from_ical(reminder.rrule))
+            event.add("rrule", _recurrence(reminder.rrule, schedule))
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", reminder.title)
@@ -44,6 +44,17 @@ def reminders_calendar(reminders: Iterable[Reminder], now: datetime) -> bytes:
     calendar.add_missing_timezones()
     document: bytes = calendar.to_ical()
     return document
+
+
+def _recurrence(rule: str, schedule: Schedule) -> icalendar.vRecur:
+    """The stored rule for a calendar: its UNTIL (wall-clock time in the reminder's zone) in
+    UTC, as RFC 5545 asks beside a DTSTART with a zone."""
+    recurrence: icalendar.vRecur = icalendar.vRecur.from_ical(rule)
+    if "UNTIL" in recurrence:
+        until = recurrence["UNTIL"][0]
+        local = until if isinstance(until, datetime) else datetime.combine(until, time())
+        recurrence["UNTIL"] = [schedule.instant(local)]
+    return recurrence
 
 
 def _ical_priority(priority: int) -> int:

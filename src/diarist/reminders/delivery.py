@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from diarist.config import RemindersSettings
 from diarist.db.engine import Database
 from diarist.kit.net import resolves_to_public
+from diarist.models import Reminder
 from diarist.reminders import repository as repo
 from diarist.reminders.push import Subscription, push_request
 from diarist.reminders.repository import ClaimedDelivery, DueReminder
@@ -45,15 +46,19 @@ DELIVERY_HEADER = "X-Diarist-Delivery"
 # A claimed delivery is someone's for this long; after it, another worker may send it.
 _LEASE = timedelta(minutes=5)
 _SEND_BATCH = 200
+# A failed delivery waits at most this long before its next try.
+_MAX_BACKOFF = timedelta(days=1)
 
 SendMail = Callable[[str, str, str], Awaitable[None]]
 
 
 @dataclass
 class FireReport:
+    claimed: int = 0
     fired: int = 0
     missed: int = 0
     nudges_skipped: int = 0
+    failed: int = 0
 
 
 def _quiet_until(preferences: dict[str, Any], at: datetime) -> datetime | None:
@@ -63,7 +68,10 @@ def _quiet_until(preferences: dict[str, Any], at: datetime) -> datetime | None:
     if not quiet:
         return None
     zone = str(preferences.get("timezone") or "UTC")
-    start, end = clock_time.fromisoformat(quiet["start"]), clock_time.fromisoformat(quiet["end"])
+    # Wall-clock times (an offset, refused since, is dropped from one stored before).
+    start, end = (
+        clock_time.fromisoformat(quiet[name]).replace(tzinfo=None) for name in ("start", "end")
+    )
     local = Schedule(at, zone, None).local(at)
     now_t = local.time()
     inside = start <= now_t < end if start <= end else (now_t >= start or now_t < end)
@@ -85,31 +93,32 @@ def _channels(item: DueReminder) -> list[str]:
 
 
 async def fire_due(session: AsyncSession, settings: RemindersSettings, now: datetime) -> FireReport:
-    """Fire one batch of due reminders (the system role's session; the caller commits)."""
+    """Fire one batch of due reminders (the system role's session; the caller commits). A
+    reminder whose schedule cannot be worked out is logged and tried again in an hour; the
+    rest of the batch fires."""
     report = FireReport()
     grace = timedelta(minutes=settings.grace_minutes)
     feed: list[dict[str, Any]] = []
     outbound: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
-    for item in await repo.claim_due(session, now, settings.batch_size):
+    claimed = await repo.claim_due(session, now, settings.batch_size)
+    report.claimed = len(claimed)
+    for item in claimed:
         reminder = item.reminder
         schedule = Schedule(reminder.starts_local, reminder.timezone, reminder.rrule)
-        occurrences: list[datetime] = []
-        snoozed = reminder.snoozed_until
-        if snoozed is not None and snoozed <= now:
-            if now - snoozed <= grace:
-                occurrences.append(snoozed)
-            snoozed = None
-        next_at = reminder.next_at
-        if next_at is not None and next_at <= now:
-            latest, next_at = next_at, schedule.next_after(next_at)
-            while next_at is not None and next_at <= now:  # missed while no worker ran
-                report.missed += 1
-                latest, next_at = next_at, schedule.next_after(next_at)
-            if now - latest <= grace:
-                occurrences.append(latest)
-            else:
-                report.missed += 1
+        try:
+            occurrences, next_at, snoozed = _occurrences(reminder, schedule, now, grace, report)
+            send_at = _quiet_until(item.preferences, now) or now
+            channels = _channels(item)
+        except Exception as exc:
+            report.failed += 1
+            _log.error(
+                "reminder_fire_failed", reminder_id=str(reminder.id), error=type(exc).__name__
+            )
+            later = now + timedelta(hours=1)
+            moved.append({"id": reminder.id, "next_at": later, "snoozed_until": None,
+                          "last_fired_at": reminder.last_fired_at})  # fmt: skip
+            continue
         moved.append({"id": reminder.id, "next_at": next_at, "snoozed_until": snoozed,
                       "last_fired_at": now if occurrences else reminder.last_fired_at})  # fmt: skip
         for occurrence in occurrences:
@@ -125,8 +134,7 @@ async def fire_due(session: AsyncSession, settings: RemindersSettings, now: date
             feed.append({"user_id": reminder.user_id, "kind": reminder.kind,
                          "title": reminder.title, "body": body, "link": link,
                          "reminder_id": reminder.id, "occurrence_at": occurrence})  # fmt: skip
-            send_at = _quiet_until(item.preferences, now) or now
-            for channel in _channels(item):
+            for channel in channels:
                 outbound.append({"user_id": reminder.user_id, "reminder_id": reminder.id,
                                  "occurrence_at": occurrence, "channel": channel,
                                  "status": "pending", "attempts": 0,
@@ -135,6 +143,32 @@ async def fire_due(session: AsyncSession, settings: RemindersSettings, now: date
     await repo.insert_deliveries(session, outbound)
     await repo.update_fired(session, moved)
     return report
+
+
+def _occurrences(
+    reminder: Reminder, schedule: Schedule, now: datetime, grace: timedelta, report: FireReport
+) -> tuple[list[datetime], datetime | None, datetime | None]:
+    """What a due reminder fires now (a snooze that ended, its latest regular occurrence when
+    within the grace window), its next occurrence after now, and its snooze left."""
+    occurrences: list[datetime] = []
+    snoozed = reminder.snoozed_until
+    if snoozed is not None and snoozed <= now:
+        if now - snoozed <= grace:
+            occurrences.append(snoozed)
+        else:
+            report.missed += 1
+        snoozed = None
+    next_at = reminder.next_at
+    if next_at is not None and next_at <= now:
+        latest = max(next_at, schedule.latest_at_or_before(now) or next_at)
+        if latest > next_at:  # some were missed while no worker ran
+            report.missed += 1
+        if now - latest <= grace:
+            occurrences.append(latest)
+        else:
+            report.missed += 1
+        next_at = schedule.next_after(now)
+    return occurrences, next_at, snoozed
 
 
 async def _nudge(
@@ -159,10 +193,9 @@ async def fire_all_due(
     while True:
         async with database.unit_of_work() as session:
             report = await fire_due(session, settings, now)
-        total.fired += report.fired
-        total.missed += report.missed
-        total.nudges_skipped += report.nudges_skipped
-        if report.fired + report.missed + report.nudges_skipped == 0:
+        for name in ("claimed", "fired", "missed", "nudges_skipped", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if report.claimed < settings.batch_size:
             return total
 
 
@@ -182,6 +215,8 @@ class _Sent:
     error: str | None
     # Push subscriptions their push service says are gone.
     gone: list[str] = field(default_factory=list)
+    # Trying again cannot help.
+    final: bool = False
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -196,7 +231,7 @@ def _payload(delivery: ClaimedDelivery) -> dict[str, Any]:
         "delivery_id": str(delivery.id),
         "reminder_id": str(delivery.reminder_id),
         "title": delivery.title,
-        "description": delivery.description,
+        "description": delivery.body,
         "occurrence_at": delivery.occurrence_at.astimezone(UTC).isoformat(),
         "entry_id": str(delivery.entry_id) if delivery.entry_id else None,
     }
@@ -208,8 +243,10 @@ async def _send_one(
     """Send one delivery; its error (None when it went; never diary text in it)."""
     try:
         if delivery.channel == "email":
-            subject = f"Reminder: {delivery.title}"
-            body = f"{delivery.title}\n\n{delivery.description}".rstrip() + "\n"
+            if not delivery.email_confirmed:
+                return _Sent("the address is not confirmed (confirm it in settings)", final=True)
+            subject = "Reminder: " + " ".join(delivery.title.split())  # one header line
+            body = f"{delivery.title}\n\n{delivery.body}".rstrip() + "\n"
             await senders.send_mail(delivery.email, subject, body)
             return _Sent(None)
         if delivery.channel == "push":
@@ -248,7 +285,7 @@ async def _push(delivery: ClaimedDelivery, settings: RemindersSettings, senders:
     """To every browser of the user; it went if one push service took it."""
     if senders.vapid is None:
         return _Sent("web push is not set up on this worker")
-    message = {"title": delivery.title, "body": delivery.description,
+    message = {"title": delivery.title, "body": delivery.body,
                "link": f"/entries/{delivery.entry_id}" if delivery.entry_id else "/reminders",
                "tag": str(delivery.reminder_id)}  # fmt: skip
     gone: list[str] = []
@@ -274,18 +311,19 @@ async def _push(delivery: ClaimedDelivery, settings: RemindersSettings, senders:
 
 
 def _outcome(
-    delivery: ClaimedDelivery, error: str | None, settings: RemindersSettings, now: datetime
+    delivery: ClaimedDelivery, sent: _Sent, settings: RemindersSettings, now: datetime
 ) -> dict[str, Any]:
     """The delivery's row after a send: sent, failed for good, or pending after a backoff."""
-    row = {"b_id": delivery.id, "b_status": "sent", "b_sent_at": now, "b_last_error": error,
-           "b_next_attempt_at": now}  # fmt: skip
-    if error is None:
+    row = {"b_id": delivery.id, "b_attempts": delivery.attempts, "b_status": "sent",
+           "b_sent_at": now, "b_last_error": sent.error, "b_next_attempt_at": now}  # fmt: skip
+    if sent.error is None:
         return row
-    if delivery.attempts >= settings.max_attempts:
+    if sent.final or delivery.attempts >= settings.max_attempts:
         return {**row, "b_status": "failed", "b_sent_at": None}
-    backoff = settings.retry_base_s * 2 ** (delivery.attempts - 1)
+    exponent = min(delivery.attempts - 1, 30)
+    backoff = min(timedelta(seconds=settings.retry_base_s * 2**exponent), _MAX_BACKOFF)
     return {**row, "b_status": "pending", "b_sent_at": None,
-            "b_next_attempt_at": now + timedelta(seconds=backoff)}  # fmt: skip
+            "b_next_attempt_at": now + backoff}  # fmt: skip
 
 
 async def send_due(
@@ -297,19 +335,28 @@ async def send_due(
     """Send every delivery due now, a batch at a time; how many were attempted."""
     attempted = 0
     gate = asyncio.Semaphore(settings.concurrency)
+    # A send gives up after this (a push to several browsers, a slow mail server) so that a
+    # batch ends well inside its lease; a batch is a few rounds of the concurrency.
+    deadline = 3 * settings.webhook_timeout_s
+    batch = min(_SEND_BATCH, 4 * settings.concurrency)
+    lease = max(_LEASE, timedelta(seconds=8 * deadline))
 
     async def send(delivery: ClaimedDelivery) -> tuple[dict[str, Any], list[str]]:
         async with gate:
-            sent = await _send_one(delivery, settings, senders)
+            try:
+                async with asyncio.timeout(deadline):
+                    sent = await _send_one(delivery, settings, senders)
+            except TimeoutError:
+                sent = _Sent(f"the {delivery.channel} took longer than {deadline:g} s")
         if sent.error is not None:
             _log.info("delivery_failed", delivery_id=str(delivery.id), channel=delivery.channel,
                       attempts=delivery.attempts, error=sent.error)  # fmt: skip
-        return _outcome(delivery, sent.error, settings, clock()), sent.gone
+        return _outcome(delivery, sent, settings, clock()), sent.gone
 
     while True:
         now = clock()
         async with database.unit_of_work() as session:
-            claimed = await repo.claim_deliveries(session, now, now + _LEASE, _SEND_BATCH)
+            claimed = await repo.claim_deliveries(session, now, now + lease, batch)
         if not claimed:
             return attempted
         results = await asyncio.gather(*(send(delivery) for delivery in claimed))
@@ -326,10 +373,10 @@ async def mail_news(database: Database, send_mail: SendMail) -> int:
     sent = 0
     while True:
         async with database.unit_of_work() as session:
-            claimed = await repo.claim_news_mail(session, _SEND_BATCH)
-        if not claimed:
+            taken, confirmed = await repo.claim_news_mail(session, _SEND_BATCH)
+        if not taken:
             return sent
-        for to, subject, body in claimed:
+        for to, subject, body in confirmed:
             try:
                 await send_mail(to, subject, body + "\n")
                 sent += 1

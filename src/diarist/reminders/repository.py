@@ -35,13 +35,6 @@ async def count_reminders(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int(found or 0)
 
 
-async def insert_reminder(session: AsyncSession, reminder: Reminder) -> Reminder:
-    session.add(reminder)
-    await session.flush()
-    await session.refresh(reminder)
-    return reminder
-
-
 async def get_reminder(
     session: AsyncSession, user_id: uuid.UUID, reminder_id: uuid.UUID, *, lock: bool = False
 ) -> Reminder | None:
@@ -102,9 +95,11 @@ async def list_notifications(
     return list((await session.scalars(query.order_by(Notification.id.desc()).limit(limit))).all())
 
 
-async def count_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
-    query = _feed(user_id, True).with_only_columns(func.count()).order_by(None)
-    return int(await session.scalar(query) or 0)
+async def count_unread(session: AsyncSession, user_id: uuid.UUID, at_most: int) -> int:
+    """Unread notifications, counted up to `at_most` (a bell shows "99+", not a number a
+    years-old feed makes expensive)."""
+    unread = _feed(user_id, True).with_only_columns(Notification.id).limit(at_most).subquery()
+    return int(await session.scalar(select(func.count()).select_from(unread)) or 0)
 
 
 async def mark_read(
@@ -302,9 +297,12 @@ class ClaimedDelivery:
     reminder_id: uuid.UUID
     kind: str
     title: str
-    description: str
+    # What the feed said (a nudge's words with the streak), else the description.
+    body: str
     entry_id: uuid.UUID | None
     email: str
+    # Mail goes only to an address its owner confirmed (else anyone could mail anyone).
+    email_confirmed: bool
     webhook_url: str | None
     webhook_secret: str | None
     # For a push: the user's browsers' subscriptions, [[id, endpoint, p256dh, auth], ...].
@@ -325,7 +323,8 @@ _CLAIM_DELIVERIES = text(
         RETURNING d.id, d.user_id, d.channel, d.attempts, d.occurrence_at, d.reminder_id
     )
     SELECT t.id, t.user_id, t.channel, t.attempts, t.occurrence_at, t.reminder_id, r.kind,
-           r.title, r.description, r.entry_id, u.email, w.url, w.secret,
+           r.title, coalesce(n.body, r.description), r.entry_id, u.email,
+           u.email_verified_at IS NOT NULL, w.url, w.secret,
            CASE WHEN t.channel = 'push' THEN (
                SELECT coalesce(json_agg(json_build_array(p.id, p.endpoint, p.p256dh, p.auth)),
                                '[]')
@@ -335,6 +334,8 @@ _CLAIM_DELIVERIES = text(
     JOIN reminders r ON r.id = t.reminder_id
     JOIN users u ON u.id = t.user_id
     LEFT JOIN notification_webhooks w ON w.user_id = t.user_id
+    LEFT JOIN notifications n ON n.reminder_id = t.reminder_id
+                             AND n.occurrence_at = t.occurrence_at
     """
 )
 
@@ -396,7 +397,11 @@ async def delete_push_subscription(
 
 _FINISH = (
     update(ReminderDelivery)
-    .where(ReminderDelivery.id == bindparam("b_id"))
+    .where(
+        ReminderDelivery.id == bindparam("b_id"),
+        ReminderDelivery.status == "sending",
+        ReminderDelivery.attempts == bindparam("b_attempts"),
+    )
     .values(
         status=bindparam("b_status"),
         sent_at=bindparam("b_sent_at"),
@@ -408,7 +413,8 @@ _FINISH = (
 
 async def finish_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Record each send's outcome: sent, or back to pending after a backoff, or failed. A
-    delivery whose reminder was deleted meanwhile is gone with it (matched by nothing)."""
+    delivery whose reminder was deleted meanwhile is gone with it, and one whose lease ran
+    out and that another worker claimed again is that worker's (both matched by nothing)."""
     if rows:
         connection = await session.connection()
         await connection.execute(_FINISH, rows)
@@ -422,12 +428,15 @@ _CLAIM_NEWS_MAIL = text(
     )
     UPDATE notifications n SET email_pending = false FROM claimed, users u
     WHERE n.id = claimed.id AND u.id = n.user_id
-    RETURNING u.email, n.title, n.body
+    RETURNING u.email, n.title, n.body, u.email_verified_at IS NOT NULL
     """
 )
 
 
-async def claim_news_mail(session: AsyncSession, limit: int) -> list[tuple[str, str, str]]:
-    """Feed rows to be mailed too (a new insight), taken off the list: (to, subject, body)."""
-    rows = await session.execute(_CLAIM_NEWS_MAIL, {"limit": limit})
-    return [(row[0], row[1], row[2]) for row in rows]
+async def claim_news_mail(
+    session: AsyncSession, limit: int
+) -> tuple[int, list[tuple[str, str, str]]]:
+    """Feed rows to be mailed too (a new insight), taken off the list: how many were taken,
+    and (to, subject, body) of those whose owner confirmed the address."""
+    rows = (await session.execute(_CLAIM_NEWS_MAIL, {"limit": limit})).all()
+    return len(rows), [(row[0], row[1], row[2]) for row in rows if row[3]]

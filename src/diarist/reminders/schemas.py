@@ -72,6 +72,11 @@ class ReminderCreate(_Schedule):
     entry_id: uuid.UUID | None = None
 
 
+# What a change may leave out but not set to null (a null would read as "clear it").
+_NOT_NULL = {"title", "description", "priority", "kind", "remind_at", "timezone", "repeat",
+             "rrule", "once", "is_completed"}  # fmt: skip
+
+
 class ReminderPatch(_Schedule):
     title: Title | None = None
     description: Description | None = None
@@ -90,6 +95,14 @@ class ReminderPatch(_Schedule):
 
     @model_validator(mode="after")
     def _completion(self) -> ReminderPatch:
+        nulls = sorted(
+            name for name in self.model_fields_set & _NOT_NULL if getattr(self, name) is None
+        )
+        if nulls:
+            raise ValueError(
+                f"{', '.join(nulls)}: leave out what stays; null only clears entry_id and"
+                " channels (`once: true` stops repeating)"
+            )
         if self.is_completed is True and self.completed_at is None:
             raise ValueError("a completed reminder has a completed_at")
         if self.completed_at is not None and self.is_completed is not True:
@@ -222,6 +235,7 @@ class NotificationQuery(StrictInput):
 class NotificationPage(BaseModel):
     items: list[NotificationOut]
     next_cursor: str | None
+    # Counted up to 1,000.
     unread: int
 
 

@@ -55,6 +55,8 @@ from diarist.reminders.schemas import (
 
 CALENDAR_TOKEN_PREFIX = "dcal_"  # noqa: S105 (a prefix, not a secret)
 WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix scanners know, not a secret)
+# Unread notifications are counted up to this many.
+UNREAD_COUNTED = 1000
 
 
 def schedule_of(reminder: Reminder) -> Schedule:
@@ -156,10 +158,7 @@ async def update_reminder(
     given = patch.model_fields_set
     for name in ("title", "description", "priority", "kind", "channels", "entry_id"):
         if name in given:
-            value = getattr(patch, name)
-            if value is None and name in {"title", "priority", "kind", "description"}:
-                continue
-            setattr(reminder, name, value)
+            setattr(reminder, name, getattr(patch, name))
     reschedule = bool(given & {"remind_at", "timezone", "repeat", "rrule", "once"})
     if reschedule:
         if patch.once and (patch.repeat or patch.rrule):
@@ -291,12 +290,12 @@ async def list_notifications(
         session, user_id, unread=unread, before=before, limit=limit + 1
     )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor, await repo.count_unread(session, user_id)
+    return rows[:limit], next_cursor, await repo.count_unread(session, user_id, UNREAD_COUNTED)
 
 
 async def count_unread(session: AsyncSession, user_id: uuid.UUID) -> int:
-    """My unread notifications (the web app's bell)."""
-    return await repo.count_unread(session, user_id)
+    """My unread notifications, up to `UNREAD_COUNTED` (the web app's bell)."""
+    return await repo.count_unread(session, user_id, UNREAD_COUNTED)
 
 
 async def mark_notification_read(

@@ -42,7 +42,7 @@ from diarist.web.viewer import (
 auth_pages = pages_router()
 
 
-def _form_page(
+def form_page(
     request: Request, template: str, values: dict[str, Any], errors: list[str], status: int = 200
 ) -> Response:
     token = form_token(request)
@@ -65,7 +65,7 @@ async def login_page(
     request: Request, next: str = "/", reset: bool = False, verified: bool = False
 ) -> Response:
     values = {"next": safe_next(next), "reset": reset, "verified": verified}
-    return _form_page(request, "login.html", values, [])
+    return form_page(request, "login.html", values, [])
 
 
 @auth_pages.post("/login")
@@ -81,13 +81,13 @@ async def login(
         )
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "login.html", values, errors, status)
+        return form_page(request, "login.html", values, errors, status)
     return _signed_in(request, issued, values["next"])
 
 
 @auth_pages.get("/register")
 async def register_page(request: Request) -> Response:
-    return _form_page(request, "register.html", {}, [])
+    return form_page(request, "register.html", {}, [])
 
 
 @auth_pages.post("/register")
@@ -108,11 +108,11 @@ async def register(
         )
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "register.html", values, errors, status)
+        return form_page(request, "register.html", values, errors, status)
     send_after_response(background, ctx, mail)
     if ctx.settings.require_email_verification:  # signed in once the address is confirmed
         confirm = {"email": body.email, "purpose": "verify_email", "action": "/verify-email"}
-        return _form_page(request, "code_enter.html", confirm, [])
+        return form_page(request, "code_enter.html", confirm, [])
     issued = await accounts_service.issue_session(session, ctx, user.id, client)
     return _signed_in(request, issued, "/")
 
@@ -122,7 +122,8 @@ async def verify_email(
     request: Request, session: DbSession, ctx: Accounts, client: ClientInfo
 ) -> Response:
     form = await checked_form(request, form_cookie(request))
-    values = {"email": field(form, "email"), "purpose": "verify_email", "action": "/verify-email"}
+    values = {"email": field(form, "email"), "purpose": "verify_email", "action": "/verify-email",
+              "then": field(form, "then")}  # fmt: skip
     try:
         body = CodeLoginIn.model_validate({"email": values["email"], "code": field(form, "code")})
         await accounts_service.verify_email(
@@ -130,7 +131,9 @@ async def verify_email(
         )
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "code_enter.html", values, errors, status)
+        return form_page(request, "code_enter.html", values, errors, status)
+    if field(form, "then") == "settings":  # confirmed from the settings of a signed-in account
+        return RedirectResponse("/settings?confirmed=1", status_code=303)
     return RedirectResponse("/login?verified=1", status_code=303)
 
 
@@ -164,16 +167,16 @@ async def _ask_code(
         mail = await accounts_service.request_code(session, ctx, email=body.email, purpose=purpose)
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "code_request.html", values, errors, status)
+        return form_page(request, "code_request.html", values, errors, status)
     send_after_response(background, ctx, mail)
-    return _form_page(request, "code_enter.html", values, [])
+    return form_page(request, "code_enter.html", values, [])
 
 
 def _code_request_routes(purpose: str, path: str) -> None:
     """The page that asks for an address and the post that mails the code, of a purpose."""
 
     async def show(request: Request) -> Response:
-        return _form_page(request, "code_request.html", {"purpose": purpose, "action": path}, [])
+        return form_page(request, "code_request.html", {"purpose": purpose, "action": path}, [])
 
     async def ask(
         request: Request, session: DbSession, ctx: Accounts, background: BackgroundTasks
@@ -201,7 +204,7 @@ async def code_login(
         )
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "code_enter.html", values, errors, status)
+        return form_page(request, "code_enter.html", values, errors, status)
     return _signed_in(request, issued, "/")
 
 
@@ -223,7 +226,7 @@ async def reset(
         )  # fmt: skip
     except (ValidationError, DiaristError) as exc:
         errors, status = await refusal(session, exc)
-        return _form_page(request, "code_enter.html", values, errors, status)
+        return form_page(request, "code_enter.html", values, errors, status)
     return RedirectResponse("/login?reset=1", status_code=303)
 
 
@@ -258,7 +261,7 @@ async def sign_in_with_provider(
         return await leave_for_provider(request, ctx, provider, next=safe_next(next), link=False)
     except DiaristError as exc:
         values = {"next": safe_next(next)}
-        return _form_page(request, "login.html", values, [exc.detail], exc.status)
+        return form_page(request, "login.html", values, [exc.detail], exc.status)
 
 
 @auth_pages.get("/login/oidc/{provider}/callback")
@@ -303,6 +306,6 @@ async def provider_callback(
         if link:
             response = page(request, "error.html", {"me": None, "errors": errors}, status)
         else:
-            response = _form_page(request, "login.html", {"next": "/"}, errors, status)
+            response = form_page(request, "login.html", {"next": "/"}, errors, status)
     clear_provider_flow(response, request)
     return response

@@ -8,18 +8,24 @@ from __future__ import annotations
 import uuid
 from typing import Any, cast
 
-from fastapi import Request, Response
+from fastapi import BackgroundTasks, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import preferences
 from diarist.accounts import service as accounts_service
-from diarist.accounts.dependencies import Accounts, ClientInfo, ExportFormat, export_response
+from diarist.accounts.dependencies import (
+    Accounts,
+    ClientInfo,
+    ExportFormat,
+    export_response,
+    send_after_response,
+)
 from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
 from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
-from diarist.web.auth_pages import leave_for_provider
+from diarist.web.auth_pages import form_page, leave_for_provider
 from diarist.web.render import page
 from diarist.web.security import clear_session
 from diarist.web.viewer import SignedIn, Viewer, checked_form, field, pages_router, refusal
@@ -69,6 +75,23 @@ async def _refused(
 ) -> Response:
     errors, status = await refusal(session, exc)
     return await _settings_page(request, session, me, errors=errors, status=status)
+
+
+@settings_pages.post("/settings/confirm-email")
+async def confirm_email(
+    request: Request, session: DbSession, ctx: Accounts, background: BackgroundTasks, me: SignedIn
+) -> Response:
+    """Mail a code that confirms my address, and ask for it (reminders are mailed only to a
+    confirmed address)."""
+    await checked_form(request, me.csrf)
+    user = await accounts_service.get_user(session, me.principal.user_id)
+    mail = await accounts_service.request_code(
+        session, ctx, email=user.email, purpose="verify_email"
+    )
+    send_after_response(background, ctx, mail)
+    values = {"email": user.email, "purpose": "verify_email", "action": "/verify-email",
+              "then": "settings"}  # fmt: skip
+    return form_page(request, "code_enter.html", values, [])
 
 
 @settings_pages.post("/settings/profile")
