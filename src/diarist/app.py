@@ -15,6 +15,7 @@ from diarist.analysis.router import topics_router
 from diarist.attachments import service as attachments_service
 from diarist.attachments.router import attachments_router
 from diarist.attachments.store import open_store
+from diarist.audit.router import audit_router
 from diarist.config import Settings, get_settings
 from diarist.db import migrate
 from diarist.db.engine import Database, create_engine, plan_pool, resolve_urls
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ops_router)
     app.include_router(auth_router)
     app.include_router(me_router)
+    app.include_router(audit_router)
     app.include_router(entries_router)
     app.include_router(tags_router)
     app.include_router(search_router)

@@ -232,6 +232,23 @@ class RemindersSettings(BaseModel):
     vapid_subject: str = Field(default="mailto:diarist@localhost", pattern=r"^(mailto:|https://)")
 
 
+class RetentionSettings(BaseModel):
+    """What the worker's daily retention job keeps (docs/audit.md); 0: kept for ever."""
+
+    # The row audit trail, in whole months (its partitions are dropped whole).
+    audit_keep_months: int = Field(default=12, ge=0, le=1200)
+    # Monthly partitions made ahead of time (a month with none falls in the default one).
+    audit_months_ahead: int = Field(default=3, ge=1, le=24)
+    security_events_days: int = Field(default=365, ge=0, le=36_500)
+    # Sessions and tokens that expired or were revoked this long ago; emailed codes past use.
+    ended_sessions_days: int = Field(default=30, ge=1, le=3650)
+    # An entry's Idempotency-Key answers a retry for this long (the web app's offline outbox
+    # sends what was written offline when the connection returns).
+    idempotency_days: int = Field(default=30, ge=1, le=3650)
+    # Jobs that finished (succeeded, failed, cancelled) this long ago.
+    finished_jobs_days: int = Field(default=14, ge=1, le=3650)
+
+
 class BackupSettings(BaseModel):
     """`diarist backup` (docs/backups.md)."""
 
@@ -372,6 +389,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     backups: BackupSettings = Field(default_factory=BackupSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)

@@ -18,6 +18,7 @@ from diarist.accounts.errors import InsufficientScope, NotAuthenticated
 from diarist.accounts.preferences import UserPreferences
 from diarist.db.engine import Database
 from diarist.db.pipeline import Statement, Transaction, read_in_one_trip
+from diarist.kit.middleware import current_request_id
 
 _log = structlog.get_logger("diarist.accounts")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,7 +54,9 @@ class PendingPrincipal:
 
     @property
     def statement(self) -> Statement:
-        return Statement(repo.AUTH_RESOLVE_SQL, {"digest": self.digest})
+        return Statement(
+            repo.AUTH_RESOLVE_SQL, {"digest": self.digest, "request_id": current_request_id()}
+        )
 
     async def read(
         self, session: AsyncSession, *statements: Statement

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.pipeline import Statement
+from diarist.kit.middleware import current_request_id
 from diarist.models import AuthCode, AuthThrottle, AuthToken, SecurityEvent, User, UserIdentity
 
 
@@ -96,8 +97,12 @@ async def touch_identity(
     )
 
 
-# The token check as the first statement of a hot read (db.pipeline), in psycopg's style.
-AUTH_RESOLVE_SQL = "SELECT * FROM auth_resolve_token(%(digest)s)"
+# The token check as the first statement of a hot read (db.pipeline), in psycopg's style; it
+# also tells the transaction the request's id (the audit trail's request_id).
+AUTH_RESOLVE_SQL = (
+    "SELECT t.* FROM set_config('diarist.request_id', %(request_id)s, true) r,"
+    " auth_resolve_token(%(digest)s) t"
+)
 
 
 # The acting user's profile, read under their tenant in the same round trip as the check.
@@ -112,7 +117,13 @@ async def resolve_token(session: AsyncSession, digest: bytes) -> ResolvedToken |
     """Check a bearer token, set its user as the tenant and read the user's preferences, in
     one round trip that writes nothing."""
     row = (
-        await session.execute(text("SELECT * FROM auth_resolve_token(:digest)"), {"digest": digest})
+        await session.execute(
+            text(
+                "SELECT t.* FROM set_config('diarist.request_id', :request_id, true) r,"
+                " auth_resolve_token(:digest) t"
+            ),
+            {"digest": digest, "request_id": current_request_id()},
+        )
     ).one_or_none()
     return ResolvedToken(*row) if row else None
 
@@ -304,9 +315,14 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, **values: Any) 
     await session.execute(update(User).where(User.id == user_id).values(**values))
 
 
-async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Delete the account; every user-owned row goes with it (ON DELETE CASCADE)."""
+async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Delete the account; every user-owned row goes with it (ON DELETE CASCADE), and so
+    does its audit trail (the deletes are not added to it). How many audit rows went."""
+    await session.execute(text("SELECT set_config('diarist.erasing', 'on', true)"))
     await session.execute(delete(User).where(User.id == user_id))
+    forgotten = await session.scalar(text("SELECT audit_forget(:user_id)"), {"user_id": user_id})
+    await session.execute(text("SELECT set_config('diarist.erasing', '', true)"))
+    return int(forgotten or 0)
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:

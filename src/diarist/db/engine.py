@@ -21,10 +21,15 @@ from sqlalchemy.orm import Session, SessionTransaction
 from diarist.config import DatabaseSettings, Settings
 from diarist.db.provision import DatabaseUrls
 from diarist.errors import DiaristError
+from diarist.kit.middleware import current_request_id
 
 # The key of `Session.info` that holds the acting user's id; `_set_tenant` reads it.
 TENANT_KEY = "user_id"
-_SET_TENANT = text("SELECT set_config('diarist.user_id', :user_id, true)")
+# With the request's id, for the audit trail (one statement: no extra round trip).
+_SET_TENANT = text(
+    "SELECT set_config('diarist.user_id', :user_id, true),"
+    " set_config('diarist.request_id', :request_id, true)"
+)
 
 
 class TenantSession(Session):
@@ -36,13 +41,17 @@ def _set_tenant(session: Session, _tx: SessionTransaction, connection: Connectio
     # Transaction-local, so it cannot leak to the next user of a pooled connection.
     user_id = session.info.get(TENANT_KEY)
     if user_id is not None:
-        connection.execute(_SET_TENANT, {"user_id": str(user_id)})
+        connection.execute(_SET_TENANT, _tenant(user_id))
 
 
 async def act_as(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Scope the session's current and later transactions to `user_id`."""
     session.info[TENANT_KEY] = user_id
-    await session.execute(_SET_TENANT, {"user_id": str(user_id)})
+    await session.execute(_SET_TENANT, _tenant(user_id))
+
+
+def _tenant(user_id: uuid.UUID) -> dict[str, str]:
+    return {"user_id": str(user_id), "request_id": current_request_id()}
 
 
 def normalize_url(raw: str) -> URL:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 # Objects that migrations create but no ORM model describes (procrastinate's queue schema).
-_UNMODELLED_PREFIXES = ("procrastinate_",)
+# The audit trail's partitions (`audit_log_p202612`, `audit_log_default`) are made by its job.
+_UNMODELLED_PREFIXES = ("procrastinate_", "audit_log_")
 # Per-model HNSW expression indexes over `embedding::vector(<dim>)`, made by migrations.
 _UNMODELLED_INDEX_PREFIXES = ("ix_entry_embeddings_hnsw_",)
 

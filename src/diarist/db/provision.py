@@ -93,6 +93,10 @@ def provision(superuser: URL, settings: DatabaseSettings, database: str | None =
             "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {app}, {system}",
         ):
             cur.execute(sql.SQL(statement).format(**ident))
+        # The grants above opened the audit trail too: only its owner writes it (docs/audit.md).
+        cur.execute("SELECT to_regprocedure('audit_close()') IS NOT NULL")
+        if (found := cur.fetchone()) and found[0]:
+            cur.execute("SELECT audit_close()")
 
 
 def embedded_urls(

@@ -24,6 +24,13 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("diarist.request")
 
 
+def current_request_id() -> str:
+    """The id of the request being served ("" outside one): the database stores it with the
+    audit rows a request writes (`diarist.request_id`, transaction-local)."""
+    found = structlog.contextvars.get_contextvars().get("request_id")
+    return found if isinstance(found, str) else ""
+
+
 class RequestContextMiddleware:
     """Pure ASGI middleware (no per-request task or body buffering, unlike BaseHTTPMiddleware)."""
 

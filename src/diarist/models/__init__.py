@@ -10,6 +10,7 @@ from diarist.models.accounts import (
 )
 from diarist.models.analysis import EntryEmbedding, EntryTopic, ProcessedContent, Topic
 from diarist.models.attachments import Attachment, AttachmentBlob
+from diarist.models.audit import AuditEntry
 from diarist.models.base import Base, Timestamps, UUIDv7PrimaryKey
 from diarist.models.imports import Import
 from diarist.models.insights import Insight, StatsDay, StatsDaySubject, StatsDirtyDay
@@ -34,6 +35,7 @@ from diarist.models.reminders import (
 __all__ = [
     "Attachment",
     "AttachmentBlob",
+    "AuditEntry",
     "AuthCode",
     "AuthThrottle",
     "AuthToken",

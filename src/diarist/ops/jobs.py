@@ -7,3 +7,4 @@ from diarist.db.jobs import JobSpec
 NAMESPACE = "ops"
 PING = JobSpec(NAMESPACE, "ping", queue="ops")
 BACKUP = JobSpec(NAMESPACE, "backup", queue="maintenance")
+RETENTION = JobSpec(NAMESPACE, "retention", queue="maintenance")

@@ -190,6 +190,6 @@ async def deactivate_self(
 async def delete_account(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Delete the account and everything it owns, the job queue's mentions of it included,
     in one transaction."""
-    await repo.delete_user(session, user_id)
+    audit_rows = await repo.delete_user(session, user_id)
     jobs = await db_jobs.forget_user_jobs(session, user_id)
-    _log.info("account_deleted", user_id=str(user_id), jobs_forgotten=jobs)
+    _log.info("account_deleted", user_id=str(user_id), jobs_forgotten=jobs, audit_rows=audit_rows)

@@ -1,0 +1,1 @@
+"""The row audit trail, as its owner reads it (docs/audit.md)."""
