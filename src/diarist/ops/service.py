@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from diarist.config import Settings
-from diarist.db import backups
+from diarist.db import backups, pitr
 from diarist.db.engine import Database
 from diarist.db.provision import DatabaseUrls
 from diarist.ops import repository as repo
@@ -84,6 +84,24 @@ def scheduled_backup(settings: Settings, urls: DatabaseUrls, now: datetime) -> s
     removed = backups.prune_backups(settings, _step)
     _log.info("backup_made", file=dump.name, pruned=len(removed))
     return dump.name
+
+
+def scheduled_base_backup(settings: Settings, now: datetime) -> str:
+    """When scheduled base backups are on (DIARIST_BACKUPS__BASE_EVERY_HOURS, the embedded
+    server archiving its WAL) and the newest is that old, take one and prune; what it did."""
+    every = settings.backups.base_every_hours
+    if every is None or not settings.embedded:
+        return "off"
+    newest = pitr.base_backups(pitr.base_dir(settings))
+    if newest and (now - newest[0].finished_at).total_seconds() / 3600 < every - 0.05:
+        return "not due"
+    try:
+        taken = pitr.base_backup_now(settings, _step)
+    except backups.BackupError as exc:
+        _log.warning("base_backup_refused", reason=str(exc))
+        return "refused"
+    _log.info("base_backup_made", folder=taken.path.name)
+    return taken.path.name
 
 
 def _step(message: str) -> None:

@@ -28,11 +28,13 @@ async def ping(token: str) -> str:
 @blueprint.task(name=jobs.BACKUP.name, queue=jobs.BACKUP.queue, queueing_lock="ops_backup")
 async def scheduled_backup(timestamp: int) -> str:
     """Hourly: when scheduled backups are on (DIARIST_BACKUPS__EVERY_HOURS) and the newest is
-    that old, make one and prune; what it did."""
+    that old, make one and prune; the same for base backups of point-in-time recovery
+    (DIARIST_BACKUPS__BASE_EVERY_HOURS); what each did."""
     settings = worker_resources().settings
-    return await asyncio.to_thread(
-        service.scheduled_backup, settings, resolve_urls(settings), datetime.now(UTC)
-    )
+    now = datetime.now(UTC)
+    dump = await asyncio.to_thread(service.scheduled_backup, settings, resolve_urls(settings), now)
+    base = await asyncio.to_thread(service.scheduled_base_backup, settings, now)
+    return f"dump: {dump}; base: {base}"
 
 
 @blueprint.periodic(cron="23 2 * * *")
