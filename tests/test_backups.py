@@ -254,10 +254,21 @@ async def test_scheduled_backups_and_readiness(filled: tuple[Settings, DatabaseU
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
         ready = (await client.get("/readyz")).json()
+        unverified = await client.get("/metrics")
+        [(dump, manifest)] = list_backups(settings)
+        manifest.verified_at = (now + timedelta(minutes=1)).isoformat()
+        manifest.write(dump.with_suffix(MANIFEST_SUFFIX))
+        verified = (await client.get("/metrics")).text
     await database.dispose()
     assert ready["status"] == "ready"
     assert ready["backup"]["overdue"] is False
     assert ready["backup"]["age_hours"] < 1
+    assert ready["backup"]["verified_age_hours"] is None
+    assert unverified.headers["content-type"].startswith("text/plain")
+    assert "diarist_backup_age_seconds " in unverified.text
+    assert "diarist_backup_verified_age_seconds" not in unverified.text
+    assert "diarist_backup_overdue 0.0" in unverified.text
+    assert "diarist_backup_verified_age_seconds " in verified
 
 
 def test_an_encrypted_backup_verifies_restores_and_refuses_tampering(

@@ -400,11 +400,14 @@ class BackupAge:
     verified_at: datetime | None
 
 
-def newest_backup(settings: Settings, now: datetime) -> BackupAge | None:
+def newest_backup(settings: Settings, now: datetime, *, verified: bool = False) -> BackupAge | None:
+    """The newest backup (`verified`: the newest that `diarist backup verify` checked)."""
     for _path, manifest in list_backups(settings):
+        if verified and not manifest.verified_at:
+            continue
         made = datetime.fromisoformat(manifest.created_at)
-        verified = datetime.fromisoformat(manifest.verified_at) if manifest.verified_at else None
-        return BackupAge(made, (now - made).total_seconds() / 3600, verified)
+        checked = datetime.fromisoformat(manifest.verified_at) if manifest.verified_at else None
+        return BackupAge(made, (now - made).total_seconds() / 3600, checked)
     return None
 
 

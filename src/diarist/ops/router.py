@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from diarist.config import Settings
 from diarist.db.session import get_database
 from diarist.ops import children as children_status
 from diarist.ops import service
+from diarist.ops.metrics import metrics_text
 from diarist.ops.schemas import Health, Readiness
 
 router = APIRouter(tags=["ops"])
@@ -20,6 +23,14 @@ router = APIRouter(tags=["ops"])
 async def healthz() -> Health:
     """The process is up (no database access)."""
     return Health(status="ok")
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus metrics: the backups' ages (docs/backups.md)."""
+    settings: Settings = request.app.state.settings
+    body = await anyio.to_thread.run_sync(metrics_text, settings)
+    return PlainTextResponse(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})

@@ -20,6 +20,10 @@ class BackupState(BaseModel):
     made_at: datetime
     age_hours: float
     verified_at: datetime | None
+    # The newest backup that `diarist backup verify` checked (None: none was).
+    verified_age_hours: float | None = None
+    # The newest base backup of point-in-time recovery (None: none).
+    base_age_hours: float | None = None
     # Scheduled backups are on and the newest is more than twice their interval old.
     overdue: bool
 

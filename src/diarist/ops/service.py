@@ -67,8 +67,16 @@ def backup_state(settings: Settings, now: datetime) -> BackupState | None:
             return None
         return BackupState(made_at=now, age_hours=0, verified_at=None, overdue=True)
     overdue = every is not None and newest.hours > 2 * every
-    return BackupState(made_at=newest.made_at, age_hours=round(newest.hours, 2),
-                       verified_at=newest.verified_at, overdue=overdue)  # fmt: skip
+    verified = backups.newest_backup(settings, now, verified=True)
+    bases = pitr.base_backups(pitr.base_dir(settings))
+    base_hours = (now - bases[0].finished_at).total_seconds() / 3600 if bases else None
+    return BackupState(
+        made_at=newest.made_at, age_hours=round(newest.hours, 2),
+        verified_at=newest.verified_at,
+        verified_age_hours=round(verified.hours, 2) if verified else None,
+        base_age_hours=round(base_hours, 2) if base_hours is not None else None,
+        overdue=overdue,
+    )  # fmt: skip
 
 
 def scheduled_backup(settings: Settings, urls: DatabaseUrls, now: datetime) -> str:
