@@ -22,6 +22,7 @@ from diarist.cli import cli
 from diarist.config import Settings, get_settings
 from diarist.db.backups import (
     MANIFEST_SUFFIX,
+    USABLE,
     BackupError,
     Manifest,
     backups_to_prune,
@@ -97,10 +98,18 @@ async def test_a_backup_verifies_and_restores_to_equal_tables(
     assert verified.rows == sum(t.rows for t in manifest.tables.values())
 
     target = f"diarist_restored_{dump.stem[-8:].lower()}"
-    restored = restore_backup(settings, superuser, dump, target, _quiet)
+    steps: list[str] = []
+    restored = restore_backup(settings, superuser, dump, target, steps.append)
     try:
         with psycopg.connect(libpq_url(restored.owner)) as conn:
             assert table_figures(conn) == manifest.tables
+            # The embedding index is built after the check ("usable"), and is whole.
+            valid = conn.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " WHERE c.relname = 'ix_entry_embeddings_hnsw_minilm'"
+            ).fetchall()
+            assert valid == [(True,)]
+        assert steps.index(USABLE) < steps.index("building 1 embedding index(es)")
         with psycopg.connect(libpq_url(urls.owner)) as conn:
             assert table_figures(conn) == manifest.tables, "the source is unchanged"
         with pytest.raises(BackupError, match="exists already"):
