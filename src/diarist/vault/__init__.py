@@ -1,0 +1,2 @@
+"""The secret vault: zero-knowledge secret tags (OPAQUE), wrapped keys and encrypted blobs
+(docs/vault.md)."""
