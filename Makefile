@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.backups --entries $(if $(filter large,$(SIZE)),1000000,100000)
 
 test: lint typecheck
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term --durations=15
 
 # The API walk of make test, long: FUZZ_EXAMPLES generated cases per operation (400: about
 # 25,000 requests, 5 minutes). Prints requests, 5xx and failures by kind; fails if any.

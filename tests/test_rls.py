@@ -31,6 +31,7 @@ from tests.factories.accounts import PASSWORD, link_identity, unique_email
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, fill_journal_with_services
 from tests.factories.reminders import fill_reminders
+from tests.factories.vault import fill_vault
 from tests.fixtures.catalog import NOT_USER_OWNED, table_security, user_owned_tables
 
 MODEL_TABLES = {table.name: owner.name for table, owner in exported_tables()}
@@ -67,6 +68,7 @@ async def populate(database: Database, ctx: AccountsContext) -> tuple[uuid.UUID,
             await _attach_a_file(session, ids[-1], ctx.settings.data_dir)
             await link_identity(session, ids[-1])
             await fill_reminders(session, ids[-1])
+            await fill_vault(session, ids[-1])
     return ids[0], ids[1]
 
 

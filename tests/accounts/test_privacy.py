@@ -25,6 +25,7 @@ from tests.factories.accounts import (
 from tests.factories.insights import fill_statistics
 from tests.factories.journal import analyze_entries, create_entry, fill_journal
 from tests.factories.reminders import fill_reminders
+from tests.factories.vault import fill_vault
 from tests.fixtures.catalog import user_owned_tables
 
 NEW_PASSWORD = "saffron-glacier-meadow-47"
@@ -107,6 +108,7 @@ async def test_export_and_deletion_cover_every_user_owned_table(
     assert attached.status_code == 201
     await link_identity(session, user_id)
     await fill_reminders(session, user_id)
+    await fill_vault(session, user_id)
     await session.commit()
     catalog = await user_owned_tables(session)
 

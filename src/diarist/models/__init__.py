@@ -31,6 +31,7 @@ from diarist.models.reminders import (
     Reminder,
     ReminderDelivery,
 )
+from diarist.models.vault import SecretTag, VaultBlob, VaultLogin, VaultSession, VaultWrappedKey
 
 __all__ = [
     "Attachment",
@@ -54,6 +55,7 @@ __all__ = [
     "PushSubscription",
     "Reminder",
     "ReminderDelivery",
+    "SecretTag",
     "SecurityEvent",
     "StatsDay",
     "StatsDaySubject",
@@ -66,5 +68,9 @@ __all__ = [
     "User",
     "UserIdentity",
     "UserWord",
+    "VaultBlob",
+    "VaultLogin",
+    "VaultSession",
+    "VaultWrappedKey",
     "VocabularyChange",
 ]
