@@ -37,6 +37,7 @@ from diarist.ops.router import router as ops_router
 from diarist.reminders.router import calendar_router, notifications_router, reminders_router
 from diarist.search.query_embedder import QueryEmbedder
 from diarist.search.router import search_router
+from diarist.vault.router import vault_router
 from diarist.web.site import install_web
 
 
@@ -113,5 +114,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(reminders_router)
     app.include_router(notifications_router)
     app.include_router(calendar_router)
+    app.include_router(vault_router)
     install_web(app)
     return app

@@ -110,7 +110,8 @@ class VaultBlob(UUIDv7PrimaryKey, Base):
         CheckConstraint("octet_length(auth_tag) = 16", name="auth_tag_length"),
         # Padded to 256-byte multiples by the client; at most 16 MiB an object.
         CheckConstraint(
-            "mod(octet_length(ciphertext), 256) = 0 AND octet_length(ciphertext) BETWEEN 256 AND 16777216",
+            "mod(octet_length(ciphertext), 256) = 0"
+            " AND octet_length(ciphertext) BETWEEN 256 AND 16777216",
             name="ciphertext_padded",
         ),
         CheckConstraint("length(content_type) BETWEEN 1 AND 100", name="content_type_length"),

@@ -6,7 +6,6 @@ client, like a webhook."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from py_vapid.utils import b64urlencode
 from pywebpush import WebPusher
 
 from diarist.config import Settings
+from diarist.kit.key_files import secret_file
 
 VAPID_FILE = "vapid_private_key.pem"
 # A push service keeps an undelivered reminder this long (the browser may be offline).
@@ -51,18 +51,14 @@ def _parsed_key(value: str) -> Vapid02:
 
 @lru_cache(maxsize=4)
 def _key_file(path: Path) -> Vapid02:
-    if not path.exists():
+    def make() -> bytes:
         key = Vapid02()
         key.generate_keys()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # the API and the worker may start together: the first to create it wins
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(key.private_pem())
-    return Vapid02.from_pem(path.read_bytes())
+        pem: bytes = key.private_pem()
+        return pem
+
+    # The API and the worker may start together: the first to make it wins.
+    return Vapid02.from_pem(secret_file(path, make))
 
 
 def application_server_key(key: Vapid02) -> str:

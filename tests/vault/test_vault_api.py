@@ -1,0 +1,239 @@
+"""The vault through its API with the Python client (opaque-snake for OPAQUE, our key
+hierarchy): register, unlock, store and read back a secret entry, change the phrase; the server
+sees no plaintext and no phrase; wrong phrases, replayed or late KE3s, other users' tags and
+malformed messages are refused as problem+json; guesses are throttled."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import opaque_snake
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from diarist.db.engine import act_as
+from diarist.vault.client import VaultClient, b64, unb64
+from tests.factories.accounts import Account, signed_up, user_id_of
+
+MARKER = "vault-marker-ocelot-29"
+SECRET = f"# Dear diary\n\nSomething only I may read: {MARKER}.".encode()
+
+
+async def _vault(client: httpx.AsyncClient, me: Account) -> VaultClient:
+    return VaultClient(client, me.auth, await user_id_of(client, me))
+
+
+async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("my long secret phrase")
+    assert await vault.unlock(tag_id, "not my phrase") is None
+    unlocked = await vault.find("my long secret phrase")
+    assert unlocked is not None
+    assert unlocked.tag_id == tag_id
+    object_id = await vault.store(unlocked, SECRET, "text/markdown")
+    assert await vault.read(unlocked, object_id) == ("text/markdown", SECRET)
+
+    listed = await client.get(
+        f"/api/v1/vault/tags/{tag_id}/objects", headers={**me.auth, **unlocked.headers}
+    )
+    [item] = listed.json()
+    assert (item["object_id"], item["size"]) == (str(object_id), 256)
+
+    await act_as(session, vault.user_id)
+    stored = await session.execute(
+        text("SELECT ciphertext, content_type FROM vault_blobs WHERE object_id = :id"),
+        {"id": object_id},
+    )
+    ciphertext, content_type = stored.one()
+    assert MARKER.encode() not in bytes(ciphertext)
+    assert content_type == "text/markdown"
+
+    await vault.change_phrase(unlocked, "a new and longer secret phrase")
+    assert await vault.unlock(tag_id, "my long secret phrase") is None
+    locked = await client.get(
+        f"/api/v1/vault/tags/{tag_id}/keys", headers={**me.auth, **unlocked.headers}
+    )
+    assert locked.status_code == 401, "the old session ended with the phrase"
+    again = await vault.unlock(tag_id, "a new and longer secret phrase")
+    assert again is not None
+    assert await vault.read(again, object_id) == ("text/markdown", SECRET)
+
+    stale = await client.put(
+        f"/api/v1/vault/tags/{tag_id}/phrase",
+        json={"record": b64(bytes(192)), "key_version": 1, "keys": []},
+        headers={**me.auth, **again.headers},
+    )
+    assert stale.status_code == 422, "every key must be re-wrapped"
+    keys = (
+        await client.get(f"/api/v1/vault/tags/{tag_id}/keys", headers={**me.auth, **again.headers})
+    ).json()
+    conflict = await client.put(
+        f"/api/v1/vault/tags/{tag_id}/phrase",
+        json={"record": b64(_record()), "key_version": 1,
+              "keys": [{"key_id": k["key_id"], "wrapped": k["wrapped"]} for k in keys]},
+        headers={**me.auth, **again.headers},
+    )  # fmt: skip
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "key_version_conflict"
+
+    gone = await client.delete(f"/api/v1/vault/tags/{tag_id}", headers={**me.auth, **again.headers})
+    assert gone.status_code == 204
+    assert (await client.get("/api/v1/vault/tags", headers=me.auth)).json() == []
+
+
+def _record() -> bytes:
+    """A well-formed registration record (its client key a real element)."""
+    client = opaque_snake.OpaqueClient()
+    server = opaque_snake.OpaqueServer()
+    request, state = client.start_registration("x")
+    response = server.create_registration_response(request, "t")
+    return bytes(client.finish_registration(response, state, "x").upload.to_bytes())
+
+
+async def test_a_login_is_answered_once_within_its_minute_and_only_by_its_owner(
+    client: httpx.AsyncClient,
+) -> None:
+    me, other = await signed_up(client), await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("phrase of mine")
+    theirs = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(bytes(96))}, headers=other.auth
+    )
+    assert theirs.status_code == 404
+    assert theirs.json()["code"] == "secret_tag_not_found"
+
+    login = opaque_snake.OpaqueClient()
+    ke1, state = login.start_login("phrase of mine")
+    started = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())}, headers=me.auth
+    )
+    result = login.finish_login(
+        opaque_snake.CredentialResponse.from_bytes(unb64(started.json()["ke2"])), state,
+        "phrase of mine",
+    )  # fmt: skip
+    finish = f"/api/v1/vault/tags/{tag_id}/logins/{started.json()['login_id']}"
+    ke3 = {"ke3": b64(result.finalization.to_bytes())}
+    theirs = await client.post(finish, json=ke3, headers=other.auth)
+    assert theirs.status_code == 401, "not their login (and their try does not use it up)"
+    assert theirs.json()["code"] == "vault_login_failed"
+    assert (await client.post(finish, json=ke3, headers=me.auth)).status_code == 200
+    replayed = await client.post(finish, json=ke3, headers=me.auth)
+    assert replayed.status_code == 401, "one KE3 a login"
+
+    ke1, state = login.start_login("phrase of mine")
+    started = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())}, headers=me.auth
+    )
+    finish = f"/api/v1/vault/tags/{tag_id}/logins/{started.json()['login_id']}"
+    wrong = await client.post(finish, json={"ke3": b64(bytes(64))}, headers=me.auth)
+    assert wrong.status_code == 401
+    result = login.finish_login(
+        opaque_snake.CredentialResponse.from_bytes(unb64(started.json()["ke2"])), state,
+        "phrase of mine",
+    )  # fmt: skip
+    replay = await client.post(
+        finish, json={"ke3": b64(result.finalization.to_bytes())}, headers=me.auth
+    )
+    assert replay.status_code == 401, "a failed KE3 used the login up"
+
+
+async def test_guesses_are_throttled(client: httpx.AsyncClient) -> None:
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("the right phrase")
+    codes = []
+    for _ in range(12):
+        ke1, _state = opaque_snake.OpaqueClient().start_login("a guess")
+        answer = await client.post(
+            f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())},
+            headers=me.auth,
+        )  # fmt: skip
+        codes.append(answer.status_code)
+        if answer.status_code == 429:
+            assert answer.json()["code"] == "too_many_attempts"
+            assert int(answer.headers["Retry-After"]) >= 1
+            break
+    assert codes[0] == 200
+    assert codes[-1] == 429, codes
+
+
+async def test_bad_input_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("phrase")
+    unlocked = await vault.unlock(tag_id, "phrase")
+    assert unlocked is not None
+    headers = {**me.auth, **unlocked.headers}
+    object_url = f"/api/v1/vault/tags/{tag_id}/objects/{uuid.uuid4()}"
+    blob = {"key_id": str(uuid.uuid4()), "iv": b64(bytes(12)), "ciphertext": b64(bytes(256)),
+            "auth_tag": b64(bytes(16)), "content_type": "text/plain"}  # fmt: skip
+    registrations, tags = "/api/v1/vault/registrations", "/api/v1/vault/tags"
+    logins, keys = f"{tags}/{tag_id}/logins", f"{tags}/{tag_id}/keys"
+    forged = {**me.auth, "X-Vault-Token": "dvt_forged"}
+    new_tag = str(uuid.uuid4())
+    cases = [
+        ("POST", registrations, {"request": "!!not base64!!"}, me.auth, 422, "validation_error"),
+        ("POST", registrations, {"request": b64(bytes(32))}, me.auth, 422, "vault_message_invalid"),
+        ("POST", tags, {"tag_id": new_tag, "record": b64(bytes(191))}, me.auth, 422,
+         "validation_error"),
+        ("POST", tags, {"tag_id": new_tag, "record": b64(b"\xff" * 192)}, me.auth, 422,
+         "vault_message_invalid"),
+        ("POST", tags, {"tag_id": str(tag_id), "record": b64(_record())}, me.auth, 409,
+         "secret_tag_exists"),
+        ("POST", logins, {"ke1": b64(bytes(96))}, me.auth, 422, "vault_message_invalid"),
+        ("PUT", object_url, blob, me.auth, 401, "vault_locked"),
+        ("PUT", object_url, {**blob, "ciphertext": b64(bytes(255))}, headers, 422,
+         "validation_error"),
+        ("PUT", object_url, blob, headers, 404, "vault_object_not_found"),  # no such key
+        ("PUT", f"{keys}/{uuid.uuid4()}", {"wrapped": b64(bytes(39))}, headers, 422,
+         "validation_error"),
+        ("GET", object_url, None, headers, 404, "vault_object_not_found"),
+        ("GET", keys, None, forged, 401, "vault_locked"),
+    ]  # fmt: skip
+    for method, url, body, sent_headers, status, code in cases:
+        answer = await client.request(method, url, json=body, headers=sent_headers)
+        assert answer.status_code == status, (method, url, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert answer.json()["code"] == code, (method, url, answer.text)
+    await act_as(session, vault.user_id)
+    counts = (await session.execute(text(
+        "SELECT (SELECT count(*) FROM secret_tags), (SELECT count(*) FROM vault_blobs),"
+        " (SELECT count(*) FROM vault_wrapped_keys)"
+    ))).one()  # fmt: skip
+    assert tuple(counts) == (1, 0, 0)
+
+
+async def test_an_expired_login_cannot_be_finished(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("phrase")
+    login = opaque_snake.OpaqueClient()
+    ke1, state = login.start_login("phrase")
+    started = (await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())}, headers=me.auth
+    )).json()  # fmt: skip
+    await act_as(session, vault.user_id)
+    await session.execute(
+        text("UPDATE opaque_sessions SET expires_at = :past"),
+        {"past": datetime.now(UTC) - timedelta(seconds=1)},
+    )
+    result = login.finish_login(
+        opaque_snake.CredentialResponse.from_bytes(base64.urlsafe_b64decode(started["ke2"] + "==")),
+        state, "phrase",
+    )  # fmt: skip
+    late = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins/{started['login_id']}",
+        json={"ke3": b64(result.finalization.to_bytes())}, headers=me.auth,
+    )  # fmt: skip
+    assert late.status_code == 401
+    assert late.json()["code"] == "vault_login_failed"
