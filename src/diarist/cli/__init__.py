@@ -16,6 +16,7 @@ from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
 from diarist.cli.imports import export_journal, import_journal
 from diarist.cli.users import user_cli
+from diarist.cli.vault import vault_cli
 from diarist.db import migrate
 from diarist.db.embedded import DataDirLocked
 from diarist.logging import configure_logging
@@ -26,6 +27,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
 cli.add_typer(analysis_cli, name="analysis")
 cli.add_typer(backup_cli, name="backup")
+cli.add_typer(vault_cli, name="vault")
 cli.command("import")(import_journal)
 cli.command("export")(export_journal)
 console = Console()

@@ -183,6 +183,13 @@ class VaultClient:
         )  # fmt: skip
         return object_id
 
+    async def list_objects(self, unlocked: Unlocked) -> list[dict[str, Any]]:
+        """The tag's objects (ids, content types, sizes), without their contents."""
+        found: list[dict[str, Any]] = await self._call(
+            "GET", f"/tags/{unlocked.tag_id}/objects", 200, unlocked.headers
+        )
+        return found
+
     async def read(self, unlocked: Unlocked, object_id: uuid.UUID) -> tuple[str, bytes]:
         """An object's content type and plaintext."""
         found = await self._call(
