@@ -26,6 +26,7 @@ from diarist.ops.retention import run_retention
 from tests.conftest import make_settings
 from tests.factories.accounts import PASSWORD, Account, signed_up, user_id_of
 from tests.factories.journal import create_entry
+from tests.factories.vault import fill_vault
 
 MARKER = "zebra-quartz-lullaby"
 
@@ -243,6 +244,8 @@ async def test_the_retention_job_purges_what_grows(live: Live) -> None:
             "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status)"
             " VALUES ('maintenance', 'ops:ping', '{}', 'succeeded')"
         )
+    async with live.system.unit_of_work() as session:
+        await fill_vault(session, await user_id_of(live.client, me))
     later = datetime.now(UTC) + timedelta(days=400)
     settings = make_settings(live.urls, Path("/tmp")).retention
     done = await run_retention(live.system, settings, later)
@@ -251,6 +254,7 @@ async def test_the_retention_job_purges_what_grows(live: Live) -> None:
     assert done["security_events"] >= 1
     assert done["audit_partitions_dropped"] >= 1
     assert done["finished_jobs"] >= 1
+    assert (done["vault_logins"], done["vault_sessions"]) == (1, 1)
     with live.as_role("system") as conn:
         assert conn.execute(
             "SELECT count(*) FROM entries WHERE idempotency_key IS NOT NULL"

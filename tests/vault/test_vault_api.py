@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import opaque_snake
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.db.engine import act_as
-from diarist.vault.client import VaultClient, b64, unb64
+from diarist.vault.client import VaultClient, VaultClientError, b64, unb64
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 MARKER = "vault-marker-ocelot-29"
@@ -237,3 +238,62 @@ async def test_an_expired_login_cannot_be_finished(
     )  # fmt: skip
     assert late.status_code == 401
     assert late.json()["code"] == "vault_login_failed"
+
+
+async def _flip(session: AsyncSession, user_id: uuid.UUID, table: str, column: str) -> None:
+    """Flip one bit of the column in the user's row of `table` (as an attacker with the
+    database would)."""
+    await act_as(session, user_id)
+    await session.execute(
+        text(
+            f"UPDATE {table} SET {column} = set_byte({column}, 3, get_byte({column}, 3) # 1)"  # noqa: S608
+        )
+    )
+
+
+async def test_tampering_is_refused(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("tamper phrase")
+    unlocked = await vault.unlock(tag_id, "tamper phrase")
+    assert unlocked is not None
+    object_id = await vault.store(unlocked, b"intact", "text/plain")
+    for table, column in (("vault_blobs", "ciphertext"), ("vault_wrapped_keys", "wrapped")):
+        await _flip(session, vault.user_id, table, column)
+        with pytest.raises(VaultClientError, match="altered"):
+            await vault.read(unlocked, object_id)
+        await _flip(session, vault.user_id, table, column)  # back as it was
+        assert await vault.read(unlocked, object_id) == ("text/plain", b"intact")
+
+    async def begun() -> tuple[str, dict[str, str]]:
+        login = opaque_snake.OpaqueClient()
+        ke1, state = login.start_login("tamper phrase")
+        started = (await client.post(
+            f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())},
+            headers=me.auth,
+        )).json()  # fmt: skip
+        result = login.finish_login(
+            opaque_snake.CredentialResponse.from_bytes(unb64(started["ke2"])), state,
+            "tamper phrase",
+        )  # fmt: skip
+        url = f"/api/v1/vault/tags/{tag_id}/logins/{started['login_id']}"
+        return url, {"ke3": b64(result.finalization.to_bytes())}
+
+    url, ke3 = await begun()
+    await _flip(session, vault.user_id, "opaque_sessions", "session_data")
+    assert (await client.post(url, json=ke3, headers=me.auth)).status_code == 401
+    # A sealed state moved to another login does not open there (its AAD names the login).
+    first_url, first_ke3 = await begun()
+    second_url, _ = await begun()
+    await act_as(session, vault.user_id)
+    await session.execute(
+        text(
+            "UPDATE opaque_sessions SET session_data = (SELECT session_data FROM opaque_sessions"
+            " WHERE id = :first) WHERE id = :second"
+        ),
+        {"first": uuid.UUID(first_url.rsplit("/", 1)[1]),
+         "second": uuid.UUID(second_url.rsplit("/", 1)[1])},
+    )  # fmt: skip
+    moved = await client.post(second_url, json=first_ke3, headers=me.auth)
+    assert moved.status_code == 401
+    assert (await client.post(first_url, json=first_ke3, headers=me.auth)).status_code == 200

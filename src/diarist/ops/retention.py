@@ -1,6 +1,7 @@
 """The daily retention job: the audit trail's partitions made ahead and dropped past their
 months, and what grows without bound purged by age — security events, ended sessions and
-tokens, used emailed codes, entries' idempotency keys, finished jobs. Each step has its
+tokens, used emailed codes, unanswered vault logins and ended vault sessions, entries'
+idempotency keys, finished jobs. Each step has its
 setting (`DIARIST_RETENTION__*`, docs/audit.md) and its own transaction. (Entries in the trash
 and expired analysis results have their own hourly jobs.)"""
 
@@ -23,6 +24,9 @@ _ENDED_TOKENS = text(
     " OR absolute_expires_at < :cutoff"
 )
 _OLD_CODES = text("DELETE FROM auth_codes WHERE expires_at < :cutoff")
+# Vault logins never answered and vault sessions past their time (refused already).
+_VAULT_LOGINS = text("DELETE FROM opaque_sessions WHERE expires_at < :cutoff")
+_VAULT_SESSIONS = text("DELETE FROM vault_sessions WHERE expires_at < :cutoff")
 _IDEMPOTENCY_KEYS = text(
     "UPDATE entries SET idempotency_key = NULL, idempotency_hash = NULL"
     " WHERE idempotency_key IS NOT NULL AND id < :bound"
@@ -62,6 +66,8 @@ async def run_retention(
     steps: list[tuple[str, Any, dict[str, Any]]] = [
         ("ended_sessions", _ENDED_TOKENS, {"cutoff": ago(settings.ended_sessions_days)}),
         ("used_codes", _OLD_CODES, {"cutoff": ago(1)}),
+        ("vault_logins", _VAULT_LOGINS, {"cutoff": now}),
+        ("vault_sessions", _VAULT_SESSIONS, {"cutoff": now}),
         ("idempotency_keys", _IDEMPOTENCY_KEYS,
          {"bound": uuid7_bound(ago(settings.idempotency_days))}),
         ("finished_jobs", _FINISHED_JOBS, {"cutoff": ago(settings.finished_jobs_days)}),

@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 import opaque_snake
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 PAD = 256
 _KEK_INFO = b"diarist/vault/kek/v1"
@@ -197,11 +198,14 @@ class VaultClient:
         )
         keys = await self._call("GET", f"/tags/{unlocked.tag_id}/keys", 200, unlocked.headers)
         wrapped = next(unb64(k["wrapped"]) for k in keys if k["key_id"] == found["key_id"])
-        data_key = aes_key_unwrap(unlocked.kek, wrapped)
-        plaintext = open_object(
-            data_key, self.user_id, unlocked.tag_id, object_id, found["content_type"],
-            unb64(found["iv"]), unb64(found["ciphertext"]), unb64(found["auth_tag"]),
-        )  # fmt: skip
+        try:
+            data_key = aes_key_unwrap(unlocked.kek, wrapped)
+            plaintext = open_object(
+                data_key, self.user_id, unlocked.tag_id, object_id, found["content_type"],
+                unb64(found["iv"]), unb64(found["ciphertext"]), unb64(found["auth_tag"]),
+            )  # fmt: skip
+        except (InvalidTag, InvalidUnwrap):
+            raise VaultClientError("the object or its key was altered: it does not open") from None
         return found["content_type"], plaintext
 
     async def change_phrase(self, unlocked: Unlocked, new_phrase: str) -> None:
