@@ -236,6 +236,34 @@ async def latest_code(session: AsyncSession, user_id: uuid.UUID, purpose: str) -
     return (await session.scalars(query)).first()
 
 
+async def lock_event_chain(session: AsyncSession, user_id: uuid.UUID) -> bytes | None:
+    """Hold the user's security-log chain until the transaction ends (one writer at a time)
+    and return its last signature."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"security-events:{user_id}"},
+    )
+    found = await session.scalar(
+        select(SecurityEvent.signature)
+        .where(SecurityEvent.user_id == user_id)
+        .order_by(SecurityEvent.id.desc())
+        .limit(1)
+    )
+    return bytes(found) if found is not None else None
+
+
+async def new_event_id(session: AsyncSession) -> uuid.UUID:
+    found = await session.scalar(text("SELECT uuidv7()"))
+    assert isinstance(found, uuid.UUID)
+    return found
+
+
+async def events_in_order(session: AsyncSession) -> list[Any]:
+    """Every user's events, user by user, oldest first (the system role: `audit verify`)."""
+    query = select(SecurityEvent).order_by(SecurityEvent.user_id, SecurityEvent.id)
+    return list((await session.scalars(query)).all())
+
+
 async def insert_event(session: AsyncSession, event: SecurityEvent) -> None:
     session.add(event)
     await session.flush()

@@ -39,9 +39,9 @@ class Keyring:
     def __init__(self, secret: SecretStr) -> None:
         # Derived once: the keyring lives as long as the app, its digests run per request.
         root = secret.get_secret_value().encode()
-        self._code, self._throttle, self._audit, self._forms, self._seals = (
+        self._code, self._throttle, self._audit, self._forms, self._seals, self._signing = (
             hmac.new(root, label.encode(), hashlib.sha256).digest()
-            for label in ("code", "throttle", "audit", "forms", "seals")
+            for label in ("code", "throttle", "audit", "forms", "seals", "event-signing")
         )
 
     def code_digest(self, user_id: uuid.UUID, purpose: str, code: str) -> bytes:
@@ -73,6 +73,10 @@ class Keyring:
             return None
         expected = hmac.new(self._seals, purpose.encode() + b"\0" + payload, hashlib.sha256)
         return payload if hmac.compare_digest(expected.digest(), given) else None
+
+    def event_signature(self, canonical: bytes) -> bytes:
+        """The HMAC-SHA256 that signs a security event's canonical form (docs/security.md)."""
+        return hmac.new(self._signing, canonical, hashlib.sha256).digest()
 
     def audit_digest(self, value: str | None) -> str | None:
         """Hashed IP / user agent for the security log: comparable, not reversible."""

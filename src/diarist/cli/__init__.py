@@ -11,6 +11,7 @@ from rich.table import Table
 
 from diarist import __version__
 from diarist.cli.analysis import analysis_cli
+from diarist.cli.audit import audit_cli
 from diarist.cli.backup import backup_cli
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import database_urls
@@ -28,6 +29,7 @@ cli.add_typer(user_cli, name="user")
 cli.add_typer(analysis_cli, name="analysis")
 cli.add_typer(backup_cli, name="backup")
 cli.add_typer(vault_cli, name="vault")
+cli.add_typer(audit_cli, name="audit")
 cli.command("import")(import_journal)
 cli.command("export")(export_journal)
 console = Console()

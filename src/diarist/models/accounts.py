@@ -142,6 +142,10 @@ class SecurityEvent(UUIDv7PrimaryKey, Base):
     user_agent_hash: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The user's chain: the HMAC-SHA256 of this event's canonical JSON, which includes the
+    # previous event's signature (None: events from before the chain).
+    prev_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AuthThrottle(Base):
