@@ -83,6 +83,16 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
     assert conflict.status_code == 409
     assert conflict.json()["code"] == "key_version_conflict"
 
+    await act_as(session, vault.user_id)
+    events = (await session.execute(text(
+        "SELECT event_type, details FROM security_events WHERE event_type LIKE 'vault%%'"
+        " ORDER BY id"
+    ))).all()  # fmt: skip
+    kinds = [event for event, _ in events]
+    assert kinds[:2] == ["vault_tag_created", "vault_unlocked"]
+    assert "vault_phrase_changed" in kinds
+    assert "vault_login_failed" not in kinds, "a wrong phrase sends no KE3 (the client knows)"
+    assert all(set(details) == {"tag_id"} for _, details in events), "the tag's id, nothing more"
     gone = await client.delete(f"/api/v1/vault/tags/{tag_id}", headers={**me.auth, **again.headers})
     assert gone.status_code == 204
     assert (await client.get("/api/v1/vault/tags", headers=me.auth)).json() == []
@@ -134,6 +144,8 @@ async def test_a_login_is_answered_once_within_its_minute_and_only_by_its_owner(
     finish = f"/api/v1/vault/tags/{tag_id}/logins/{started.json()['login_id']}"
     wrong = await client.post(finish, json={"ke3": b64(bytes(64))}, headers=me.auth)
     assert wrong.status_code == 401
+    events = (await client.get("/api/v1/me/security-events", headers=me.auth)).json()["items"]
+    assert events[0]["event_type"] == "vault_login_failed", "kept though the request failed"
     result = login.finish_login(
         opaque_snake.CredentialResponse.from_bytes(unb64(started.json()["ke2"])), state,
         "phrase of mine",

@@ -44,6 +44,12 @@ SECURITY_EVENTS = (
     "reactivated",
     "identity_linked",
     "identity_unlinked",
+    # The vault's (the tag's id only, never what it holds).
+    "vault_tag_created",
+    "vault_unlocked",
+    "vault_login_failed",
+    "vault_phrase_changed",
+    "vault_tag_deleted",
 )
 
 

@@ -53,9 +53,14 @@ async def start_registration(
 @vault_router.post(
     "/tags", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 409, 422)
 )
-async def create_tag(body: SecretTagIn, session: DbSession, me: CurrentPrincipal) -> SecretTagOut:
+async def create_tag(
+    body: SecretTagIn, session: DbSession, me: CurrentPrincipal, ctx: Accounts,
+    client: ClientInfo,
+) -> SecretTagOut:  # fmt: skip
     """Store the registration record of the tag `registrations` gave an id to."""
-    tag = await service.registration_finish(session, me.user_id, body.tag_id, body.record)
+    tag = await service.registration_finish(
+        session, ctx, me.user_id, body.tag_id, body.record, client
+    )
     return SecretTagOut.model_validate(tag, from_attributes=True)
 
 
@@ -174,7 +179,7 @@ async def start_phrase_change(
 @vault_router.put("/tags/{tag_id}/phrase", responses=problem_responses(401, 404, 409, 422))
 async def change_phrase(
     tag_id: uuid.UUID, body: PhraseChangeIn, session: DbSession, me: CurrentPrincipal,
-    token: VaultToken = None,
+    ctx: Accounts, client: ClientInfo, token: VaultToken = None,
 ) -> SecretTagOut:  # fmt: skip
     """The new phrase's record and every key re-wrapped, at once (409 if the keys changed
     meanwhile); every unlocked session of the tag ends."""
@@ -183,16 +188,17 @@ async def change_phrase(
     if len(rewrapped) != len(body.keys):
         raise VaultMessageInvalid("Each key once.")
     tag = await service.change_phrase(
-        session, me.user_id, tag_id, body.record, body.key_version, rewrapped
+        session, ctx, me.user_id, tag_id, body.record, body.key_version, rewrapped, client
     )
     return SecretTagOut.model_validate(tag, from_attributes=True)
 
 
 @vault_router.delete("/tags/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_LOCKED)
 async def delete_tag(
-    tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal, token: VaultToken = None
-) -> Response:
+    tag_id: uuid.UUID, session: DbSession, me: CurrentPrincipal, ctx: Accounts,
+    client: ClientInfo, token: VaultToken = None,
+) -> Response:  # fmt: skip
     """The tag with its keys and objects, for good (it must be unlocked)."""
     await service.unlocked(session, me.user_id, tag_id, token, _now())
-    await service.delete_tag(session, me.user_id, tag_id)
+    await service.delete_tag(session, ctx, me.user_id, tag_id, client)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

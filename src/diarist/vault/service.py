@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts.service import AccountsContext, Client
+from diarist.accounts.service import AccountsContext, Client, record_event
 from diarist.accounts.service._throttle import (
     check_throttle,
     clear_account_throttle,
@@ -107,8 +107,9 @@ def _record(upload: bytes) -> Record:
 
 
 async def registration_finish(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, upload: bytes
-) -> SecretTag:
+    session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
+    upload: bytes, client: Client,
+) -> SecretTag:  # fmt: skip
     record = _record(upload)
     tag = SecretTag(id=tag_id, user_id=user_id, opaque_record=record.to_bytes())
     session.add(tag)
@@ -118,6 +119,7 @@ async def registration_finish(
     except IntegrityError:
         raise SecretTagExists("A secret tag with this id exists.") from None
     await session.refresh(tag)
+    await record_event(session, ctx, user_id, "vault_tag_created", client, tag_id=str(tag_id))
     return tag
 
 
@@ -173,13 +175,15 @@ async def login_finish(
         raise VaultLoginFailed("No such login waits (it was used, or a minute has passed).")
     sealed, expires = taken
     state = _unseal(ctx, sealed, _aad(login_id, user_id, tag_id, expires))
-    if state is None:
-        raise VaultLoginFailed("The login's state cannot be opened (its sealing key is gone).")
     try:
+        if state is None:
+            raise OpaqueError("its state cannot be opened")
         server_finish(state, ke3)
     except OpaqueError:
+        await record_event(session, ctx, user_id, "vault_login_failed", client, tag_id=str(tag_id))
         raise VaultLoginFailed("The phrase was not proven.") from None
     await clear_account_throttle(session, _throttle_keys(ctx, user_id, client))
+    await record_event(session, ctx, user_id, "vault_unlocked", client, tag_id=str(tag_id))
     token = new_token(TOKEN_PREFIX)
     until = now + SESSION_TTL
     session.add(VaultSession(user_id=user_id, tag_id=tag_id, token_hash=token_digest(token),
@@ -247,8 +251,8 @@ async def list_keys(
 
 
 async def change_phrase(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, upload: bytes,
-    key_version: int, rewrapped: dict[uuid.UUID, bytes],
+    session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
+    upload: bytes, key_version: int, rewrapped: dict[uuid.UUID, bytes], client: Client,
 ) -> SecretTag:  # fmt: skip
     """The new phrase's OPAQUE record and every key re-wrapped under it, in one transaction:
     refused unless the tag is still at `key_version` (409) and every key of the tag, and
@@ -263,13 +267,18 @@ async def change_phrase(
     for key_id, wrapped in rewrapped.items():
         await repo.rewrap_key(session, user_id, tag_id, key_id, wrapped, key_version + 1)
     await repo.end_sessions(session, user_id, tag_id)
+    await record_event(session, ctx, user_id, "vault_phrase_changed", client, tag_id=str(tag_id))
     return await _tag(session, user_id, tag_id)
 
 
-async def delete_tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> None:
+async def delete_tag(
+    session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
+    client: Client,
+) -> None:  # fmt: skip
     """The tag, its keys and its blobs, gone for good."""
     if not await repo.delete_tag(session, user_id, tag_id):
         raise SecretTagNotFound()
+    await record_event(session, ctx, user_id, "vault_tag_deleted", client, tag_id=str(tag_id))
 
 
 async def list_tags(session: AsyncSession, user_id: uuid.UUID) -> list[SecretTag]:
