@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.app import create_app
 from diarist.audit import repository as audit_repo
+from diarist.audit.retention import run_retention
 from diarist.db.engine import Database, PoolPlan, act_as, create_engine
 from diarist.db.provision import DatabaseUrls, libpq_url
-from diarist.ops.retention import run_retention
 from tests.conftest import make_settings
 from tests.factories.accounts import PASSWORD, Account, signed_up, user_id_of
 from tests.factories.journal import create_entry

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.analysis import jobs as analysis_jobs
 from diarist.attachments import jobs as attachments_jobs
+from diarist.audit import jobs as audit_jobs
 from diarist.db.jobs import JobSpec, defer_many
 from diarist.imports import jobs as imports_jobs
 from diarist.insights import jobs as insights_jobs
@@ -21,7 +22,7 @@ from diarist.worker import app
 
 _JOB_MODULES = (
     ops_jobs, journal_jobs, analysis_jobs, insights_jobs, imports_jobs, attachments_jobs,
-    reminders_jobs,
+    reminders_jobs, audit_jobs,
 )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ from diarist.analysis import jobs as analysis_jobs
 from diarist.analysis import tasks as analysis_tasks
 from diarist.attachments import jobs as attachments_jobs
 from diarist.attachments import tasks as attachments_tasks
+from diarist.audit import jobs as audit_jobs
+from diarist.audit import tasks as audit_tasks
 from diarist.config import Settings
 from diarist.db.engine import Database, PoolPlan, create_engine, plan_pool, resolve_urls
 from diarist.db.jobs import WorkerResources, install_worker_resources
@@ -42,6 +44,7 @@ app.add_tasks_from(analysis_tasks.blueprint, namespace=analysis_jobs.NAMESPACE)
 app.add_tasks_from(insights_tasks.blueprint, namespace=insights_jobs.NAMESPACE)
 app.add_tasks_from(imports_tasks.blueprint, namespace=imports_jobs.NAMESPACE)
 app.add_tasks_from(attachments_tasks.blueprint, namespace=attachments_jobs.NAMESPACE)
+app.add_tasks_from(audit_tasks.blueprint, namespace=audit_jobs.NAMESPACE)
 app.add_tasks_from(reminders_tasks.blueprint, namespace=reminders_jobs.NAMESPACE)
 
 

@@ -7,4 +7,3 @@ from diarist.db.jobs import JobSpec
 NAMESPACE = "ops"
 PING = JobSpec(NAMESPACE, "ping", queue="ops")
 BACKUP = JobSpec(NAMESPACE, "backup", queue="maintenance")
-RETENTION = JobSpec(NAMESPACE, "retention", queue="maintenance")

@@ -11,7 +11,6 @@ import structlog
 from diarist.db.engine import resolve_urls
 from diarist.db.jobs import worker_resources
 from diarist.ops import jobs, service
-from diarist.ops.retention import run_retention
 
 blueprint = procrastinate.Blueprint()
 _log = structlog.get_logger("diarist.ops.tasks")
@@ -35,16 +34,3 @@ async def scheduled_backup(timestamp: int) -> str:
     dump = await asyncio.to_thread(service.scheduled_backup, settings, resolve_urls(settings), now)
     base = await asyncio.to_thread(service.scheduled_base_backup, settings, now)
     return f"dump: {dump}; base: {base}"
-
-
-@blueprint.periodic(cron="23 2 * * *")
-@blueprint.task(name=jobs.RETENTION.name, queue=jobs.RETENTION.queue, queueing_lock="ops_retention")
-async def retention(timestamp: int) -> dict[str, int]:
-    """Daily: the audit trail's partitions kept, and what grows without bound purged by age
-    (ops.retention)."""
-    resources = worker_resources()
-    done = await run_retention(
-        resources.system_database, resources.settings.retention, datetime.now(UTC)
-    )
-    _log.info("retention_done", **done)
-    return done

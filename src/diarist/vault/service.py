@@ -16,10 +16,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from diarist.accounts.service import AccountsContext, Client, record_event
-from diarist.accounts.service._throttle import (
+from diarist.accounts.service import (
+    AccountsContext,
+    Client,
     check_throttle,
     clear_account_throttle,
+    record_event,
     record_failed_attempt,
 )
 from diarist.kit.tokens import new_token, token_digest

@@ -39,7 +39,12 @@ from diarist.accounts.service._profile import (
     reauthenticate,
     update_profile,
 )
-from diarist.accounts.service._throttle import backoff_seconds
+from diarist.accounts.service._throttle import (
+    backoff_seconds,
+    check_throttle,
+    clear_account_throttle,
+    record_failed_attempt,
+)
 from diarist.accounts.service._tokens import (
     create_pat,
     issue_session,
@@ -58,6 +63,8 @@ __all__ = [
     "admin_reset_password",
     "backoff_seconds",
     "change_password",
+    "check_throttle",
+    "clear_account_throttle",
     "create_pat",
     "deactivate_self",
     "delete_account",
@@ -77,6 +84,7 @@ __all__ = [
     "normalize_email",
     "reauthenticate",
     "record_event",
+    "record_failed_attempt",
     "register",
     "request_code",
     "reset_password",
