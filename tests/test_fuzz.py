@@ -41,7 +41,7 @@ from tests.test_openapi import SNAPSHOT
 
 # Examples per operation for the fuzzing phase (the examples and coverage phases add their own).
 LONG_RUN = int(os.environ.get("DIARIST_FUZZ_EXAMPLES", "0"))
-EXAMPLES = LONG_RUN or 12
+EXAMPLES = LONG_RUN or 8
 SEED = 20_260_611
 
 CHECKS = [
