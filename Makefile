@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reminders --reminders 10000
 	$(BIN)/python -m bench.audit
 	$(BIN)/python -m bench.crash
+	$(BIN)/python -m bench.vault
 	$(BIN)/python -m bench.backups --entries $(if $(filter large,$(SIZE)),1000000,100000)
 
 test: lint typecheck

@@ -50,7 +50,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(data_dir: Path, port: int, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DIARIST_ANALYSIS__STALLED_AFTER_S": "5",
@@ -62,9 +62,19 @@ def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "diarist", "serve", "--data-dir", str(data_dir),
-             "--port", str(port), "--workers", "2"],
+             "--port", str(port), "--workers", str(workers)],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
+
+
+def _stop_serve(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to serve's process group, SIGKILL after a minute."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=60)
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 def _ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -262,12 +272,7 @@ def _measure(clients: int) -> dict[str, Any]:
                 for child in httpx.get(f"{base}/readyz", timeout=5).json()["children"]
             }
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=60)
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGKILL)
+            _stop_serve(server)
     checks = {
         "every_client_acknowledged": len(acknowledged) == clients,
         "every_acknowledged_found": figures["acknowledged_found"] == clients,

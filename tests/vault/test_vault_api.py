@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.config import AuthSettings
 from diarist.db.engine import act_as
 from diarist.vault.client import VaultClient, VaultClientError, b64, unb64
 from tests.factories.accounts import Account, signed_up, user_id_of
@@ -309,3 +310,13 @@ async def test_tampering_is_refused(client: httpx.AsyncClient, session: AsyncSes
     moved = await client.post(second_url, json=first_ke3, headers=me.auth)
     assert moved.status_code == 401
     assert (await client.post(first_url, json=first_ke3, headers=me.auth)).status_code == 200
+
+
+async def test_proven_logins_are_never_throttled(client: httpx.AsyncClient) -> None:
+    """Each KE2 counts as a guess until its KE3 proves the phrase; then that count is taken
+    back (one, not the address's whole counter)."""
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("proven phrase")
+    for _ in range(AuthSettings().ip_free_failures + 5):
+        assert await vault.unlock(tag_id, "proven phrase") is not None

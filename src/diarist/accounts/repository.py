@@ -329,6 +329,15 @@ async def throttle_block(
     )
 
 
+async def throttle_forgive(session: AsyncSession, kind: str, key: bytes) -> None:
+    """Take back one counted failure (an attempt counted before it was decided, then proven)."""
+    await session.execute(
+        update(AuthThrottle)
+        .where(AuthThrottle.kind == kind, AuthThrottle.key_hash == key, AuthThrottle.failures > 0)
+        .values(failures=AuthThrottle.failures - 1)
+    )
+
+
 async def throttle_clear(
     session: AsyncSession, kind: str, key: bytes, *, only_if_clean: bool = False
 ) -> None:

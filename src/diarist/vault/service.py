@@ -20,7 +20,7 @@ from diarist.accounts.service import (
     AccountsContext,
     Client,
     check_throttle,
-    clear_account_throttle,
+    forgive_attempt,
     record_event,
     record_failed_attempt,
 )
@@ -184,7 +184,7 @@ async def login_finish(
     except OpaqueError:
         await record_event(session, ctx, user_id, "vault_login_failed", client, tag_id=str(tag_id))
         raise VaultLoginFailed("The phrase was not proven.") from None
-    await clear_account_throttle(session, _throttle_keys(ctx, user_id, client))
+    await forgive_attempt(session, _throttle_keys(ctx, user_id, client))
     await record_event(session, ctx, user_id, "vault_unlocked", client, tag_id=str(tag_id))
     token = new_token(TOKEN_PREFIX)
     until = now + SESSION_TTL

@@ -43,6 +43,7 @@ from diarist.accounts.service._throttle import (
     backoff_seconds,
     check_throttle,
     clear_account_throttle,
+    forgive_attempt,
     record_failed_attempt,
 )
 from diarist.accounts.service._tokens import (
@@ -68,6 +69,7 @@ __all__ = [
     "create_pat",
     "deactivate_self",
     "delete_account",
+    "forgive_attempt",
     "get_my_profile_checked",
     "get_user",
     "issue_session",

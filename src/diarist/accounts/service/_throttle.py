@@ -85,6 +85,14 @@ async def guarded_attempt(
         raise
 
 
+async def forgive_attempt(session: AsyncSession, keys: list[tuple[str, bytes]]) -> None:
+    """An attempt counted as a failure before it could be decided (a vault's KE2) was proven:
+    take that one count back from each counter — never more, so that proving one's own phrase
+    does not wipe what an address owes for guessing at others'."""
+    for kind, key in keys:
+        await repo.throttle_forgive(session, kind, key)
+
+
 async def clear_account_throttle(session: AsyncSession, keys: list[tuple[str, bytes]]) -> None:
     """After a success: forget the account's counter (and the address's, if it is clean)."""
     # The account's counter goes; an address's stays while it holds failures on others.
