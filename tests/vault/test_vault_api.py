@@ -320,3 +320,17 @@ async def test_proven_logins_are_never_throttled(client: httpx.AsyncClient) -> N
     tag_id = await vault.register("proven phrase")
     for _ in range(AuthSettings().ip_free_failures + 5):
         assert await vault.unlock(tag_id, "proven phrase") is not None
+
+
+async def test_a_login_finishes_whatever_zone_the_database_answers_in(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """The sealed state's AAD holds the expiry as an instant, not as text in some zone."""
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("zone phrase")
+    await session.execute(text("SET TIME ZONE 'Pacific/Chatham'"))
+    try:
+        assert await vault.unlock(tag_id, "zone phrase") is not None
+    finally:
+        await session.execute(text("SET TIME ZONE 'UTC'"))

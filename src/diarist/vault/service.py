@@ -70,7 +70,10 @@ def _throttle_keys(
 
 
 def _aad(login_id: uuid.UUID, user_id: uuid.UUID, tag_id: uuid.UUID, expires: datetime) -> bytes:
-    return login_id.bytes + user_id.bytes + tag_id.bytes + expires.isoformat().encode()
+    # The expiry as microseconds since the epoch: the same whatever zone the database's
+    # session hands the timestamp back in.
+    micros = round(expires.timestamp() * 1_000_000)
+    return login_id.bytes + user_id.bytes + tag_id.bytes + micros.to_bytes(8, "big")
 
 
 def _seal(ctx: AccountsContext, state: LoginState, aad: bytes) -> bytes:
