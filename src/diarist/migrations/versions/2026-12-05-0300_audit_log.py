@@ -73,6 +73,8 @@ def downgrade() -> None:
     for function in (
         *(f"audit_{table}()" for table in AUDITED),
         "audit_close()",
+        "audit_require_system()",
+        "audit_is_system()",
         "audit_forget(uuid)",
         "audit_partitions_drop(date)",
         "audit_partitions_ensure(integer)",

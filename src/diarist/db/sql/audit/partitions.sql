@@ -36,6 +36,26 @@ BEGIN
 END
 $$;
 
+-- Whether the session's role bypasses RLS (the owner or the system role, not the application).
+CREATE OR REPLACE FUNCTION audit_is_system()
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT coalesce((SELECT rolbypassrls FROM pg_roles WHERE rolname = session_user), false)
+$$;
+
+CREATE OR REPLACE FUNCTION audit_require_system()
+RETURNS void
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF NOT audit_is_system() THEN
+        RAISE EXCEPTION 'the audit partitions are kept by the system role'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION audit_partitions_ensure(p_months_ahead integer)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
@@ -45,10 +65,7 @@ DECLARE
     part text;
     made integer := 0;
 BEGIN
-    IF NOT coalesce((SELECT rolbypassrls FROM pg_roles WHERE rolname = session_user), false) THEN
-        RAISE EXCEPTION 'the audit partitions are kept by the system role'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM audit_require_system();
     FOR ahead IN 0..p_months_ahead LOOP
         month := (date_trunc('month', now()) + make_interval(months => ahead))::date;
         part := format('audit_log_p%s', to_char(month, 'YYYYMM'));
@@ -79,10 +96,7 @@ DECLARE
     part text;
     dropped integer := 0;
 BEGIN
-    IF NOT coalesce((SELECT rolbypassrls FROM pg_roles WHERE rolname = session_user), false) THEN
-        RAISE EXCEPTION 'the audit partitions are kept by the system role'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    PERFORM audit_require_system();
     FOR part IN
         SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'audit_log'::regclass AND c.relname ~ '^audit_log_p[0-9]{6}$'
@@ -108,7 +122,7 @@ DECLARE
     forgotten bigint;
 BEGIN
     IF p_user IS DISTINCT FROM diarist_current_user_id()
-       AND NOT coalesce((SELECT rolbypassrls FROM pg_roles WHERE rolname = session_user), false)
+       AND NOT audit_is_system()
     THEN
         RAISE EXCEPTION 'only its owner erases an account''s trail'
             USING ERRCODE = 'insufficient_privilege';
