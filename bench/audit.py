@@ -87,7 +87,8 @@ def _measure(rounds: int, per_round: int, bulk_rows: int) -> dict[str, Any]:
             psycopg.connect(libpq_url(urls.app), autocommit=True) as app,
         ):
             found = owner.execute(
-                "INSERT INTO users (email, name) VALUES ('bench@example.com', 'Bench') RETURNING id"
+                "INSERT INTO users (email_sealed, email_index, name)"
+                " VALUES ('\\x01', '\\x02', 'Bench') RETURNING id"
             ).fetchone()
             assert found is not None
             user = str(found[0])

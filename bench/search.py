@@ -162,8 +162,10 @@ def _load_vectors(
         conn.execute("ALTER TABLE entries DISABLE TRIGGER USER")
         for user_id, count in zip(users, sizes, strict=True):
             conn.execute(
-                "INSERT INTO users (id, email, name) VALUES (%s, %s, 'Bulk')",
-                (user_id, f"{user_id}@example.org"),
+                # Never signs in: a stand-in for the sealed address and its index.
+                "INSERT INTO users (id, email_sealed, email_index, name)"
+                " VALUES (%s, sha256(%s::bytea), sha256(%s::bytea), 'Bulk')",
+                (user_id, f"sealed:{user_id}".encode(), f"index:{user_id}".encode()),
             )
             with conn.cursor().copy(
                 "COPY entries (user_id, raw_data, format, content, content_hash, entry_date,"

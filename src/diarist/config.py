@@ -382,6 +382,9 @@ class Settings(BaseSettings):
     # The application role's URL. Unset: diarist starts its embedded PostgreSQL.
     database_url: SecretStr | None = None
     secret_key: SecretStr | None = None
+    # The keys that seal personal data at rest (hex AES-256, newest first, separated by spaces
+    # or commas). Unset: kept in the data dir's `personal_data_keys` (accounts/personal_data.py).
+    personal_data_keys: SecretStr | None = None
     workers: int = Field(default=1, ge=1, le=64)
     auto_migrate: bool = True
     # Off by default: a self-hosted single node often has no outgoing mail.

@@ -249,7 +249,7 @@ def serve(settings: Settings, options: ServeOptions) -> int:
         else:
             urls = resolve_urls(settings)
         if settings.auto_migrate:
-            migrate.upgrade(urls.owner)
+            migrate.upgrade(urls.owner, settings=settings)
             _log.info("migrations_applied", heads=sorted(migrate.head_revisions()))
         if stop.is_set():
             return 0

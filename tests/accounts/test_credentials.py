@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import backoff_seconds
+from diarist.config import Settings
 from diarist.db.engine import Database, act_as
 from tests.conftest import FakeClock
-from tests.factories.accounts import PASSWORD, login, register, unique_email
+from tests.factories.accounts import PASSWORD, email_index, login, register, unique_email
 
 
 def _problem(response: httpx.Response) -> tuple[int, str]:
@@ -25,9 +26,11 @@ def _problem(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.json()["code"]
 
 
-async def _user_count(database: Database, email: str) -> int:
+async def _user_count(database: Database, settings: Settings, email: str) -> int:
     async with database.unit_of_work() as session:
-        account = await session.execute(text("SELECT * FROM auth_find_account(:e)"), {"e": email})
+        account = await session.execute(
+            text("SELECT * FROM auth_find_account(:e)"), {"e": email_index(settings, email)}
+        )
         return len(account.all())
 
 
@@ -52,13 +55,14 @@ async def _user_count(database: Database, email: str) -> int:
 async def test_register_rejects_bad_input_and_writes_nothing(
     client: httpx.AsyncClient,
     database: Database,
+    settings: Settings,
     payload: dict[str, object],
     expected: tuple[int, str],
 ) -> None:
     response = await client.post("/api/v1/auth/register", json=payload)
     assert _problem(response) == expected
     assert PASSWORD not in response.text
-    assert await _user_count(database, "x@example.org") == 0
+    assert await _user_count(database, settings, "x@example.org") == 0
 
 
 async def test_weak_password_says_why(client: httpx.AsyncClient) -> None:
@@ -139,12 +143,14 @@ async def test_unknown_accounts_are_throttled_too(
 
 
 async def test_bcrypt_hash_is_accepted_and_upgraded(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     email = await register(client)
     legacy = bcrypt.hashpw(b"imported-from-daylog", bcrypt.gensalt(rounds=4)).decode()
     account = (
-        await session.execute(text("SELECT user_id FROM auth_find_account(:e)"), {"e": email})
+        await session.execute(
+            text("SELECT user_id FROM auth_find_account(:e)"), {"e": email_index(settings, email)}
+        )
     ).one()
     await act_as(session, account.user_id)
     await session.execute(
@@ -155,7 +161,7 @@ async def test_bcrypt_hash_is_accepted_and_upgraded(
 
     await login(client, email, "imported-from-daylog")
     stored = await session.scalar(
-        text("SELECT password_hash FROM auth_find_account(:e)"), {"e": email}
+        text("SELECT password_hash FROM auth_find_account(:e)"), {"e": email_index(settings, email)}
     )
     assert isinstance(stored, str)
     assert stored.startswith("$argon2id$")

@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as accounts_repository
+from diarist.accounts.personal_data import PersonalData
+from diarist.config import Settings
 from diarist.db.engine import act_as
 from diarist.models import UserIdentity
 
@@ -30,6 +32,11 @@ class Account:
 
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_serial)}@example.org"
+
+
+def email_index(settings: Settings, email: str) -> bytes:
+    """The blind index an account with this (normalised) address is found by."""
+    return PersonalData.from_settings(settings).email_index(email)
 
 
 async def register(

@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from diarist.accounts.mailer import SmtpMailer
+from diarist.accounts.personal_data import PersonalData
 from diarist.accounts.secrets import Keyring
 from diarist.accounts.service import AccountsContext
 from diarist.app import create_app
@@ -112,6 +113,10 @@ class World:
     app_db: Database
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @property
+    def personal(self) -> PersonalData:
+        return PersonalData.from_settings(self.settings)
+
     async def fire(self, at: datetime | None = None) -> int:
         self.now = at or self.now
         return (await fire_all_due(self.system, self.settings.reminders, self.now)).fired
@@ -120,7 +125,10 @@ class World:
         mailer = SmtpMailer(self.settings.mail)
         async with httpx.AsyncClient() as http:
             return await send_due(
-                self.system, self.settings.reminders, Senders(mailer.send, http), lambda: self.now
+                self.system,
+                self.settings.reminders,
+                Senders(mailer.send, http, self.personal),
+                lambda: self.now,
             )
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
@@ -168,8 +176,8 @@ async def _confirmed(world: World, *people: Account) -> None:
     async with world.system.unit_of_work() as session:
         for person in people:
             await session.execute(
-                text("UPDATE users SET email_verified_at = now() WHERE email = :email"),
-                {"email": person.email},
+                text("UPDATE users SET email_verified_at = now() WHERE email_index = :index"),
+                {"index": world.personal.email_index(person.email)},
             )
 
 
@@ -474,7 +482,7 @@ async def test_a_reminder_pushed_to_the_browsers(world: World, push_service: Pus
     vapid = push.vapid_key(world.settings)
     mailer = SmtpMailer(world.settings.mail)
     async with httpx.AsyncClient() as http:
-        senders = Senders(mailer.send, http, vapid, "mailto:ops@example.org")
+        senders = Senders(mailer.send, http, world.personal, vapid, "mailto:ops@example.org")
         sent = await send_due(world.system, world.settings.reminders, senders, lambda: world.now)
     assert sent == 1
     assert push_service.messages[-1]["title"] == "Stretch"
@@ -523,11 +531,11 @@ async def test_news_the_preferences_ask_for(world: World, mailbox: Mailbox) -> N
     assert told[1]["body"] == "River"
     assert told[0]["link"] == "/insights"
     assert len(await _feed(world, unconfirmed)) == 2, "told in the feed, never mailed"
-    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 1
+    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send, world.personal) == 1
     [mail] = mailbox.messages
     assert mail["To"] == curious.email
     assert "Your mood rose this month." in mail.get_content()
-    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send) == 0
+    assert await mail_news(world.system, SmtpMailer(world.settings.mail).send, world.personal) == 0
 
 
 async def test_a_reminder_deleted_while_its_webhook_is_sent(
@@ -554,7 +562,7 @@ async def test_a_reminder_deleted_while_its_webhook_is_sent(
             return httpx.Response(204)
 
     async with httpx.AsyncClient(transport=Deleting()) as http:
-        senders = Senders(delete_on_the_way, http)
+        senders = Senders(delete_on_the_way, http, world.personal)
         sent = await send_due(world.system, world.settings.reminders, senders, lambda: world.now)
     assert sent == 2
     [left] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
@@ -586,7 +594,7 @@ async def test_a_late_outcome_after_the_lease_ran_out_changes_nothing(
         raise AssertionError("no email here")
 
     async with httpx.AsyncClient(transport=Slow()) as http:
-        senders = Senders(no_mail, http)
+        senders = Senders(no_mail, http, world.personal)
         assert await send_due(world.system, world.settings.reminders, senders, lambda: slow_clock)
     [delivery] = (await world.client.get("/api/v1/reminders/deliveries", headers=me.auth)).json()
     assert (delivery["status"], delivery["attempts"]) == ("sent", 2), "the late failure is lost"
@@ -615,12 +623,13 @@ async def test_a_reminder_that_cannot_be_worked_out_does_not_stop_the_others(
     # A quiet-hours time stored with an offset before offsets were refused is read as wall clock.
     await world.rows(
         "UPDATE users SET preferences = jsonb_set(preferences, '{notifications,quiet_hours}',"
-        ' \'{"start": "22:00+02:00", "end": "07:00"}\') WHERE email = :email RETURNING id',
-        email=fine.email,
+        ' \'{"start": "22:00+02:00", "end": "07:00"}\') WHERE email_index = :index RETURNING id',
+        index=world.personal.email_index(fine.email),
     )
     [stored] = await world.rows(
-        "SELECT preferences #>> '{notifications,quiet_hours,start}' FROM users WHERE email = :e",
-        e=fine.email,
+        "SELECT preferences #>> '{notifications,quiet_hours,start}' FROM users"
+        " WHERE email_index = :i",
+        i=world.personal.email_index(fine.email),
     )
     assert stored[0] == "22:00+02:00"
     at = world.now + timedelta(hours=1, seconds=1)

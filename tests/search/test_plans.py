@@ -114,8 +114,10 @@ def loaded(
         ]
         for user_id, count in users:
             conn.execute(
-                "INSERT INTO users (id, email, name) VALUES (%s, %s, 'Bulk')",
-                (user_id, f"{user_id}@example.org"),
+                # Never signs in: a stand-in for the sealed address and its index.
+                "INSERT INTO users (id, email_sealed, email_index, name)"
+                " VALUES (%s, sha256(%s::bytea), sha256(%s::bytea), 'Bulk')",
+                (user_id, f"sealed:{user_id}".encode(), f"index:{user_id}".encode()),
             )
             conn.execute(
                 _LOAD, {"user": user_id, "count": count, "words": WORDS, "nwords": len(WORDS)}

@@ -23,7 +23,7 @@ from diarist.accounts.service import AccountsContext
 from diarist.config import OidcProvider, OidcSettings, Settings
 from diarist.db.engine import act_as
 from tests.conftest import Mailbox
-from tests.factories.accounts import PASSWORD
+from tests.factories.accounts import PASSWORD, email_index
 from tests.fixtures.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -96,8 +96,10 @@ async def _rows(session: AsyncSession, user_id: uuid.UUID, sql: str) -> list[Any
     return rows
 
 
-async def _has_account(session: AsyncSession, email: str) -> bool:
-    found = await session.execute(text("SELECT 1 FROM auth_find_account(:e)"), {"e": email})
+async def _has_account(session: AsyncSession, settings: Settings, email: str) -> bool:
+    found = await session.execute(
+        text("SELECT 1 FROM auth_find_account(:e)"), {"e": email_index(settings, email)}
+    )
     return found.first() is not None
 
 
@@ -106,6 +108,7 @@ async def test_a_new_person_gets_an_account_and_comes_back_to_it(
     provider: LocalProvider,
     at_provider: httpx.AsyncClient,
     session: AsyncSession,
+    settings: Settings,
 ) -> None:
     login_page = await client.get("/login")
     assert 'href="/login/oidc/local?next=/"' in login_page.text
@@ -128,10 +131,11 @@ async def test_a_new_person_gets_an_account_and_comes_back_to_it(
     [user] = await _rows(
         session,
         user_id,
-        "SELECT email, auth_provider, auth_provider_id, email_verified_at IS NOT NULL,"
+        "SELECT email_index, auth_provider, auth_provider_id, email_verified_at IS NOT NULL,"
         " password_hash FROM users WHERE id = :id",
     )
-    assert user == (provider.user["email"], "local", provider.user["sub"], True, None)
+    email = email_index(settings, provider.user["email"])
+    assert user == (email, "local", provider.user["sub"], True, None)
     [identity] = await _rows(
         session,
         user_id,
@@ -201,7 +205,7 @@ async def test_an_address_the_provider_did_not_confirm_finds_and_makes_nothing(
     assert refused.status_code == 403
     assert "did not confirm" in alert_text(refused.text)
     email = provider.user["email"]
-    assert not await _has_account(session, email)
+    assert not await _has_account(session, settings, email)
     # A provider trusted for its addresses (a company directory without the claim).
     settings.oidc.providers["local"].trust_email = True
     del provider.user["email_verified"]
@@ -241,6 +245,7 @@ async def test_an_id_token_that_fails_a_check_signs_nobody_in(
     provider: LocalProvider,
     at_provider: httpx.AsyncClient,
     session: AsyncSession,
+    settings: Settings,
     tamper: str,
 ) -> None:
     provider.tamper = tamper
@@ -248,7 +253,7 @@ async def test_an_id_token_that_fails_a_check_signs_nobody_in(
     assert refused.status_code == 401, refused.text
     assert "could not be verified" in alert_text(refused.text)
     assert "diarist_session" not in client.cookies
-    assert not await _has_account(session, provider.user["email"])
+    assert not await _has_account(session, settings, provider.user["email"])
 
 
 async def test_callbacks_this_browser_did_not_start_are_refused(

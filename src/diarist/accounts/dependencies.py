@@ -136,7 +136,7 @@ def export_response(
         )
     if format == "zip":
         return StreamingResponse(
-            export.zip_chunks(database, user_id, state.attachment_files),
+            export.zip_chunks(database, user_id, state.accounts.personal, state.attachment_files),
             media_type="application/zip",
             headers={
                 "Cache-Control": "no-store",
@@ -144,7 +144,7 @@ def export_response(
             },
         )
     return StreamingResponse(
-        export.json_chunks(database, user_id),
+        export.json_chunks(database, user_id, state.accounts.personal),
         media_type="application/json",
         headers={
             "Cache-Control": "no-store",

@@ -2,6 +2,8 @@
 
 The tables are found from the models (users by `id`, every other table by `user_id`), so a
 later domain's tables are exported without touching this module; a test holds the catalog to it.
+Personal data sealed at rest is exported opened, under its own name (`email`, not
+`email_sealed`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table, select
 
+from diarist.accounts.personal_data import SEALED_COLUMNS, PersonalData
 from diarist.db.engine import Database
 from diarist.kit.zipping import MemberWriter
 from diarist.models import Base
@@ -24,7 +27,7 @@ from diarist.models import Base
 # Never exported: hashes that would only help an attacker, and derived internals that mean
 # nothing to the user (the text is exported as the raw_data it was written as).
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "code_hash", "secret"})
-INTERNAL_COLUMNS = frozenset({"content_hash", "idempotency_hash", "search_vector"})
+INTERNAL_COLUMNS = frozenset({"content_hash", "idempotency_hash", "search_vector", "email_index"})
 _ZIP_MEMORY = 16 * 1024 * 1024
 _CHUNK = 64 * 1024
 
@@ -54,7 +57,25 @@ def _dumps(value: object) -> bytes:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def json_chunks(database: Database, user_id: uuid.UUID) -> AsyncIterator[bytes]:
+def _opener(table: Table, personal: PersonalData) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What turns a row of `table` into its exported form: its sealed values opened."""
+    sealed = {
+        column.name: SEALED_COLUMNS[(table.name, column.name)]
+        for column in table.c
+        if (table.name, column.name) in SEALED_COLUMNS
+    }
+
+    def opened(row: dict[str, Any]) -> dict[str, Any]:
+        for column, (name, purpose) in sealed.items():
+            row[name] = personal.open_optional(purpose, row.pop(column))
+        return row
+
+    return opened
+
+
+async def json_chunks(
+    database: Database, user_id: uuid.UUID, personal: PersonalData
+) -> AsyncIterator[bytes]:
     """The export document, piece by piece, read in its own transaction as the user."""
     header = {
         "format": "diarist-export",
@@ -68,13 +89,14 @@ async def json_chunks(database: Database, user_id: uuid.UUID) -> AsyncIterator[b
             columns = [
                 column for column in table.c if column.name not in SECRET_COLUMNS | INTERNAL_COLUMNS
             ]
+            opened = _opener(table, personal)
             yield (b"," if index else b"") + _dumps(table.name) + b":["
             query = select(*columns).where(owner == user_id).order_by(*table.primary_key.columns)
             result = await session.stream(query)
             first = True
             async for rows in result.mappings().partitions(500):
                 for row in rows:
-                    yield (b"" if first else b",") + _dumps(dict(row))
+                    yield (b"" if first else b",") + _dumps(opened(dict(row)))
                     first = False
             yield b"]"
         yield b"}}"
@@ -86,14 +108,14 @@ FilesOf = Callable[[Database, uuid.UUID], AsyncIterator[tuple[str, AsyncIterator
 
 
 async def zip_chunks(
-    database: Database, user_id: uuid.UUID, files: FilesOf | None = None
+    database: Database, user_id: uuid.UUID, personal: PersonalData, files: FilesOf | None = None
 ) -> AsyncIterator[bytes]:
     """The same document as `export.json` inside a zip archive, with the user's `files`."""
     with tempfile.SpooledTemporaryFile(max_size=_ZIP_MEMORY) as buffer:
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             with archive.open("export.json", "w") as opened:
                 member = MemberWriter(opened)
-                async for chunk in json_chunks(database, user_id):
+                async for chunk in json_chunks(database, user_id, personal):
                     await member.write(chunk)
                 await member.flush()
             async for name, chunks in files(database, user_id) if files else _nothing():

@@ -41,10 +41,12 @@ class ResolvedToken:
     needs_touch: bool
 
 
-async def find_account(session: AsyncSession, email: str) -> AccountLookup | None:
-    """The login step's view of an account, by normalised email (SECURITY DEFINER)."""
+async def find_account(session: AsyncSession, email_index: bytes) -> AccountLookup | None:
+    """The login step's view of an account, by its address' blind index (SECURITY DEFINER)."""
     row = (
-        await session.execute(text("SELECT * FROM auth_find_account(:email)"), {"email": email})
+        await session.execute(
+            text("SELECT * FROM auth_find_account(:email_index)"), {"email_index": email_index}
+        )
     ).one_or_none()
     return AccountLookup(*row) if row else None
 
@@ -107,7 +109,7 @@ AUTH_RESOLVE_SQL = (
 
 # The acting user's profile, read under their tenant in the same round trip as the check.
 _MY_PROFILE_SQL = (
-    "SELECT id, email, name, auth_provider, is_active, email_verified_at, preferences,"
+    "SELECT id, email_sealed, name, auth_provider, is_active, email_verified_at, preferences,"
     " created_at, last_login_at FROM users WHERE id = diarist_current_user_id()"
 )
 MY_PROFILE = Statement(_MY_PROFILE_SQL, {})
@@ -362,11 +364,40 @@ async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> int:
     return int(forgotten or 0)
 
 
-async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+async def find_user_by_email(session: AsyncSession, email_index: bytes) -> User | None:
     """Cross-user lookup: finds a user only under the system role (RLS hides it otherwise)."""
-    return (await session.scalars(select(User).where(User.email == email))).first()
+    return (await session.scalars(select(User).where(User.email_index == email_index))).first()
 
 
 async def list_users(session: AsyncSession) -> list[User]:
     """Every account (system role), oldest first."""
     return list((await session.scalars(select(User).order_by(User.id))).all())
+
+
+# The sealed columns of each table (accounts/personal_data.py), for re-sealing them under a new
+# key: the table's columns a batch reads, after the id.
+RESEALED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("email_sealed", "email_index"),
+    "auth_tokens": ("ip_sealed", "user_agent_sealed"),
+    "user_identities": ("email_sealed",),
+}
+
+
+async def sealed_batch(
+    session: AsyncSession, table: str, after: uuid.UUID | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """The next rows of `table` (system role), in id order: (id, *its sealed columns)."""
+    columns = ", ".join(RESEALED_COLUMNS[table])
+    where = "" if after is None else "WHERE id > :after"
+    query = text(f"SELECT id, {columns} FROM {table} {where} ORDER BY id LIMIT :limit")  # noqa: S608 (names from RESEALED_COLUMNS)
+    rows = await session.execute(query, {"after": after, "limit": limit})
+    return [tuple(row) for row in rows]
+
+
+async def update_sealed(session: AsyncSession, table: str, rows: list[dict[str, Any]]) -> None:
+    """Write rows' sealed columns again: each row a dict of its id and RESEALED_COLUMNS[table]."""
+    if rows:
+        columns = RESEALED_COLUMNS[table]
+        assignments = ", ".join(f"{name} = :{name}" for name in columns)
+        query = text(f"UPDATE {table} SET {assignments} WHERE id = :id")  # noqa: S608 (names from RESEALED_COLUMNS)
+        await session.execute(query, rows)

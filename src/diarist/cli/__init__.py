@@ -105,8 +105,9 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument()] = "head", data_dir: DataDirOption = None
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    with database_urls(settings_for(data_dir)) as urls:
-        migrate.upgrade(urls.owner, revision)
+    settings = settings_for(data_dir)
+    with database_urls(settings) as urls:
+        migrate.upgrade(urls.owner, revision, settings)
     console.print(f"upgraded to {revision}")
 
 
@@ -115,8 +116,9 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument()], data_dir: DataDirOption = None
 ) -> None:
     """Revert migrations down to REVISION (`base` removes every table diarist made)."""
-    with database_urls(settings_for(data_dir)) as urls:
-        migrate.downgrade(urls.owner, revision)
+    settings = settings_for(data_dir)
+    with database_urls(settings) as urls:
+        migrate.downgrade(urls.owner, revision, settings)
     console.print(f"downgraded to {revision}")
 
 

@@ -20,6 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from diarist.accounts import export as account_export
 from diarist.accounts import service as accounts_service
+from diarist.accounts.personal_data import PersonalData
 from diarist.attachments import service as attachments_service
 from diarist.attachments.service import Attaching
 from diarist.attachments.store import open_store
@@ -48,7 +49,8 @@ async def _as_user(settings: Settings, email: str) -> AsyncIterator[tuple[Databa
             one_connection(urls.system, settings) as system,
             system.unit_of_work() as session,
         ):
-            user_id = await accounts_service.user_id_for_email(session, email)
+            personal = PersonalData.from_settings(settings)
+            user_id = await accounts_service.user_id_for_email(session, personal, email)
         async with one_connection(urls.app, settings) as database:
             yield database, user_id
 
@@ -159,11 +161,12 @@ def export_journal(
         written = 0
         async with _as_user(settings, user) as (database, user_id):
             store = open_store(settings.attachments, settings.data_dir)
+            personal = PersonalData.from_settings(settings)
             if export_format is ExportFormat.json:
-                chunks = account_export.json_chunks(database, user_id)
+                chunks = account_export.json_chunks(database, user_id, personal)
             elif export_format is ExportFormat.zip:
                 files = functools.partial(attachments_service.stored_files, store=store)
-                chunks = account_export.zip_chunks(database, user_id, files)
+                chunks = account_export.zip_chunks(database, user_id, personal, files)
             else:
                 chunks = journal_exports.zip_chunks(
                     database, user_id, export_format.value, store=store

@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import service as accounts_service
+from diarist.accounts.personal_data import PersonalData
 from diarist.accounts.service import AccountsContext, Client
 from diarist.cli.common import DataDirOption, settings_for
 from diarist.cli.database import system_database
@@ -87,11 +88,11 @@ def list_users(
 ) -> None:
     """List accounts."""
 
-    async def action(session: AsyncSession, _ctx: AccountsContext) -> list[tuple[str, ...]]:
+    async def action(session: AsyncSession, ctx: AccountsContext) -> list[tuple[str, ...]]:
         users = await accounts_service.list_users(session)
         return [
             (
-                user.email,
+                ctx.email_of(user),
                 user.name,
                 "active" if user.is_active else f"deactivated ({user.deactivated_by})",
                 user.auth_provider,
@@ -150,3 +151,41 @@ def reset_password(
 
     _run(action)
     console.print(f"password reset for {email}")
+
+
+@user_cli.command("rotate-key")
+def rotate_key(
+    reseal_only: Annotated[
+        bool,
+        typer.Option(
+            "--reseal-only",
+            help="Add no key: seal everything under the newest key there is (after a new key "
+            "was put first in DIARIST_PERSONAL_DATA_KEYS, or after the secret key changed).",
+        ),
+    ] = False,
+) -> None:
+    """Rotate the key that seals personal data (addresses, sessions' addresses and browsers):
+    a new key first in the data dir's key file, every value sealed again under it, then only
+    the new key and the one before it kept."""
+
+    personal = PersonalData.from_settings(settings_for(_state["data_dir"]))
+    if not reseal_only:
+        if personal.keys_from_settings:
+            err_console.print(
+                "[red]error:[/red] the keys come from DIARIST_PERSONAL_DATA_KEYS: put a new key "
+                "first there, restart the servers, then run "
+                "`diarist user rotate-key --reseal-only`"
+            )
+            raise typer.Exit(1)
+        personal.rotate_file()
+
+    async def action(session: AsyncSession, _ctx: AccountsContext) -> dict[str, int]:
+        return await accounts_service.reseal_personal_data(session, personal)
+
+    written = _run(action)
+    console.print(
+        "sealed again: " + ", ".join(f"{count} {table}" for table, count in written.items())
+    )
+    if not reseal_only:
+        personal.prune_file()
+        console.print(f"{personal.keys_file}: the new key and the one before it kept")

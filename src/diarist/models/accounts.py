@@ -56,20 +56,19 @@ SECURITY_EVENTS = (
 class User(UUIDv7PrimaryKey, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("email = lower(btrim(email))", name="email_normalized"),
-        CheckConstraint(
-            r"email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 254", name="email_format"
-        ),
         CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
         CheckConstraint(AUTH_PROVIDER_CHECK, name="auth_provider"),
         CheckConstraint(
             "deactivated_by IS NULL OR deactivated_by IN ('self', 'admin')", name="deactivated_by"
         ),
         CheckConstraint("is_active = (deactivated_by IS NULL)", name="active_matches_reason"),
-        Index("uq_users_email", "email", unique=True),
+        Index("uq_users_email_index", "email_index", unique=True),
     )
 
-    email: Mapped[str] = mapped_column(Text)
+    # The address, sealed (accounts/personal_data.py), and its keyed blind index (to find an
+    # account by address, and to keep addresses unique).
+    email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    email_index: Mapped[bytes] = mapped_column(LargeBinary)
     name: Mapped[str] = mapped_column(Text)
     # NULL for accounts that sign in only with emailed codes (auth_provider 'otp').
     password_hash: Mapped[str | None] = mapped_column(Text)
@@ -102,8 +101,9 @@ class AuthToken(UUIDv7PrimaryKey, Base):
     name: Mapped[str | None] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text, server_default="read_write")
     token_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    ip_address: Mapped[str | None] = mapped_column(Text)
-    user_agent: Mapped[str | None] = mapped_column(Text)
+    # Where it was issued from, sealed (accounts/personal_data.py).
+    ip_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_agent_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -190,7 +190,8 @@ class UserIdentity(UUIDv7PrimaryKey, Base):
     provider: Mapped[str] = mapped_column(Text)
     issuer: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(Text)
-    # The address the provider gave when the identity was linked (shown in the settings).
-    email: Mapped[str | None] = mapped_column(Text)
+    # The address the provider gave when the identity was linked (shown in the settings),
+    # sealed (accounts/personal_data.py).
+    email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

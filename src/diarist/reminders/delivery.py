@@ -31,6 +31,7 @@ import structlog
 from py_vapid import Vapid02
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts.personal_data import USER_EMAIL, PersonalData
 from diarist.config import RemindersSettings
 from diarist.db.engine import Database
 from diarist.kit.net import resolves_to_public
@@ -201,11 +202,12 @@ async def fire_all_due(
 
 @dataclass(frozen=True)
 class Senders:
-    """How deliveries leave: the mailer's send, an HTTP client for webhooks and pushes, and
-    the server's VAPID key and contact for pushes."""
+    """How deliveries leave: the mailer's send, an HTTP client for webhooks and pushes, what
+    opens the sealed addresses, and the server's VAPID key and contact for pushes."""
 
     send_mail: SendMail
     http: httpx.AsyncClient
+    personal: PersonalData
     vapid: Vapid02 | None = None
     vapid_subject: str = "mailto:diarist@localhost"
 
@@ -247,7 +249,8 @@ async def _send_one(
                 return _Sent("the address is not confirmed (confirm it in settings)", final=True)
             subject = "Reminder: " + " ".join(delivery.title.split())  # one header line
             body = f"{delivery.title}\n\n{delivery.body}".rstrip() + "\n"
-            await senders.send_mail(delivery.email, subject, body)
+            to = senders.personal.open(USER_EMAIL, delivery.email_sealed)
+            await senders.send_mail(to, subject, body)
             return _Sent(None)
         if delivery.channel == "push":
             return await _push(delivery, settings, senders)
@@ -366,7 +369,7 @@ async def send_due(
         attempted += len(claimed)
 
 
-async def mail_news(database: Database, send_mail: SendMail) -> int:
+async def mail_news(database: Database, send_mail: SendMail, personal: PersonalData) -> int:
     """Mail the feed's news that asks for it (a new insight for a user with `email_insights`),
     a batch at a time; each is taken off the list before it is sent (at most once: a failed
     send is logged, and the news stays in the feed). How many were sent."""
@@ -378,7 +381,7 @@ async def mail_news(database: Database, send_mail: SendMail) -> int:
             return sent
         for to, subject, body in confirmed:
             try:
-                await send_mail(to, subject, body + "\n")
+                await send_mail(personal.open(USER_EMAIL, to), subject, body + "\n")
                 sent += 1
             except Exception as exc:
                 _log.warning("news_mail_failed", error=type(exc).__name__)

@@ -300,7 +300,7 @@ class ClaimedDelivery:
     # What the feed said (a nudge's words with the streak), else the description.
     body: str
     entry_id: uuid.UUID | None
-    email: str
+    email_sealed: bytes
     # Mail goes only to an address its owner confirmed (else anyone could mail anyone).
     email_confirmed: bool
     webhook_url: str | None
@@ -323,7 +323,7 @@ _CLAIM_DELIVERIES = text(
         RETURNING d.id, d.user_id, d.channel, d.attempts, d.occurrence_at, d.reminder_id
     )
     SELECT t.id, t.user_id, t.channel, t.attempts, t.occurrence_at, t.reminder_id, r.kind,
-           r.title, coalesce(n.body, r.description), r.entry_id, u.email,
+           r.title, coalesce(n.body, r.description), r.entry_id, u.email_sealed,
            u.email_verified_at IS NOT NULL, w.url, w.secret,
            CASE WHEN t.channel = 'push' THEN (
                SELECT coalesce(json_agg(json_build_array(p.id, p.endpoint, p.p256dh, p.auth)),
@@ -428,15 +428,15 @@ _CLAIM_NEWS_MAIL = text(
     )
     UPDATE notifications n SET email_pending = false FROM claimed, users u
     WHERE n.id = claimed.id AND u.id = n.user_id
-    RETURNING u.email, n.title, n.body, u.email_verified_at IS NOT NULL
+    RETURNING u.email_sealed, n.title, n.body, u.email_verified_at IS NOT NULL
     """
 )
 
 
 async def claim_news_mail(
     session: AsyncSession, limit: int
-) -> tuple[int, list[tuple[str, str, str]]]:
+) -> tuple[int, list[tuple[bytes, str, str]]]:
     """Feed rows to be mailed too (a new insight), taken off the list: how many were taken,
-    and (to, subject, body) of those whose owner confirmed the address."""
+    and (sealed address, subject, body) of those whose owner confirmed the address."""
     rows = (await session.execute(_CLAIM_NEWS_MAIL, {"limit": limit})).all()
     return len(rows), [(row[0], row[1], row[2]) for row in rows if row[3]]

@@ -9,6 +9,7 @@ import procrastinate
 import structlog
 
 from diarist.accounts.mailer import build_mailer
+from diarist.accounts.personal_data import PersonalData
 from diarist.db.jobs import worker_resources
 from diarist.reminders import jobs
 from diarist.reminders.delivery import Senders, fire_all_due, mail_news, send_due
@@ -32,10 +33,13 @@ async def deliver(timestamp: int) -> int:
     settings = resources.settings
     report = await fire_all_due(resources.system_database, settings.reminders, _now())
     mailer = build_mailer(settings.mail)
+    personal = PersonalData.from_settings(settings)
     async with httpx.AsyncClient(follow_redirects=False) as http:
-        senders = Senders(mailer.send, http, vapid_key(settings), settings.reminders.vapid_subject)
+        senders = Senders(
+            mailer.send, http, personal, vapid_key(settings), settings.reminders.vapid_subject
+        )
         sent = await send_due(resources.system_database, settings.reminders, senders, _now)
-    news = await mail_news(resources.system_database, mailer.send)
+    news = await mail_news(resources.system_database, mailer.send, personal)
     if report.fired or report.missed or sent or news:
         _log.info("reminders_delivered", fired=report.fired, missed=report.missed,
                   nudges_skipped=report.nudges_skipped, sends=sent, news_mailed=news)  # fmt: skip

@@ -22,7 +22,9 @@ from diarist.accounts.dependencies import (
     export_response,
     send_after_response,
 )
+from diarist.accounts.personal_data import IDENTITY_EMAIL, SESSION_USER_AGENT
 from diarist.accounts.schemas import PatCreateIn, ProfilePatch, ReauthIn
+from diarist.accounts.service import AccountsContext
 from diarist.db.session import DatabaseDep, DbSession
 from diarist.errors import DiaristError
 from diarist.web.auth_pages import form_page, leave_for_provider
@@ -48,16 +50,21 @@ async def _settings_page(
     user_id = me.principal.user_id
     user = await accounts_service.get_user(session, user_id)
     identities = await accounts_service.list_identities(session, user_id)
-    buttons = request.app.state.accounts.providers.buttons()
+    ctx: AccountsContext = request.app.state.accounts
+    sessions = await accounts_service.list_sessions(session, user_id)
+    buttons = ctx.providers.buttons()
     labels = dict(buttons)
     linked = {identity.provider for identity in identities}
     context: dict[str, Any] = {
-        "me": me, "csrf": me.csrf, "user": user, "prefs": me.preferences,
-        "remote": REMOTE in me.preferences.providers,
-        "sessions": await accounts_service.list_sessions(session, user_id),
+        "me": me, "csrf": me.csrf, "user": user, "email": ctx.email_of(user),
+        "prefs": me.preferences, "remote": REMOTE in me.preferences.providers,
+        "sessions": sessions,
+        "agents": {row.id: ctx.personal.open_optional(SESSION_USER_AGENT, row.user_agent_sealed)
+                   for row in sessions},
         "tokens": await accounts_service.list_pats(session, user_id),
         "current": me.principal.token_id, "exports": EXPORTS, "new_token": new_token,
-        "identities": [(identity, labels.get(identity.provider, identity.provider))
+        "identities": [(identity, labels.get(identity.provider, identity.provider),
+                        ctx.personal.open_optional(IDENTITY_EMAIL, identity.email_sealed))
                        for identity in identities],
         "connectable": [(name, label) for name, label in buttons if name not in linked],
         "errors": errors or [],
@@ -85,11 +92,10 @@ async def confirm_email(
     confirmed address)."""
     await checked_form(request, me.csrf)
     user = await accounts_service.get_user(session, me.principal.user_id)
-    mail = await accounts_service.request_code(
-        session, ctx, email=user.email, purpose="verify_email"
-    )
+    email = ctx.email_of(user)
+    mail = await accounts_service.request_code(session, ctx, email=email, purpose="verify_email")
     send_after_response(background, ctx, mail)
-    values = {"email": user.email, "purpose": "verify_email", "action": "/verify-email",
+    values = {"email": email, "purpose": "verify_email", "action": "/verify-email",
               "then": "settings"}  # fmt: skip
     return form_page(request, "code_enter.html", values, [])
 

@@ -15,6 +15,7 @@ from diarist.accounts.dependencies import (
     CurrentPrincipal,
     send_after_response,
 )
+from diarist.accounts.personal_data import SESSION_IP, SESSION_USER_AGENT, PersonalData
 from diarist.accounts.router._common import PROBLEMS, NoStore, no_content_no_store, user_out
 from diarist.accounts.schemas import (
     Accepted,
@@ -47,12 +48,12 @@ def _token_out(issued: Issued) -> TokenOut:
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
-def _session_out(token: AuthToken, current: uuid.UUID) -> SessionOut:
+def _session_out(token: AuthToken, current: uuid.UUID, personal: PersonalData) -> SessionOut:
     return SessionOut(
         id=token.id,
         current=token.id == current,
-        ip_address=token.ip_address,
-        user_agent=token.user_agent,
+        ip_address=personal.open_optional(SESSION_IP, token.ip_sealed),
+        user_agent=personal.open_optional(SESSION_USER_AGENT, token.user_agent_sealed),
         created_at=token.created_at,
         last_used_at=token.last_used_at,
         expires_at=token.expires_at,
@@ -81,7 +82,7 @@ async def register(
         session, ctx, email=body.email, name=body.name, password=body.password, client=client
     )
     send_after_response(bg, ctx, mail)
-    return user_out(user)
+    return user_out(user, ctx.personal)
 
 
 @auth_router.post("/login", response_model=TokenOut, responses=PROBLEMS, dependencies=[NoStore])
@@ -185,10 +186,12 @@ async def reset_password(
 
 
 @auth_router.get("/sessions", response_model=list[SessionOut], responses=PROBLEMS)
-async def list_sessions(session: DbSession, me: CurrentPrincipal) -> list[SessionOut]:
+async def list_sessions(
+    session: DbSession, ctx: Accounts, me: CurrentPrincipal
+) -> list[SessionOut]:
     """My active sessions; the one making this request is marked `current`."""
     rows = await accounts_service.list_sessions(session, me.user_id)
-    return [_session_out(row, me.token_id) for row in rows]
+    return [_session_out(row, me.token_id, ctx.personal) for row in rows]
 
 
 @auth_router.delete(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Depends, Response, status
 
+from diarist.accounts.personal_data import USER_EMAIL, PersonalData
 from diarist.accounts.schemas import Preferences, UserOut
 from diarist.kit.responses import problem_responses
 from diarist.models import User
@@ -14,12 +15,12 @@ from diarist.models import User
 PROBLEMS = problem_responses(400, 401, 403, 404, 409, 422, 429)
 
 
-def user_out(user: User | Any) -> UserOut:
-    """The user (a `User`, or a profile row with its columns) as the API shows them: their
-    stored preferences over the defaults."""
+def user_out(user: User | Any, personal: PersonalData) -> UserOut:
+    """The user (a `User`, or a profile row with its columns) as the API shows them: the
+    address opened, their stored preferences over the defaults."""
     return UserOut(
         id=user.id,
-        email=user.email,
+        email=personal.open(USER_EMAIL, user.email_sealed),
         name=user.name,
         auth_provider=user.auth_provider,
         is_active=user.is_active,

@@ -31,18 +31,20 @@ me_router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
 
 @me_router.get("", response_model=UserOut, responses=PROBLEMS)
-async def get_me(session: DbSession, pending: UncheckedPrincipal) -> UserOut:
+async def get_me(session: DbSession, ctx: Accounts, pending: UncheckedPrincipal) -> UserOut:
     """My profile and preferences."""
-    return user_out(await accounts_service.get_my_profile_checked(session, pending))
+    return user_out(await accounts_service.get_my_profile_checked(session, pending), ctx.personal)
 
 
 @me_router.patch("", response_model=UserOut, responses=PROBLEMS)
-async def update_me(body: ProfilePatch, session: DbSession, me: CurrentPrincipal) -> UserOut:
+async def update_me(
+    body: ProfilePatch, session: DbSession, ctx: Accounts, me: CurrentPrincipal
+) -> UserOut:
     """Change my name or preferences (merged section by section)."""
     user = await accounts_service.update_profile(
         session, me.user_id, name=body.name, preferences=body.preferences
     )
-    return user_out(user)
+    return user_out(user, ctx.personal)
 
 
 @me_router.post("/password", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)

@@ -29,6 +29,7 @@ from diarist.accounts.service._identities import (
     unlink_identity,
 )
 from diarist.accounts.service._login import login, login_with_code, register
+from diarist.accounts.service._personal import reseal_personal_data
 from diarist.accounts.service._profile import (
     change_password,
     deactivate_self,
@@ -89,6 +90,7 @@ __all__ = [
     "record_failed_attempt",
     "register",
     "request_code",
+    "reseal_personal_data",
     "reset_password",
     "revoke_other_sessions",
     "revoke_token",

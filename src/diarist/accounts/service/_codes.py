@@ -66,7 +66,7 @@ async def request_code(
 ) -> Mail | None:
     """A code for login, verification or reset; the same answer whether the account exists."""
     email = normalize_email(email)
-    account = await repo.find_account(session, email)
+    account = await repo.find_account(session, ctx.personal.email_index(email))
     if account is None:
         return None
     if purpose == "login" and account.is_active is False and account.deactivated_by != "self":
@@ -106,7 +106,7 @@ async def verify_code_for_email(
     email = normalize_email(email)
     keys = derive_throttle_keys(ctx, email, client)
     async with guarded_attempt(session, ctx, keys):
-        account = await repo.find_account(session, email)
+        account = await repo.find_account(session, ctx.personal.email_index(email))
         if account is None:
             raise InvalidCode()
         await act_as(session, account.user_id)

@@ -12,9 +12,11 @@ import email_validator
 from diarist.accounts.errors import InvalidEmail
 from diarist.accounts.mailer import Mailer, build_mailer
 from diarist.accounts.oidc import Providers
+from diarist.accounts.personal_data import USER_EMAIL, PersonalData
 from diarist.accounts.secrets import Keyring
 from diarist.config import Settings
 from diarist.kit.clock import Clock, SystemClock
+from diarist.models import User
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,16 @@ class AccountsContext:
     clock: Clock
     # The OpenID Connect providers to sign in with (their metadata and keys, cached).
     providers: Providers = field(init=False)
+    # Seals and opens addresses and the like at rest; the email's blind index.
+    personal: PersonalData = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "providers", Providers(self.settings))
+        object.__setattr__(self, "personal", PersonalData.from_settings(self.settings))
+
+    def email_of(self, user: User) -> str:
+        """The user's address, opened."""
+        return self.personal.open(USER_EMAIL, user.email_sealed)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccountsContext:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import (
-    EmailTaken,
     IdentityInUse,
     IdentityLastWayIn,
     IdentityLinkUnconfirmed,
@@ -29,12 +28,12 @@ from diarist.accounts.errors import (
     OidcSignUpClosed,
 )
 from diarist.accounts.oidc import Flow, Identity
-from diarist.accounts.schemas import Preferences
+from diarist.accounts.personal_data import IDENTITY_EMAIL
 from diarist.accounts.service._context import AccountsContext, Client, Issued, normalize_email
 from diarist.accounts.service._events import record_event
-from diarist.accounts.service._login import complete_login
+from diarist.accounts.service._login import complete_login, insert_account
 from diarist.db.engine import act_as
-from diarist.models import User, UserIdentity
+from diarist.models import UserIdentity
 
 
 async def sign_in_with_provider(
@@ -67,7 +66,7 @@ async def _account_for_new_identity(
     if not identity.email or not identity.email_verified:
         raise OidcEmailUnverified()
     email = normalize_email(identity.email)
-    account = await repo.find_account(session, email)
+    account = await repo.find_account(session, ctx.personal.email_index(email))
     if account is not None:
         if not account.email_verified:
             raise IdentityLinkUnconfirmed()
@@ -85,26 +84,17 @@ async def _new_account(
 ) -> repo.AccountLookup:
     """An account for someone the provider vouches for: no password (they sign in with the
     provider, or an emailed code), the address confirmed by the provider."""
-    user_id = await repo.claim_new_user_id(session)
-    session.info["user_id"] = user_id
-    try:
-        await repo.insert_user(
-            session,
-            User(
-                id=user_id,
-                email=email,
-                name=identity.name or email.split("@", 1)[0][:200],
-                password_hash=None,
-                auth_provider=identity.provider,
-                auth_provider_id=identity.subject,
-                email_verified_at=func.now(),
-                preferences=Preferences().model_dump(mode="json"),
-            ),
-        )
-    except IntegrityError as exc:  # the same address signed up a moment ago
-        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == "uq_users_email":
-            raise EmailTaken("An account with this email already exists.") from None
-        raise
+    user = await insert_account(
+        session,
+        ctx,
+        email,
+        name=identity.name or email.split("@", 1)[0][:200],
+        password_hash=None,
+        auth_provider=identity.provider,
+        auth_provider_id=identity.subject,
+        email_verified_at=func.now(),
+    )
+    user_id = user.id
     await record_event(session, ctx, user_id, "register", client, provider=identity.provider)
     return repo.AccountLookup(user_id, None, True, None, True)
 
@@ -125,7 +115,7 @@ async def _link(
                     provider=identity.provider,
                     issuer=identity.issuer,
                     subject=identity.subject,
-                    email=identity.email,
+                    email_sealed=ctx.personal.seal_optional(IDENTITY_EMAIL, identity.email),
                 ),
             )
     except IntegrityError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from diarist.accounts.errors import (
     InvalidCredentials,
 )
 from diarist.accounts.passwords import check_password_policy, hash_password, verify_password
+from diarist.accounts.personal_data import USER_EMAIL
 from diarist.accounts.schemas import Preferences
 from diarist.accounts.service._codes import issue_code_mail, verify_code_for_email
 from diarist.accounts.service._context import (
@@ -52,29 +55,45 @@ async def register(
             password, min_length=ctx.settings.auth.password_min_length, context=[email, name]
         )
         hashed = await hash_password(password)
-    user_id = await repo.claim_new_user_id(session)
-    session.info["user_id"] = user_id
-    try:
-        user = await repo.insert_user(
-            session,
-            User(
-                id=user_id,
-                email=email,
-                name=name,
-                password_hash=hashed,
-                auth_provider="email" if hashed else "otp",
-                preferences=Preferences().model_dump(mode="json"),
-            ),
-        )
-    except IntegrityError as exc:  # the unit of work rolls back
-        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == "uq_users_email":
-            raise EmailTaken("An account with this email already exists.") from None
-        raise
+    user = await insert_account(
+        session,
+        ctx,
+        email,
+        name=name,
+        password_hash=hashed,
+        auth_provider="email" if hashed else "otp",
+    )
+    user_id = user.id
     await record_event(session, ctx, user_id, "register", client)
     mail = None
     if ctx.settings.require_email_verification:
         mail = await issue_code_mail(session, ctx, user_id, email, "verify_email")
     return user, mail
+
+
+async def insert_account(
+    session: AsyncSession, ctx: AccountsContext, email: str, **columns: Any
+) -> User:
+    """A new user with this (normalised) address, sealed, as the tenant from now on; EmailTaken
+    if an account has it."""
+    user_id = await repo.claim_new_user_id(session)
+    session.info["user_id"] = user_id
+    try:
+        return await repo.insert_user(
+            session,
+            User(
+                id=user_id,
+                email_sealed=ctx.personal.seal(USER_EMAIL, email),
+                email_index=ctx.personal.email_index(email),
+                preferences=Preferences().model_dump(mode="json"),
+                **columns,
+            ),
+        )
+    except IntegrityError as exc:  # the unit of work rolls back
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == "uq_users_email_index":
+            raise EmailTaken("An account with this email already exists.") from None
+        raise
 
 
 async def login(
@@ -84,7 +103,7 @@ async def login(
     email = normalize_email(email)
     keys = derive_throttle_keys(ctx, email, client)
     async with guarded_attempt(session, ctx, keys):
-        account = await repo.find_account(session, email)
+        account = await repo.find_account(session, ctx.personal.email_index(email))
         hashed = account.password_hash if account else None
         matches, upgraded = await verify_password(password, hashed)
         if account is None or not matches:

@@ -95,7 +95,7 @@ async def set_password(ctx: AccountsContext, user: User, new_password: str) -> N
     check_password_policy(
         new_password,
         min_length=ctx.settings.auth.password_min_length,
-        context=[user.email, user.name],
+        context=[ctx.email_of(user), user.name],
     )
     user.password_hash = await hash_password(new_password)
     if user.auth_provider == "otp":
@@ -167,7 +167,7 @@ async def _confirm_secret(
     """Check the user's password (or, for a code-only account, a login code) under the
     login's counters: the password is one secret, whichever door the guesses come through,
     so they share the account's backoff (and the address's)."""
-    keys = derive_throttle_keys(ctx, user.email, client)
+    keys = derive_throttle_keys(ctx, ctx.email_of(user), client)
     async with guarded_attempt(session, ctx, keys):
         if user.password_hash is not None:
             matches, _ = await verify_password(password or "", user.password_hash)

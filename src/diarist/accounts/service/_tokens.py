@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
 from diarist.accounts.errors import SessionNotFound, TokenNotFound
+from diarist.accounts.personal_data import SESSION_IP, SESSION_USER_AGENT
 from diarist.accounts.secrets import PAT_PREFIX, SESSION_PREFIX, new_token
 from diarist.accounts.secrets import token_digest as digest_token
 from diarist.accounts.service._context import AccountsContext, Client, Issued
@@ -31,8 +32,10 @@ async def issue_session(
             kind="session",
             scope="read_write",
             token_hash=digest_token(token),
-            ip_address=client.ip,
-            user_agent=(client.user_agent or "")[:500] or None,
+            ip_sealed=ctx.personal.seal_optional(SESSION_IP, client.ip),
+            user_agent_sealed=ctx.personal.seal_optional(
+                SESSION_USER_AGENT, (client.user_agent or "")[:500] or None
+            ),
             expires_at=func.now() + timedelta(days=auth.session_idle_days),
             absolute_expires_at=func.now() + timedelta(days=auth.session_absolute_days),
         ),

@@ -26,8 +26,11 @@ BEGIN
                           string_to_array(hashed, ',') AS hashed,
                           string_to_array(skipped, ',') AS skipped
                    FROM (VALUES
-        ('users', 'id', 'id', 'email,name,auth_provider_id',
-         'password_hash,updated_at,last_login_at'),
+        -- The address: its blind index hashed (a change of address is recorded), its sealed
+        -- form left out (sealing it again under a new key is no change). `email` is the
+        -- column before revision 0029 sealed it.
+        ('users', 'id', 'id', 'email,email_index,name,auth_provider_id',
+         'email_sealed,password_hash,updated_at,last_login_at'),
         ('entries', 'user_id', 'id', 'title,raw_data,content,metadata,analysis_error',
          'search_vector,search_config,updated_at,processing_status,analysis_requested_at,'
          'analysis_attempts,analyzed_hash,word_count,content_hash,idempotency_key,'
@@ -41,7 +44,7 @@ BEGIN
         ('notification_webhooks', 'user_id', 'id', 'url', 'secret'),
         ('calendar_feeds', 'user_id', 'id', '', 'token_hash'),
         ('push_subscriptions', 'user_id', 'id', 'endpoint', 'p256dh,auth'),
-        ('user_identities', 'user_id', 'id', 'subject,email', 'last_used_at')
+        ('user_identities', 'user_id', 'id', 'subject,email', 'email_sealed,last_used_at')
     ) AS t (name, owner_column, key_columns, hashed, skipped)
     LOOP
         function_name := 'audit_' || audited.name;
