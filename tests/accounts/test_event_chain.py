@@ -4,6 +4,7 @@ a changed, removed or inserted row breaks it at that row; `diarist audit verify`
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import httpx
 import psycopg
@@ -86,3 +87,32 @@ def test_audit_verify_reports_the_first_broken_link(
     broken = runner.invoke(cli, ["audit", "verify"], env=cli_env)
     assert broken.exit_code == 1
     assert "its signature does not match its content" in broken.output
+
+
+async def test_events_carry_severity_and_request_id_under_the_signature(
+    client: httpx.AsyncClient, session: AsyncSession, accounts_context: AccountsContext
+) -> None:
+    me = await signed_up(client)
+    failed = await client.post(
+        "/api/v1/auth/login",
+        json={"email": me.email, "password": "Wrong-2-guess"},
+        headers={"X-Request-ID": "req-wrong-guess"},
+    )
+    assert failed.status_code == 401
+    page = (await client.get("/api/v1/me/security-events", headers=me.auth)).json()
+    [wrong] = [event for event in page["items"] if event["event_type"] == "failed_login"]
+    assert (wrong["severity"], wrong["request_id"]) == ("warning", "req-wrong-guess")
+    assert {e["severity"] for e in page["items"] if e["event_type"] == "login"} == {"info"}
+
+    user_id = await user_id_of(client, me)
+    chain = await _chain(session, user_id)
+    assert {event.chain_version for event in chain} == {2}
+    assert first_broken_link(accounts_context.keyring, chain) is None
+    await session.execute(
+        text("UPDATE security_events SET severity = 'info' WHERE id = :id"),
+        {"id": uuid.UUID(wrong["id"])},
+    )
+    session.expire_all()
+    broken = first_broken_link(accounts_context.keyring, await _chain(session, user_id))
+    assert broken is not None
+    assert broken.event_id == uuid.UUID(wrong["id"])

@@ -193,10 +193,14 @@ class SecurityEventOut(BaseModel):
 
     id: uuid.UUID
     event_type: str
+    # info (signing in and out), notice (a change to how one signs in), warning (a failure).
+    severity: str
     ip_hash: str | None
     user_agent_hash: str | None
     details: dict[str, Any]
     created_at: datetime
+    # The X-Request-ID of the request it happened in (also in the logs and the audit trail).
+    request_id: str | None
 
 
 class SecurityEventPage(BaseModel):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
+    SmallInteger,
     Text,
     func,
     text,
@@ -51,6 +52,8 @@ SECURITY_EVENTS = (
     "vault_phrase_changed",
     "vault_tag_deleted",
 )
+# How much a security event matters (accounts/event_chain.py gives each type its own).
+SECURITY_SEVERITIES = ("info", "notice", "warning")
 
 
 class User(UUIDv7PrimaryKey, Timestamps, Base):
@@ -134,11 +137,14 @@ class AuthCode(UUIDv7PrimaryKey, Base):
 
 
 class SecurityEvent(UUIDv7PrimaryKey, Base):
-    """The user's own security log: what happened, from a hashed address and user agent."""
+    """The user's own security log: what happened, how much it matters, from a hashed address
+    and user agent, in which request."""
 
     __tablename__ = "security_events"
     __table_args__ = (
         CheckConstraint(in_list("event_type", SECURITY_EVENTS), name="event_type"),
+        CheckConstraint(in_list("severity", SECURITY_SEVERITIES), name="severity"),
+        CheckConstraint("chain_version IN (1, 2)", name="chain_version"),
         Index("ix_security_events_user_id_id", "user_id", "id"),
     )
 
@@ -148,6 +154,11 @@ class SecurityEvent(UUIDv7PrimaryKey, Base):
     user_agent_hash: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    severity: Mapped[str] = mapped_column(Text, server_default="info")
+    # The request's X-Request-ID (as in the logs and the audit trail); None outside a request.
+    request_id: Mapped[str | None] = mapped_column(Text)
+    # What the signature covers: 1, the first fields; 2, also severity and request id.
+    chain_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     # The user's chain: the HMAC-SHA256 of this event's canonical JSON, which includes the
     # previous event's signature (None: events from before the chain).
     prev_signature: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -9,8 +9,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.accounts import repository as repo
-from diarist.accounts.event_chain import canonical
+from diarist.accounts.event_chain import CHAIN_VERSION, SEVERITY, canonical
 from diarist.accounts.service._context import AccountsContext, Client
+from diarist.kit.middleware import current_request_id
 from diarist.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from diarist.models import SecurityEvent
 
@@ -25,23 +26,19 @@ async def record_event(
     client: Client | None = None,
     **details: Any,
 ) -> None:
-    """Append to the user's security log, signed onto the user's chain (event_chain);
-    address and user agent only as keyed hashes."""
+    """Append to the user's security log, signed onto the user's chain (event_chain), with
+    its severity and the request's id; address and user agent only as keyed hashes."""
     prev = await repo.lock_event_chain(session, user_id)
-    event_id, now = await repo.new_event_id(session), ctx.clock.now()
-    ip_hash = ctx.keyring.audit_digest(client.ip) if client else None
-    agent_hash = ctx.keyring.audit_digest(client.user_agent) if client else None
-    signature = ctx.keyring.event_signature(
-        canonical(event_id, user_id, event_type, ip_hash, agent_hash, details, now, prev)
-    )
-    await repo.insert_event(
-        session,
-        SecurityEvent(
-            id=event_id, user_id=user_id, event_type=event_type, ip_hash=ip_hash,
-            user_agent_hash=agent_hash, details=details, created_at=now,
-            prev_signature=prev, signature=signature,
-        ),
+    event = SecurityEvent(
+        id=await repo.new_event_id(session), user_id=user_id, event_type=event_type,
+        severity=SEVERITY.get(event_type, "info"), request_id=current_request_id(),
+        ip_hash=ctx.keyring.audit_digest(client.ip) if client else None,
+        user_agent_hash=ctx.keyring.audit_digest(client.user_agent) if client else None,
+        details=details, created_at=ctx.clock.now(), prev_signature=prev,
+        chain_version=CHAIN_VERSION,
     )  # fmt: skip
+    event.signature = ctx.keyring.event_signature(canonical(event))
+    await repo.insert_event(session, event)
     _log.info("security_event", event_type=event_type, user_id=str(user_id))
 
 
