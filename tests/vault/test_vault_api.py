@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.config import AuthSettings
 from diarist.db.engine import act_as
-from diarist.vault.client import VaultClient, VaultClientError, b64, unb64
+from diarist.vault.client import Unlocked, VaultClient, VaultClientError, b64, unb64
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 MARKER = "vault-marker-ocelot-29"
@@ -56,7 +56,18 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
     assert MARKER.encode() not in bytes(ciphertext)
     assert content_type == "text/markdown"
 
+    before = await _phrase_ticket(client, me, unlocked)
+    waiting = opaque_snake.OpaqueClient()
+    ke1, _ = waiting.start_login("my long secret phrase")
+    pending = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())}, headers=me.auth
+    )
     await vault.change_phrase(unlocked, "a new and longer secret phrase")
+    await act_as(session, vault.user_id)
+    assert await session.scalar(text("SELECT count(*) FROM opaque_sessions")) == 0, (
+        "a login begun under the old phrase is ended with it"
+    )
+    assert pending.status_code == 200
     assert await vault.unlock(tag_id, "my long secret phrase") is None
     locked = await client.get(
         f"/api/v1/vault/tags/{tag_id}/keys", headers={**me.auth, **unlocked.headers}
@@ -66,9 +77,10 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
     assert again is not None
     assert await vault.read(again, object_id) == ("text/markdown", SECRET)
 
+    ticket = await _phrase_ticket(client, me, again)
     stale = await client.put(
         f"/api/v1/vault/tags/{tag_id}/phrase",
-        json={"record": b64(bytes(192)), "key_version": 1, "keys": []},
+        json={"record": b64(bytes(192)), "ticket": ticket, "key_version": 2, "keys": []},
         headers={**me.auth, **again.headers},
     )
     assert stale.status_code == 422, "every key must be re-wrapped"
@@ -77,12 +89,21 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
     ).json()
     conflict = await client.put(
         f"/api/v1/vault/tags/{tag_id}/phrase",
-        json={"record": b64(_record()), "key_version": 1,
+        json={"record": b64(_record()), "ticket": before, "key_version": 1,
               "keys": [{"key_id": k["key_id"], "wrapped": k["wrapped"]} for k in keys]},
         headers={**me.auth, **again.headers},
     )  # fmt: skip
-    assert conflict.status_code == 409
+    assert conflict.status_code == 409, "a change begun before the last one"
     assert conflict.json()["code"] == "key_version_conflict"
+    for forged in (before[:-2] + ("A" if before[-2] != "A" else "B") + before[-1], ticket):
+        refused = await client.put(
+            f"/api/v1/vault/tags/{tag_id}/phrase",
+            json={"record": b64(_record()), "ticket": forged, "key_version": 1,
+                  "keys": [{"key_id": k["key_id"], "wrapped": k["wrapped"]} for k in keys]},
+            headers={**me.auth, **again.headers},
+        )  # fmt: skip
+        assert refused.status_code == 422, "an altered ticket, or one of another key version"
+        assert refused.json()["code"] == "vault_message_invalid"
 
     await act_as(session, vault.user_id)
     events = (await session.execute(text(
@@ -90,13 +111,59 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
         " ORDER BY id"
     ))).all()  # fmt: skip
     kinds = [event for event, _ in events]
-    assert kinds[:2] == ["vault_tag_created", "vault_unlocked"]
+    assert kinds[:4] == [
+        "vault_tag_created",
+        "vault_login_started",
+        "vault_login_started",
+        "vault_unlocked",
+    ], "the wrong phrase's KE2 is on record, though the client sent no KE3 for it"
     assert "vault_phrase_changed" in kinds
     assert "vault_login_failed" not in kinds, "a wrong phrase sends no KE3 (the client knows)"
     assert all(set(details) == {"tag_id"} for _, details in events), "the tag's id, nothing more"
     gone = await client.delete(f"/api/v1/vault/tags/{tag_id}", headers={**me.auth, **again.headers})
     assert gone.status_code == 204
     assert (await client.get("/api/v1/vault/tags", headers=me.auth)).json() == []
+
+
+async def _phrase_ticket(client: httpx.AsyncClient, me: Account, unlocked: Unlocked) -> str:
+    """A ticket from a phrase registration round trip on the unlocked tag."""
+    request, _ = opaque_snake.OpaqueClient().start_registration("another phrase")
+    started = await client.post(
+        f"/api/v1/vault/tags/{unlocked.tag_id}/phrase-registrations",
+        json={"request": b64(request.to_bytes())}, headers={**me.auth, **unlocked.headers},
+    )  # fmt: skip
+    assert started.status_code == 200, started.text
+    return str(started.json()["ticket"])
+
+
+async def test_each_phrase_registration_evaluates_under_a_new_oprf_key(
+    client: httpx.AsyncClient,
+) -> None:
+    """The same blinded element, registered twice for a new phrase and sent as a login: three
+    different evaluations — an oracle on the phrase registrations learns nothing about the
+    OPRF key of the phrase in use (or of the next one)."""
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("phrase in use")
+    unlocked = await vault.unlock(tag_id, "phrase in use")
+    assert unlocked is not None
+    request, _ = opaque_snake.OpaqueClient().start_registration("a guess")
+    blinded = request.to_bytes()
+    evaluated = []
+    for _ in range(2):
+        answer = await client.post(
+            f"/api/v1/vault/tags/{tag_id}/phrase-registrations", json={"request": b64(blinded)},
+            headers={**me.auth, **unlocked.headers},
+        )  # fmt: skip
+        evaluated.append(unb64(answer.json()["response"])[:32])
+    # A KE1 opens with the blinded element (put there by hand), its KE2 with the evaluation.
+    ke1, _ = opaque_snake.OpaqueClient().start_login("a guess")
+    login = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(blinded + ke1.to_bytes()[32:])},
+        headers=me.auth,
+    )  # fmt: skip
+    evaluated.append(unb64(login.json()["ke2"])[:32])
+    assert len(set(evaluated)) == 3
 
 
 def _record() -> bytes:
@@ -175,6 +242,11 @@ async def test_guesses_are_throttled(client: httpx.AsyncClient) -> None:
             break
     assert codes[0] == 200
     assert codes[-1] == 429, codes
+    events = (await client.get("/api/v1/me/security-events", headers=me.auth)).json()["items"]
+    kinds = [event["event_type"] for event in events]
+    assert kinds[0] == "vault_login_throttled", "kept though the request was refused"
+    assert events[0]["severity"] == "warning"
+    assert kinds.count("vault_login_started") == len(codes) - 1, "each guess is on record"
 
 
 async def test_bad_input_is_refused_and_nothing_is_written(
@@ -334,3 +406,23 @@ async def test_a_login_finishes_whatever_zone_the_database_answers_in(
         assert await vault.unlock(tag_id, "zone phrase") is not None
     finally:
         await session.execute(text("SET TIME ZONE 'UTC'"))
+
+
+async def test_a_tag_from_another_server_setup_is_reported_not_taken_for_a_wrong_phrase(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """As after a setup file lost and made anew: the tag's record was made under a setup that
+    is not the data dir's, so no phrase could open it — 503 saying so, not a silent failure."""
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("phrase")
+    await act_as(session, vault.user_id)
+    assert len(await session.scalar(text("SELECT setup_fingerprint FROM secret_tags"))) == 8
+    await session.execute(text("UPDATE secret_tags SET setup_fingerprint = '\\x0102030405060708'"))
+    ke1, _ = opaque_snake.OpaqueClient().start_login("phrase")
+    refused = await client.post(
+        f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())}, headers=me.auth
+    )
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "vault_setup_changed"
+    assert await session.scalar(text("SELECT count(*) FROM opaque_sessions")) == 0

@@ -22,6 +22,7 @@ from diarist.accounts.secrets import Keyring
 SEVERITY = {
     "failed_login": "warning",
     "vault_login_failed": "warning",
+    "vault_login_throttled": "warning",
     **dict.fromkeys(
         ("password_changed", "password_reset", "email_verified", "session_revoked",
          "token_created", "token_revoked", "deactivated", "reactivated", "identity_linked",

@@ -49,6 +49,8 @@ SECURITY_EVENTS = (
     "vault_tag_created",
     "vault_unlocked",
     "vault_login_failed",
+    "vault_login_started",
+    "vault_login_throttled",
     "vault_phrase_changed",
     "vault_tag_deleted",
 )

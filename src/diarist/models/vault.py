@@ -32,11 +32,18 @@ class SecretTag(UUIDv7PrimaryKey, Base):
         UniqueConstraint("user_id", "id", name="uq_secret_tags_user_id_id"),
         CheckConstraint("octet_length(opaque_record) = 192", name="opaque_record_length"),
         CheckConstraint("key_version >= 1", name="key_version"),
+        CheckConstraint("octet_length(oprf_salt) = 16", name="oprf_salt_length"),
+        CheckConstraint("octet_length(setup_fingerprint) = 8", name="setup_fingerprint_length"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(user_fk())
     opaque_record: Mapped[bytes] = mapped_column(LargeBinary)
     key_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Chosen at random by each change of phrase (the OPRF key's, with the owner and the id);
+    # null while the first phrase stands.
+    oprf_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The OPAQUE server setup's its record was made under (vault/keys.py `fingerprint`).
+    setup_fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

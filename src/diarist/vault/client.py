@@ -231,6 +231,6 @@ class VaultClient:
             )
         await self._call(
             "PUT", f"/tags/{unlocked.tag_id}/phrase", 200, unlocked.headers,
-            json={"record": b64(done.upload.to_bytes()), "key_version": version,
-                  "keys": rewrapped},
+            json={"record": b64(done.upload.to_bytes()), "ticket": started["ticket"],
+                  "key_version": version, "keys": rewrapped},
         )  # fmt: skip

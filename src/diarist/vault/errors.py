@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from diarist.accounts.errors import TooManyAttempts
 from diarist.errors import Conflict, DiaristError, NotFound, Unprocessable
 
 
@@ -52,3 +53,29 @@ class VaultObjectNotFound(NotFound):
 class KeyVersionConflict(Conflict):
     code = "key_version_conflict"
     title = "Key version changed"
+
+
+class VaultSetupChanged(DiaristError):
+    """The tag's record was made under another OPAQUE server setup than the data dir's (the
+    key file was lost and made anew, or a database restored without its key files)."""
+
+    status = 503
+    code = "vault_setup_changed"
+    title = "Vault setup changed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This secret tag was registered under another OPAQUE server setup than this"
+            " server's: its operator must restore vault/opaque_server_setup.bin from the"
+            " backup (docs/backups.md). Nothing about the phrase is wrong."
+        )
+
+
+class VaultThrottled(TooManyAttempts):
+    """A login refused while its counters are blocked: the same answer as any other too many
+    attempts, but the security event that records it is kept."""
+
+    keeps_writes = True
+
+    def __init__(self, refused: TooManyAttempts) -> None:
+        super().__init__(float(refused.extra["retry_after"]))

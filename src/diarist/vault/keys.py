@@ -10,6 +10,7 @@ OPAQUE setup makes every vault unreadable; docs/vault.md):
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,12 @@ def server_setup(data_dir: Path) -> ServerSetup:
     return ServerSetup.from_bytes(
         secret_file(data_dir / SETUP_FILE, lambda: ServerSetup.generate().to_bytes())
     )
+
+
+def fingerprint(setup: ServerSetup) -> bytes:
+    """Which setup this is (8 bytes of its public key's SHA-256; nothing secret): stored with
+    each tag, so that a setup file lost and made anew is told apart from a wrong phrase."""
+    return hashlib.sha256(setup.public_key).digest()[:8]
 
 
 def sealing_keys(data_dir: Path) -> list[bytes]:

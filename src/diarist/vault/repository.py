@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,8 +19,16 @@ async def new_id(session: AsyncSession) -> uuid.UUID:
     return found
 
 
-async def get_tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> SecretTag | None:
+async def get_tag(
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID,
+    lock: Literal["share", "update"] | None = None,
+) -> SecretTag | None:  # fmt: skip
+    """The tag, optionally locked (FOR SHARE / FOR UPDATE) and then read as it now is."""
     query = select(SecretTag).where(SecretTag.user_id == user_id, SecretTag.id == tag_id)
+    if lock:
+        query = query.with_for_update(read=lock == "share").execution_options(
+            populate_existing=True
+        )
     return (await session.scalars(query)).one_or_none()
 
 
@@ -66,9 +74,9 @@ async def open_session(
 
 
 async def end_sessions(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> None:
-    await session.execute(
-        delete(VaultSession).where(VaultSession.user_id == user_id, VaultSession.tag_id == tag_id)
-    )
+    """Every unlocked session of the tag, and every login waiting for its KE3."""
+    for model in (VaultSession, VaultLogin):
+        await session.execute(delete(model).where(model.user_id == user_id, model.tag_id == tag_id))
 
 
 async def put_blob(session: AsyncSession, values: dict[str, Any]) -> VaultBlob:
@@ -144,15 +152,23 @@ async def list_keys(
 
 
 async def swap_record(
-    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, record: bytes, version: int
-) -> bool:
-    """The new OPAQUE record and the next key version, if the version is still `version`."""
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, record: bytes, salt: bytes,
+    setup_fingerprint: bytes, version: int,
+) -> bool:  # fmt: skip
+    """The new OPAQUE record, its OPRF salt and setup, and the next key version, if the
+    version is still `version`."""
     result = await session.execute(
         update(SecretTag)
         .where(
             SecretTag.user_id == user_id, SecretTag.id == tag_id, SecretTag.key_version == version
         )
-        .values(opaque_record=record, key_version=version + 1, updated_at=func.now())
+        .values(
+            opaque_record=record,
+            oprf_salt=salt,
+            setup_fingerprint=setup_fingerprint,
+            key_version=version + 1,
+            updated_at=func.now(),
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

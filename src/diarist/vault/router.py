@@ -23,6 +23,7 @@ from diarist.vault.schemas import (
     LoginStartIn,
     LoginStartOut,
     PhraseChangeIn,
+    PhraseRegistrationOut,
     RegistrationStartIn,
     RegistrationStartOut,
     SecretTagIn,
@@ -71,7 +72,7 @@ async def list_tags(session: DbSession, me: CurrentPrincipal) -> list[SecretTagO
     return [SecretTagOut.model_validate(tag, from_attributes=True) for tag in tags]
 
 
-@vault_router.post("/tags/{tag_id}/logins", responses=problem_responses(401, 404, 422, 429))
+@vault_router.post("/tags/{tag_id}/logins", responses=problem_responses(401, 404, 422, 429, 503))
 async def start_login(
     tag_id: uuid.UUID, body: LoginStartIn, session: DbSession, me: CurrentPrincipal,
     ctx: Accounts, client: ClientInfo,
@@ -114,8 +115,9 @@ async def add_key(
     me: CurrentPrincipal, token: VaultToken = None,
 ) -> WrappedKeyOut:  # fmt: skip
     """A data key of the tag, wrapped (AES-KW) by the client; an id is used once."""
-    await service.unlocked(session, me.user_id, tag_id, token, _now())
-    key = await service.add_key(session, me.user_id, tag_id, key_id, body.purpose, body.wrapped)
+    key = await service.add_key(
+        session, me.user_id, tag_id, key_id, body.purpose, body.wrapped, token, _now()
+    )
     return WrappedKeyOut.model_validate(key, from_attributes=True)
 
 
@@ -169,11 +171,14 @@ async def delete_object(
 async def start_phrase_change(
     tag_id: uuid.UUID, body: RegistrationStartIn, session: DbSession, me: CurrentPrincipal,
     ctx: Accounts, token: VaultToken = None,
-) -> RegistrationStartOut:  # fmt: skip
-    """The registration response for a new phrase of this (unlocked) tag."""
+) -> PhraseRegistrationOut:  # fmt: skip
+    """The registration response for a new phrase of this (unlocked) tag, made under a new
+    random OPRF salt, with the ticket naming it that the change hands back."""
     await service.unlocked(session, me.user_id, tag_id, token, _now())
-    response = service.phrase_registration(ctx, me.user_id, tag_id, body.request)
-    return RegistrationStartOut(tag_id=tag_id, response=response)
+    response, ticket = await service.phrase_registration(
+        session, ctx, me.user_id, tag_id, body.request
+    )
+    return PhraseRegistrationOut(tag_id=tag_id, response=response, ticket=ticket)
 
 
 @vault_router.put("/tags/{tag_id}/phrase", responses=problem_responses(401, 404, 409, 422))
@@ -188,8 +193,9 @@ async def change_phrase(
     if len(rewrapped) != len(body.keys):
         raise VaultMessageInvalid("Each key once.")
     tag = await service.change_phrase(
-        session, ctx, me.user_id, tag_id, body.record, body.key_version, rewrapped, client
-    )
+        session, ctx, me.user_id, tag_id, body.record, body.ticket, body.key_version, rewrapped,
+        client,
+    )  # fmt: skip
     return SecretTagOut.model_validate(tag, from_attributes=True)
 
 

@@ -38,6 +38,9 @@ def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+# A phrase registration's ticket: AES-GCM nonce, the 16-byte salt, the tag.
+TICKET_SIZE = 12 + 16 + 16
+
 Encoded = Annotated[bytes, PlainSerializer(b64, return_type=str)]
 
 
@@ -48,6 +51,13 @@ class RegistrationStartIn(StrictInput):
 class RegistrationStartOut(BaseModel):
     tag_id: uuid.UUID
     response: Encoded
+
+
+class PhraseRegistrationOut(RegistrationStartOut):
+    """A registration response for a new phrase, and the ticket (sealed by the server) that
+    the change of phrase hands back: it names the OPRF salt this response was made under."""
+
+    ticket: Encoded
 
 
 class SecretTagIn(StrictInput):
@@ -132,9 +142,11 @@ class RewrappedKey(StrictInput):
 
 
 class PhraseChangeIn(StrictInput):
-    """The new phrase's registration record (from a registration round trip on this tag) and
-    every key re-wrapped under it; `key_version` is the tag's as the client read it."""
+    """The new phrase's registration record and the ticket of the registration round trip it
+    came from (on this tag), and every key re-wrapped under it; `key_version` is the tag's as
+    the client read it."""
 
     record: Annotated[bytes, _decoded(192)]
+    ticket: Annotated[bytes, _decoded(TICKET_SIZE)]
     key_version: Annotated[int, Field(ge=1)]
     keys: Annotated[list[RewrappedKey], Field(max_length=10_000)]

@@ -11,11 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts.errors import TooManyAttempts
 from diarist.accounts.service import (
     AccountsContext,
     Client,
@@ -36,6 +38,8 @@ from diarist.vault.errors import (
     VaultLoginFailed,
     VaultMessageInvalid,
     VaultObjectNotFound,
+    VaultSetupChanged,
+    VaultThrottled,
 )
 from diarist.vault.opaque import (
     LoginState,
@@ -46,6 +50,7 @@ from diarist.vault.opaque import (
     server_ke2,
 )
 
+_log = structlog.get_logger("diarist.vault")
 TOKEN_PREFIX = "dvt_"  # noqa: S105 (a prefix, not a secret)
 # A KE2 must be answered within this; an unlocked tag stays open this long.
 LOGIN_TTL = timedelta(seconds=60)
@@ -53,9 +58,14 @@ SESSION_TTL = timedelta(minutes=15)
 _NONCE = 12
 
 
-def credential_identifier(user_id: uuid.UUID, tag_id: uuid.UUID) -> bytes:
-    """OPAQUE's credential identifier of a tag: its owner and itself (an OPRF key each)."""
-    return user_id.bytes + tag_id.bytes
+_SALT = 16
+
+
+def credential_identifier(user_id: uuid.UUID, tag_id: uuid.UUID, salt: bytes | None) -> bytes:
+    """OPAQUE's credential identifier of a tag, from which its OPRF key is derived: its owner,
+    itself and, once its phrase has changed, the random salt of that change — so a phrase's
+    OPRF key is never the one of the phrase before or after it (docs/vault.md)."""
+    return user_id.bytes + tag_id.bytes + (salt or b"")
 
 
 def _throttle_keys(
@@ -76,19 +86,24 @@ def _aad(login_id: uuid.UUID, user_id: uuid.UUID, tag_id: uuid.UUID, expires: da
     return login_id.bytes + user_id.bytes + tag_id.bytes + micros.to_bytes(8, "big")
 
 
-def _seal(ctx: AccountsContext, state: LoginState, aad: bytes) -> bytes:
+def _seal(ctx: AccountsContext, plain: bytes, aad: bytes) -> bytes:
     nonce = os.urandom(_NONCE)
     key = keys.sealing_keys(ctx.settings.data_dir)[0]
-    return nonce + AESGCM(key).encrypt(nonce, state.to_bytes(), aad)
+    return nonce + AESGCM(key).encrypt(nonce, plain, aad)
 
 
-def _unseal(ctx: AccountsContext, sealed: bytes, aad: bytes) -> LoginState | None:
+def _unseal(ctx: AccountsContext, sealed: bytes, aad: bytes) -> bytes | None:
     for key in keys.sealing_keys(ctx.settings.data_dir):
         try:
-            return LoginState.from_bytes(AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad))
+            return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
         except InvalidTag:
             continue
     return None
+
+
+def _ticket_aad(user_id: uuid.UUID, tag_id: uuid.UUID, key_version: int) -> bytes:
+    version = key_version.to_bytes(4, "big")
+    return b"diarist/vault/phrase-ticket/v1" + user_id.bytes + tag_id.bytes + version
 
 
 async def registration_start(
@@ -98,7 +113,9 @@ async def registration_start(
     tag_id = await repo.new_id(session)
     setup = keys.server_setup(ctx.settings.data_dir)
     try:
-        response = registration_response(setup, request, credential_identifier(user_id, tag_id))
+        response = registration_response(
+            setup, request, credential_identifier(user_id, tag_id, None)
+        )
     except OpaqueError as exc:
         raise VaultMessageInvalid(f"Not a registration request: {exc}.") from None
     return tag_id, response
@@ -116,7 +133,9 @@ async def registration_finish(
     upload: bytes, client: Client,
 ) -> SecretTag:  # fmt: skip
     record = _record(upload)
-    tag = SecretTag(id=tag_id, user_id=user_id, opaque_record=record.to_bytes())
+    setup = keys.fingerprint(keys.server_setup(ctx.settings.data_dir))
+    tag = SecretTag(id=tag_id, user_id=user_id, opaque_record=record.to_bytes(),
+                    setup_fingerprint=setup)  # fmt: skip
     session.add(tag)
     try:
         async with session.begin_nested():
@@ -143,21 +162,32 @@ async def login_start(
     as a guess (429 while the account's or the address's counter is blocked)."""
     tag = await _tag(session, user_id, tag_id)
     throttle = _throttle_keys(ctx, user_id, client)
-    await check_throttle(session, ctx, throttle)
+    try:
+        await check_throttle(session, ctx, throttle)
+    except TooManyAttempts as exc:
+        await record_event(session, ctx, user_id, "vault_login_throttled", client,
+                           tag_id=str(tag_id))  # fmt: skip
+        raise VaultThrottled(exc) from None
     setup = keys.server_setup(ctx.settings.data_dir)
+    if tag.setup_fingerprint is not None and tag.setup_fingerprint != keys.fingerprint(setup):
+        _log.error("vault_setup_changed", tag_id=str(tag_id))
+        raise VaultSetupChanged()
     try:
         ke2, state = server_ke2(
             setup,
             Record.from_upload(tag.opaque_record),
-            credential_identifier(user_id, tag_id),
+            credential_identifier(user_id, tag_id, tag.oprf_salt),
             ke1,
         )
     except OpaqueError as exc:
         raise VaultMessageInvalid(f"Not a KE1: {exc}.") from None
     await record_failed_attempt(session, ctx, throttle)  # forgiven by the KE3 that proves it
+    # A wrong phrase never comes back (the client finds it out from KE2 and sends no KE3):
+    # this event, unanswered by a `vault_unlocked`, is what an audit sees of a guess.
+    await record_event(session, ctx, user_id, "vault_login_started", client, tag_id=str(tag_id))
     login_id = await repo.new_id(session)
     expires = now + LOGIN_TTL
-    sealed = _seal(ctx, state, _aad(login_id, user_id, tag_id, expires))
+    sealed = _seal(ctx, state.to_bytes(), _aad(login_id, user_id, tag_id, expires))
     session.add(VaultLogin(id=login_id, user_id=user_id, tag_id=tag_id, session_data=sealed,
                                 expires_at=expires))  # fmt: skip
     await session.flush()
@@ -179,11 +209,11 @@ async def login_finish(
     if taken is None:
         raise VaultLoginFailed("No such login waits (it was used, or a minute has passed).")
     sealed, expires = taken
-    state = _unseal(ctx, sealed, _aad(login_id, user_id, tag_id, expires))
+    opened = _unseal(ctx, sealed, _aad(login_id, user_id, tag_id, expires))
     try:
-        if state is None:
+        if opened is None:
             raise OpaqueError("its state cannot be opened")
-        server_finish(state, ke3)
+        server_finish(LoginState.from_bytes(opened), ke3)
     except OpaqueError:
         await record_event(session, ctx, user_id, "vault_login_failed", client, tag_id=str(tag_id))
         raise VaultLoginFailed("The phrase was not proven.") from None
@@ -237,10 +267,16 @@ async def delete_blob(
 
 async def add_key(
     session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, key_id: uuid.UUID,
-    purpose: str, wrapped: bytes,
+    purpose: str, wrapped: bytes, token: str | None, now: datetime,
 ) -> VaultWrappedKey:  # fmt: skip
-    """A new wrapped data key (wrapped under the tag's current key version); an id once."""
-    tag = await _tag(session, user_id, tag_id)
+    """A new wrapped data key (wrapped under the tag's current key version); an id once.
+    The tag is locked (shared) before the vault token is checked: a change of phrase running
+    meanwhile either waits for this key (and then refuses, for it did not re-wrap it) or has
+    ended this token first (401), so no key stays wrapped under a phrase that is gone."""
+    tag = await repo.get_tag(session, user_id, tag_id, lock="share")
+    if tag is None:
+        raise SecretTagNotFound()
+    await unlocked(session, user_id, tag_id, token, now)
     values = {"user_id": user_id, "tag_id": tag_id, "key_id": key_id, "purpose": purpose,
               "key_version": tag.key_version, "wrapped": wrapped}  # fmt: skip
     made = await repo.put_key(session, values)
@@ -257,18 +293,31 @@ async def list_keys(
 
 async def change_phrase(
     session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
-    upload: bytes, key_version: int, rewrapped: dict[uuid.UUID, bytes], client: Client,
+    upload: bytes, ticket: bytes, key_version: int, rewrapped: dict[uuid.UUID, bytes],
+    client: Client,
 ) -> SecretTag:  # fmt: skip
     """The new phrase's OPAQUE record and every key re-wrapped under it, in one transaction:
     refused unless the tag is still at `key_version` (409) and every key of the tag, and
-    only those, is re-wrapped (422); every unlocked session of the tag ends."""
+    only those, is re-wrapped (422), and `ticket` is the one the registration round trip gave
+    for this version (422); every unlocked session and pending login of the tag ends."""
     record = _record(upload)
+    salt = _unseal(ctx, ticket, _ticket_aad(user_id, tag_id, key_version))
+    if salt is None or len(salt) != _SALT:
+        raise VaultMessageInvalid(
+            "The ticket is not one this server gave for this tag at this key version."
+        )
+    # Locked first: no key can be added (add_key shares this lock) between the check below
+    # and the swap.
+    tag = await repo.get_tag(session, user_id, tag_id, lock="update")
+    if tag is None:
+        raise SecretTagNotFound()
+    if tag.key_version != key_version:
+        raise KeyVersionConflict("The tag's keys changed meanwhile: unlock it and start again.")
     current = {key.key_id for key in await repo.list_keys(session, user_id, tag_id)}
     if set(rewrapped) != current:
         raise VaultMessageInvalid("Re-wrap every key of the tag, and only those, at once.")
-    if not await repo.swap_record(session, user_id, tag_id, record.to_bytes(), key_version):
-        await _tag(session, user_id, tag_id)
-        raise KeyVersionConflict("The tag's keys changed meanwhile: unlock it and start again.")
+    setup = keys.fingerprint(keys.server_setup(ctx.settings.data_dir))
+    await repo.swap_record(session, user_id, tag_id, record.to_bytes(), salt, setup, key_version)
     for key_id, wrapped in rewrapped.items():
         await repo.rewrap_key(session, user_id, tag_id, key_id, wrapped, key_version + 1)
     await repo.end_sessions(session, user_id, tag_id)
@@ -306,13 +355,21 @@ async def list_objects(
     return [Listed(*row) for row in await repo.list_blobs(session, user_id, tag_id)]
 
 
-def phrase_registration(
-    ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID, request: bytes
-) -> bytes:
-    """The registration response for a new phrase of an existing tag (its OPRF key is the
-    tag's: the credential identifier does not change)."""
+async def phrase_registration(
+    session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
+    request: bytes,
+) -> tuple[bytes, bytes]:  # fmt: skip
+    """The registration response for a new phrase of an existing tag, under a fresh random
+    salt, and the ticket that carries that salt (sealed to this tag and its key version) to
+    the change. Every round trip evaluates under a new OPRF key, so these responses tell
+    nothing about the key of the phrase in use (nor of any phrase to come)."""
+    tag = await _tag(session, user_id, tag_id)
+    salt = os.urandom(_SALT)
     setup = keys.server_setup(ctx.settings.data_dir)
     try:
-        return registration_response(setup, request, credential_identifier(user_id, tag_id))
+        response = registration_response(
+            setup, request, credential_identifier(user_id, tag_id, salt)
+        )
     except OpaqueError as exc:
         raise VaultMessageInvalid(f"Not a registration request: {exc}.") from None
+    return response, _seal(ctx, salt, _ticket_aad(user_id, tag_id, tag.key_version))
