@@ -71,11 +71,17 @@ def test_the_vault_commands(live_url: str, tmp_path: Path) -> None:
 
     code, out = run("register", "--phrase-file", str(phrase))
     assert code == 0, out
+    tag_id = out.split()[-1]
     code, out = run("add", str(entry), "--phrase-file", str(phrase))
     assert code == 0, out
     object_id = out.split()[-1]
     code, out = run("list", "--phrase-file", str(phrase))
     assert object_id in out
+    code, out = run("list", "--phrase-file", str(phrase), "--tag", tag_id)
+    assert object_id in out, "straight to the named tag"
+    code, out = run("list", "--phrase-file", str(wrong), "--tag", tag_id)
+    assert code == 1
+    assert "does not open the secret tag" in out
     code, out = run("show", object_id, "--phrase-file", str(phrase))
     assert code == 0, out
     assert out == entry.read_text()

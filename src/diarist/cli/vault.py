@@ -37,6 +37,12 @@ PhraseFile = Annotated[
     Path | None,
     typer.Option(help="Read the phrase from this file (its first line) instead of asking."),
 ]
+# Without it, every tag is tried until one opens; each try that does not is a guess the
+# server counts (five of them in a row and the next unlock waits): with many tags, name it.
+TagOption = Annotated[
+    uuid.UUID | None,
+    typer.Option("--tag", envvar="DIARIST_VAULT_TAG", help="The secret tag to open (its id)."),
+]
 CONTENT_TYPE = "text/markdown"
 
 
@@ -63,10 +69,13 @@ def _run(url: str, token: str, work: Callable[[VaultClient], Awaitable[T]]) -> T
         raise typer.Exit(1) from None
 
 
-async def _opened(vault: VaultClient, phrase: str) -> Unlocked:
-    found = await vault.find(phrase)
+async def _opened(vault: VaultClient, phrase: str, tag: uuid.UUID | None) -> Unlocked:
+    found = await (vault.find(phrase) if tag is None else vault.unlock(tag, phrase))
     if found is None:
-        raise VaultClientError("no secret tag of yours opens with this phrase")
+        raise VaultClientError(
+            "no secret tag of yours opens with this phrase" if tag is None
+            else f"the phrase does not open the secret tag {tag}"
+        )  # fmt: skip
     return found
 
 
@@ -83,26 +92,26 @@ def register(url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
 def add(
     source: Annotated[Path, typer.Argument(help="A Markdown file, or - for standard input.")],
     url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
-    phrase_file: PhraseFile = None,
+    phrase_file: PhraseFile = None, tag: TagOption = None,
 ) -> None:  # fmt: skip
     """Store a secret entry in the vault the phrase opens (encrypted here)."""
     text = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
     phrase = _phrase(phrase_file)
 
     async def work(vault: VaultClient) -> uuid.UUID:
-        return await vault.store(await _opened(vault, phrase), text.encode(), CONTENT_TYPE)
+        return await vault.store(await _opened(vault, phrase, tag), text.encode(), CONTENT_TYPE)
 
     console.print(f"stored {_run(url, token, work)}")
 
 
 @vault_cli.command("list")
 def list_(url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
-          phrase_file: PhraseFile = None) -> None:  # fmt: skip
+          phrase_file: PhraseFile = None, tag: TagOption = None) -> None:  # fmt: skip
     """The objects of the vault the phrase opens."""
     phrase = _phrase(phrase_file)
 
     async def work(vault: VaultClient) -> list[dict[str, object]]:
-        return await vault.list_objects(await _opened(vault, phrase))
+        return await vault.list_objects(await _opened(vault, phrase, tag))
 
     for item in _run(url, token, work):
         console.print(f"{item['object_id']}  {item['content_type']}  {item['updated_at']}")
@@ -111,13 +120,13 @@ def list_(url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
 @vault_cli.command("show")
 def show(
     object_id: uuid.UUID, url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
-    phrase_file: PhraseFile = None,
+    phrase_file: PhraseFile = None, tag: TagOption = None,
 ) -> None:  # fmt: skip
     """Print a secret entry (decrypted here)."""
     phrase = _phrase(phrase_file)
 
     async def work(vault: VaultClient) -> bytes:
-        return (await vault.read(await _opened(vault, phrase), object_id))[1]
+        return (await vault.read(await _opened(vault, phrase, tag), object_id))[1]
 
     sys.stdout.write(_run(url, token, work).decode("utf-8", errors="replace"))
 
@@ -127,13 +136,14 @@ def change_phrase(
     url: UrlOption = "http://127.0.0.1:8000", token: TokenOption = "",
     phrase_file: PhraseFile = None,
     new_phrase_file: Annotated[Path | None, typer.Option(help="The new phrase's file.")] = None,
+    tag: TagOption = None,
 ) -> None:  # fmt: skip
     """A new phrase for the vault the old one opens (every key re-wrapped at once)."""
     phrase = _phrase(phrase_file)
     new_phrase = _phrase(new_phrase_file, twice=True, prompt="New vault phrase")
 
     async def work(vault: VaultClient) -> None:
-        await vault.change_phrase(await _opened(vault, phrase), new_phrase)
+        await vault.change_phrase(await _opened(vault, phrase, tag), new_phrase)
 
     _run(url, token, work)
     console.print("the phrase is changed")
