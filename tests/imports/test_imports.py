@@ -4,6 +4,7 @@ sample files are read too when ../shared/samples is present."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import plistlib
@@ -12,6 +13,7 @@ import tarfile
 import threading
 import uuid
 import zipfile
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -439,3 +441,47 @@ async def test_the_reader_runs_on_one_thread_and_is_closed_when_a_batch_fails(
         )
     assert len(threads) == 1, "one reading thread, whichever batch"
     assert closed_on == list(threads), "closed on its own thread when the import stopped"
+
+
+async def test_batches_are_written_two_at_once_and_the_first_failure_stops_the_rest() -> None:
+    """The writer side of an import: at most WRITERS batches in flight, in the order read; a
+    failing batch cancels the one beside it (its transaction rolls back) and no later batch
+    starts."""
+    started: list[int] = []
+    finished: list[int] = []
+    in_flight = 0
+    most = 0
+
+    async def batches() -> AsyncIterator[Any]:
+        for number in range(8):
+            yield number
+
+    async def write(number: Any) -> None:
+        nonlocal in_flight, most
+        started.append(number)
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.02 if number != 3 else 0.001)
+            if number == 3:
+                raise InvalidImportFile("batch 3 is bad")
+            await asyncio.sleep(5 if number == 2 else 0.05)  # 2 is still writing when 3 fails
+            finished.append(number)
+        finally:
+            in_flight -= 1
+
+    with pytest.raises(InvalidImportFile):
+        await imports_service._write_concurrently(batches(), write)
+    assert most == imports_service.WRITERS == 2
+    assert started == [0, 1, 2, 3], "read order, and nothing after the failure"
+    assert 2 not in finished, "the batch beside the failing one was cancelled"
+    assert in_flight == 0
+
+    finished.clear()
+
+    async def fine(number: Any) -> None:
+        await asyncio.sleep(0.001 * (8 - number))
+        finished.append(number)
+
+    await imports_service._write_concurrently(batches(), fine)
+    assert sorted(finished) == list(range(8))

@@ -130,6 +130,28 @@ async def test_a_write_records_its_words_and_counts_none(
     )
 
 
+async def test_entries_inserted_at_once_are_one_row_of_the_log(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """As an import writes them (one statement a batch): one row with every entry's words
+    after one another, each counted by the fold."""
+    me = await signed_up(client)
+    user_id = await user_id_of(client, me)
+    await act_as(session, user_id)
+    await session.execute(
+        text(
+            "INSERT INTO entries (user_id, raw_data, format, content, content_hash)"
+            " SELECT :u, jsonb_build_object('text', t), 'text', t, sha256(convert_to(t, 'UTF8'))"
+            " FROM unnest(CAST(:texts AS text[])) AS t"
+        ),
+        {"u": user_id, "texts": ["quiet harbour", "quiet boats", "harbour boats quiet", ""]},
+    )
+    [added] = (await session.scalars(text("SELECT added FROM vocabulary_changes"))).all()
+    assert sorted(added) == ["boats", "boats", "harbour", "harbour", "quiet", "quiet", "quiet"]
+    assert await _words(session, user_id) == {"quiet": 3, "harbour": 2, "boats": 2}
+    assert await _words(session, user_id) == await _recount(session, user_id)
+
+
 async def test_folding_at_any_moment_counts_what_a_recount_finds(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:

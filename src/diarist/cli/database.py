@@ -54,15 +54,18 @@ def superuser_urls(settings: Settings) -> Iterator[tuple[URL, DatabaseUrls]]:
 async def system_database(settings: Settings) -> AsyncIterator[Database]:
     """The system role (cross-user administration), one connection, for one command."""
     with database_urls(settings) as urls:
-        async with one_connection(urls.system, settings) as database:
+        async with command_database(urls.system, settings) as database:
             yield database
 
 
 @asynccontextmanager
-async def one_connection(url: URL, settings: Settings) -> AsyncIterator[Database]:
-    """A role's database with a pool of one connection, for one command."""
+async def command_database(
+    url: URL, settings: Settings, connections: int = 1
+) -> AsyncIterator[Database]:
+    """A role's database with a pool of `connections` (one unless the command writes on
+    several at once), for one command."""
     database = Database(
-        create_engine(url, settings.db, PoolPlan(1, 0), application_name="diarist-cli")
+        create_engine(url, settings.db, PoolPlan(connections, 0), application_name="diarist-cli")
     )
     try:
         yield database

@@ -25,7 +25,7 @@ from diarist.attachments import service as attachments_service
 from diarist.attachments.service import Attaching
 from diarist.attachments.store import open_store
 from diarist.cli.common import DataDirOption, settings_for
-from diarist.cli.database import database_urls, one_connection
+from diarist.cli.database import command_database, database_urls
 from diarist.config import Settings
 from diarist.db.engine import Database
 from diarist.errors import DiaristError
@@ -46,12 +46,13 @@ async def _as_user(settings: Settings, email: str) -> AsyncIterator[tuple[Databa
     the system role): what a command needs to act as that user under RLS."""
     with database_urls(settings) as urls:
         async with (
-            one_connection(urls.system, settings) as system,
+            command_database(urls.system, settings) as system,
             system.unit_of_work() as session,
         ):
             personal = PersonalData.from_settings(settings)
             user_id = await accounts_service.user_id_for_email(session, personal, email)
-        async with one_connection(urls.app, settings) as database:
+        # An import writes WRITERS batches at once, each on a connection of its own.
+        async with command_database(urls.app, settings, imports_service.WRITERS) as database:
             yield database, user_id
 
 

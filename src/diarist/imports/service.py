@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +44,10 @@ from diarist.kit.net import resolves_to_public
 from diarist.models import Import
 
 BATCH_SIZE = 500
+# Batches written at once, each in its own transaction on its own connection: PostgreSQL's
+# share of a batch (the search vector, the vocabulary, the row audit, the tag links) is most
+# of its cost, and two backends use two cores (docs/benchmarks.md#imports).
+WRITERS = 2
 # One file (or zip member) of an import is read up to this size, counted as it is inflated.
 MAX_FILE_BYTES = 4 * 1024**3
 _log = structlog.get_logger("diarist.imports")
@@ -197,14 +201,39 @@ async def import_records(
 
     # Closed however the loop ends (a failed batch, a cancelled job): the reader stops.
     async with contextlib.aclosing(_checked_batches(records, limits)) as batches:
-        async for checked in batches:
-            await write(checked)
+        await _write_concurrently(batches, write)
     if not report.read:
         raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
 
 
 Checked = list[tuple[SourceRecord, "bulk.Incoming | str | None"]]
+
+
+async def _write_concurrently(
+    batches: AsyncIterator[Checked], write: Callable[[Checked], Coroutine[Any, Any, None]]
+) -> None:
+    """`write` each batch, up to WRITERS at once (the next is read meanwhile). The first
+    failure stops the import: the batches still being written are cancelled (their
+    transactions roll back), those committed stay, and a run again finds them unchanged."""
+    writing: set[asyncio.Task[None]] = set()
+
+    async def settle(until: int) -> None:
+        nonlocal writing
+        while len(writing) > until:
+            done, writing = await asyncio.wait(writing, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+
+    try:
+        async for checked in batches:
+            await settle(WRITERS - 1)
+            writing.add(asyncio.create_task(write(checked)))
+        await settle(0)
+    finally:
+        for task in writing:
+            task.cancel()
+        await asyncio.gather(*writing, return_exceptions=True)
 
 
 async def _checked_batches(
