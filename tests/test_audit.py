@@ -233,6 +233,29 @@ async def test_an_erased_account_takes_its_trail_along(live: Live) -> None:
     assert kept[0] >= 2, "the other account's trail stays"
 
 
+async def test_a_session_cannot_hide_its_writes_or_wipe_a_live_accounts_trail(
+    live: Live,
+) -> None:
+    """What the erasing of an account allows (no trail for its cascade, its trail forgotten)
+    holds only once its row is gone: the application's role, acting for an account that is
+    still there, neither writes untrailed nor forgets its trail."""
+    me = await signed_up(live.client)
+    await create_entry(live.client, me.auth, "Still here.")
+    mine = str(await user_id_of(live.client, me))
+    with live.as_role("app") as conn:
+        conn.execute("SELECT set_config('diarist.user_id', %s, false)", (mine,))
+        with pytest.raises(psycopg.errors.ObjectInUse, match="delete it first"):
+            conn.execute("SELECT audit_forget(%s)", (mine,))
+        before = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+        for flag in ("on", mine):
+            conn.execute("SELECT set_config('diarist.erasing', %s, false)", (flag,))
+            conn.execute("UPDATE entries SET title = %s", (f"hidden? {flag}",))
+        after = conn.execute("SELECT count(*) FROM audit_log").fetchone()
+    assert before is not None
+    assert after is not None
+    assert after[0] == before[0] + 2, "both writes are in the trail"
+
+
 async def test_the_retention_job_purges_what_grows(live: Live) -> None:
     me = await signed_up(live.client)
     await live.client.post(

@@ -3,6 +3,7 @@ opened for their owner; accounts are found by a blind index; the key rotates."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from pathlib import Path
@@ -120,6 +121,15 @@ async def test_addresses_and_browsers_are_sealed_in_the_database(
     assert found.all() == [(user_id,)]
 
 
+def _trail(urls: DatabaseUrls) -> str:
+    """The whole row audit trail as text (read as the system role)."""
+    with psycopg.connect(libpq_url(urls.system), autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(string_agg(a::text, ''), '') FROM audit_log a")
+        found = row.fetchone()
+    assert found is not None
+    return str(found[0])
+
+
 def test_the_revision_seals_what_was_there_and_opens_it_again_going_down(
     fresh_db: DatabaseUrls, tmp_path: Path
 ) -> None:
@@ -141,7 +151,10 @@ def test_the_revision_seals_what_was_there_and_opens_it_again_going_down(
             " VALUES (%s, 'local', 'https://id.example', 'sub-1', 'given@example.org')",
             (user_id,),
         )
+    digest = hashlib.sha256(b"kept@example.org").hexdigest()
+    assert digest in _trail(fresh_db), "the trail hashed the address (unkeyed) before 0029"
     migrate.upgrade(fresh_db.owner, "head", settings)
+    assert digest not in _trail(fresh_db), "and revision 0033 took those hashes out"
     personal = PersonalData.from_settings(settings)
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
         user = conn.execute("SELECT email_sealed, email_index FROM users").fetchone()

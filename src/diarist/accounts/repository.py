@@ -356,8 +356,11 @@ async def update_user(session: AsyncSession, user_id: uuid.UUID, **values: Any) 
 
 async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> int:
     """Delete the account; every user-owned row goes with it (ON DELETE CASCADE), and so
-    does its audit trail (the deletes are not added to it). How many audit rows went."""
-    await session.execute(text("SELECT set_config('diarist.erasing', 'on', true)"))
+    does its audit trail (the deletes are not added to it: audit_erasing). How many audit rows
+    went."""
+    await session.execute(
+        text("SELECT set_config('diarist.erasing', :user_id, true)"), {"user_id": str(user_id)}
+    )
     await session.execute(delete(User).where(User.id == user_id))
     forgotten = await session.scalar(text("SELECT audit_forget(:user_id)"), {"user_id": user_id})
     await session.execute(text("SELECT set_config('diarist.erasing', '', true)"))

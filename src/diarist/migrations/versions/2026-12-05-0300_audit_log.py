@@ -73,6 +73,7 @@ def downgrade() -> None:
     for function in (
         *(f"audit_{table}()" for table in AUDITED),
         "audit_close()",
+        "audit_erasing()",  # defined by triggers.sql since revision 0033
         "audit_require_system()",
         "audit_is_system()",
         "audit_forget(uuid)",

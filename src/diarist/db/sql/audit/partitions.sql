@@ -113,7 +113,8 @@ $$;
 
 REVOKE ALL ON FUNCTION audit_partitions_drop(date) FROM PUBLIC;
 
--- An account's whole trail, erased with the account (its owner, or the system role).
+-- An account's whole trail, erased with the account (its owner, or the system role) — and
+-- only once the account is gone: a session cannot wipe the trail of an account that stays.
 CREATE OR REPLACE FUNCTION audit_forget(p_user uuid)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
@@ -126,6 +127,10 @@ BEGIN
     THEN
         RAISE EXCEPTION 'only its owner erases an account''s trail'
             USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF EXISTS (SELECT 1 FROM users WHERE id = p_user) THEN
+        RAISE EXCEPTION 'an account''s trail goes only with the account: delete it first'
+            USING ERRCODE = 'object_in_use';
     END IF;
     DELETE FROM audit_log WHERE user_id = p_user;
     GET DIAGNOSTICS forgotten = ROW_COUNT;

@@ -12,6 +12,25 @@
 -- The functions are SECURITY DEFINER: the owner role writes the trail; other roles only
 -- read their own rows of it (policies.sql, partitions.sql).
 
+-- True while the session's own account is being erased (accounts/repository.delete_user sets
+-- `diarist.erasing` to its id): its rows go by cascade and audit_forget takes its trail, so
+-- nothing is added meanwhile. Only the acting account, and only once its row is gone: a
+-- session that sets the flag for an account that is still there (its own, or any other) is
+-- audited as ever.
+CREATE OR REPLACE FUNCTION audit_erasing()
+RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp
+AS $$
+DECLARE
+    erasing text := nullif(current_setting('diarist.erasing', true), '');
+BEGIN
+    IF erasing IS NULL OR erasing IS DISTINCT FROM current_setting('diarist.user_id', true) THEN
+        RETURN false;
+    END IF;
+    RETURN NOT EXISTS (SELECT 1 FROM users WHERE id = erasing::uuid);
+END
+$$;
+
 DO $$
 DECLARE
     audited record;
@@ -74,7 +93,7 @@ DECLARE
     request text := nullif(current_setting('diarist.request_id', true), '');
 BEGIN
     -- An account being erased takes its trail with it (audit_forget); nothing is added.
-    IF current_setting('diarist.erasing', true) = 'on' THEN
+    IF audit_erasing() THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
