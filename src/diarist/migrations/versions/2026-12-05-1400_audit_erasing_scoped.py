@@ -2,7 +2,9 @@
 (diarist.erasing names the account, audit_erasing() checks), and audit_forget refuses an
 account that still exists — a session can no longer hide its writes or wipe a live account's
 trail; the SHA-256 of addresses that rows written before revision 0029 kept (an address is
-guessable from its unkeyed hash) is removed from the trail
+guessable from its unkeyed hash) is removed from the trail; making a partition locks the
+default partition while it moves its rows and attaches (a row written between the two made
+the attach fail) — a lock kept going down, where it does no harm
 
 Revision ID: 0033_audit_erasing_scoped
 Revises: 0032_vocabulary_per_statement

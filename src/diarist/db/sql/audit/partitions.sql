@@ -70,6 +70,9 @@ BEGIN
         month := (date_trunc('month', now()) + make_interval(months => ahead))::date;
         part := format('audit_log_p%s', to_char(month, 'YYYYMM'));
         CONTINUE WHEN to_regclass(part) IS NOT NULL;
+        -- No row may reach the default partition between the move below and the attach
+        -- (the attach would find it there and fail): writers of the trail wait meanwhile.
+        LOCK TABLE audit_log_default IN SHARE ROW EXCLUSIVE MODE;
         EXECUTE format('CREATE TABLE %I (LIKE audit_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                        part);
         EXECUTE format('WITH moved AS (DELETE FROM audit_log_default WHERE at >= %L AND at < %L'
