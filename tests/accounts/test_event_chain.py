@@ -82,6 +82,16 @@ def test_audit_verify_reports_the_first_broken_link(
     fine = runner.invoke(cli, ["audit", "verify"], env=cli_env)
     assert fine.exit_code == 0, fine.output
     assert "0 broken chain(s)" in fine.output
+    assert "unsigned" not in fine.output
+    with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO security_events (id, user_id, event_type, details, created_at)"
+            " SELECT '00000000-0000-7000-8000-000000000000', user_id, 'login', '{}', now()"
+            " FROM security_events LIMIT 1"
+        )
+    headed = runner.invoke(cli, ["audit", "verify"], env=cli_env)
+    assert headed.exit_code == 0, "an unsigned event at the head is allowed (before the chain)"
+    assert "1 unsigned event(s) from before the chain, not checked" in headed.output
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
         conn.execute("UPDATE security_events SET event_type = 'login'")
     broken = runner.invoke(cli, ["audit", "verify"], env=cli_env)

@@ -24,18 +24,23 @@ def verify(data_dir: DataDirOption = None) -> None:
     settings = settings_for(data_dir)
     keyring = Keyring(settings.checked_secret_key())
 
-    async def check() -> tuple[int, int, list[BrokenLink]]:
+    async def check() -> tuple[int, int, int, list[BrokenLink]]:
         async with system_database(settings) as database, database.unit_of_work() as session:
             rows = await accounts_repository.events_in_order(session)
         chains: dict[object, list[object]] = {}
         for row in rows:
             chains.setdefault(row.user_id, []).append(row)
         broken = [link for chain in chains.values() if (link := first_broken_link(keyring, chain))]
-        return len(rows), len(chains), broken
+        unsigned = sum(row.signature is None for row in rows)
+        return len(rows), len(chains), unsigned, broken
 
-    events, users, broken = asyncio.run(check())
+    events, users, unsigned, broken = asyncio.run(check())
     for link in broken:
         console.print(f"user {link.user_id}: event {link.event_id}: {link.reason}")
     console.print(f"{events} events of {users} users; {len(broken)} broken chain(s)")
+    if unsigned:
+        # Allowed only before the first signed event of a chain: rows from before revision
+        # 0028 — or rows slipped in there, which nothing can tell apart.
+        console.print(f"{unsigned} unsigned event(s) from before the chain, not checked")
     if broken:
         raise typer.Exit(1)
