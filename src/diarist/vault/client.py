@@ -197,7 +197,9 @@ class VaultClient:
             "GET", f"/tags/{unlocked.tag_id}/objects/{object_id}", 200, unlocked.headers
         )
         keys = await self._call("GET", f"/tags/{unlocked.tag_id}/keys", 200, unlocked.headers)
-        wrapped = next(unb64(k["wrapped"]) for k in keys if k["key_id"] == found["key_id"])
+        wrapped = next((unb64(k["wrapped"]) for k in keys if k["key_id"] == found["key_id"]), None)
+        if wrapped is None:
+            raise VaultClientError("the object's key is not among the tag's keys")
         try:
             data_key = aes_key_unwrap(unlocked.kek, wrapped)
             plaintext = open_object(
