@@ -149,7 +149,7 @@ async def database(app_engine: AsyncEngine) -> AsyncIterator[Database]:
             sync_session_class=TestSession,
         )
         try:
-            yield Database(app_engine, factory)
+            yield Database(app_engine, factory, one_connection=True)
         finally:
             await outer.rollback()
 

@@ -485,3 +485,16 @@ async def test_batches_are_written_two_at_once_and_the_first_failure_stops_the_r
 
     await imports_service._write_concurrently(batches(), fine)
     assert sorted(finished) == list(range(8))
+
+    most = 0
+
+    async def counted(number: Any) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.001)
+        in_flight -= 1
+
+    # One connection for every unit of work (the tests' outer transaction): one at a time.
+    await imports_service._write_concurrently(batches(), counted, writers=1)
+    assert most == 1

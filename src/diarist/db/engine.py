@@ -125,9 +125,16 @@ class Database:
     """One engine and its session factory, owned by a process (API worker, job worker, CLI)."""
 
     def __init__(
-        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        one_connection: bool = False,
     ) -> None:
         self.engine = engine
+        # True when every unit of work is a savepoint on one connection (the tests' outer
+        # transaction): units of work must then run one at a time, never side by side.
+        self.one_connection = one_connection
         self.sessionmaker = sessionmaker or async_sessionmaker(
             engine, expire_on_commit=False, sync_session_class=TenantSession
         )

@@ -201,7 +201,8 @@ async def import_records(
 
     # Closed however the loop ends (a failed batch, a cancelled job): the reader stops.
     async with contextlib.aclosing(_checked_batches(records, limits)) as batches:
-        await _write_concurrently(batches, write)
+        writers = 1 if database.one_connection else WRITERS
+        await _write_concurrently(batches, write, writers)
     if not report.read:
         raise InvalidImportFile(f"Found no entries to import as {source_format}.")
     return report
@@ -211,9 +212,11 @@ Checked = list[tuple[SourceRecord, "bulk.Incoming | str | None"]]
 
 
 async def _write_concurrently(
-    batches: AsyncIterator[Checked], write: Callable[[Checked], Coroutine[Any, Any, None]]
+    batches: AsyncIterator[Checked],
+    write: Callable[[Checked], Coroutine[Any, Any, None]],
+    writers: int = WRITERS,
 ) -> None:
-    """`write` each batch, up to WRITERS at once (the next is read meanwhile). The first
+    """`write` each batch, up to `writers` at once (the next is read meanwhile). The first
     failure stops the import: the batches still being written are cancelled (their
     transactions roll back), those committed stay, and a run again finds them unchanged."""
     writing: set[asyncio.Task[None]] = set()
@@ -227,7 +230,7 @@ async def _write_concurrently(
 
     try:
         async for checked in batches:
-            await settle(WRITERS - 1)
+            await settle(writers - 1)
             writing.add(asyncio.create_task(write(checked)))
         await settle(0)
     finally:
