@@ -41,7 +41,7 @@ def _measure(entries: int) -> dict[str, Any]:
         settings = cluster.settings
         owner = libpq_url(cluster.urls.owner)
         started = time.perf_counter()
-        load_dataset(owner, spec)
+        load_dataset(owner, spec, settings)
         loaded_s = time.perf_counter() - started
         superuser = cluster.urls.owner.set(username=SUPERUSER)
         with tempfile.TemporaryDirectory() as scratch:

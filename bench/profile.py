@@ -29,7 +29,7 @@ from bench.load._scenarios import create_request_builders
 from bench.load._server import find_free_port, start_server, stop_server, wait_until_ready
 from bench.load._wrk import run_wrk, write_script
 from bench.report import machine, write_results
-from diarist.config import DatabaseSettings
+from diarist.config import DatabaseSettings, Settings
 
 # (layer, how a frame of it starts in py-spy's raw format: `function (package/module.py:line)`);
 # the innermost frame matching a rule wins.
@@ -134,7 +134,9 @@ def main() -> None:
         try:
             wait_until_ready(server, port)
             owner = cluster_conninfo(data_dir, DatabaseSettings().owner_role)
-            users, _ = load_dataset(owner, DatasetSpec(args.users, args.entries, 0))
+            users, _ = load_dataset(
+                owner, DatasetSpec(args.users, args.entries, 0), Settings(data_dir=data_dir)
+            )
             roles = list_server_processes(server.pid, data_dir)
             api = (roles.get("api_worker") or roles["api_supervisor"])[0]
             for process in roles.get("job_worker", []):

@@ -9,7 +9,7 @@ from pathlib import Path
 import bench.dataset
 from bench.cluster import cluster_conninfo
 from bench.dataset import HEAVY_ENTRIES, DatasetSpec, load_dataset
-from diarist.config import DatabaseSettings
+from diarist.config import DatabaseSettings, Settings
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     spec = DatasetSpec(args.users, args.entries, args.heavy, args.seed, args.first_user)
     conninfo = cluster_conninfo(args.data_dir.resolve(), DatabaseSettings().owner_role)
-    users, report = load_dataset(conninfo, spec)
+    users, report = load_dataset(conninfo, spec, Settings(data_dir=args.data_dir.resolve()))
     print(json.dumps(report.as_dict(), indent=2))
     for user in users[:3]:
         print(f"user {user.index} {user.id} entries={user.entries} token={user.token}")

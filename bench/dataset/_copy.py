@@ -33,14 +33,21 @@ from bench.dataset._plan import (
 from bench.dataset._spec import BenchUser, DatasetSpec, LoadReport
 from bench.generator import journal_entry_text
 from diarist.accounts.passwords import hash_password
+from diarist.accounts.personal_data import PersonalData
 from diarist.accounts.secrets import token_digest
+from diarist.config import Settings
 from diarist.models.analysis import LOCAL_EMBEDDING_MODEL
 
 PASSWORD = "bench-password-123"  # noqa: S105 - every bench user's, on a throw-away cluster
 # Ids of entries kept per user for the driver's "get one" requests.
 KEPT_IDS = 2_000
 # Triggers whose per-row work the loader does in bulk instead (see the package docstring).
-BULK_TRIGGERS = (("entries", "entries_vocabulary"), ("entry_tags", "entry_tags_usage"))
+BULK_TRIGGERS = (
+    ("entries", "entries_vocabulary"),
+    ("entries", "entries_vocabulary_insert"),  # new entries' words, once a statement
+    ("entry_tags", "entry_tags_usage"),
+    ("entry_tags", "entry_tags_added"),  # counted up once a statement; the load counts in bulk
+)
 
 
 @dataclass
@@ -121,15 +128,17 @@ def _check_words(cur: psycopg.Cursor[Any], spec: DatasetSpec) -> None:
 
 
 def load_dataset(
-    conninfo: str, spec: DatasetSpec, processes: int = 2
+    conninfo: str, spec: DatasetSpec, settings: Settings, processes: int = 2
 ) -> tuple[list[BenchUser], LoadReport]:
-    """COPY the dataset into the database at `conninfo` (the owner role).
+    """COPY the dataset into the database at `conninfo` (the owner role) of the server that
+    runs with `settings` (the users' addresses are sealed and indexed with its keys).
 
     Users, tokens and tags first; then `processes` loader processes COPY the entries (each
     a share of every user's) in parallel; then the bulk-derived rows, triggers back on, the
     dropped indexes rebuilt. A failure re-enables the triggers and rebuilds the indexes.
     """
     password_hash = asyncio.run(hash_password(PASSWORD))
+    personal = PersonalData.from_settings(settings)
     plans = plan_users(spec)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         _check_words(cur, spec)
@@ -143,11 +152,11 @@ def load_dataset(
         ).fetchall()
         started = time.perf_counter()
         with cur.copy(
-            "COPY users (id, email, name, password_hash, auth_provider, preferences,"
-            " created_at, updated_at) FROM STDIN"
+            "COPY users (id, email_sealed, email_index, name, password_hash, auth_provider,"
+            " preferences, created_at, updated_at) FROM STDIN"
         ) as copy:
             for plan in plans:
-                copy.write(encode_user_row(plan, password_hash))
+                copy.write(encode_user_row(plan, password_hash, personal))
         tokens = "COPY auth_tokens (user_id, kind, name, scope, token_hash) FROM STDIN"
         with cur.copy(tokens) as copy:
             for plan in plans:

@@ -18,6 +18,7 @@ import numpy as np
 from bench.dataset._encoding import encode_bytea, encode_row, encode_text, encode_timestamp
 from bench.dataset._spec import DIMENSIONS, DatasetSpec
 from bench.generator import TAGS, entry_title, journal_entry_text
+from diarist.accounts.personal_data import USER_EMAIL, PersonalData
 from diarist.accounts.secrets import PAT_PREFIX
 from diarist.journal.content import derive
 
@@ -103,11 +104,14 @@ def plan_users(spec: DatasetSpec) -> list[UserPlan]:
     return plans
 
 
-def encode_user_row(plan: UserPlan, password_hash: str) -> str:
+def encode_user_row(plan: UserPlan, password_hash: str, personal: PersonalData) -> str:
+    """The user's row, its address sealed and indexed as the server it is loaded for does."""
     preferences = json.dumps({"timezone": plan.zone, "language": "en"})
+    email = f"bench-{plan.index}@example.org"
     return encode_row(
         str(plan.id),
-        f"bench-{plan.index}@example.org",
+        encode_bytea(personal.seal(USER_EMAIL, email)),
+        encode_bytea(personal.email_index(email)),
         f"Bench user {plan.index}",
         encode_text(password_hash),
         "email",

@@ -30,7 +30,7 @@ from bench.load._scenarios import (
 from bench.load._server import find_free_port, start_server, stop_server, wait_until_ready
 from bench.load._throughput_floors import add_floor_ratios, measure_floors
 from bench.load._wrk import run_cell_wrk, wrk_path
-from diarist.config import DatabaseSettings
+from diarist.config import DatabaseSettings, Settings
 from diarist.db.embedded import SUPERUSER
 
 
@@ -93,7 +93,8 @@ def run_load_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             app = cluster_conninfo(data_dir, db.app_role)
             info = describe_machine(superuser)
             print(f"loading {spec.total_entries} entries ...", flush=True)
-            users, report = load_dataset(owner, spec)
+            settings = Settings(data_dir=data_dir)
+            users, report = load_dataset(owner, spec, settings)
             print(json.dumps(report.as_dict()), flush=True)
             monitor = ProcessMonitor(server.pid, data_dir)
             monitor.sample()
@@ -153,7 +154,16 @@ def run_load_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 grow_to = size.grow_to if args.grow_to is None else args.grow_to
                 if grow_to:
                     million = measure_grown_data(
-                        args, grow_to, spec, users, owner, port, build, skipped, monitor, floor_of
+                        args,
+                        grow_to,
+                        spec,
+                        users,
+                        (owner, settings),
+                        port,
+                        build,
+                        skipped,
+                        monitor,
+                        floor_of,
                     )
                     results += million.pop("results")
                     for op, floor in million.pop("floors").items():
@@ -214,7 +224,7 @@ def measure_grown_data(
     grow_to: int,
     spec: DatasetSpec,
     users: list[BenchUser],
-    owner: str,
+    server: tuple[str, Settings],
     port: int,
     build: dict[str, Builder],
     skipped: dict[str, str],
@@ -222,14 +232,16 @@ def measure_grown_data(
     floor_of: Callable[[str, BenchUser], dict[str, Any]],
 ) -> dict[str, Any]:
     """Grow the data to `grow_to` entries (users of 1,000 entries), then latency at
-    concurrency 1 for timeline, keyword and semantic search."""
+    concurrency 1 for timeline, keyword and semantic search. `server`: the owner role's
+    conninfo and the server's settings."""
+    owner, settings = server
     with psycopg.connect(owner) as conn:
         row = conn.execute("SELECT count(*) FROM entries").fetchone()
     have = int(row[0]) if row else 0
     extra = max(0, (grow_to - have) // 1_000)
     more = DatasetSpec(extra, 1_000, 0, spec.seed, spec.users + 1)
     print(f"growing to {grow_to} entries: {extra} users x 1,000 ...", flush=True)
-    added, report = load_dataset(owner, more)
+    added, report = load_dataset(owner, more, settings)
     everyone = users + added
     results = []
     floors: dict[str, Any] = {}

@@ -89,7 +89,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # What the file upgrade() runs defines since revision 0032 (new entries, once a statement).
+    op.execute("DROP TRIGGER IF EXISTS entries_vocabulary_insert ON entries")
+    op.execute("DROP FUNCTION IF EXISTS entries_vocabulary_inserted()")
     op.execute(_COUNTING_TRIGGER)
+    op.execute(
+        "CREATE OR REPLACE TRIGGER entries_vocabulary"
+        " AFTER INSERT OR DELETE OR UPDATE OF content ON entries"
+        " FOR EACH ROW EXECUTE FUNCTION entries_vocabulary()"
+    )
     # Count what is still recorded, as the owner: forced RLS would show it no rows.
     op.execute("ALTER TABLE vocabulary_changes NO FORCE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE user_words NO FORCE ROW LEVEL SECURITY")
