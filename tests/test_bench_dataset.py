@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-
 from bench.dataset import DatasetSpec, load_dataset
+
 from diarist.accounts.personal_data import USER_EMAIL, PersonalData
 from diarist.db.provision import DatabaseUrls, libpq_url
 from tests.conftest import make_settings
