@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from diarist.accounts.service import AccountsContext, Client
 from diarist.config import AuthSettings
 from diarist.db.engine import act_as
+from diarist.vault import service as vault_service
 from diarist.vault.client import Unlocked, VaultClient, VaultClientError, b64, unb64
 from tests.factories.accounts import Account, signed_up, user_id_of
 
@@ -426,3 +428,41 @@ async def test_a_tag_from_another_server_setup_is_reported_not_taken_for_a_wrong
     assert refused.status_code == 503
     assert refused.json()["code"] == "vault_setup_changed"
     assert await session.scalar(text("SELECT count(*) FROM opaque_sessions")) == 0
+
+
+async def test_a_proven_login_takes_its_count_back_from_the_address_of_its_ke2(
+    client: httpx.AsyncClient, session: AsyncSession, accounts_context: AccountsContext
+) -> None:
+    """A client that moves between networks between KE2 and KE3: the count goes back to the
+    address that was charged, not to the one the KE3 comes from."""
+    me = await signed_up(client)
+    vault = await _vault(client, me)
+    tag_id = await vault.register("moving phrase")
+    keyring = accounts_context.keyring
+    here, there = Client("192.0.2.10", None), Client("198.51.100.20", None)
+
+    async def failures(address: str) -> int | None:
+        key = keyring.identifier_digest("ip", f"vault:{address}")
+        found = await session.scalar(
+            text("SELECT failures FROM auth_throttle WHERE kind = 'ip' AND key_hash = :k"),
+            {"k": key},
+        )
+        return None if found is None else int(found)
+
+    await act_as(session, vault.user_id)
+    login = opaque_snake.OpaqueClient()
+    ke1, state = login.start_login("moving phrase")
+    now = datetime.now(UTC)
+    login_id, ke2 = await vault_service.login_start(
+        session, accounts_context, vault.user_id, tag_id, ke1.to_bytes(), here, now
+    )
+    assert await failures(here.ip or "") == 1, "a KE2 is a guess until proven"
+    result = login.finish_login(
+        opaque_snake.CredentialResponse.from_bytes(ke2), state, "moving phrase"
+    )
+    await vault_service.login_finish(
+        session, accounts_context, vault.user_id, tag_id, login_id,
+        result.finalization.to_bytes(), there, now,
+    )  # fmt: skip
+    assert await failures(here.ip or "") == 0, "taken back where it was counted"
+    assert await failures(there.ip or "") is None, "nothing owed there, nothing taken"

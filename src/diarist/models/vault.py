@@ -63,6 +63,9 @@ class VaultLogin(UUIDv7PrimaryKey, Base):
     tag_id: Mapped[uuid.UUID]
     session_data: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The throttle counter of the address the KE2 went to (a keyed digest, not the address):
+    # the KE3 that proves the phrase takes its count back there, wherever it comes from.
+    address_key: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class VaultSession(UUIDv7PrimaryKey, Base):

@@ -47,8 +47,9 @@ async def delete_tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUI
 async def take_login(
     session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID, login_id: uuid.UUID,
     now: datetime,
-) -> tuple[bytes, datetime] | None:  # fmt: skip
-    """A pending login's sealed state, deleted as it is read (one KE3 a KE2)."""
+) -> tuple[bytes, datetime, bytes | None] | None:  # fmt: skip
+    """A pending login's sealed state, expiry and address counter, deleted as it is read (one
+    KE3 a KE2)."""
     statement = (
         delete(VaultLogin)
         .where(
@@ -57,10 +58,12 @@ async def take_login(
             VaultLogin.id == login_id,
             VaultLogin.expires_at > now,
         )
-        .returning(VaultLogin.session_data, VaultLogin.expires_at)
+        .returning(VaultLogin.session_data, VaultLogin.expires_at, VaultLogin.address_key)
     )
     row = (await session.execute(statement)).one_or_none()
-    return (bytes(row[0]), row[1]) if row else None
+    if row is None:
+        return None
+    return bytes(row[0]), row[1], bytes(row[2]) if row[2] is not None else None
 
 
 async def open_session(

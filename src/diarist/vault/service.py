@@ -188,8 +188,9 @@ async def login_start(
     login_id = await repo.new_id(session)
     expires = now + LOGIN_TTL
     sealed = _seal(ctx, state.to_bytes(), _aad(login_id, user_id, tag_id, expires))
+    address = dict(throttle).get("ip")
     session.add(VaultLogin(id=login_id, user_id=user_id, tag_id=tag_id, session_data=sealed,
-                                expires_at=expires))  # fmt: skip
+                           expires_at=expires, address_key=address))  # fmt: skip
     await session.flush()
     return login_id, ke2
 
@@ -208,7 +209,7 @@ async def login_finish(
     taken = await repo.take_login(session, user_id, tag_id, login_id, now)
     if taken is None:
         raise VaultLoginFailed("No such login waits (it was used, or a minute has passed).")
-    sealed, expires = taken
+    sealed, expires, address = taken
     opened = _unseal(ctx, sealed, _aad(login_id, user_id, tag_id, expires))
     try:
         if opened is None:
@@ -217,7 +218,9 @@ async def login_finish(
     except OpaqueError:
         await record_event(session, ctx, user_id, "vault_login_failed", client, tag_id=str(tag_id))
         raise VaultLoginFailed("The phrase was not proven.") from None
-    await forgive_attempt(session, _throttle_keys(ctx, user_id, client))
+    # The counts the KE2 added: its account's, and its address's (not this request's).
+    account = _throttle_keys(ctx, user_id, client)[:1]
+    await forgive_attempt(session, account + ([("ip", address)] if address else []))
     await record_event(session, ctx, user_id, "vault_unlocked", client, tag_id=str(tag_id))
     token = new_token(TOKEN_PREFIX)
     until = now + SESSION_TTL
