@@ -159,8 +159,12 @@ async def login_start(
     ke1: bytes, client: Client, now: datetime,
 ) -> tuple[uuid.UUID, bytes]:  # fmt: skip
     """KE2 for a KE1, the server's state sealed into `opaque_sessions` for a minute; counted
-    as a guess (429 while the account's or the address's counter is blocked)."""
-    tag = await _tag(session, user_id, tag_id)
+    as a guess (429 while the account's or the address's counter is blocked). The tag is
+    locked (shared) to the end: a change of phrase waits for this login to be written, and so
+    ends it, or has committed first, and this login is of the new record."""
+    tag = await repo.get_tag(session, user_id, tag_id, lock="share")
+    if tag is None:
+        raise SecretTagNotFound()
     throttle = _throttle_keys(ctx, user_id, client)
     try:
         await check_throttle(session, ctx, throttle)
@@ -205,7 +209,10 @@ async def login_finish(
     session: AsyncSession, ctx: AccountsContext, user_id: uuid.UUID, tag_id: uuid.UUID,
     login_id: uuid.UUID, ke3: bytes, client: Client, now: datetime,
 ) -> Unlocked:  # fmt: skip
-    """A vault token for a KE3 that proves the phrase; the handshake is used up either way."""
+    """A vault token for a KE3 that proves the phrase; the handshake is used up either way.
+    The tag is locked (shared) first, so a change of phrase never misses the session this
+    makes (it waits for it, and ends it) nor lets a login of the old phrase finish after it."""
+    await repo.get_tag(session, user_id, tag_id, lock="share")
     taken = await repo.take_login(session, user_id, tag_id, login_id, now)
     if taken is None:
         raise VaultLoginFailed("No such login waits (it was used, or a minute has passed).")
