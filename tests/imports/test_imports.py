@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from diarist.config import JournalSettings
 from diarist.db.engine import Database
@@ -498,3 +499,41 @@ async def test_batches_are_written_two_at_once_and_the_first_failure_stops_the_r
     # One connection for every unit of work (the tests' outer transaction): one at a time.
     await imports_service._write_concurrently(batches(), counted, writers=1)
     assert most == 1
+
+
+async def test_a_batch_chosen_as_a_deadlocks_victim_is_written_again(
+    client: httpx.AsyncClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers may meet on the same tags; PostgreSQL then aborts one. That batch is
+    written again from the start and counted once."""
+    _me_account, user_id = await _me(client)
+    write_imported = imports_service.bulk.write_imported
+    tries = 0
+
+    async def meets_a_deadlock_once(session: Any, *args: Any) -> Any:
+        nonlocal tries
+        tries += 1
+        outcome = await write_imported(session, *args)
+        if tries == 1:  # as PostgreSQL answers the victim of a deadlock, after its writes
+            await session.execute(
+                text("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$")
+            )
+        return outcome
+
+    monkeypatch.setattr(imports_service.bulk, "write_imported", meets_a_deadlock_once)
+
+    def reader() -> Any:
+        for number in range(3):
+            fields = {"raw_data": {"format": "markdown", "text": f"again {number}"},
+                      "tags": ["shared"], "entry_date": "2024-01-01T10:00:00Z"}  # fmt: skip
+            yield SourceRecord(f"d{number}", fields)
+
+    report = await imports_service.import_records(
+        database, user_id, "jrnl", "jrnl", reader(), JournalSettings()
+    )
+    assert tries == 2
+    assert (report.created, report.failed) == (3, 0), "counted once"
+    async with database.unit_of_work(user_id) as session:
+        entries = await session.scalar(text("SELECT count(*) FROM entries"))
+        usage = await session.scalar(text("SELECT usage_count FROM tags WHERE name = 'shared'"))
+    assert (entries, usage) == (3, 3), "the first try left nothing behind"

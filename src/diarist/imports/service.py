@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import anyio
+import psycopg
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.attachments import service as attachments_service
@@ -92,6 +94,16 @@ class ImportReport:
         for import_id, reason in outcome.failed:
             self.fail(import_id, reason)
 
+    def merge(self, batch: ImportReport) -> None:
+        """Count in what one batch did."""
+        self.created += batch.created
+        self.updated += batch.updated
+        self.unchanged += batch.unchanged
+        self.failed += batch.failed
+        self.attached += batch.attached
+        self.attachments_failed += batch.attachments_failed
+        self.failures += batch.failures[: MAX_LISTED_FAILURES - len(self.failures)]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "format": self.format, "dry_run": self.dry_run, "read": self.read,
@@ -99,6 +111,11 @@ class ImportReport:
             "failed": self.failed, "attached": self.attached,
             "attachments_failed": self.attachments_failed, "failures": self.failures,
         }  # fmt: skip
+
+
+# What PostgreSQL may answer to one of two transactions that meet: the batch is tried again.
+_TRANSIENT = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+_TRIES = 3
 
 
 class _DryRun(Exception):
@@ -168,15 +185,27 @@ async def import_records(
     seen: set[str] = set()
 
     async def flush(batch: list[bulk.Incoming], with_media: list[SourceRecord]) -> None:
-        try:
-            async with database.unit_of_work(user_id) as session:
-                outcome = await bulk.write_imported(session, user_id, source, batch, limits)
-                report.add(outcome)
-                await _attach_media(session, user_id, with_media, outcome, attaching, report)
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
-            pass
+        # Counted apart and added once the batch is in: a batch the database chose as a
+        # deadlock's victim (two writers locking the same tags in another order) is written
+        # again from the start, and only its last try counts.
+        for attempt in range(1, _TRIES + 1):
+            counted = ImportReport(source_format, dry_run)
+            try:
+                async with database.unit_of_work(user_id) as session:
+                    outcome = await bulk.write_imported(session, user_id, source, batch, limits)
+                    counted.add(outcome)
+                    await _attach_media(session, user_id, with_media, outcome, attaching, counted)
+                    if dry_run:
+                        raise _DryRun
+            except _DryRun:
+                pass
+            except DBAPIError as exc:
+                if attempt == _TRIES or not isinstance(exc.orig, _TRANSIENT):
+                    raise
+                _log.info("import_batch_retried", attempt=attempt, sqlstate=exc.orig.sqlstate)
+                continue
+            report.merge(counted)
+            break
         if on_progress is not None:
             await on_progress(report)
 
