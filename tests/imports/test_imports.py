@@ -29,6 +29,7 @@ from diarist.imports import service as imports_service
 from diarist.imports.errors import ImportTooLarge, InvalidImportFile
 from diarist.imports.service import ImportReport
 from diarist.imports.sources import SourceRecord
+from diarist.journal import bulk
 from tests.factories.accounts import Account, signed_up, user_id_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -507,7 +508,7 @@ async def test_a_batch_chosen_as_a_deadlocks_victim_is_written_again(
     """Two writers may meet on the same tags; PostgreSQL then aborts one. That batch is
     written again from the start and counted once."""
     _me_account, user_id = await _me(client)
-    write_imported = imports_service.bulk.write_imported
+    write_imported = bulk.write_imported
     tries = 0
 
     async def meets_a_deadlock_once(session: Any, *args: Any) -> Any:
@@ -520,7 +521,7 @@ async def test_a_batch_chosen_as_a_deadlocks_victim_is_written_again(
             )
         return outcome
 
-    monkeypatch.setattr(imports_service.bulk, "write_imported", meets_a_deadlock_once)
+    monkeypatch.setattr(bulk, "write_imported", meets_a_deadlock_once)
 
     def reader() -> Any:
         for number in range(3):

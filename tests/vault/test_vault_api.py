@@ -82,10 +82,11 @@ async def test_a_secret_entry_round_trip_and_a_change_of_phrase(
     ticket = await _phrase_ticket(client, me, again)
     stale = await client.put(
         f"/api/v1/vault/tags/{tag_id}/phrase",
-        json={"record": b64(bytes(192)), "ticket": ticket, "key_version": 2, "keys": []},
+        json={"record": b64(_record()), "ticket": ticket, "key_version": 2, "keys": []},
         headers={**me.auth, **again.headers},
     )
-    assert stale.status_code == 422, "every key must be re-wrapped"
+    assert stale.status_code == 422
+    assert "Re-wrap every key" in stale.json()["detail"], "every key must be re-wrapped"
     keys = (
         await client.get(f"/api/v1/vault/tags/{tag_id}/keys", headers={**me.auth, **again.headers})
     ).json()

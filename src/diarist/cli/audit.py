@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -27,11 +29,14 @@ def verify(data_dir: DataDirOption = None) -> None:
     async def check() -> tuple[int, int, int, list[BrokenLink]]:
         async with system_database(settings) as database, database.unit_of_work() as session:
             rows = await accounts_repository.events_in_order(session)
-        chains: dict[object, list[object]] = {}
+        chains: dict[object, list[Any]] = {}
         for row in rows:
             chains.setdefault(row.user_id, []).append(row)
         broken = [link for chain in chains.values() if (link := first_broken_link(keyring, chain))]
-        unsigned = sum(row.signature is None for row in rows)
+        # Unsigned events before a chain's first signed one (inside it they are broken links).
+        unsigned = 0
+        for chain in chains.values():
+            unsigned += len(list(itertools.takewhile(lambda row: row.signature is None, chain)))
         return len(rows), len(chains), unsigned, broken
 
     events, users, unsigned, broken = asyncio.run(check())

@@ -36,8 +36,12 @@ def find_unstorable(value: Any) -> bool:
             if not math.isfinite(item):
                 return True
         elif depth < MAX_DEPTH and isinstance(item, dict):
-            texts.extend(key for key in item if isinstance(key, str))
-            pending.extend((inner, depth + 1) for inner in item.values())
+            for key, inner in item.items():
+                if isinstance(key, str):
+                    texts.append(key)
+                else:  # JSON's keys are strings; a Python caller's may be anything
+                    pending.append((key, depth + 1))
+                pending.append((inner, depth + 1))
         elif depth < MAX_DEPTH and isinstance(item, list | tuple):
             pending.extend((inner, depth + 1) for inner in item)
     # Joined, a lone surrogate stays one: Python never pairs two code points of a str.

@@ -68,12 +68,16 @@ def credential_identifier(user_id: uuid.UUID, tag_id: uuid.UUID, salt: bytes | N
     return user_id.bytes + tag_id.bytes + (salt or b"")
 
 
+def _account_key(ctx: AccountsContext, user_id: uuid.UUID) -> tuple[str, bytes]:
+    return "account", ctx.keyring.identifier_digest("account", f"vault:{user_id}")
+
+
 def _throttle_keys(
     ctx: AccountsContext, user_id: uuid.UUID, client: Client
 ) -> list[tuple[str, bytes]]:
     """Every KE2 is an online guess until its KE3 proves the phrase: counted per account and
     per address (apart from the password's counters)."""
-    found = [("account", ctx.keyring.identifier_digest("account", f"vault:{user_id}"))]
+    found = [_account_key(ctx, user_id)]
     if client.ip:
         found.append(("ip", ctx.keyring.identifier_digest("ip", f"vault:{client.ip}")))
     return found
@@ -226,8 +230,9 @@ async def login_finish(
         await record_event(session, ctx, user_id, "vault_login_failed", client, tag_id=str(tag_id))
         raise VaultLoginFailed("The phrase was not proven.") from None
     # The counts the KE2 added: its account's, and its address's (not this request's).
-    account = _throttle_keys(ctx, user_id, client)[:1]
-    await forgive_attempt(session, account + ([("ip", address)] if address else []))
+    await forgive_attempt(
+        session, [_account_key(ctx, user_id)] + ([("ip", address)] if address else [])
+    )
     await record_event(session, ctx, user_id, "vault_unlocked", client, tag_id=str(tag_id))
     token = new_token(TOKEN_PREFIX)
     until = now + SESSION_TTL
