@@ -249,6 +249,15 @@ async def test_guesses_are_throttled(client: httpx.AsyncClient) -> None:
     kinds = [event["event_type"] for event in events]
     assert kinds[0] == "vault_login_throttled", "kept though the request was refused"
     assert events[0]["severity"] == "warning"
+    for _ in range(3):  # refused again and again: one event says so, not one each
+        ke1, _state = opaque_snake.OpaqueClient().start_login("a guess")
+        again = await client.post(
+            f"/api/v1/vault/tags/{tag_id}/logins", json={"ke1": b64(ke1.to_bytes())},
+            headers=me.auth,
+        )  # fmt: skip
+        assert again.status_code == 429
+    events = (await client.get("/api/v1/me/security-events", headers=me.auth)).json()["items"]
+    assert [event["event_type"] for event in events].count("vault_login_throttled") == 1
     assert kinds.count("vault_login_started") == len(codes) - 1, "each guess is on record"
 
 

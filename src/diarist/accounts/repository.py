@@ -238,20 +238,26 @@ async def latest_code(session: AsyncSession, user_id: uuid.UUID, purpose: str) -
     return (await session.scalars(query)).first()
 
 
-async def lock_event_chain(session: AsyncSession, user_id: uuid.UUID) -> bytes | None:
+async def lock_event_chain(
+    session: AsyncSession, user_id: uuid.UUID
+) -> tuple[bytes | None, str | None, dict[str, Any] | None]:
     """Hold the user's security-log chain until the transaction ends (one writer at a time)
-    and return its last signature."""
+    and return its last event's signature, type and details."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
         {"key": f"security-events:{user_id}"},
     )
-    found = await session.scalar(
-        select(SecurityEvent.signature)
-        .where(SecurityEvent.user_id == user_id)
-        .order_by(SecurityEvent.id.desc())
-        .limit(1)
-    )
-    return bytes(found) if found is not None else None
+    found = (
+        await session.execute(
+            select(SecurityEvent.signature, SecurityEvent.event_type, SecurityEvent.details)
+            .where(SecurityEvent.user_id == user_id)
+            .order_by(SecurityEvent.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if found is None:
+        return None, None, None
+    return bytes(found[0]) if found[0] is not None else None, found[1], found[2]
 
 
 async def new_event_id(session: AsyncSession) -> uuid.UUID:

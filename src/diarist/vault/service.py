@@ -174,7 +174,7 @@ async def login_start(
         await check_throttle(session, ctx, throttle)
     except TooManyAttempts as exc:
         await record_event(session, ctx, user_id, "vault_login_throttled", client,
-                           tag_id=str(tag_id))  # fmt: skip
+                           once_in_a_row=True, tag_id=str(tag_id))  # fmt: skip
         raise VaultThrottled(exc) from None
     setup = keys.server_setup(ctx.settings.data_dir)
     if tag.setup_fingerprint is not None and tag.setup_fingerprint != keys.fingerprint(setup):

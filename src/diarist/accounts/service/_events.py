@@ -24,11 +24,18 @@ async def record_event(
     user_id: uuid.UUID,
     event_type: str,
     client: Client | None = None,
+    *,
+    once_in_a_row: bool = False,
     **details: Any,
 ) -> None:
     """Append to the user's security log, signed onto the user's chain (event_chain), with
-    its severity and the request's id; address and user agent only as keyed hashes."""
-    prev = await repo.lock_event_chain(session, user_id)
+    its severity and the request's id; address and user agent only as keyed hashes.
+    `once_in_a_row`: not again while it is the log's last event (with the same details) —
+    for what a client can repeat at will, such as a refused attempt, so that repeating it
+    writes nothing."""
+    prev, last_type, last_details = await repo.lock_event_chain(session, user_id)
+    if once_in_a_row and (last_type, last_details) == (event_type, details):
+        return
     event = SecurityEvent(
         id=await repo.new_event_id(session), user_id=user_id, event_type=event_type,
         severity=SEVERITY.get(event_type, "info"), request_id=current_request_id(),

@@ -125,7 +125,7 @@ async def complete_login(
     keys: list[tuple[str, bytes]],
     *,
     method: str,
-    **details: str,
+    **details: Any,
 ) -> Issued:
     """Sign in an account whose credentials were checked: reactivate it if its owner had
     deactivated it, refuse an unconfirmed address where one is required, issue a session."""
