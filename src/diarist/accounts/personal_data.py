@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from diarist.config import Settings
-from diarist.kit.key_files import replace_secret_file, secret_file
+from diarist.kit.key_files import replace_key_list, secret_file
 
 KEYS_FILE = Path("personal_data_keys")
 _VERSION = b"\x01"
@@ -193,5 +193,5 @@ class PersonalData:
         self._write(self._current().keys[:keep])
 
     def _write(self, keys: list[bytes]) -> None:
-        replace_secret_file(self._file, "".join(key.hex() + "\n" for key in keys).encode())
+        replace_key_list(self._file, keys)
         self._current(reload=True)

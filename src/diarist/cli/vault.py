@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from diarist.cli.common import DataDirOption, settings_for
-from diarist.kit.key_files import replace_secret_file
+from diarist.kit.key_files import replace_key_list
 from diarist.vault.client import Unlocked, VaultClient, VaultClientError
 from diarist.vault.keys import SEALING_FILE, sealing_keys
 
@@ -157,5 +157,5 @@ def rotate_sealing_key(data_dir: DataDirOption = None) -> None:
     settings = settings_for(data_dir)
     kept = sealing_keys(settings.data_dir)[:1]
     path = settings.data_dir / SEALING_FILE
-    replace_secret_file(path, "".join(key.hex() + "\n" for key in [os.urandom(32), *kept]).encode())
+    replace_key_list(path, [os.urandom(32), *kept])
     console.print(f"rotated {path}")

@@ -10,6 +10,7 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 import structlog
 from cryptography.exceptions import InvalidTag
@@ -151,8 +152,11 @@ async def registration_finish(
     return tag
 
 
-async def _tag(session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID) -> SecretTag:
-    tag = await repo.get_tag(session, user_id, tag_id)
+async def _tag(
+    session: AsyncSession, user_id: uuid.UUID, tag_id: uuid.UUID,
+    lock: Literal["share", "update"] | None = None,
+) -> SecretTag:  # fmt: skip
+    tag = await repo.get_tag(session, user_id, tag_id, lock)
     if tag is None:
         raise SecretTagNotFound()
     return tag
@@ -166,9 +170,7 @@ async def login_start(
     as a guess (429 while the account's or the address's counter is blocked). The tag is
     locked (shared) to the end: a change of phrase waits for this login to be written, and so
     ends it, or has committed first, and this login is of the new record."""
-    tag = await repo.get_tag(session, user_id, tag_id, lock="share")
-    if tag is None:
-        raise SecretTagNotFound()
+    tag = await _tag(session, user_id, tag_id, lock="share")
     throttle = _throttle_keys(ctx, user_id, client)
     try:
         await check_throttle(session, ctx, throttle)
@@ -288,9 +290,7 @@ async def add_key(
     The tag is locked (shared) before the vault token is checked: a change of phrase running
     meanwhile either waits for this key (and then refuses, for it did not re-wrap it) or has
     ended this token first (401), so no key stays wrapped under a phrase that is gone."""
-    tag = await repo.get_tag(session, user_id, tag_id, lock="share")
-    if tag is None:
-        raise SecretTagNotFound()
+    tag = await _tag(session, user_id, tag_id, lock="share")
     await unlocked(session, user_id, tag_id, token, now)
     values = {"user_id": user_id, "tag_id": tag_id, "key_id": key_id, "purpose": purpose,
               "key_version": tag.key_version, "wrapped": wrapped}  # fmt: skip
@@ -323,9 +323,7 @@ async def change_phrase(
         )
     # Locked first: no key can be added (add_key shares this lock) between the check below
     # and the swap.
-    tag = await repo.get_tag(session, user_id, tag_id, lock="update")
-    if tag is None:
-        raise SecretTagNotFound()
+    tag = await _tag(session, user_id, tag_id, lock="update")
     if tag.key_version != key_version:
         raise KeyVersionConflict("The tag's keys changed meanwhile: unlock it and start again.")
     current = {key.key_id for key in await repo.list_keys(session, user_id, tag_id)}
