@@ -14,7 +14,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,20 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from diarist.analysis import repository as analysis_repo
+from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
-from diarist.db.engine import Database
+from diarist.db.engine import Database, PoolPlan, create_engine
+from diarist.db.provision import DatabaseUrls
 from diarist.errors import DiaristError
 from diarist.imports import service as imports_service
 from diarist.imports.errors import ImportTooLarge, InvalidImportFile
 from diarist.imports.service import ImportReport
 from diarist.imports.sources import SourceRecord
 from diarist.journal import bulk
+from tests.conftest import make_settings
 from tests.factories.accounts import Account, signed_up, user_id_of
+from tests.factories.journal import user_with_entries
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DAYONE = FIXTURES / "Travel Journal.json"
@@ -538,3 +543,81 @@ async def test_a_batch_chosen_as_a_deadlocks_victim_is_written_again(
         entries = await session.scalar(text("SELECT count(*) FROM entries"))
         usage = await session.scalar(text("SELECT usage_count FROM tags WHERE name = 'shared'"))
     assert (entries, usage) == (3, 3), "the first try left nothing behind"
+
+
+async def test_two_writers_on_a_real_database_write_every_batch_and_queue_one_job_each(
+    fresh_db: DatabaseUrls, tmp_path: Path
+) -> None:
+    """The import as it runs outside the tests' shared connection: two batches in flight on
+    two connections, meeting on the same tags; every entry and tag link written once, the
+    usage counts right, and one analysis job a batch (the worker defers each entry's)."""
+    settings = make_settings(fresh_db, tmp_path)
+    user_id, _ = await user_with_entries(fresh_db, settings, [])
+    size = imports_service.BATCH_SIZE
+    total = 2 * size + 7
+    names = ["walk", "rain", "tea", "work"]
+
+    def reader() -> Any:
+        for number in range(total):
+            fields = {"raw_data": {"format": "markdown", "text": f"walk number {number}"},
+                      "tags": [names[number % 4], names[(number + 1) % 4]],
+                      "entry_date": "2024-01-01T10:00:00Z"}  # fmt: skip
+            yield SourceRecord(f"w{number}", fields)
+
+    app = Database(create_engine(fresh_db.app, settings.db, PoolPlan(3, 0), application_name="t"))
+    system = Database(
+        create_engine(fresh_db.system, settings.db, PoolPlan(1, 0), application_name="t")
+    )
+    try:
+        assert not app.one_connection
+        report = await imports_service.import_records(
+            app, user_id, "jrnl", "jrnl", reader(), JournalSettings()
+        )
+        assert (report.created, report.failed) == (total, 0)
+        async with app.unit_of_work(user_id) as session:
+            entries = await session.scalar(text("SELECT count(*) FROM entries"))
+            links = await session.scalar(text("SELECT count(*) FROM entry_tags"))
+            usage: dict[str, int] = dict(
+                (await session.execute(text("SELECT name, usage_count FROM tags"))).all()
+            )
+        assert (entries, links) == (total, 2 * total)
+        expected = {name: sum(name in (names[n % 4], names[(n + 1) % 4]) for n in range(total))
+                    for name in names}  # fmt: skip
+        assert usage == expected
+
+        async with system.unit_of_work() as session:
+            jobs = (await session.execute(text(
+                "SELECT args FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_batch'"
+            ))).scalars().all()  # fmt: skip
+            per_entry = await session.scalar(text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
+            ))  # fmt: skip
+            later = datetime.now(UTC) + timedelta(hours=1)
+            waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+        assert sorted(len(job["entry_ids"]) for job in jobs) == [7, size, size]
+        assert {job["user_id"] for job in jobs} == {str(user_id)}
+        assert per_entry == 0, "one job a batch, none an entry"
+        assert waiting == [], "entries a batch job will queue are not stuck"
+
+        # The worker's side: each entry's own job, as the entry's owner.
+        for job in jobs:
+            await analysis_service.defer_each(
+                app, user_id, [uuid.UUID(e) for e in job["entry_ids"]]
+            )
+        async with system.unit_of_work() as session:
+            await session.execute(text(
+                "UPDATE procrastinate_jobs SET status = 'succeeded'"
+                " WHERE task_name = 'analysis:analyze_batch'"
+            ))  # fmt: skip
+        async with system.unit_of_work() as session:
+            locks = (await session.execute(text(
+                "SELECT lock FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
+            ))).scalars().all()  # fmt: skip
+            waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+        async with app.unit_of_work(user_id) as session:
+            ids = (await session.execute(text("SELECT id FROM entries"))).scalars().all()
+        assert sorted(locks) == sorted(f"entry_id:{entry_id}" for entry_id in ids)
+        assert waiting == []
+    finally:
+        await app.dispose()
+        await system.dispose()

@@ -77,6 +77,16 @@ async def analyze_entry(
     return outcome.status
 
 
+@blueprint.task(name=jobs.ANALYZE_BATCH.name, queue=jobs.ANALYZE_BATCH.queue)
+async def analyze_batch(user_id: str, entry_ids: list[str]) -> int:
+    """Defer the analysis job of each of many new entries of one user (an import's batch)."""
+    deferred = await analysis_service.defer_each(
+        worker_resources().database, uuid.UUID(user_id), [uuid.UUID(e) for e in entry_ids]
+    )
+    _log.info("batch_analysis_deferred", entries=deferred)
+    return deferred
+
+
 @blueprint.periodic(cron="*/5 * * * *")
 @blueprint.task(
     name=jobs.SWEEP.name, queue=jobs.SWEEP.queue, queueing_lock="analysis_sweep", pass_context=True

@@ -110,8 +110,7 @@ async def write_imported(
     await repo.ensure_tags(session, user_id, names)
     links = [(created[i], name) for i in created for name in tags[i]]
     await repo.link_tags(session, user_id, links)
-    targets = [(entry_id, user_id) for entry_id in created.values()]
-    await analysis_service.defer_analysis(session, targets, force=False)
+    await analysis_service.defer_batch_analysis(session, user_id, list(created.values()))
     outcome.created = list(created)
     outcome.entry_ids |= created
     outcome.unchanged += [row["import_id"] for row in rows if row["import_id"] not in created]

@@ -14,8 +14,13 @@ from diarist.db.jobs import no_live_job_sql
 from diarist.models import ProcessedContent
 
 # An entry `e` with no analysis job waiting or running (one place for the sweeper, the model
-# switch and the backfill).
-_NO_LIVE_JOB = no_live_job_sql(jobs.ANALYZE_ENTRY, "entry_id", "e.id::text")
+# switch and the backfill), nor a batch job of its user (an import's) that will defer one:
+# that is looked up by user (indexed), not in the batch's list of entries.
+_NO_LIVE_JOB = (
+    no_live_job_sql(jobs.ANALYZE_ENTRY, "entry_id", "e.id::text")
+    + " AND "
+    + no_live_job_sql(jobs.ANALYZE_BATCH, "user_id", "e.user_id::text")
+)
 
 
 async def missing_remote_vectors(

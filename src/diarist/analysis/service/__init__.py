@@ -15,6 +15,8 @@ from diarist.analysis.service._pipeline import (
     analysis_deferral,
     analyze_entry,
     defer_analysis,
+    defer_batch_analysis,
+    defer_each,
     request_analysis,
 )
 from diarist.analysis.service._suggestions import (
@@ -43,6 +45,8 @@ __all__ = [
     "analyze_entry",
     "backfill_targets",
     "defer_analysis",
+    "defer_batch_analysis",
+    "defer_each",
     "list_topics",
     "merge_topic",
     "purge_expired_results",

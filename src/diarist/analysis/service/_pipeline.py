@@ -54,6 +54,28 @@ async def defer_analysis(
     await defer_all(session, [analysis_deferral(e, u, force=force) for e, u in targets])
 
 
+async def defer_batch_analysis(
+    session: AsyncSession, user_id: uuid.UUID, entry_ids: list[uuid.UUID]
+) -> None:
+    """Queue the analysis of many new entries of one user (an import's batch) as one job in
+    the caller's transaction: the batch's write defers one job instead of one per entry, and
+    the worker defers each entry's own job when it comes to it (`defer_each`)."""
+    if entry_ids:
+        args: dict[str, JSONValue] = {
+            "user_id": str(user_id),
+            "entry_ids": [str(entry_id) for entry_id in entry_ids],
+        }
+        await defer_all(session, [Deferral(jobs.ANALYZE_BATCH, args)])
+
+
+async def defer_each(database: Database, user_id: uuid.UUID, entry_ids: list[uuid.UUID]) -> int:
+    """The worker's side of `defer_batch_analysis`: each entry's analysis job, deferred as its
+    owner in one transaction (an entry gone meanwhile is skipped by its job); how many."""
+    async with database.unit_of_work(user_id=user_id) as session:
+        await defer_analysis(session, [(entry_id, user_id) for entry_id in entry_ids], False)
+    return len(entry_ids)
+
+
 def analysis_deferral(entry_id: uuid.UUID, user_id: uuid.UUID, *, force: bool = False) -> Deferral:
     """The job that analyses an entry. One lock per entry: its jobs run one after another, so
     a burst of edits is analysed once (the later jobs find the text analysed already)."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import select, text, update
+from sqlalchemy import Text, Uuid, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from diarist.models import Entry
@@ -36,7 +37,7 @@ async def imported_entries(
         select(Entry.import_id, Entry.id, Entry.import_hash, Entry.deleted_at.is_not(None)).where(
             Entry.user_id == user_id,
             Entry.import_source == source,
-            Entry.import_id.in_(import_ids),
+            Entry.import_id == any_(bindparam("import_ids", list(import_ids), ARRAY(Text))),
         )
     )
     # import_id and import_hash are set together on these rows (ck_entries_import_origin_whole).
@@ -44,7 +45,9 @@ async def imported_entries(
     if source == "diarist":
         ids = [uid for uid in map(_uuid, import_ids) if uid is not None]
         originals = await session.scalars(
-            select(Entry.id).where(Entry.user_id == user_id, Entry.id.in_(ids))
+            select(Entry.id).where(
+                Entry.user_id == user_id, Entry.id == any_(bindparam("ids", ids, ARRAY(Uuid)))
+            )
         )
         for entry_id in originals:
             found[str(entry_id)] = ImportedEntry(entry_id, b"", False, original=True)
