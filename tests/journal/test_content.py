@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
+from diarist.db import migrate
+from diarist.db.provision import DatabaseUrls, libpq_url
 from diarist.journal.content import derive, reading_minutes
 from diarist.journal.errors import InvalidRawData
+from tests.conftest import make_settings
+from tests.factories.journal import user_with_entries
 
 
 def test_markdown_loses_its_markup() -> None:
@@ -20,6 +28,20 @@ def test_markdown_loses_its_markup() -> None:
     assert derived.format == "markdown"
     assert derived.content == "Sunday\nA long walk to the lake.\nbread\ntea"
     assert "http" not in derived.content
+    assert derived.word_count == 9
+
+
+def test_markdown_line_breaks_keep_words_apart() -> None:
+    """A single newline (a soft break, as Day One and jrnl write lines) and a hard break end
+    a line of the text; the words on either side stay two words. An image's alt text is
+    text too."""
+    derived = derive(
+        {
+            "format": "markdown",
+            "text": "walked home\nrain all day  \nsoup\\\nbed ![the lake](x.jpg)",
+        }
+    )
+    assert derived.content == "walked home\nrain all day\nsoup\nbed the lake"
     assert derived.word_count == 9
 
 
@@ -91,3 +113,32 @@ def test_content_hash_follows_the_text_not_the_shape() -> None:
         == derive({"format": "text", "text": "same"}).content_hash
     )
     assert derive({"text": "same"}).content_hash != derive({"text": "other"}).content_hash
+
+
+def test_the_revision_derives_markdown_entries_again(
+    fresh_db: DatabaseUrls, tmp_path: Path
+) -> None:
+    """Entries stored before line breaks kept words apart get their text derived again and
+    wait for analysis of it; an entry whose text comes out the same is left alone."""
+    settings = make_settings(fresh_db, tmp_path)
+    user_id, _ = asyncio.run(user_with_entries(fresh_db, settings, []))
+    migrate.downgrade(fresh_db.owner, "0034_vault_login_address", settings)
+    stored = {"glued": ("rain\nsoup", "rainsoup"), "plain": ("one line", "one line")}
+    with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
+        for key, (text, content) in stored.items():
+            conn.execute(
+                "INSERT INTO entries (user_id, title, raw_data, format, content, content_hash,"
+                " word_count, processing_status) VALUES (%s, %s, %s, 'markdown', %s, '\\x00', 1,"
+                " 'completed')",
+                (user_id, key, Jsonb({"format": "markdown", "text": text}), content),
+            )
+    migrate.upgrade(fresh_db.owner, "head", settings)
+    with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT title, content, word_count, processing_status,"
+            " search_vector @@ to_tsquery('english', 'soup') FROM entries ORDER BY title"
+        ).fetchall()
+    assert rows == [
+        ("glued", "rain\nsoup", 2, "pending", True),
+        ("plain", "one line", 1, "completed", False),
+    ]

@@ -40,6 +40,12 @@ class Derived:
     content_hash: bytes
 
 
+# What an inline child adds to the text: its words (an image's alt text among them); a line
+# break (soft or hard) keeps the words on either side apart.
+_INLINE_TEXT = {"text", "code_inline", "image"}
+_INLINE_BREAK = {"softbreak", "hardbreak"}
+
+
 def _markdown_text(source: str) -> str:
     lines: list[str] = []
 
@@ -47,9 +53,9 @@ def _markdown_text(source: str) -> str:
         for token in tokens:
             if token.type == "inline" and token.children is not None:
                 parts = [
-                    child.content
+                    child.content if child.type in _INLINE_TEXT else "\n"
                     for child in token.children
-                    if child.type in {"text", "code_inline"}
+                    if child.type in _INLINE_TEXT or child.type in _INLINE_BREAK
                 ]
                 lines.append("".join(parts))
             elif token.type in {"fence", "code_block"}:
