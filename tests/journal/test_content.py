@@ -45,6 +45,16 @@ def test_markdown_line_breaks_keep_words_apart() -> None:
     assert derived.word_count == 9
 
 
+def test_editorjs_line_breaks_keep_words_apart() -> None:
+    """EditorJS writes a line break inside a block as `<br>`: a line break, not glue; other
+    inline tags go without a trace (`un<b>believ</b>able` is one word)."""
+    text = "rain<br>soup un<b>believ</b>able<BR/>tea<track>s"
+    block = {"id": "a", "type": "paragraph", "data": {"text": text}}
+    derived = derive({"blocks": [block]})
+    assert derived.content == "rain\nsoup unbelievable\nteas"
+    assert derived.word_count == 4
+
+
 def test_editorjs_blocks() -> None:
     raw = {
         "time": 1700000000,
@@ -118,19 +128,24 @@ def test_content_hash_follows_the_text_not_the_shape() -> None:
 def test_the_revision_derives_markdown_entries_again(
     fresh_db: DatabaseUrls, tmp_path: Path
 ) -> None:
-    """Entries stored before line breaks kept words apart get their text derived again and
-    wait for analysis of it; an entry whose text comes out the same is left alone."""
+    """Markdown and EditorJS entries stored before line breaks kept words apart get their text
+    derived again and wait for analysis of it; an entry whose text comes out the same is left
+    alone."""
     settings = make_settings(fresh_db, tmp_path)
     user_id, _ = asyncio.run(user_with_entries(fresh_db, settings, []))
     migrate.downgrade(fresh_db.owner, "0034_vault_login_address", settings)
-    stored = {"glued": ("rain\nsoup", "rainsoup"), "plain": ("one line", "one line")}
+    markdown = {"glued": ("rain\nsoup", "rainsoup"), "plain": ("one line", "one line")}
+    stored = {key: ({"format": "markdown", "text": text}, content)
+              for key, (text, content) in markdown.items()}  # fmt: skip
+    block = {"id": "b", "type": "paragraph", "data": {"text": "rain<br>soup"}}
+    stored["html"] = ({"blocks": [block]}, "rainsoup")
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
-        for key, (text, content) in stored.items():
+        for key, (raw_data, content) in stored.items():
             conn.execute(
                 "INSERT INTO entries (user_id, title, raw_data, format, content, content_hash,"
-                " word_count, processing_status) VALUES (%s, %s, %s, 'markdown', %s, '\\x00', 1,"
+                " word_count, processing_status) VALUES (%s, %s, %s, %s, %s, '\\x00', 1,"
                 " 'completed')",
-                (user_id, key, Jsonb({"format": "markdown", "text": text}), content),
+                (user_id, key, Jsonb(raw_data), derive(raw_data).format, content),
             )
     migrate.upgrade(fresh_db.owner, "head", settings)
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
@@ -140,5 +155,6 @@ def test_the_revision_derives_markdown_entries_again(
         ).fetchall()
     assert rows == [
         ("glued", "rain\nsoup", 2, "pending", True),
+        ("html", "rain\nsoup", 2, "pending", True),
         ("plain", "one line", 1, "completed", False),
     ]

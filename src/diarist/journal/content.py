@@ -25,6 +25,10 @@ from markdown_it.token import Token
 from diarist.journal.errors import InvalidRawData
 
 _TAG = re.compile(r"<[^>]+>")
+# Inline HTML that ends a line (EditorJS writes a line break inside a block as `<br>`): a
+# line break in the text, so that the words on either side stay apart. Other tags (`<b>`,
+# `<a>`, `<mark>`) go without a trace: `un<b>believ</b>able` is one word.
+_LINE_TAG = re.compile(r"<(?:br|/?(?:p|div|li|h[1-6]|blockquote|tr))\b[^>]*>", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 WORDS_PER_MINUTE = 200
@@ -66,7 +70,7 @@ def _markdown_text(source: str) -> str:
 
 
 def _inline_html(value: str) -> str:
-    return html.unescape(_TAG.sub("", value))
+    return html.unescape(_TAG.sub("", _LINE_TAG.sub("\n", value)))
 
 
 def _strings(value: Any, depth: int = 0) -> list[str]:

@@ -1,6 +1,7 @@
-"""markdown line breaks: the plain text of Markdown entries derived again, now that a line
-break keeps the words on either side apart ("rain\\nsoup" was "rainsoup") and an image's alt
-text counts; changed entries are queued for analysis again (the sweeper picks them up)
+"""markdown line breaks: the plain text of Markdown and EditorJS entries derived again, now
+that a line break keeps the words on either side apart (Markdown's "rain\\nsoup" and
+EditorJS's "rain<br>soup" were "rainsoup") and a Markdown image's alt text counts; changed
+entries are queued for analysis again (the sweeper picks them up)
 
 Revision ID: 0035_markdown_line_breaks
 Revises: 0034_vault_login_address
@@ -23,8 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 _BATCH = 1000
 _READ = sa.text(
-    "SELECT id, raw_data, content FROM entries WHERE format = 'markdown' AND id > :last"
-    " ORDER BY id LIMIT :limit"
+    "SELECT id, raw_data, content FROM entries"
+    " WHERE format IN ('markdown', 'editorjs') AND id > :last ORDER BY id LIMIT :limit"
 )
 # One statement a batch (the row audit, vocabulary log and statistics marks run once for it).
 # `pending` with a fresh request time: the analysis sweeper queues the new text.
