@@ -135,8 +135,10 @@ def test_the_revision_derives_markdown_entries_again(
     user_id, _ = asyncio.run(user_with_entries(fresh_db, settings, []))
     migrate.downgrade(fresh_db.owner, "0034_vault_login_address", settings)
     markdown = {"glued": ("rain\nsoup", "rainsoup"), "plain": ("one line", "one line")}
-    stored: dict[str, tuple[dict[str, Any], str]] = {key: ({"format": "markdown", "text": text}, content)
-              for key, (text, content) in markdown.items()}  # fmt: skip
+    stored: dict[str, tuple[dict[str, Any], str]] = {
+        key: ({"format": "markdown", "text": text}, content)
+        for key, (text, content) in markdown.items()
+    }
     block = {"id": "b", "type": "paragraph", "data": {"text": "rain<br>soup"}}
     stored["html"] = ({"blocks": [block]}, "rainsoup")
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
