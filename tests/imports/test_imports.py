@@ -594,6 +594,8 @@ async def test_two_writers_on_a_real_database_write_every_batch_and_queue_one_jo
             ))  # fmt: skip
             later = datetime.now(UTC) + timedelta(hours=1)
             waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+            counts = await analysis_service.queue_counts(session)
+        assert counts == {"todo (batches)": 3}, "`diarist analysis status` shows them"
         assert sorted(len(job["entry_ids"]) for job in jobs) == [7, size, size]
         assert {job["user_id"] for job in jobs} == {str(user_id)}
         assert per_entry == 0, "one job a batch, none an entry"
@@ -614,6 +616,8 @@ async def test_two_writers_on_a_real_database_write_every_batch_and_queue_one_jo
                 "SELECT lock FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
             ))).scalars().all()  # fmt: skip
             waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+            counts = await analysis_service.queue_counts(session)
+        assert counts == {"todo": total, "succeeded (batches)": 3}
         async with app.unit_of_work(user_id) as session:
             ids = (await session.execute(text("SELECT id FROM entries"))).scalars().all()
         assert sorted(locks) == sorted(f"entry_id:{entry_id}" for entry_id in ids)

@@ -83,8 +83,12 @@ async def queue_many(session: AsyncSession, targets: list[tuple[uuid.UUID, uuid.
 
 
 async def queue_counts(session: AsyncSession) -> dict[str, int]:
-    """Analysis jobs by procrastinate status (system role)."""
-    return await count_jobs_by_status(session, jobs.ANALYZE_ENTRY)
+    """Analysis jobs by procrastinate status, and an import's batch jobs (each queues the jobs
+    of up to 500 entries when it runs) as `<status> (batches)` (system role)."""
+    batches = await count_jobs_by_status(session, jobs.ANALYZE_BATCH)
+    return await count_jobs_by_status(session, jobs.ANALYZE_ENTRY) | {
+        f"{status} (batches)": count for status, count in batches.items()
+    }
 
 
 async def status_counts(session: AsyncSession) -> dict[str, int]:
