@@ -48,11 +48,11 @@ def test_markdown_line_breaks_keep_words_apart() -> None:
 def test_editorjs_line_breaks_keep_words_apart() -> None:
     """EditorJS writes a line break inside a block as `<br>`: a line break, not glue; other
     inline tags go without a trace (`un<b>believ</b>able` is one word)."""
-    text = "rain<br>soup un<b>believ</b>able<BR/>tea<track>s"
+    text = "rain<br>soup un<b>believ</b>able<BR/>tea<track>s<hr>end"
     block = {"id": "a", "type": "paragraph", "data": {"text": text}}
     derived = derive({"blocks": [block]})
-    assert derived.content == "rain\nsoup unbelievable\nteas"
-    assert derived.word_count == 4
+    assert derived.content == "rain\nsoup unbelievable\nteas\nend"
+    assert derived.word_count == 5
 
 
 def test_editorjs_blocks() -> None:

@@ -28,7 +28,7 @@ _TAG = re.compile(r"<[^>]+>")
 # Inline HTML that ends a line (EditorJS writes a line break inside a block as `<br>`): a
 # line break in the text, so that the words on either side stay apart. Other tags (`<b>`,
 # `<a>`, `<mark>`) go without a trace: `un<b>believ</b>able` is one word.
-_LINE_TAG = re.compile(r"<(?:br|/?(?:p|div|li|h[1-6]|blockquote|tr))\b[^>]*>", re.IGNORECASE)
+_LINE_TAG = re.compile(r"<(?:br|hr|/?(?:p|div|li|h[1-6]|blockquote|tr))\b[^>]*>", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARKDOWN = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 WORDS_PER_MINUTE = 200
