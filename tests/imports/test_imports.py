@@ -14,7 +14,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from diarist.analysis import repository as analysis_repo
 from diarist.analysis import service as analysis_service
 from diarist.config import JournalSettings
 from diarist.db.engine import Database, PoolPlan, create_engine
@@ -588,24 +587,41 @@ async def test_two_writers_on_a_real_database_write_every_batch_and_queue_one_jo
         async with system.unit_of_work() as session:
             jobs = (await session.execute(text(
                 "SELECT args FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_batch'"
+                " ORDER BY jsonb_array_length(args -> 'entry_ids') DESC"
             ))).scalars().all()  # fmt: skip
             per_entry = await session.scalar(text(
                 "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
             ))  # fmt: skip
-            later = datetime.now(UTC) + timedelta(hours=1)
-            waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+            waiting = await analysis_service.backfill_targets(session, everything=False)
             counts = await analysis_service.queue_counts(session)
         assert counts == {"todo (batches)": 3}, "`diarist analysis status` shows them"
-        assert sorted(len(job["entry_ids"]) for job in jobs) == [7, size, size]
+        assert [len(job["entry_ids"]) for job in jobs] == [size, size, 7]
         assert {job["user_id"] for job in jobs} == {str(user_id)}
         assert per_entry == 0, "one job a batch, none an entry"
-        assert waiting == [], "entries a batch job will queue are not stuck"
+        assert waiting == [], "entries a batch job will queue are left to it"
 
-        # The worker's side: each entry's own job, as the entry's owner.
-        for job in jobs:
-            await analysis_service.defer_each(
+        # An entry its user's waiting batches do not name is not left to them.
+        orphan = jobs[2]["entry_ids"].pop()
+        async with system.unit_of_work() as session:
+            await session.execute(text(
+                "UPDATE procrastinate_jobs SET args = jsonb_set(args, '{entry_ids}',"
+                " (args -> 'entry_ids') - :orphan) WHERE args -> 'entry_ids' ? :orphan"
+            ), {"orphan": orphan})  # fmt: skip
+            waiting = await analysis_service.backfill_targets(session, everything=False)
+        assert waiting == [(uuid.UUID(orphan), user_id)]
+
+        # The worker's side: each entry's own job, as the entry's owner; an entry deleted
+        # since the batch was queued gets none.
+        gone = jobs[2]["entry_ids"][0]
+        async with app.unit_of_work(user_id) as session:
+            await session.execute(text("DELETE FROM entries WHERE id = :id"), {"id": gone})
+        deferred = [
+            await analysis_service.defer_entry_analyses(
                 app, user_id, [uuid.UUID(e) for e in job["entry_ids"]]
             )
+            for job in [*jobs, {"entry_ids": [orphan]}]
+        ]
+        assert deferred == [size, size, 5, 1]
         async with system.unit_of_work() as session:
             await session.execute(text(
                 "UPDATE procrastinate_jobs SET status = 'succeeded'"
@@ -615,9 +631,9 @@ async def test_two_writers_on_a_real_database_write_every_batch_and_queue_one_jo
             locks = (await session.execute(text(
                 "SELECT lock FROM procrastinate_jobs WHERE task_name = 'analysis:analyze_entry'"
             ))).scalars().all()  # fmt: skip
-            waiting = await analysis_repo.stuck_entries(session, later, limit=10)
+            waiting = await analysis_service.backfill_targets(session, everything=False)
             counts = await analysis_service.queue_counts(session)
-        assert counts == {"todo": total, "succeeded (batches)": 3}
+        assert counts == {"todo": total - 1, "succeeded (batches)": 3}
         async with app.unit_of_work(user_id) as session:
             ids = (await session.execute(text("SELECT id FROM entries"))).scalars().all()
         assert sorted(locks) == sorted(f"entry_id:{entry_id}" for entry_id in ids)

@@ -77,10 +77,10 @@ async def analyze_entry(
     return outcome.status
 
 
-@blueprint.task(name=jobs.ANALYZE_BATCH.name, queue=jobs.ANALYZE_BATCH.queue)
+@blueprint.task(name=jobs.ANALYZE_BATCH.name, queue=jobs.ANALYZE_BATCH.queue, retry=SettingsRetry())
 async def analyze_batch(user_id: str, entry_ids: list[str]) -> int:
     """Defer the analysis job of each of many new entries of one user (an import's batch)."""
-    deferred = await analysis_service.defer_each(
+    deferred = await analysis_service.defer_entry_analyses(
         worker_resources().database, uuid.UUID(user_id), [uuid.UUID(e) for e in entry_ids]
     )
     _log.info("batch_analysis_deferred", entries=deferred)

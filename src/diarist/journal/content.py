@@ -44,10 +44,21 @@ class Derived:
     content_hash: bytes
 
 
-# What an inline child adds to the text: its words (an image's alt text among them); a line
-# break (soft or hard) keeps the words on either side apart.
-_INLINE_TEXT = {"text", "code_inline", "image"}
-_INLINE_BREAK = {"softbreak", "hardbreak"}
+def _inline_text(children: list[Token]) -> str:
+    """What a Markdown inline run adds to the text: its words (an image's by its alt text,
+    without markup); a line break (soft, hard or an inline `<br>`) keeps the words on either
+    side apart."""
+    parts = []
+    for child in children:
+        if child.type in {"text", "code_inline"}:
+            parts.append(child.content)
+        elif child.type == "image":
+            parts.append(_inline_text(child.children or []))
+        elif child.type in {"softbreak", "hardbreak"} or (
+            child.type == "html_inline" and _LINE_TAG.fullmatch(child.content.strip())
+        ):
+            parts.append("\n")
+    return "".join(parts)
 
 
 def _markdown_text(source: str) -> str:
@@ -56,12 +67,7 @@ def _markdown_text(source: str) -> str:
     def walk(tokens: list[Token]) -> None:
         for token in tokens:
             if token.type == "inline" and token.children is not None:
-                parts = [
-                    child.content if child.type in _INLINE_TEXT else "\n"
-                    for child in token.children
-                    if child.type in _INLINE_TEXT or child.type in _INLINE_BREAK
-                ]
-                lines.append("".join(parts))
+                lines.append(_inline_text(token.children))
             elif token.type in {"fence", "code_block"}:
                 lines.append(token.content.rstrip("\n"))
 

@@ -10,6 +10,7 @@ sweeper and the retention purge (cross-user) run as the system role.
 from __future__ import annotations
 
 from diarist.analysis.repository._pipeline import (
+    awaiting_analysis,
     entry_for_analysis,
     forget_analysis,
     has_embedding,
@@ -31,6 +32,7 @@ from diarist.analysis.repository._upkeep import (
 
 __all__ = [
     "assign_tag",
+    "awaiting_analysis",
     "backfill_targets",
     "entry_for_analysis",
     "forget_analysis",

@@ -113,6 +113,22 @@ async def save_embedding(
     )
 
 
+async def awaiting_analysis(session: AsyncSession, entry_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Those of the tenant's entries that still wait for analysis (pending or processing),
+    key-share locked until the transaction ends: an entry (or its account) deleted meanwhile
+    is left out, and one being deleted waits for the caller's jobs to be written first."""
+    rows = await session.scalars(
+        select(Entry.id)
+        .where(
+            Entry.id.in_(entry_ids),
+            Entry.processing_status.in_(("pending", "processing")),
+        )
+        .order_by(Entry.id)
+        .with_for_update(key_share=True)
+    )
+    return list(rows)
+
+
 async def mark_requested(session: AsyncSession, entry_ids: list[uuid.UUID], force: bool) -> None:
     """Many entries back to `pending` in one statement (bookkeeping only)."""
     values: dict[str, Any] = {

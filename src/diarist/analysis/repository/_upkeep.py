@@ -14,12 +14,16 @@ from diarist.db.jobs import no_live_job_sql
 from diarist.models import ProcessedContent
 
 # An entry `e` with no analysis job waiting or running (one place for the sweeper, the model
-# switch and the backfill), nor a batch job of its user (an import's) that will defer one:
-# that is looked up by user (indexed), not in the batch's list of entries.
+# switch and the backfill), nor named by a waiting batch job of an import (which will defer
+# its job): the batch is found by its user through diarist_jobs_waiting_by_user (`todo` only,
+# the index's condition), then searched for the entry.
+_IN_NO_BATCH = (
+    "NOT EXISTS (SELECT 1 FROM procrastinate_jobs b "  # noqa: S608 - our own constants
+    f"WHERE b.task_name = '{jobs.ANALYZE_BATCH.task_name}' AND b.status = 'todo' "
+    "AND b.args ->> 'user_id' = e.user_id::text AND b.args -> 'entry_ids' ? e.id::text)"
+)
 _NO_LIVE_JOB = (
-    no_live_job_sql(jobs.ANALYZE_ENTRY, "entry_id", "e.id::text")
-    + " AND "
-    + no_live_job_sql(jobs.ANALYZE_BATCH, "user_id", "e.user_id::text")
+    no_live_job_sql(jobs.ANALYZE_ENTRY, "entry_id", "e.id::text") + " AND " + _IN_NO_BATCH
 )
 
 

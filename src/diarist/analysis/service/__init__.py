@@ -16,7 +16,7 @@ from diarist.analysis.service._pipeline import (
     analyze_entry,
     defer_analysis,
     defer_batch_analysis,
-    defer_each,
+    defer_entry_analyses,
     request_analysis,
 )
 from diarist.analysis.service._suggestions import (
@@ -46,7 +46,7 @@ __all__ = [
     "backfill_targets",
     "defer_analysis",
     "defer_batch_analysis",
-    "defer_each",
+    "defer_entry_analyses",
     "list_topics",
     "merge_topic",
     "purge_expired_results",

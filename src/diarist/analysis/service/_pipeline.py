@@ -59,7 +59,7 @@ async def defer_batch_analysis(
 ) -> None:
     """Queue the analysis of many new entries of one user (an import's batch) as one job in
     the caller's transaction: the batch's write defers one job instead of one per entry, and
-    the worker defers each entry's own job when it comes to it (`defer_each`)."""
+    the worker defers each entry's own job when it comes to it (`defer_entry_analyses`)."""
     if entry_ids:
         args: dict[str, JSONValue] = {
             "user_id": str(user_id),
@@ -68,12 +68,17 @@ async def defer_batch_analysis(
         await defer_all(session, [Deferral(jobs.ANALYZE_BATCH, args)])
 
 
-async def defer_each(database: Database, user_id: uuid.UUID, entry_ids: list[uuid.UUID]) -> int:
-    """The worker's side of `defer_batch_analysis`: each entry's analysis job, deferred as its
-    owner in one transaction (an entry gone meanwhile is skipped by its job); how many."""
+async def defer_entry_analyses(
+    database: Database, user_id: uuid.UUID, entry_ids: list[uuid.UUID]
+) -> int:
+    """The worker's side of `defer_batch_analysis`: the analysis job of each entry that still
+    waits for one, deferred as its owner in one transaction; how many. Entries gone meanwhile
+    (or the account) are left out, so a deleted account gets no jobs naming it, and a batch
+    run twice (retried, revived) defers nothing for entries analysed since."""
     async with database.unit_of_work(user_id=user_id) as session:
-        await defer_analysis(session, [(entry_id, user_id) for entry_id in entry_ids], False)
-    return len(entry_ids)
+        waiting = await repo.awaiting_analysis(session, entry_ids)
+        await defer_analysis(session, [(entry_id, user_id) for entry_id in waiting], False)
+    return len(waiting)
 
 
 def analysis_deferral(entry_id: uuid.UUID, user_id: uuid.UUID, *, force: bool = False) -> Deferral:

@@ -1,7 +1,7 @@
 """markdown line breaks: the plain text of Markdown and EditorJS entries derived again, now
 that a line break keeps the words on either side apart (Markdown's "rain\\nsoup" and
 EditorJS's "rain<br>soup" were "rainsoup") and a Markdown image's alt text counts; changed
-entries are queued for analysis again (the sweeper picks them up)
+entries are queued for analysis again (one analysis batch job for up to 500 of a user's)
 
 Revision ID: 0035_markdown_line_breaks
 Revises: 0034_vault_login_address
@@ -9,6 +9,7 @@ Create Date: 2026-12-05 16:00:00.000000+00:00
 """
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -24,11 +25,11 @@ depends_on: str | Sequence[str] | None = None
 
 _BATCH = 1000
 _READ = sa.text(
-    "SELECT id, raw_data, content FROM entries"
+    "SELECT id, user_id, raw_data, content FROM entries"
     " WHERE format IN ('markdown', 'editorjs') AND id > :last ORDER BY id LIMIT :limit"
 )
-# One statement a batch (the row audit, vocabulary log and statistics marks run once for it).
-# `pending` with a fresh request time: the analysis sweeper queues the new text.
+# One statement a batch (the row audit and statistics marks run once for it; the vocabulary
+# log once a changed row). `pending` until the analysis of the new text.
 _WRITE = sa.text(
     """
     UPDATE entries e
@@ -39,14 +40,22 @@ _WRITE = sa.text(
     WHERE e.id = r.id
     """
 )
+# The analysis of the new texts, queued as the import queues it: one `analysis:analyze_batch`
+# job (names as they were at this revision) for up to 500 entries of one user, which the
+# worker turns into each entry's job.
+_DEFER = sa.text("SELECT diarist_defer_jobs(CAST(:jobs AS jsonb))")
+_PER_JOB = 500
 
 
 def upgrade() -> None:
+    # `derive` as it is now: this revision brings stored text up to the rules of this release
+    # (a later change of the rules brings its own revision).
     connection = op.get_bind()
     last = "00000000-0000-0000-0000-000000000000"
     while rows := connection.execute(_READ, {"last": last, "limit": _BATCH}).all():
-        changed = []
-        for entry_id, raw_data, content in rows:
+        changed: list[dict[str, object]] = []
+        by_user: defaultdict[str, list[str]] = defaultdict(list)
+        for entry_id, user_id, raw_data, content in rows:
             try:
                 derived = derive(raw_data)
             except InvalidRawData:  # stored before a check it fails: left as it is
@@ -56,8 +65,17 @@ def upgrade() -> None:
                     "id": str(entry_id), "content": derived.content,
                     "content_hash": derived.content_hash.hex(), "word_count": derived.word_count,
                 })  # fmt: skip
+                by_user[str(user_id)].append(str(entry_id))
         if changed:
             connection.execute(_WRITE, {"rows": json.dumps(changed)})
+            jobs = [
+                {"queue_name": "analysis", "task_name": "analysis:analyze_batch",
+                 "lock": None, "queueing_lock": None,
+                 "args": {"user_id": user_id, "entry_ids": ids[start : start + _PER_JOB]}}
+                for user_id, ids in by_user.items()
+                for start in range(0, len(ids), _PER_JOB)
+            ]  # fmt: skip
+            connection.execute(_DEFER, {"jobs": json.dumps(jobs)})
         last = str(rows[-1][0])
 
 
