@@ -89,13 +89,13 @@ def test_the_revision_derives_markdown_entries_again(
     settings = make_settings(fresh_db, tmp_path)
     user_id, _ = asyncio.run(user_with_entries(fresh_db, settings, []))
     migrate.downgrade(fresh_db.owner, "0034_vault_login_address", settings)
-    markdown = {"glued": ("rain\nsoup", "rainsoup"), "plain": ("one line", "one line")}
-    stored: dict[str, tuple[dict[str, Any], str]] = {
-        key: ({"format": "markdown", "text": text}, content)
-        for key, (text, content) in markdown.items()
-    }
     block = {"id": "b", "type": "paragraph", "data": {"text": "rain<br>soup"}}
-    stored["html"] = ({"blocks": [block]}, "rainsoup")
+    # title: (raw_data, the content stored for it before)
+    stored: dict[str, tuple[dict[str, Any], str]] = {
+        "glued": ({"format": "markdown", "text": "rain\nsoup"}, "rainsoup"),
+        "plain": ({"format": "markdown", "text": "one line"}, "one line"),
+        "html": ({"blocks": [block]}, "rainsoup"),
+    }
     with psycopg.connect(libpq_url(fresh_db.owner), autocommit=True) as conn:
         for key, (raw_data, content) in stored.items():
             conn.execute(

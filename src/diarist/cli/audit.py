@@ -34,9 +34,11 @@ def verify(data_dir: DataDirOption = None) -> None:
             chains.setdefault(row.user_id, []).append(row)
         broken = [link for chain in chains.values() if (link := first_broken_link(keyring, chain))]
         # Unsigned events before a chain's first signed one (inside it they are broken links).
-        unsigned = 0
-        for chain in chains.values():
-            unsigned += len(list(itertools.takewhile(lambda row: row.signature is None, chain)))
+        unsigned = sum(
+            1
+            for chain in chains.values()
+            for _row in itertools.takewhile(lambda row: row.signature is None, chain)
+        )
         return len(rows), len(chains), unsigned, broken
 
     events, users, unsigned, broken = asyncio.run(check())
